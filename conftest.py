@@ -1,0 +1,123 @@
+"""Pytest wiring: options, the warehouse a session runs against, and its isolation under xdist.
+
+The library (``harness``) does the work; this file only turns command-line options into library settings.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from harness.config import SHARED_DIR
+from harness.warehouse import (
+    BACKENDS,
+    BackendUnavailable,
+    WarehouseError,
+    WarehouseSettings,
+    connect,
+    drop_database,
+    resolve_settings,
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("harness", "polymarket-pnl-harness")
+    g.addoption("--prod", action="store_true", help="target production (needs CLICKHOUSE_URL/USER/PASSWORD/DATABASE)")
+    g.addoption("--clickhouse", metavar="URL", help="chdb:///dir, http(s)://host:port (env CLICKHOUSE_URL)")
+    g.addoption("--backend", choices=BACKENDS, help="warehouse backend (default: embedded chDB)")
+    g.addoption("--database", metavar="NAME", help="database for stage runs (default: a fresh one per session)")
+    g.addoption("--rpc-url", metavar="URL", help="Polygon JSON-RPC endpoint (env POLYGON_RPC_URL)")
+    g.addoption("--since", metavar="AGE", help="sync window, e.g. 24h or 3d")
+    g.addoption("--from-block", type=int, metavar="N", help="first block of a backfill")
+    g.addoption("--to-block", type=int, metavar="N", help="last block of a backfill")
+    g.addoption("--cutoff", type=int, metavar="UNIX_TS", help="ingest/build only up to this block time")
+    g.addoption("--no-cutoff", action="store_true", help="ingest up to the chain head less the reorg margin")
+    g.addoption(
+        "--throwaway-prod", action="store_true",
+        help="TEST ONLY: let deploy/rollback run on a throwaway embedded database instead of --prod",
+    )
+    g.addoption("--keep-db", action="store_true", help="keep the session database after the run")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate warehouse options before anything runs: a bad URL or a bare --prod stops here, touching nothing."""
+    if config.getoption("--cutoff") is not None and config.getoption("--no-cutoff"):
+        raise pytest.UsageError("--cutoff and --no-cutoff are mutually exclusive")
+    if config.getoption("--prod") and config.getoption("--throwaway-prod"):
+        raise pytest.UsageError("--throwaway-prod is a test-only stand-in for --prod; pass one, not both")
+    try:
+        settings = resolve_settings(
+            backend=config.getoption("--backend"),
+            clickhouse=config.getoption("--clickhouse"),
+            database=config.getoption("--database"),
+            prod=config.getoption("--prod"),
+        )
+    except WarehouseError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if settings.backend == "embedded" and not config.getoption("--clickhouse") and not os.environ.get(
+        "HARNESS_WAREHOUSE_DIR"
+    ):
+        # chDB allows one data directory per process: each xdist worker gets its own.
+        settings = WarehouseSettings(backend="embedded", path=settings.path / f"test-{_worker()}",
+                                     database=settings.database)
+    if not (config.getoption("--database") or config.getoption("--prod")):
+        settings = _with_database(settings, f"t_{_worker()}_{secrets.token_hex(4)}")
+    config._harness_settings = settings  # type: ignore[attr-defined]
+
+
+def _with_database(s: WarehouseSettings, db: str) -> WarehouseSettings:
+    from dataclasses import replace
+
+    return replace(s, database=db)
+
+
+@pytest.fixture(scope="session")
+def warehouse_settings(pytestconfig: pytest.Config) -> WarehouseSettings:
+    return pytestconfig._harness_settings  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def warehouse(warehouse_settings: WarehouseSettings, pytestconfig: pytest.Config):
+    """The session's client, schema applied, in a database no other worker or session uses."""
+    from harness.schema import apply_schema
+
+    try:
+        client = connect(warehouse_settings)
+    except BackendUnavailable as exc:
+        pytest.skip(str(exc))
+    apply_schema(client)
+    yield client
+    if not (pytestconfig.getoption("--keep-db") or pytestconfig.getoption("--database")
+            or warehouse_settings.prod):
+        drop_database(client, warehouse_settings.database)
+
+
+@pytest.fixture
+def fresh_db(warehouse_settings: WarehouseSettings):
+    """A new empty database with the schema, dropped afterwards: for tests that must start from nothing."""
+    from harness.schema import apply_schema
+
+    if warehouse_settings.prod:
+        pytest.skip("fresh_db never runs against production")
+    settings = _with_database(warehouse_settings, f"f_{_worker()}_{secrets.token_hex(4)}")
+    try:
+        client = connect(settings)
+    except BackendUnavailable as exc:
+        pytest.skip(str(exc))
+    apply_schema(client)
+    yield client
+    drop_database(client, settings.database)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (public real data); tests that need it skip with the reason when it is absent."""
+    if not (SHARED_DIR / "realdata").is_dir():
+        pytest.skip(f"real Polymarket samples not found at {SHARED_DIR}/realdata (outside the workspace)")
+    return SHARED_DIR

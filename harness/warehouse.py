@@ -1,0 +1,202 @@
+"""One way to get a clickhouse-connect client, whatever the backend.
+
+embedded  chDB in-process (``chdb:///dir``): ClickHouse's own engine, no server to install.
+container testcontainers' ClickHouse over HTTP; unavailable (with the reason) when no Docker engine answers.
+server    a URL (``--clickhouse`` / ``CLICKHOUSE_URL``) with user and password from the environment.
+
+All three return the same ``clickhouse_connect`` client type family and run the same SQL.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from harness.config import PROJECT_ROOT
+
+BACKENDS = ("embedded", "container", "server")
+DEFAULT_EMBEDDED_DIR = PROJECT_ROOT / ".warehouse"
+_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+#: Environment variables production needs; --prod names whichever are missing.
+PROD_ENV = ("CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE")
+
+
+class WarehouseError(RuntimeError):
+    """A configuration or connection problem, phrased as one line a user can act on."""
+
+
+class BackendUnavailable(WarehouseError):
+    """The chosen backend cannot run on this machine (e.g. no Docker engine): skip, don't fail."""
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    backend: str = "embedded"
+    path: Path = DEFAULT_EMBEDDED_DIR  # embedded only
+    url: str | None = None  # server only
+    database: str = "polymarket"
+    prod: bool = False
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    def describe(self) -> str:
+        """Where this points, safe to print (no credentials)."""
+        if self.backend == "embedded":
+            return f"embedded chdb://{self.path} database={self.database}"
+        if self.backend == "server":
+            return f"server {redact_url(self.url or '')} database={self.database}"
+        return f"container database={self.database}"
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password or parts.username:
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return parts._replace(netloc=f"***@{host}").geturl()
+    return url
+
+
+def check_database_name(name: str, what: str = "database") -> str:
+    if not _DB_NAME.match(name or ""):
+        raise WarehouseError(f"{what} {name!r} is not a valid ClickHouse identifier (letters, digits, _; max 63)")
+    return name
+
+
+def parse_url(url: str) -> tuple[str, str | None]:
+    """Split a --clickhouse URL into (backend, embedded path); raise one clear line when it is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme == "chdb":
+        path = (parts.netloc + parts.path) or ""
+        if not path:
+            raise WarehouseError(f"--clickhouse {url!r}: chdb URL needs a directory, e.g. chdb:///var/lib/pnl")
+        return "embedded", path
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise WarehouseError(f"--clickhouse {redact_url(url)!r}: no host in URL")
+        try:
+            parts.port  # noqa: B018 - raises on a non-numeric port
+        except ValueError:
+            raise WarehouseError(f"--clickhouse {redact_url(url)!r}: port is not a number") from None
+        return "server", None
+    raise WarehouseError(
+        f"--clickhouse {redact_url(url)!r}: scheme must be chdb, http or https (got {parts.scheme or 'none'!r})"
+    )
+
+
+def resolve_settings(
+    *,
+    backend: str | None = None,
+    clickhouse: str | None = None,
+    database: str | None = None,
+    prod: bool = False,
+    env: dict[str, str] | None = None,
+) -> WarehouseSettings:
+    """Combine CLI options with the environment. Touches nothing: only validates and decides."""
+    env = dict(os.environ if env is None else env)
+    url = clickhouse or env.get("CLICKHOUSE_URL")
+    if prod:
+        missing = [k for k in PROD_ENV if not env.get(k)]
+        if clickhouse:
+            missing = [k for k in missing if k != "CLICKHOUSE_URL"]
+        if missing:
+            raise WarehouseError(
+                "--prod refuses to start: missing " + ", ".join(missing)
+                + " (set them in the environment; nothing was touched)"
+            )
+        if backend not in (None, "server"):
+            raise WarehouseError(f"--prod needs --backend server, not {backend!r}; nothing was touched")
+        kind, _ = parse_url(url)
+        if kind != "server":
+            raise WarehouseError("--prod needs an http(s) ClickHouse URL, not an embedded path; nothing was touched")
+        return WarehouseSettings(
+            backend="server", url=url, prod=True,
+            database=check_database_name(env["CLICKHOUSE_DATABASE"], "CLICKHOUSE_DATABASE"),
+            user=env.get("CLICKHOUSE_USER"), password=env.get("CLICKHOUSE_PASSWORD"),
+        )
+    if backend is not None and backend not in BACKENDS:
+        raise WarehouseError(f"--backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    db = check_database_name(database or env.get("CLICKHOUSE_DATABASE") or "polymarket")
+    if backend == "container":
+        return WarehouseSettings(backend="container", database=db)
+    if url and backend in (None, "server", "embedded"):
+        kind, path = parse_url(url)
+        if backend and backend != kind:
+            raise WarehouseError(f"--backend {backend} does not match --clickhouse {redact_url(url)!r}")
+        if kind == "embedded":
+            return WarehouseSettings(backend="embedded", path=Path(path), database=db)
+        return WarehouseSettings(
+            backend="server", url=url, database=db,
+            user=env.get("CLICKHOUSE_USER"), password=env.get("CLICKHOUSE_PASSWORD"),
+        )
+    if backend == "server":
+        raise WarehouseError("--backend server needs --clickhouse URL or CLICKHOUSE_URL")
+    path = Path(env.get("HARNESS_WAREHOUSE_DIR") or DEFAULT_EMBEDDED_DIR)
+    return WarehouseSettings(backend="embedded", path=path, database=db)
+
+
+_container = None  # one ClickHouse container per process, stopped at exit
+
+
+def _container_url() -> tuple[str, str, str]:
+    global _container
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no engine here"
+        raise BackendUnavailable(f"container backend needs a Docker engine; none reachable ({type(exc).__name__})")
+    if _container is None:
+        import atexit
+
+        from testcontainers.community.clickhouse import ClickHouseContainer
+
+        _container = ClickHouseContainer("clickhouse/clickhouse-server:25.8")
+        _container.start()
+        atexit.register(_container.stop)
+    host = _container.get_container_host_ip()
+    port = _container.get_exposed_port(8123)
+    return f"http://{host}:{port}", _container.username, _container.password
+
+
+def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Client:
+    """A client whose default database is ``settings.database`` (created if asked)."""
+    db = check_database_name(settings.database)
+    try:
+        if settings.backend == "embedded":
+            settings.path.mkdir(parents=True, exist_ok=True)
+            dsn = f"chdb://{settings.path.resolve()}"
+            if create_database:
+                clickhouse_connect.get_client(dsn=dsn).command(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+            return clickhouse_connect.get_client(dsn=dsn, database=db)
+        if settings.backend == "container":
+            url, user, password = _container_url()
+        elif settings.backend == "server":
+            url, user, password = settings.url, settings.user, settings.password
+        else:
+            raise WarehouseError(f"unknown backend {settings.backend!r}")
+        parts = urlsplit(url)
+        kwargs = dict(
+            host=parts.hostname, port=parts.port or (8443 if parts.scheme == "https" else 8123),
+            secure=parts.scheme == "https", username=user or parts.username or "default",
+            password=password or "", connect_timeout=10, send_receive_timeout=300,
+        )
+        if create_database:
+            clickhouse_connect.get_client(**kwargs).command(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+        return clickhouse_connect.get_client(database=db, **kwargs)
+    except WarehouseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - turn driver noise into one line naming the target
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseError(f"cannot open warehouse ({settings.describe()}): {msg[:300]}") from exc
+
+
+def drop_database(client: Client, database: str) -> None:
+    client.command(f"DROP DATABASE IF EXISTS `{check_database_name(database)}`")

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One-time set-up: a venv with the harness and its test tools, and the local anvil node for chain tests.
+# Safe to re-run. Needs Python 3.11+; npm for anvil (without it, anvil tests skip and say why).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ANVIL_PKG="@foundry-rs/anvil-linux-amd64@1.7.1"
+
+py=""
+for cand in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+  [ -n "$cand" ] || continue
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    py="$cand"; break
+  fi
+done
+[ -n "$py" ] || { echo "setup: need Python 3.11 or newer on PATH (or PYTHON=/path/to/python)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($py --version)"
+  "$py" -m venv .venv
+fi
+echo "setup: installing the harness and its dependencies into .venv (chDB is ~0.5 GB the first time)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -x .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ]; then
+    echo "setup: installing anvil ($ANVIL_PKG) into .tools/"
+    mkdir -p .tools
+    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG"
+  fi
+  .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil --version | head -1
+else
+  echo "setup: npm not found; anvil integration tests will be skipped" >&2
+fi
+
+if [ -f scripts/setup-browser.sh ]; then
+  bash scripts/setup-browser.sh
+fi
+echo "setup: done. Run the tests with: .venv/bin/pytest"
