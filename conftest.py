@@ -63,9 +63,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.backend == "embedded" and not config.getoption("--clickhouse") and not os.environ.get(
         "HARNESS_WAREHOUSE_DIR"
     ):
-        # chDB allows one data directory per process: each xdist worker gets its own.
-        settings = WarehouseSettings(backend="embedded", path=settings.path / f"test-{_worker()}",
+        # chDB allows one data directory per process and locks it: each test process gets its own.
+        settings = WarehouseSettings(backend="embedded", path=settings.path / f"test-{_worker()}-{os.getpid()}",
                                      database=settings.database)
+        config._harness_scratch = settings.path  # type: ignore[attr-defined]
     if not (config.getoption("--database") or config.getoption("--prod")):
         settings = _with_database(settings, f"t_{_worker()}_{secrets.token_hex(4)}")
     config._harness_settings = settings  # type: ignore[attr-defined]
@@ -75,6 +76,14 @@ def _with_database(s: WarehouseSettings, db: str) -> WarehouseSettings:
     from dataclasses import replace
 
     return replace(s, database=db)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    scratch = getattr(config, "_harness_scratch", None)
+    if scratch is not None and not config.getoption("--keep-db"):
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
