@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS neg_risk_questions
     market_id      String,
     question_id    String,
     question_index UInt32,
+    condition_id   String COMMENT 'keccak(adapter, question_id, 2), computed at decode',
     data           String,
     _version     UInt64 COMMENT 'ingest version; a higher version replaces a lower one',
     _deleted     UInt8 DEFAULT 0 COMMENT '1 = retracted (log removed by a reorg)'
