@@ -9,7 +9,7 @@ ANVIL_PKG="@foundry-rs/anvil-linux-amd64@1.7.1"
 py=""
 for cand in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
   [ -n "$cand" ] || continue
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     py="$cand"; break
   fi
 done
