@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.config import SHARED_DIR
+from harness.gates import new_run_id
 from harness.warehouse import (
     BACKENDS,
     BackendUnavailable,
@@ -38,6 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--throwaway-prod", action="store_true",
         help="TEST ONLY: let deploy/rollback run on a throwaway embedded database instead of --prod",
     )
+    g.addoption("--world", metavar="DIR", help="simulated world feeding the stages when no --rpc-url "
+                "(default fixtures/world)")
+    g.addoption("--wallets", metavar="FILE", action="append",
+                help="reference wallets file(s) (default wallets.yaml, plus the world's own)")
+    g.addoption("--reports", metavar="DIR", default="reports", help="where stage runs write gate reports")
     g.addoption("--keep-db", action="store_true", help="keep the session database after the run")
 
 
@@ -51,6 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--cutoff and --no-cutoff are mutually exclusive")
     if config.getoption("--prod") and config.getoption("--throwaway-prod"):
         raise pytest.UsageError("--throwaway-prod is a test-only stand-in for --prod; pass one, not both")
+    winput = getattr(config, "workerinput", None)
+    config._harness_run_id = (winput or {}).get("harness_run_id") or os.environ.get("HARNESS_RUN_ID") \
+        or new_run_id()  # type: ignore[attr-defined]
+    if config.getoption("--throwaway-prod") and (config.getoption("--backend") not in (None, "embedded") or (
+            config.getoption("--clickhouse") or os.environ.get("CLICKHOUSE_URL", "chdb:")).split(":")[0] != "chdb"):
+        raise pytest.UsageError("--throwaway-prod only runs on the embedded warehouse, never on a server")
     try:
         settings = resolve_settings(
             backend=config.getoption("--backend"),
@@ -70,6 +82,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if not (config.getoption("--database") or config.getoption("--prod")):
         settings = _with_database(settings, f"t_{_worker()}_{secrets.token_hex(4)}")
     config._harness_settings = settings  # type: ignore[attr-defined]
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_XdistRunId(config), "harness-xdist-run-id")
+
+
+class _XdistRunId:
+    """Give every xdist worker the controller's run id, so one pipeline run is one run in gate_runs."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput["harness_run_id"] = self.config._harness_run_id  # type: ignore[attr-defined]
 
 
 def _with_database(s: WarehouseSettings, db: str) -> WarehouseSettings:

@@ -1,0 +1,264 @@
+"""Backups, cleanup of the broken tables, test views, real views, and rollback.
+
+Nothing destructive runs without a verified backup first; against a server it also needs ``--prod`` (embedded
+and throwaway databases are the only places it runs unguarded). Every view change writes the definition it
+replaced to ``deploy_log``, which is all ``rollback`` needs.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from clickhouse_connect.driver.client import Client
+
+from harness import gates
+from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
+from harness.wallets import ReferenceWallet, WalletCheck, judge
+
+FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
+DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+
+
+class DeployError(RuntimeError):
+    """A deploy, backup or rollback step refused or failed; the message says what was (not) changed."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Who may run destructive statements: embedded/throwaway always; a server only with --prod."""
+
+    backend: str
+    prod: bool = False
+    throwaway: bool = False
+
+    def check(self, what: str) -> None:
+        if self.backend == "server" and not (self.prod or self.throwaway):
+            raise DeployError(f"{what} refused: destructive step on a ClickHouse server needs --prod")
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise DeployError(f"{name!r} is not a plain table or view name")
+    return f"`{name}`"
+
+
+def _database(client: Client) -> str:
+    return client.query("SELECT currentDatabase()").result_rows[0][0]
+
+
+def archive_database(client: Client) -> str:
+    return _database(client) + "_archive"
+
+
+def table_exists(client: Client, name: str, database: str | None = None) -> bool:
+    rows = client.query(
+        "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {n:String}",
+        parameters={"db": database or _database(client), "n": name},
+    ).result_rows
+    return rows[0][0] > 0
+
+
+def view_definition(client: Client, name: str) -> str:
+    """``CREATE VIEW`` text of a view in the current database, '' when it does not exist."""
+    rows = client.query(
+        "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {n:String}",
+        parameters={"n": name},
+    ).result_rows
+    return rows[0][0] if rows else ""
+
+
+@dataclass(frozen=True)
+class Backup:
+    backup_id: str
+    table: str
+    archive_db: str
+    archive_table: str
+    source_rows: int
+    archive_rows: int
+
+    @property
+    def verified(self) -> bool:
+        return self.source_rows == self.archive_rows
+
+
+def backup_table(client: Client, table: str, *, backup_id: str, reason: str) -> Backup:
+    """Copy every row of ``table`` into ``<db>_archive.<table>__<backup_id>`` and check the row count."""
+    db = _database(client)
+    adb = archive_database(client)
+    atable = f"{table}__{backup_id}"
+    client.command(f"CREATE DATABASE IF NOT EXISTS {_ident(adb)}")
+    src_rows = client.query(f"SELECT count() FROM {_ident(table)}").result_rows[0][0]
+    client.command(f"DROP TABLE IF EXISTS {_ident(adb)}.{_ident(atable)}")
+    # A plain MergeTree snapshot: a backup keeps rows as they are, it must not merge or deduplicate them.
+    client.command(
+        f"CREATE TABLE {_ident(adb)}.{_ident(atable)} ENGINE = MergeTree ORDER BY tuple() "
+        f"AS SELECT * FROM {_ident(db)}.{_ident(table)}"
+    )
+    arch_rows = client.query(f"SELECT count() FROM {_ident(adb)}.{_ident(atable)}").result_rows[0][0]
+    b = Backup(backup_id, table, adb, atable, int(src_rows), int(arch_rows))
+    client.insert(
+        "backups",
+        [[backup_id, db, table, adb, atable, b.source_rows, b.archive_rows, int(b.verified), reason]],
+        column_names=["backup_id", "source_db", "source_table", "archive_db", "archive_table", "source_rows",
+                      "archive_rows", "verified", "reason"],
+    )
+    return b
+
+
+@dataclass
+class CleanupResult:
+    dropped: list[Backup] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+
+
+def cleanup_broken_tables(
+    client: Client, guard: Guard, tables: tuple[str, ...] = BROKEN_TABLES, *, backup_id: str | None = None,
+) -> CleanupResult:
+    """Back up then drop each broken table; a table already gone is fine; a kept table is never dropped."""
+    kept = set(tables) & set(KEPT_TABLES)
+    if kept:
+        raise DeployError(f"cleanup refused: {sorted(kept)} are tables the plan keeps")
+    guard.check("cleanup")
+    backup_id = backup_id or _new_id()
+    result = CleanupResult()
+    for t in tables:
+        _ident(t)
+        if not table_exists(client, t):
+            result.absent.append(t)
+            continue
+        b = backup_table(client, t, backup_id=backup_id, reason="cleanup: broken enriched table")
+        if not b.verified:
+            raise DeployError(
+                f"cleanup stopped at {t}: backup {b.archive_db}.{b.archive_table} has {b.archive_rows} rows, "
+                f"source {b.source_rows}; {t} was NOT dropped"
+            )
+        client.command(f"DROP TABLE {_ident(t)}")
+        result.dropped.append(b)
+    return result
+
+
+def missing_kept_tables(client: Client) -> list[str]:
+    return [t for t in KEPT_TABLES if not table_exists(client, t)]
+
+
+def create_test_views(client: Client) -> dict[str, str]:
+    """The dry run's ``<view>_test`` copies; returns their definitions."""
+    from harness.build import create_views
+
+    create_views(client, suffix="_test")
+    return {v + "_test": view_definition(client, v + "_test") for v in FINAL_VIEWS}
+
+
+def drop_test_views(client: Client) -> list[str]:
+    dropped = []
+    for v in reversed(FINAL_VIEWS):
+        if table_exists(client, v + "_test"):
+            client.command(f"DROP VIEW {_ident(v + '_test')}")
+            dropped.append(v + "_test")
+    return dropped
+
+
+def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> dict[str, dict[str, int]]:
+    """{wallet: {realized, unrealized, total}} in micro-USDC from the summary view; absent wallets omitted."""
+    view = _ident("wallet_pnl_summary_final" + suffix)
+    res = client.query(
+        f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view} WHERE wallet IN {{ws:Array(String)}}",
+        parameters={"ws": [a.lower() for a in addresses]},
+    )
+    return {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
+
+
+def check_wallets(client: Client, wallets: list[ReferenceWallet], *, suffix: str = "") -> list[WalletCheck]:
+    values = wallet_values(client, [w.address for w in wallets], suffix=suffix)
+    return [judge(w, values[w.address][w.metric] if w.address in values else None) for w in wallets]
+
+
+@dataclass
+class DeployResult:
+    deploy_id: str
+    watermark: gates.Watermark
+    backups: list[Backup]
+    views: dict[str, str]  # view -> new definition
+    checks: list[WalletCheck]
+
+
+def _new_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "_" + secrets.token_hex(3)
+
+
+def _log(client: Client, deploy_id: str, action: str, view: str, previous: str, new: str, wm: int) -> None:
+    client.insert(
+        "deploy_log", [[deploy_id, action, view, previous, new, wm, code_version()]],
+        column_names=["deploy_id", "action", "view_name", "previous_definition", "new_definition",
+                      "watermark_block", "code_version"],
+    )
+
+
+def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, deploy_id: str | None = None) -> DeployResult:
+    """Backup, drop test views, create the real views, validate; on failed validation roll straight back."""
+    if not (guard.prod or guard.throwaway):
+        raise DeployError("deploy refused: needs --prod (tests use the throwaway stand-in)")
+    guard.check("deploy")
+    wm = gates.require_previous(client, "deploy")
+    deploy_id = deploy_id or _new_id()
+    backups = []
+    for t in DERIVED_TABLES:
+        b = backup_table(client, t, backup_id=deploy_id, reason="pre-deploy snapshot")
+        if not b.verified:
+            raise DeployError(f"deploy stopped before any view changed: backup of {t} not verified")
+        backups.append(b)
+    previous = {v: view_definition(client, v) for v in FINAL_VIEWS}
+    drop_test_views(client)
+    from harness.build import create_views
+
+    create_views(client, suffix="")
+    new = {v: view_definition(client, v) for v in FINAL_VIEWS}
+    for v in FINAL_VIEWS:
+        _log(client, deploy_id, "deploy", v, previous[v], new[v], wm.block)
+    checks = check_wallets(client, wallets)
+    failed = [c for c in checks if c.outcome == "failed" and c.wallet.level == "must"]
+    if failed:
+        rollback(client, guard, deploy_id=deploy_id)
+        raise DeployError(
+            f"deploy {deploy_id} rolled back: final validation failed for "
+            + ", ".join(c.wallet.name for c in failed)
+        )
+    return DeployResult(deploy_id, wm, backups, new, checks)
+
+
+def last_deploy_id(client: Client) -> str | None:
+    rows = client.query(
+        "SELECT deploy_id FROM deploy_log GROUP BY deploy_id "
+        "HAVING countIf(action = 'deploy') > 0 AND countIf(action = 'rollback') = 0 "
+        "ORDER BY max(at) DESC LIMIT 1"
+    ).result_rows
+    return rows[0][0] if rows else None
+
+
+def rollback(client: Client, guard: Guard, *, deploy_id: str | None = None) -> dict[str, str]:
+    """Restore the view definitions a deploy replaced (dropping views it created); returns view -> restored."""
+    guard.check("rollback")
+    deploy_id = deploy_id or last_deploy_id(client)
+    if deploy_id is None:
+        raise DeployError("rollback refused: no deploy in deploy_log that has not already been rolled back")
+    res = client.query(
+        "SELECT view_name, previous_definition, new_definition, watermark_block FROM deploy_log "
+        "WHERE deploy_id = {d:String} AND action = 'deploy' ORDER BY at",
+        parameters={"d": deploy_id},
+    )
+    rows = res.result_rows
+    if not rows:
+        raise DeployError(f"rollback refused: deploy {deploy_id!r} not found in deploy_log")
+    restored = {}
+    # Dependent views first when dropping, base views first when re-creating.
+    for view, prev, new, wm in reversed(rows):
+        client.command(f"DROP VIEW IF EXISTS {_ident(view)}")
+    for view, prev, new, wm in rows:
+        if prev:
+            client.command(prev)
+        _log(client, deploy_id, "rollback", view, new, prev, wm)
+        restored[view] = prev
+    return restored

@@ -1,0 +1,179 @@
+"""Reference wallets (``wallets.yaml``): what the validate, dryrun and deploy gates check P&L against.
+
+The file is schema-checked with line numbers, because a typo in a target must stop the gate with the file, line
+and field named, not turn into a silently skipped or silently passed check.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+_ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
+METRICS = ("total", "realized", "unrealized")
+LEVELS = ("must", "nice")
+_FIELDS = {"name", "address", "target_usd", "tolerance_pct", "expected_bias_pct", "metric", "source", "as_of",
+           "level", "note"}
+_REQUIRED = ("name", "address", "target_usd", "tolerance_pct", "source", "level")
+MICRO = Decimal(1_000_000)
+
+
+class WalletsFileError(ValueError):
+    """``<file>:<line>: <field>: <problem>``."""
+
+
+@dataclass(frozen=True)
+class ReferenceWallet:
+    name: str
+    address: str
+    target_micros: int
+    tolerance_pct: Decimal
+    source: str
+    level: str
+    metric: str = "total"
+    expected_bias_pct: Decimal = Decimal(0)
+    as_of: str = ""
+    note: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def target_usd(self) -> Decimal:
+        return Decimal(self.target_micros) / MICRO
+
+
+@dataclass(frozen=True)
+class WalletCheck:
+    """One wallet compared: outcome is passed, failed or no_data (never passed without data)."""
+
+    wallet: ReferenceWallet
+    computed_micros: int | None
+    outcome: str
+
+    @property
+    def variance_pct(self) -> Decimal | None:
+        if self.computed_micros is None:
+            return None
+        diff = Decimal(self.computed_micros - self.wallet.target_micros)
+        if self.wallet.target_micros == 0:
+            return Decimal(0) if diff == 0 else Decimal("Infinity") * (1 if diff > 0 else -1)
+        return (diff * 100 / abs(Decimal(self.wallet.target_micros))).quantize(Decimal("0.0001"))
+
+    def describe(self) -> str:
+        w = self.wallet
+        if self.computed_micros is None:
+            return f"{w.name} {w.address}: no data in the warehouse (target ${w.target_usd:,})"
+        got = Decimal(self.computed_micros) / MICRO
+        bias = f", expected bias {w.expected_bias_pct}%" if w.expected_bias_pct else ""
+        return (f"{w.name} {w.address}: {w.metric} ${got:,} vs target ${w.target_usd:,} "
+                f"variance {self.variance_pct}% (tolerance ±{w.tolerance_pct}%{bias}) -> {self.outcome}")
+
+
+def judge(wallet: ReferenceWallet, computed_micros: int | None) -> WalletCheck:
+    """Pass when |variance − expected bias| ≤ tolerance; with tolerance 0 the match must be exact."""
+    if computed_micros is None:
+        return WalletCheck(wallet, None, "no_data")
+    if wallet.tolerance_pct == 0 and wallet.expected_bias_pct == 0:
+        return WalletCheck(wallet, computed_micros, "passed" if computed_micros == wallet.target_micros else "failed")
+    check = WalletCheck(wallet, computed_micros, "")
+    var = check.variance_pct
+    ok = abs(var - wallet.expected_bias_pct) <= wallet.tolerance_pct
+    return WalletCheck(wallet, computed_micros, "passed" if ok else "failed")
+
+
+def _err(path: Path, line: int, field: str, msg: str) -> WalletsFileError:
+    return WalletsFileError(f"{path}:{line}: {field}: {msg}")
+
+
+def _scalar_nodes(mapping: yaml.MappingNode) -> dict[str, tuple[yaml.Node, object]]:
+    out = {}
+    for k, v in mapping.value:
+        out[k.value] = (v, k)
+    return out
+
+
+def _decimal(path: Path, node: yaml.Node, field: str) -> Decimal:
+    if not isinstance(node, yaml.ScalarNode) or node.value.strip() == "":
+        raise _err(path, node.start_mark.line + 1, field, "must be a number")
+    try:
+        d = Decimal(node.value.strip().replace("_", ""))
+    except InvalidOperation:
+        raise _err(path, node.start_mark.line + 1, field, f"{node.value!r} is not a number") from None
+    if not d.is_finite():
+        raise _err(path, node.start_mark.line + 1, field, f"{node.value!r} is not a finite number")
+    return d
+
+
+def _text(path: Path, node: yaml.Node, field: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or not node.value.strip():
+        raise _err(path, node.start_mark.line + 1, field, "must be a non-empty string")
+    return node.value.strip()
+
+
+def load_wallets(path: str | Path) -> list[ReferenceWallet]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WalletsFileError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        raise WalletsFileError(f"{path}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise _err(path, 1, "wallets", "file must be a mapping with a 'wallets' list")
+    top = _scalar_nodes(root)
+    if "wallets" not in top or not isinstance(top["wallets"][0], yaml.SequenceNode):
+        raise _err(path, 1, "wallets", "a 'wallets' list is required")
+    out: list[ReferenceWallet] = []
+    seen: dict[str, int] = {}
+    for item in top["wallets"][0].value:
+        line = item.start_mark.line + 1
+        if not isinstance(item, yaml.MappingNode):
+            raise _err(path, line, "wallets[]", "each entry must be a mapping")
+        fields = _scalar_nodes(item)
+        for name, (_, knode) in fields.items():
+            if name not in _FIELDS:
+                raise _err(path, knode.start_mark.line + 1, name, f"unknown field (allowed: {', '.join(sorted(_FIELDS))})")
+        for req in _REQUIRED:
+            if req not in fields:
+                raise _err(path, line, req, "required field missing")
+        node = lambda f: fields[f][0]  # noqa: E731
+        address = _text(path, node("address"), "address")
+        if not _ADDRESS.match(address):
+            hint = " (must be lower-case)" if _ADDRESS.match(address.lower()) else ""
+            raise _err(path, node("address").start_mark.line + 1, "address",
+                       f"{address!r} is not a 0x + 40 hex address{hint}")
+        if address in seen:
+            raise _err(path, node("address").start_mark.line + 1, "address",
+                       f"{address} already listed at line {seen[address]}")
+        seen[address] = line
+        target = _decimal(path, node("target_usd"), "target_usd")
+        micros = (target * MICRO).to_integral_value(rounding=ROUND_HALF_EVEN)
+        if micros != target * MICRO:
+            raise _err(path, node("target_usd").start_mark.line + 1, "target_usd",
+                       "more than 6 decimal places (micro-dollar precision)")
+        tol = _decimal(path, node("tolerance_pct"), "tolerance_pct")
+        if tol < 0:
+            raise _err(path, node("tolerance_pct").start_mark.line + 1, "tolerance_pct", "must be ≥ 0")
+        bias = _decimal(path, node("expected_bias_pct"), "expected_bias_pct") if "expected_bias_pct" in fields \
+            else Decimal(0)
+        metric = _text(path, node("metric"), "metric") if "metric" in fields else "total"
+        if metric not in METRICS:
+            raise _err(path, node("metric").start_mark.line + 1, "metric", f"{metric!r}: one of {', '.join(METRICS)}")
+        level = _text(path, node("level"), "level")
+        if level not in LEVELS:
+            raise _err(path, node("level").start_mark.line + 1, "level", f"{level!r}: one of {', '.join(LEVELS)}")
+        out.append(ReferenceWallet(
+            name=_text(path, node("name"), "name"), address=address, target_micros=int(micros), tolerance_pct=tol,
+            source=_text(path, node("source"), "source"), level=level, metric=metric, expected_bias_pct=bias,
+            as_of=_text(path, node("as_of"), "as_of") if "as_of" in fields else "",
+            note=_text(path, node("note"), "note") if "note" in fields else "",
+            file=str(path), line=line,
+        ))
+    return out

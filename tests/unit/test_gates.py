@@ -1,0 +1,103 @@
+"""Stage order: a stage starts only when every earlier stage passed on the current watermark."""
+from datetime import datetime, timezone
+
+import pytest
+
+from harness import gates
+from harness.gates import GateError, Watermark
+
+
+def _raise_watermark(client, block):
+    """Put one raw row at ``block`` so the data watermark moves (as an ingest would)."""
+    client.insert(
+        "erc1155_transfers",
+        [["0x" + f"{block:064x}", 0, block, datetime.fromtimestamp(1_700_000_000 + block, timezone.utc), 0,
+          "0x" + "00" * 20, "0x" + "00" * 20, "0x" + "11" * 20, 1, 1, 1, 0]],
+        column_names=["tx_hash", "log_index", "block_number", "block_time", "sub_index", "operator", "from_addr",
+                      "to_addr", "token_id", "value", "_version", "_deleted"],
+    )
+
+
+def _pass_stage(client, stage, run_id=None):
+    run_id = run_id or gates.new_run_id()
+    gates.record(client, run_id=run_id, stage=stage, check="some_check", outcome="passed")
+    ok, why = gates.stage_summary(client, run_id, stage)
+    gates.record(client, run_id=run_id, stage=stage, check=gates.STAGE_COMPLETE,
+                 outcome="passed" if ok else "failed", detail=why)
+    return run_id
+
+
+def test_watermark_follows_raw_data(fresh_db):
+    assert gates.watermark(fresh_db) == Watermark(0, 0)
+    _raise_watermark(fresh_db, 100)
+    assert gates.watermark(fresh_db) == Watermark(100, 1_700_000_100)
+
+
+def test_first_stage_needs_nothing(fresh_db):
+    assert gates.missing_gates(fresh_db, "backfill") == []
+
+
+def test_deploy_without_any_gate_names_all_of_them(fresh_db):
+    with pytest.raises(GateError) as exc:
+        gates.require_previous(fresh_db, "deploy")
+    msg = str(exc.value)
+    for s in ("backfill", "sync", "cleanup", "validate", "dryrun"):
+        assert f"{s} (needs a passed run at block 0; last: never run)" in msg
+
+
+def test_full_chain_on_one_watermark_opens_deploy(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    for s in gates.STAGES[:-1]:
+        assert gates.missing_gates(fresh_db, s) == []
+        _pass_stage(fresh_db, s)
+    assert gates.require_previous(fresh_db, "deploy") == Watermark(10, 1_700_000_010)
+
+
+def test_a_failed_check_blocks_the_next_stage(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    _pass_stage(fresh_db, "backfill")
+    run = gates.new_run_id()
+    gates.record(fresh_db, run_id=run, stage="sync", check="idempotent", outcome="failed", detail="rows changed")
+    ok, why = gates.stage_summary(fresh_db, run, "sync")
+    assert not ok and "idempotent=failed" in why
+    gates.record(fresh_db, run_id=run, stage="sync", check=gates.STAGE_COMPLETE, outcome="failed", detail=why)
+    missing = gates.missing_gates(fresh_db, "cleanup")
+    assert len(missing) == 1 and missing[0].startswith("sync") and "1 check(s) failed" in missing[0]
+
+
+def test_new_data_invalidates_validation_but_sync_carries_backfill(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    for s in ("backfill", "sync", "cleanup", "validate", "dryrun"):
+        _pass_stage(fresh_db, s)
+    _raise_watermark(fresh_db, 20)  # a sync brought new blocks
+    missing = {m.split(" ")[0] for m in gates.missing_gates(fresh_db, "deploy")}
+    assert missing == {"backfill", "sync", "cleanup", "validate", "dryrun"}
+    _pass_stage(fresh_db, "sync")  # sync re-proves coverage at the new watermark ...
+    missing = {m.split(" ")[0] for m in gates.missing_gates(fresh_db, "deploy")}
+    assert missing == {"cleanup", "validate", "dryrun"}  # ... but checks of the data must be redone
+
+
+def test_checks_on_two_watermarks_do_not_make_a_stage(fresh_db):
+    run = gates.new_run_id()
+    _raise_watermark(fresh_db, 5)
+    gates.record(fresh_db, run_id=run, stage="validate", check="a", outcome="passed")
+    _raise_watermark(fresh_db, 6)
+    gates.record(fresh_db, run_id=run, stage="validate", check="b", outcome="passed")
+    ok, why = gates.stage_summary(fresh_db, run, "validate")
+    assert not ok and "different watermarks" in why
+
+
+def test_record_rejects_unknown_names(fresh_db):
+    with pytest.raises(ValueError):
+        gates.record(fresh_db, run_id="r", stage="launch", check="x", outcome="passed")
+    with pytest.raises(ValueError):
+        gates.record(fresh_db, run_id="r", stage="sync", check="x", outcome="ok")
+
+
+def test_gate_table_lists_every_check(fresh_db):
+    run = _pass_stage(fresh_db, "backfill")
+    table = gates.format_table(gates.run_rows(fresh_db, run))
+    lines = table.splitlines()
+    assert lines[0].split() == ["stage", "check", "outcome", "block", "detail"]
+    assert any("some_check" in ln and "passed" in ln for ln in lines)
+    assert any("stage_complete" in ln for ln in lines)

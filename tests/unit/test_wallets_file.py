@@ -1,0 +1,96 @@
+"""wallets.yaml: schema errors name file, line and field; the pass rule is exact at tolerance 0."""
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from harness.wallets import ReferenceWallet, WalletsFileError, judge, load_wallets
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """\
+wallets:
+  - name: a
+    address: "0x00000000000000000000000000000000000000aa"
+    target_usd: "100.5"
+    tolerance_pct: 5
+    source: test
+    level: must
+"""
+
+
+def test_root_wallets_yaml_holds_the_plans_four_wallets():
+    ws = {w.name: w for w in load_wallets(ROOT / "wallets.yaml")}
+    assert set(ws) == {"niggemon", "LucasMeow", "xcnstrategy", "HolyMoses7"}
+    assert ws["niggemon"].target_micros == 102_001_460_000
+    assert ws["niggemon"].expected_bias_pct == Decimal("-2.3") and ws["niggemon"].tolerance_pct == 2
+    assert ws["LucasMeow"].target_micros == 181_131_440_000 and ws["LucasMeow"].tolerance_pct == 5
+    assert ws["xcnstrategy"].target_micros == 95_349_020_000
+    assert ws["HolyMoses7"].target_micros == 89_975_160_000
+    assert ws["xcnstrategy"].address == "0xcce2b7c71f21e358b8e5e797e586cbc03160d58b"
+
+
+def test_good_file_parses(tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_text(GOOD)
+    (w,) = load_wallets(p)
+    assert (w.target_micros, w.metric, w.line) == (100_500_000, "total", 2)
+
+
+@pytest.mark.parametrize(
+    "old, new, line, field",
+    [
+        ('"0x00000000000000000000000000000000000000aa"', '"0x00000000000000000000000000000000000000AA"', 3, "address"),
+        ('"0x00000000000000000000000000000000000000aa"', '"0x1234"', 3, "address"),
+        ('"100.5"', '"abc"', 4, "target_usd"),
+        ('"100.5"', '"1.0000001"', 4, "target_usd"),
+        ("tolerance_pct: 5", "tolerance_pct: -1", 5, "tolerance_pct"),
+        ("level: must", "level: maybe", 7, "level"),
+        ("level: must", "level: must\n    colour: red", 8, "colour"),
+        ("    source: test\n", "", 2, "source"),
+    ],
+)
+def test_malformed_file_names_file_line_and_field(tmp_path, old, new, line, field):
+    p = tmp_path / "bad.yaml"
+    p.write_text(GOOD.replace(old, new))
+    with pytest.raises(WalletsFileError) as exc:
+        load_wallets(p)
+    assert str(exc.value).startswith(f"{p}:{line}: {field}: ")
+
+
+def test_duplicate_address_and_bad_yaml(tmp_path):
+    p = tmp_path / "dup.yaml"
+    p.write_text(GOOD + GOOD.split("\n", 1)[1])
+    with pytest.raises(WalletsFileError, match=r"dup.yaml:9: address: .* already listed at line 2"):
+        load_wallets(p)
+    p.write_text("wallets: [\n")
+    with pytest.raises(WalletsFileError, match="not valid YAML"):
+        load_wallets(p)
+
+
+def _w(target, tol="0", bias="0"):
+    return ReferenceWallet("w", "0x" + "ab" * 20, target, Decimal(tol), "t", "must", expected_bias_pct=Decimal(bias))
+
+
+def test_judge_rules():
+    assert judge(_w(10), None).outcome == "no_data"
+    assert judge(_w(10), 10).outcome == "passed"
+    assert judge(_w(10), 11).outcome == "failed"
+    # niggemon-style: -2.3% expected, +-2% around it.
+    w = _w(102_001_460_000, "2", "-2.3")
+    assert judge(w, int(102_001_460_000 * (1 - 0.023))).outcome == "passed"
+    assert judge(w, int(102_001_460_000 * (1 - 0.044))).outcome == "failed"
+    # The plan says "within -2.3% +- 2%": the band is [-4.3%, -0.3%], so an exact match is outside it.
+    assert judge(w, 102_001_460_000).outcome == "failed"
+
+
+@given(target=st.integers(-10**12, 10**12).filter(lambda t: t != 0), delta=st.integers(-10**11, 10**11),
+       tol=st.integers(0, 50))
+def test_judge_matches_percentage_definition(target, delta, tol):
+    c = judge(_w(target, str(tol)), target + delta)
+    exact_pct = Decimal(delta) * 100 / abs(Decimal(target))
+    if tol == 0:
+        assert (c.outcome == "passed") == (delta == 0)
+    elif abs(exact_pct - tol) > Decimal("0.0001"):  # away from the 4-decimal rounding edge
+        assert (c.outcome == "passed") == (abs(exact_pct) <= tol)
