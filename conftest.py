@@ -72,9 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except WarehouseError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if settings.backend == "embedded" and not config.getoption("--clickhouse") and not os.environ.get(
-        "HARNESS_WAREHOUSE_DIR"
-    ):
+    if settings.backend == "embedded" and not (config.getoption("--clickhouse") or config.getoption("--database")
+                                               or os.environ.get("HARNESS_WAREHOUSE_DIR")):
         # chDB allows one data directory per process and locks it: each test process gets its own.
         settings = WarehouseSettings(backend="embedded", path=settings.path / f"test-{_worker()}-{os.getpid()}",
                                      database=settings.database)

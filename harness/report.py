@@ -28,7 +28,7 @@ class WalletPoint:
 def wallet_points(rows: list[dict]) -> list[WalletPoint]:
     pts = []
     for r in rows:
-        if not r["check_name"].startswith("wallet:"):
+        if not r["check_name"].startswith(("wallet:", "wallet[")):
             continue
         try:
             d = json.loads(r["detail"])

@@ -195,6 +195,9 @@ def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Cli
         raise
     except Exception as exc:  # noqa: BLE001 - turn driver noise into one line naming the target
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if settings.backend == "embedded" and "EmbeddedServer" in msg:
+            msg = ("chDB allows one process per data directory and another process has it open "
+                   "(a running API, pipeline or test session?), or this process already opened a different one")
         raise WarehouseError(f"cannot open warehouse ({settings.describe()}): {msg[:300]}") from exc
 
 

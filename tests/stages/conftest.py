@@ -1,0 +1,234 @@
+"""The stage harness: gate order, one gate_runs row per stage test, reports and the gate table at the end.
+
+Stage tests run on one xdist worker, in file order (xdist group "pipeline"), so order holds under ``-n auto``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from harness import gates
+from harness.config import PROJECT_ROOT
+from harness.deploy import Guard
+from harness.pipeline import DEFAULT_WORLD, World
+from harness.wallets import ReferenceWallet, WalletsFileError, load_wallets
+
+STAGE_MARKS = gates.STAGES + ("rollback",)
+
+
+def stage_of(item: pytest.Item) -> str | None:
+    for m in item.iter_markers():
+        if m.name in STAGE_MARKS:
+            return m.name
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if stage_of(item):
+            item.add_marker(pytest.mark.xdist_group("pipeline"))
+
+
+@dataclass
+class Pipeline:
+    """Everything a stage needs, resolved once per session from the options."""
+
+    client: object
+    settings: object
+    run_id: str
+    guard: Guard
+    world: World | None
+    rpc_url: str | None
+    options: pytest.Config
+    refusals: dict[str, str | None] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def cutoff(self) -> int | None:
+        return self.options.getoption("--cutoff")
+
+    @property
+    def deploy_allowed(self) -> bool:
+        return bool(self.options.getoption("--prod") or self.options.getoption("--throwaway-prod"))
+
+
+def _rpc_url(config: pytest.Config) -> str | None:
+    import os
+
+    return config.getoption("--rpc-url") or os.environ.get("POLYGON_RPC_URL")
+
+
+@pytest.fixture(scope="session")
+def pipeline(warehouse, warehouse_settings, pytestconfig):
+    rpc = _rpc_url(pytestconfig)
+    world = None
+    if not rpc:
+        world = World(Path(pytestconfig.getoption("--world") or DEFAULT_WORLD))
+        if not world.exists():
+            pytest.fail(f"no data source: --rpc-url not given and no simulated world at {world.path} "
+                        f"(generate one with: python -m harness simulate --out {world.path})", pytrace=False)
+    p = Pipeline(
+        client=warehouse, settings=warehouse_settings, run_id=pytestconfig._harness_run_id,
+        guard=Guard(warehouse_settings.backend, prod=warehouse_settings.prod,
+                    throwaway=bool(pytestconfig.getoption("--throwaway-prod"))),
+        world=world, rpc_url=rpc, options=pytestconfig,
+    )
+    pytestconfig._harness_pipeline = p
+    yield p
+    _write_reports(p)
+    pytestconfig._harness_pipeline = None
+
+
+def _write_reports(p: Pipeline) -> None:
+    from harness.report import write_reports
+
+    rows = gates.run_rows(p.client, p.run_id)
+    if not rows:
+        return
+    out = Path(p.options.getoption("--reports"))
+    if not out.is_absolute():
+        out = PROJECT_ROOT / out
+    out = out / p.run_id
+    md, page = write_reports(p.client, p.run_id, out)
+    (out / "gate-table.txt").write_text(
+        gates.format_table(rows) + f"\n\nreports: {md}\n         {page}\n", encoding="utf-8")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    table = Path(config.getoption("--reports"))
+    if not table.is_absolute():
+        table = PROJECT_ROOT / table
+    table = table / config._harness_run_id / "gate-table.txt"
+    if table.is_file():
+        terminalreporter.write_sep("=", f"gate table, run {config._harness_run_id}")
+        terminalreporter.write_line(table.read_text(encoding="utf-8").rstrip())
+
+
+@pytest.fixture(autouse=True)
+def _gate_order(request):
+    """Refuse a stage at once, naming the missing gate, unless every earlier stage passed on this watermark."""
+    stage = stage_of(request.node)
+    if stage is None:
+        return
+    p: Pipeline = request.getfixturevalue("pipeline")
+    if stage in ("deploy", "rollback") and not p.deploy_allowed:
+        pytest.skip(f"{stage} needs --prod (CI exercises it with the test-only --throwaway-prod)")
+    if stage not in p.refusals:
+        if stage == "rollback":
+            from harness.deploy import last_deploy_id
+
+            p.refusals[stage] = None if last_deploy_id(p.client) else "rollback refused: no deploy to roll back"
+        else:
+            missing = gates.missing_gates(p.client, stage)
+            p.refusals[stage] = f"stage {stage!r} refused: missing gate " + "; ".join(missing) if missing else None
+    if p.refusals[stage]:
+        pytest.fail(p.refusals[stage], pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    stage = stage_of(item)
+    p = getattr(item.config, "_harness_pipeline", None)
+    if stage is None or p is None:
+        return
+    if rep.when == "call" or (rep.when == "setup" and not rep.passed):
+        if rep.passed:
+            result = "passed"
+        elif rep.skipped:
+            reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+            result = "no_data" if "no data" in reason else "skipped"
+        else:
+            result = "failed"
+        detail = getattr(item, "gate_detail", None)
+        if detail is None:
+            detail = "" if rep.passed else _reason(rep)
+        check = item.name[5:] if item.name.startswith("test_") else item.name
+        gates.record(p.client, run_id=p.run_id, stage=stage, check=check, outcome=result, detail=detail)
+
+
+def _reason(rep) -> str:
+    if isinstance(rep.longrepr, tuple):
+        return str(rep.longrepr[2])[:500]
+    text = getattr(rep, "longreprtext", "") or str(rep.longrepr)
+    lines = [ln for ln in text.splitlines() if ln.startswith("E ")] or text.splitlines()[-1:]
+    return " ".join(ln[2:].strip() if ln.startswith("E ") else ln for ln in lines)[:500]
+
+
+def stage_complete(p: Pipeline, stage: str) -> None:
+    """The last test of each stage module: the stage passed only if every check in this run did."""
+    ok, why = gates.stage_summary(p.client, p.run_id, stage)
+    assert ok, why
+
+
+# --- reference wallets ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WalletCase:
+    wallet: ReferenceWallet | None
+    real: bool  # from the real-data file: "no data" unless the warehouse holds real chain data
+    error: str | None = None
+
+
+def _wallet_files(config: pytest.Config) -> list[tuple[Path, bool]]:
+    given = config.getoption("--wallets")
+    if given:
+        return [(Path(f), True) for f in given]
+    files = [(PROJECT_ROOT / "wallets.yaml", True)]
+    if not _rpc_url(config):
+        world = World(Path(config.getoption("--world") or DEFAULT_WORLD))
+        files.append((world.wallets_file, False))
+    return files
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "wallet_case" not in metafunc.fixturenames:
+        return
+    cases, ids = [], []
+    for path, real in _wallet_files(metafunc.config):
+        try:
+            for w in load_wallets(path):
+                cases.append(WalletCase(w, real))
+                ids.append(w.name)
+        except WalletsFileError as exc:
+            cases.append(WalletCase(None, real, str(exc)))
+            ids.append(f"wallets-file-error:{path.name}")
+    metafunc.parametrize("wallet_case", cases, ids=ids)
+
+
+def wallet_gate_detail(check) -> str:
+    w = check.wallet
+    return json.dumps({
+        "name": w.name, "address": w.address, "metric": w.metric, "target_micros": w.target_micros,
+        "computed_micros": check.computed_micros,
+        "variance_pct": None if check.variance_pct is None else str(check.variance_pct),
+        "tolerance_pct": str(w.tolerance_pct), "expected_bias_pct": str(w.expected_bias_pct),
+        "source": w.source, "level": w.level, "summary": check.describe(),
+    })
+
+
+def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "") -> None:
+    """One reference wallet against the (suffixed) summary view; no data is reported, never passed."""
+    from harness.deploy import check_wallets
+
+    if case.error:
+        pytest.fail(case.error, pytrace=False)
+    w = case.wallet
+    if case.real and p.world is not None:
+        request.node.gate_detail = json.dumps({"name": w.name, "address": w.address, "variance_pct": None,
+                                               "tolerance_pct": str(w.tolerance_pct),
+                                               "summary": f"{w.name}: no data (warehouse holds simulated data)"})
+        pytest.skip(f"no data: {w.name} is a real Polygon wallet and this warehouse holds the simulated world")
+    (check,) = check_wallets(p.client, [w], suffix=suffix)
+    request.node.gate_detail = wallet_gate_detail(check)
+    if check.outcome == "no_data":
+        if not case.real:
+            pytest.fail(f"{w.name} {w.address} missing from the warehouse", pytrace=False)
+        pytest.skip(f"no data: {check.describe()}")
+    if check.outcome == "failed" and w.level == "nice":
+        pytest.skip(f"nice-to-have wallet outside tolerance (not blocking): {check.describe()}")
+    assert check.outcome == "passed", check.describe()

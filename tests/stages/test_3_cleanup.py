@@ -1,0 +1,28 @@
+"""Stage 3, cleanup: back up, then drop, the broken enriched tables; the four kept tables stay."""
+import json
+
+import pytest
+
+from harness.config import BROKEN_TABLES
+from harness.deploy import cleanup_broken_tables, missing_kept_tables
+from tests.stages.conftest import stage_complete
+
+pytestmark = pytest.mark.cleanup
+
+
+def test_backup_then_drop_broken_tables(pipeline, request):
+    res = cleanup_broken_tables(pipeline.client, pipeline.guard, BROKEN_TABLES, backup_id=pipeline.run_id.replace("-", "_"))
+    request.node.gate_detail = json.dumps({
+        "summary": f"dropped {[b.table for b in res.dropped]} after verified backups; already absent {res.absent}",
+        "backups": [f"{b.archive_db}.{b.archive_table} ({b.archive_rows} rows)" for b in res.dropped]})
+    assert all(b.verified for b in res.dropped)
+
+
+def test_kept_tables_remain(pipeline, request):
+    missing = missing_kept_tables(pipeline.client)
+    request.node.gate_detail = json.dumps({"summary": f"missing: {missing}" if missing else "all four kept"})
+    assert missing == []
+
+
+def test_stage_complete(pipeline):
+    stage_complete(pipeline, "cleanup")

@@ -1,0 +1,46 @@
+"""Stage 4, validate: reference wallets against computed P&L, and the formula against its oracle."""
+import json
+
+import pytest
+
+from harness.build import create_views
+from tests.stages.conftest import run_wallet_case, stage_complete
+
+pytestmark = pytest.mark.validate
+
+
+def test_views_for_validation(pipeline):
+    """Validation reads the same view definitions the deploy will install, under a _validate suffix."""
+    create_views(pipeline.client, suffix="_validate")
+
+
+def test_wallet(pipeline, request, wallet_case):
+    run_wallet_case(request, pipeline, wallet_case, suffix="_validate")
+
+
+def test_sql_matches_oracle(pipeline, request):
+    """Recompute every wallet's cash-flow P&L in pure Python from the raw rows; SQL must agree to the micro-dollar."""
+    from harness.pnl import compare_warehouse_to_oracle
+
+    diffs, n = compare_warehouse_to_oracle(pipeline.client, suffix="_validate")
+    request.node.gate_detail = json.dumps({"summary": f"{n} wallets compared, {len(diffs)} differ",
+                                           "first": [str(d) for d in diffs[:5]]})
+    assert n > 0 and diffs == []
+
+
+def test_formula_vectors(request):
+    """The domain notes' worked examples, through the oracle (average-cost rules)."""
+    from harness.pnl import check_domain_vectors
+
+    results = check_domain_vectors()
+    request.node.gate_detail = json.dumps({"summary": f"{sum(ok for _, ok in results)}/{len(results)} vectors hold"})
+    assert all(ok for _, ok in results), [name for name, ok in results if not ok]
+
+
+def test_stage_complete(pipeline):
+    from harness.deploy import table_exists
+
+    for v in ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final"):
+        if table_exists(pipeline.client, v + "_validate"):
+            pipeline.client.command(f"DROP VIEW `{v}_validate`")
+    stage_complete(pipeline, "validate")

@@ -1,0 +1,22 @@
+"""Rollback (`-m rollback`): restore the view definitions the last deploy replaced."""
+import json
+
+import pytest
+
+from harness.deploy import last_deploy_id, rollback, view_definition
+
+pytestmark = pytest.mark.rollback
+
+
+def test_rollback(pipeline, request):
+    deploy_id = last_deploy_id(pipeline.client)
+    expected = dict(pipeline.client.query(
+        "SELECT view_name, previous_definition FROM deploy_log WHERE deploy_id = {d:String} AND action = 'deploy'",
+        parameters={"d": deploy_id}).result_rows)
+    restored = rollback(pipeline.client, pipeline.guard, deploy_id=deploy_id)
+    assert restored == expected
+    for view, prev in expected.items():
+        assert view_definition(pipeline.client, view) == prev
+    request.node.gate_detail = json.dumps({"summary": f"rolled back {deploy_id}: "
+                                                      f"{sum(bool(p) for p in expected.values())} restored, "
+                                                      f"{sum(not p for p in expected.values())} dropped"})
