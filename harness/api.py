@@ -1,0 +1,449 @@
+"""Read-only P&L HTTP API and dashboard over the final views.
+
+The API serves what the warehouse says and never recomputes P&L: the views own the formula. Money leaves as exact
+decimal strings made from integer micro-USDC, so no client ever sees a float. ``create_app`` takes a client
+factory and a view suffix, so the dry run can point the same code at the ``_test`` views before a deploy.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import queue
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Query
+from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from harness import gates
+from harness.sql import load
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+ADDRESS_PATTERN = r"^0[xX][0-9a-fA-F]{40}$"
+MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{6}$"
+MICROS = 1_000_000
+SUMMARY_VIEW = "wallet_pnl_summary_final"
+MARKET_VIEW = "realized_pnl_by_market_final"
+_SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
+
+
+class WarehouseUnavailable(RuntimeError):
+    """A query failed for reasons of the warehouse, not the request: answered with 503."""
+
+
+# ---------------------------------------------------------------- money
+
+
+def micros_to_decimal(value: int) -> str:
+    """Exact decimal string of a micro-unit integer: -1 -> "-0.000001", 123456789 -> "123.456789"."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"money must be an int of micro-units, got {type(value).__name__} {value!r}")
+    whole, frac = divmod(abs(value), MICROS)
+    return f"{'-' if value < 0 else ''}{whole}.{frac:06d}"
+
+
+def normalise_address(address: str) -> str:
+    """Lower-case 0x address; ValueError naming the input when it is not 0x + 40 hex."""
+    if not re.fullmatch(ADDRESS_PATTERN, address or ""):
+        raise ValueError(f"address {address!r} is not 0x followed by 40 hex digits")
+    return "0x" + address[2:].lower()
+
+
+# ---------------------------------------------------------------- warehouse access
+
+
+class ClientPool:
+    """Lends each client to one thread at a time.
+
+    clickhouse-connect clients (the chDB one included) are not documented as thread-safe, and FastAPI runs the
+    handlers in a thread pool. Size 1 serialises every query on one client; bench/bench_api.py measured no loss
+    from that on the embedded warehouse (chDB queries do not overlap usefully on 2 cores). A server backend may
+    use a larger pool, one client per slot, made lazily by ``factory``.
+    """
+
+    def __init__(self, factory: Callable[[], object], size: int = 1, timeout: float = 30.0) -> None:
+        if size < 1:
+            raise ValueError(f"pool size must be at least 1, got {size}")
+        self._factory, self._size, self._timeout = factory, size, timeout
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._made = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[object]:
+        try:
+            c = self._idle.get_nowait()
+        except queue.Empty:
+            c = self._make_or_wait()
+        try:
+            yield c
+        finally:
+            self._idle.put(c)
+
+    def _make_or_wait(self) -> object:
+        with self._lock:
+            make = self._made < self._size
+            if make:
+                self._made += 1
+        if not make:
+            try:
+                return self._idle.get(timeout=self._timeout)
+            except queue.Empty:
+                raise WarehouseUnavailable(f"no warehouse client free after {self._timeout:.0f} s") from None
+        try:
+            return self._factory()
+        except Exception as exc:
+            with self._lock:
+                self._made -= 1
+            raise WarehouseUnavailable(f"cannot open warehouse: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+
+
+class _Warehouse:
+    """Queries through the pool; the watermark is cached briefly because it scans every raw table."""
+
+    def __init__(self, pool: ClientPool, suffix: str, watermark_ttl: float) -> None:
+        self.pool = pool
+        self.summary_view = SUMMARY_VIEW + suffix
+        self.market_view = MARKET_VIEW + suffix
+        self._ttl = watermark_ttl
+        self._wm: tuple[float, gates.Watermark] | None = None
+
+    def rows(self, name: str, **parameters) -> list[tuple]:
+        try:
+            with self.pool.client() as c:
+                return c.query(load(name), parameters=parameters).result_rows
+        except WarehouseUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any driver or engine failure is the warehouse's
+            raise WarehouseUnavailable(f"query {name} failed: {_one_line(exc)}") from exc
+
+    def watermark(self) -> gates.Watermark:
+        cached = self._wm
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            with self.pool.client() as c:
+                wm = gates.watermark(c)
+        except WarehouseUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise WarehouseUnavailable(f"watermark query failed: {_one_line(exc)}") from exc
+        self._wm = (time.monotonic(), wm)
+        return wm
+
+
+# ---------------------------------------------------------------- response models
+
+Money = Annotated[str, Field(pattern=MONEY_PATTERN, description="exact decimal USDC (6 places)",
+                             examples=["-12.345678"])]
+Shares = Annotated[str, Field(pattern=MONEY_PATTERN, description="exact decimal shares (6 places)")]
+Address = Annotated[str, PathParam(pattern=ADDRESS_PATTERN, description="wallet, 0x + 40 hex, any case",
+                                   examples=["0x00000000000000000000000000000000000000aa"])]
+
+
+class WatermarkOut(BaseModel):
+    block: int = Field(description="highest block ingested")
+    time: int = Field(description="its unix time")
+    time_iso: str
+
+
+class MarketOut(BaseModel):
+    condition_id: str
+    status: Literal["resolved", "open"]
+    cashflow: Money
+    value: Money = Field(description="resolved: payout value of the shares; open: shares marked to price")
+    pnl: Money
+    resolved_time: int | None = Field(description="unix time of resolution; null for open markets")
+
+
+class PnlOut(BaseModel):
+    wallet: str
+    realized: Money = Field(description="P&L of resolved markets")
+    unrealized: Money = Field(description="P&L of open markets marked to the current price")
+    total: Money
+    markets_resolved: int
+    markets_open: int
+    markets_total: int = Field(description="rows in the breakdown before the limit")
+    markets: list[MarketOut]
+    watermark: WatermarkOut
+
+
+class PositionOut(BaseModel):
+    condition_id: str
+    outcome_index: int
+    net_shares: Shares
+    status: Literal["resolved", "open"]
+    price: Money | None = Field(description="current price per share for an open outcome, null when unpriced")
+
+
+class PositionsOut(BaseModel):
+    wallet: str
+    positions: list[PositionOut]
+    watermark: WatermarkOut
+
+
+class TimelinePoint(BaseModel):
+    time: int
+    kind: Literal["resolved", "open"]
+    condition_id: str | None = Field(description="the market resolved at this time; null for the open-markets point")
+    pnl: Money
+    cumulative: Money
+
+
+class TimelineOut(BaseModel):
+    wallet: str
+    points: list[TimelinePoint] = Field(
+        description="realized P&L accumulated in order of resolution, then one point adding the unrealized P&L of "
+                    "open markets at the watermark time")
+    watermark: WatermarkOut
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "stale", "unavailable"]
+    warehouse_reachable: bool
+    watermark: WatermarkOut | None
+    data_age_seconds: int | None
+    detail: str
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="short machine-readable kind, e.g. wallet_not_found")
+    detail: str
+
+
+class ValidationErrorOut(BaseModel):
+    error: Literal["invalid_request"]
+    detail: list[dict] = Field(description="FastAPI's validation errors: location, message, input")
+
+
+ERRORS = {404: {"model": ErrorOut, "description": "wallet unknown to the warehouse"},
+          422: {"model": ValidationErrorOut, "description": "malformed address or parameter"},
+          503: {"model": ErrorOut, "description": "warehouse unreachable or failing"}}
+
+
+class _NotFound(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _wm_out(wm: gates.Watermark) -> WatermarkOut:
+    iso = datetime.fromtimestamp(wm.time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return WatermarkOut(block=wm.block, time=wm.time, time_iso=iso)
+
+
+def timeline_points(markets: list[tuple]) -> list[tuple[int | None, str, str | None, int, int]]:
+    """(time, kind, condition_id, pnl, cumulative) in micro-USDC, from wallet_markets rows; open point time None."""
+    resolved = sorted((int(t), cid, int(pnl)) for cid, status, _cf, _v, pnl, t in markets if status == "resolved")
+    out, running = [], 0
+    for t, cid, pnl in resolved:
+        running += pnl
+        out.append((t, "resolved", cid, pnl, running))
+    open_pnl = sum(int(r[4]) for r in markets if r[1] == "open")
+    if any(r[1] == "open" for r in markets):
+        out.append((None, "open", None, open_pnl, running + open_pnl))
+    return out
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(
+    client_factory: Callable[[], object], view_suffix: str = "", *, pool_size: int = 1,
+    watermark_ttl: float = 5.0, stale_after_seconds: int = 2 * 86400,
+) -> FastAPI:
+    """The API over ``<view><view_suffix>``; ``client_factory()`` is called lazily, once per pool slot."""
+    if not _SUFFIX.match(view_suffix):
+        raise ValueError(f"view_suffix {view_suffix!r}: letters, digits and _ only")
+    wh = _Warehouse(ClientPool(client_factory, pool_size), view_suffix, watermark_ttl)
+    app = FastAPI(title="polymarket-pnl-harness P&L API", version="1",
+                  description="Read-only wallet P&L from the final views. Money is exact decimal USDC strings.")
+    app.state.warehouse = wh
+
+    @app.exception_handler(WarehouseUnavailable)
+    def _unavailable(_request, exc: WarehouseUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"error": "warehouse_unavailable", "detail": str(exc)})
+
+    @app.exception_handler(_NotFound)
+    def _not_found(_request, exc: _NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"error": "wallet_not_found", "detail": exc.detail})
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"error": "invalid_request",
+                                                      "detail": jsonable_encoder(exc.errors())})
+
+    def known(wallet: str) -> tuple:
+        rows = wh.rows("api/wallet_summary", summary_view=wh.summary_view, wallet=wallet)
+        if not rows:
+            raise _NotFound(f"wallet {wallet} not found in {wh.summary_view}")
+        return rows[0]
+
+    @app.get("/wallets/{address}/pnl", response_model=PnlOut, responses=ERRORS, tags=["wallets"])
+    def wallet_pnl(address: Address,
+                   limit: Annotated[int, Query(ge=1, le=10000, description="markets to list")] = 1000) -> PnlOut:
+        """Realized, unrealized and total P&L with a per-market breakdown (largest absolute P&L first)."""
+        wallet = normalise_address(address)
+        realized, unrealized, total, n_resolved, n_open = known(wallet)
+        markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
+        shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
+        return PnlOut(
+            wallet=wallet, realized=micros_to_decimal(int(realized)),
+            unrealized=micros_to_decimal(int(unrealized)), total=micros_to_decimal(int(total)),
+            markets_resolved=int(n_resolved), markets_open=int(n_open), markets_total=len(markets),
+            markets=[MarketOut(condition_id=cid, status=st, cashflow=micros_to_decimal(int(cf)),
+                               value=micros_to_decimal(int(v)), pnl=micros_to_decimal(int(p)),
+                               resolved_time=int(t) if st == "resolved" and t else None)
+                     for cid, st, cf, v, p, t in shown],
+            watermark=_wm_out(wh.watermark()),
+        )
+
+    @app.get("/wallets/{address}/positions", response_model=PositionsOut, responses=ERRORS, tags=["wallets"])
+    def wallet_positions(address: Address) -> PositionsOut:
+        """Non-zero net shares per condition and outcome (outcome_positions_v2), with the open-market price."""
+        wallet = normalise_address(address)
+        rows = wh.rows("api/wallet_positions", wallet=wallet)
+        if not rows:
+            known(wallet)
+        return PositionsOut(
+            wallet=wallet,
+            positions=[PositionOut(condition_id=cid, outcome_index=int(oi), net_shares=micros_to_decimal(int(n)),
+                                   status="resolved" if res else "open",
+                                   price=None if res or price is None else micros_to_decimal(int(price)))
+                       for cid, oi, n, res, price in rows],
+            watermark=_wm_out(wh.watermark()),
+        )
+
+    @app.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS, tags=["wallets"])
+    def wallet_timeline(address: Address) -> TimelineOut:
+        """Cumulative P&L over time, for the dashboard chart."""
+        wallet = normalise_address(address)
+        known(wallet)
+        markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
+        wm = wh.watermark()
+        points, last = [], 0
+        for t, kind, cid, pnl, cum in timeline_points(markets):
+            last = max(last, t) if t is not None else max(last, wm.time)
+            points.append(TimelinePoint(time=last if t is None else t, kind=kind, condition_id=cid,
+                                        pnl=micros_to_decimal(pnl), cumulative=micros_to_decimal(cum)))
+        return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm))
+
+    @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}}, tags=["ops"])
+    def health() -> HealthOut | JSONResponse:
+        """Is the warehouse reachable, and how old is the newest block in it?"""
+        try:
+            wm = wh.watermark()
+        except WarehouseUnavailable as exc:
+            body = HealthOut(status="unavailable", warehouse_reachable=False, watermark=None,
+                             data_age_seconds=None, detail=str(exc))
+            return JSONResponse(status_code=503, content=body.model_dump())
+        if wm.block == 0:
+            return HealthOut(status="stale", warehouse_reachable=True, watermark=_wm_out(wm),
+                             data_age_seconds=None, detail="no blocks ingested")
+        age = max(0, int(time.time()) - wm.time)
+        stale = age > stale_after_seconds
+        return HealthOut(status="stale" if stale else "ok", warehouse_reachable=True, watermark=_wm_out(wm),
+                         data_age_seconds=age,
+                         detail=f"newest block {wm.block} is {age} s old"
+                                + (f" (more than {stale_after_seconds} s)" if stale else ""))
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+# ---------------------------------------------------------------- serving
+
+@dataclass
+class Served:
+    """A running background server: ``url`` to call it, ``stop()`` to end it (also a context manager)."""
+
+    url: str
+    server: object = field(repr=False)
+    thread: threading.Thread = field(repr=False)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+
+    def __str__(self) -> str:
+        return self.url
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve(app_or_factory: FastAPI | Callable[[], object], view_suffix: str = "", *, host: str = "127.0.0.1",
+          port: int = 0, timeout: float = 20.0) -> Served:
+    """Start uvicorn in a daemon thread on ``host:port`` (0 = any free port); return once it accepts connections.
+
+    Takes an app, or a client factory (then the app is ``create_app(factory, view_suffix)``).
+    """
+    import uvicorn
+
+    app = app_or_factory if isinstance(app_or_factory, FastAPI) else create_app(app_or_factory, view_suffix)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"api-{bound}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"API server on {host}:{bound} did not start within {timeout:.0f} s")
+        time.sleep(0.02)
+    return Served(f"http://{'[' + host + ']' if ':' in host else host}:{bound}", server, thread)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from harness.__main__ import client_from_args
+
+    client, settings = client_from_args(args, apply=False)
+    app = create_app(lambda: client, "_test" if args.test_views else "")
+    print(f"P&L API on http://{args.host}:{args.port}/ over {settings.describe()}"
+          + (" (_test views)" if args.test_views else ""))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    from harness.__main__ import warehouse_args
+
+    p = subparsers.add_parser("api", help="serve the read-only P&L API and dashboard")
+    warehouse_args(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")
+    p.set_defaults(func=cmd_api)
