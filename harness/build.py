@@ -1,0 +1,216 @@
+"""Rebuild the derived P&L tables and create the final views.
+
+Every rebuild writes ``<table>_new`` for all four derived tables first and swaps them in with ``EXCHANGE TABLES``
+only when all four are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
+The incremental form recomputes only the conditions a block range touched and copies every other row over.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from dataclasses import dataclass, field
+from string import Template
+
+from clickhouse_connect.driver.client import Client
+
+from harness import sql
+from harness.config import PLAN_CUTOFF_TS
+from harness.pnl import excluded_addresses
+
+#: Build order matters: wallet_unrealized_pnl_v2 reads the other three ``_new`` tables.
+DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2")
+VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
+#: Tables keyed by condition, rebuilt per condition by rebuild_range (the other two are always rebuilt whole).
+_PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
+NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
+_SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
+
+
+class BuildError(RuntimeError):
+    """A rebuild step failed; the live tables are unchanged (the message names the step)."""
+
+
+@dataclass
+class BuildReport:
+    mode: str  # "full" or "range"
+    cutoff: int | None
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    from_block: int | None = None
+    to_block: int | None = None
+    conditions: int | None = None  # conditions recomputed (range mode)
+
+
+def _render(name: str, **names: str) -> str:
+    """SQL text with identifier placeholders filled (only fixed table names or a validated suffix)."""
+    return Template(sql.load(name)).substitute(**names)
+
+
+def _drop_new(client: Client) -> None:
+    for t in DERIVED_TABLES:
+        client.command(f"DROP TABLE IF EXISTS `{t}_new`")
+
+
+def _swap_in(client: Client) -> None:
+    """Exchange every ``_new`` with its live table; if one exchange fails, undo the ones already done."""
+    done = []
+    try:
+        for t in DERIVED_TABLES:
+            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new`")
+            done.append(t)
+    except Exception as exc:
+        for t in reversed(done):
+            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new`")
+        _drop_new(client)
+        raise BuildError(f"swap failed at {DERIVED_TABLES[len(done)]}: {_first_line(exc)}; live tables unchanged") \
+            from exc
+    _drop_new(client)  # they now hold the previous contents
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:400]
+
+
+def _run_steps(client: Client, steps: list[tuple[str, str, dict]]) -> None:
+    """Create empty ``_new`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
+    _drop_new(client)
+    for t in DERIVED_TABLES:
+        client.command(f"CREATE TABLE `{t}_new` AS `{t}`")
+    label = "?"
+    try:
+        for label, text, params in steps:
+            client.command(text, parameters=params)
+    except Exception as exc:
+        _drop_new(client)
+        raise BuildError(f"rebuild failed at step {label}: {_first_line(exc)}; live tables unchanged") from exc
+
+
+def _counts(client: Client) -> dict[str, int]:
+    return {t: int(client.query(f"SELECT count() FROM `{t}`").result_rows[0][0]) for t in DERIVED_TABLES}
+
+
+def _common_steps(cutoff: int | None) -> list[tuple[str, str, dict]]:
+    c = NO_CUTOFF if cutoff is None else int(cutoff)
+    return [
+        ("winning_index", sql.load("build/winning_index"), {"cutoff": c}),
+        ("wallet_unrealized_pnl_v2", sql.load("build/wallet_unrealized"), {}),
+    ]
+
+
+def rebuild(client: Client, *, cutoff: int | None = None) -> BuildReport:
+    """Full rebuild of the four derived tables from the raw tables, events up to ``cutoff`` (unix block time)."""
+    t0 = time.perf_counter()
+    c = NO_CUTOFF if cutoff is None else int(cutoff)
+    params = {"cutoff": c, "excluded": excluded_addresses(), "all": 1, "conditions": []}
+    steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
+    _run_steps(client, steps)
+    _swap_in(client)
+    return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0)
+
+
+def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
+    rows = client.query(sql.load("build/affected_conditions"),
+                        parameters={"from_block": int(from_block), "to_block": int(to_block)}).result_rows
+    return sorted(r[0] for r in rows)
+
+
+def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None) -> BuildReport:
+    """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
+    blocks touched (from all their history), copy the rest, rebuild winning_index and unrealized whole."""
+    if from_block > to_block:
+        raise ValueError(f"rebuild_range: from_block {from_block} is after to_block {to_block}")
+    t0 = time.perf_counter()
+    conds = affected_conditions(client, from_block, to_block)
+    c = NO_CUTOFF if cutoff is None else int(cutoff)
+    steps = []
+    for t, name in _PER_CONDITION.items():
+        steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
+        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(), "all": 0,
+                                          "conditions": conds}))
+    _run_steps(client, steps + _common_steps(cutoff))
+    _swap_in(client)
+    return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds))
+
+
+def create_views(client: Client, suffix: str = "") -> list[str]:
+    """Create (or replace) the three final views, named ``<view><suffix>`` ("_test" for the dry run)."""
+    if not _SUFFIX.match(suffix):
+        raise ValueError(f"view suffix {suffix!r}: letters, digits and _ only")
+    for v in VIEWS:
+        client.command(_render(f"views/{v}", suffix=suffix))
+    return [v + suffix for v in VIEWS]
+
+
+@dataclass(frozen=True)
+class WalletSummary:
+    wallet: str
+    realized_pnl: int  # micro-USDC
+    unrealized_pnl: int
+    total_pnl: int
+    markets_resolved: int
+    markets_open: int
+
+
+def wallet_summary(client: Client, wallet: str, *, suffix: str = "") -> WalletSummary | None:
+    """One wallet's P&L from ``wallet_pnl_summary_final<suffix>``; None when the wallet has no rows."""
+    if not _SUFFIX.match(suffix):
+        raise ValueError(f"view suffix {suffix!r}: letters, digits and _ only")
+    rows = client.query(_render("queries/wallet_summary", suffix=suffix),
+                        parameters={"wallet": wallet.lower()}).result_rows
+    if not rows:
+        return None
+    w, r, u, t, mr, mo = rows[0]
+    return WalletSummary(w, int(r), int(u), int(t), int(mr), int(mo))
+
+
+# ---- command line -------------------------------------------------------------------------------------------
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from harness.__main__ import client_from_args
+
+    client, settings = client_from_args(args)
+    if args.from_block is not None or args.to_block is not None:
+        if args.from_block is None or args.to_block is None:
+            print("error: --from-block and --to-block go together", flush=True)
+            return 2
+        rep = rebuild_range(client, args.from_block, args.to_block, cutoff=args.cutoff)
+    else:
+        cutoff = None if args.no_cutoff else (args.cutoff if args.cutoff is not None else PLAN_CUTOFF_TS)
+        rep = rebuild(client, cutoff=cutoff)
+    create_views(client)
+    rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())
+    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}")
+    return 0
+
+
+def cmd_pnl(args: argparse.Namespace) -> int:
+    from harness.__main__ import client_from_args
+
+    client, _ = client_from_args(args)
+    s = wallet_summary(client, args.wallet)
+    if s is None:
+        print(f"no P&L rows for wallet {args.wallet.lower()}")
+        return 1
+    usd = lambda v: f"{v / 1_000_000:,.6f}"  # noqa: E731 - display only, values stay integers
+    print(f"{s.wallet}: realized {usd(s.realized_pnl)} unrealized {usd(s.unrealized_pnl)} total {usd(s.total_pnl)}"
+          f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets)")
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    from harness.__main__ import warehouse_args
+
+    p = subparsers.add_parser("build", help="rebuild the derived P&L tables (build-then-swap) and the views")
+    warehouse_args(p)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help=f"block-time limit (default {PLAN_CUTOFF_TS})")
+    g.add_argument("--no-cutoff", action="store_true", help="use every ingested event")
+    p.add_argument("--from-block", type=int, help="incremental: first block of the range just ingested")
+    p.add_argument("--to-block", type=int, help="incremental: last block of that range")
+    p.set_defaults(func=cmd_build)
+    p = subparsers.add_parser("pnl", help="print one wallet's P&L summary from the final views")
+    warehouse_args(p)
+    p.add_argument("wallet")
+    p.set_defaults(func=cmd_pnl)

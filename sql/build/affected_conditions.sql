@@ -1,0 +1,32 @@
+-- Conditions whose derived rows may change because of rows in a block range. Read without FINAL on purpose, so a
+-- retracted (reorged) row still marks its condition. NegRisk questions and conversions touch every condition of
+-- their market (conversion attribution depends on the market's question list).
+SELECT DISTINCT condition_id FROM
+(
+    SELECT m.condition_id AS condition_id
+    FROM (SELECT DISTINCT token_id FROM trades_raw
+          WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}) AS t
+    INNER JOIN token_map AS m ON t.token_id = m.token_id
+    UNION ALL
+    SELECT m.condition_id
+    FROM (SELECT DISTINCT token_id FROM erc1155_transfers
+          WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}) AS e
+    INNER JOIN token_map AS m ON e.token_id = m.token_id
+    UNION ALL
+    SELECT condition_id FROM ctf_actions WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}
+    UNION ALL
+    SELECT condition_id FROM condition_preparations
+    WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}
+    UNION ALL
+    SELECT condition_id FROM condition_resolutions
+    WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}
+    UNION ALL
+    SELECT q.condition_id
+    FROM neg_risk_questions AS q
+    WHERE q.market_id IN (
+        SELECT market_id FROM neg_risk_conversions
+        WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}
+        UNION ALL
+        SELECT market_id FROM neg_risk_questions
+        WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64})
+)

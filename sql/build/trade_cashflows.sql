@@ -1,0 +1,44 @@
+-- Net collateral per (wallet, condition), micro-USDC. Fills are credited to the OrderFilled maker only (trades_raw
+-- has one row per OrderFilled): BUY -usdc - fee_usdc, SELL +usdc - fee_usdc. CTF/adapter splits -amount, merges
+-- +amount, redemptions +payout; legs whose stakeholder is an exchange or the adapter are internal and skipped.
+-- A negRisk conversion returns amount * (popcount(index_set) - 1), booked on the condition of the lowest question
+-- index in index_set (lowest set bit = popcount(x xor (x - 1)) - 1). {all:UInt8} = 0 limits to {conditions}.
+INSERT INTO trade_cashflows_v3_new (wallet, condition_id, cashflow, fees, fee_shares)
+SELECT wallet, condition_id, sum(cash) AS cashflow, sum(fee) AS fees, sum(fee_sh) AS fee_shares
+FROM
+(
+    SELECT t.wallet AS wallet, m.condition_id AS condition_id,
+           if(t.side = 'BUY', -toInt128(t.usdc), toInt128(t.usdc)) - toInt128(t.fee_usdc) AS cash,
+           toInt128(t.fee_usdc) AS fee, toInt128(t.fee_shares) AS fee_sh
+    FROM (SELECT * FROM trades_raw FINAL WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS t
+    INNER JOIN (SELECT token_id, condition_id FROM token_map FINAL) AS m ON t.token_id = m.token_id
+
+    UNION ALL
+
+    SELECT stakeholder, condition_id,
+           multiIf(action = 'split', -toInt128(amount), action = 'merge', toInt128(amount), toInt128(payout)),
+           toInt128(0), toInt128(0)
+    FROM ctf_actions FINAL
+    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+
+    UNION ALL
+
+    SELECT c.stakeholder, q.condition_id,
+           toInt128(c.amount) * toInt128(bitCount(c.index_set) - 1), toInt128(0), toInt128(0)
+    FROM
+    (
+        SELECT stakeholder, market_id, index_set, amount,
+               toUInt32(bitCount(bitXor(index_set, index_set - 1)) - 1) AS lowest_index
+        FROM neg_risk_conversions FINAL
+        WHERE _deleted = 0 AND index_set > 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+    ) AS c
+    INNER JOIN
+    (
+        SELECT market_id, question_index, any(condition_id) AS condition_id
+        FROM neg_risk_questions FINAL WHERE _deleted = 0
+        GROUP BY market_id, question_index
+    ) AS q ON c.market_id = q.market_id AND c.lowest_index = q.question_index
+)
+WHERE wallet NOT IN {excluded:Array(String)}
+  AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})
+GROUP BY wallet, condition_id
