@@ -1,0 +1,452 @@
+"""The P&L API against a real (embedded) warehouse: rows go into the derived tables, the views come from
+harness.build, and every expected number is computed here from the inserted rows, never by the API code."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from decimal import Decimal, localcontext
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness import api
+from harness.warehouse import connect, drop_database
+
+MICROS = 1_000_000
+INT128 = (-(2**127), 2**127 - 1)
+
+
+def dec(n: int) -> str:
+    """The decimal string an integer of micro-units must show as (Decimal arithmetic, not the API's)."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return f"{Decimal(n).scaleb(-6):.6f}"
+
+
+# ---------------------------------------------------------------- a small world of derived rows
+
+
+@dataclass
+class World:
+    """Derived-table rows and the P&L they imply by the shared definition (computed here, independently)."""
+
+    resolved: dict[str, tuple[tuple[int, ...], int]] = field(default_factory=dict)  # cid -> (numerators, time)
+    prices: dict[str, tuple[int | None, ...]] = field(default_factory=dict)  # open cid -> price per outcome
+    holdings: dict[str, dict[str, tuple[tuple[int, ...], int]]] = field(default_factory=dict)  # w -> cid -> (sh, cf)
+
+    def insert(self, client) -> None:
+        cash, pos, unreal, prices, wins = [], [], [], [], []
+        for w, held in self.holdings.items():
+            for cid, (shares, cf) in held.items():
+                cash.append([w, cid, cf])
+                pos.extend([w, cid, i, s] for i, s in enumerate(shares))
+                if cid in self.prices:
+                    v = self.value(cid, shares)
+                    unreal.append([w, cid, v, cf, cf + v])
+        for cid, (nums, t) in self.resolved.items():
+            top = [i for i, n in enumerate(nums) if n == sum(nums)]
+            wins.append([cid, list(nums), sum(nums), top[0] if top else -1, 1000 + len(wins),
+                         datetime.fromtimestamp(t, timezone.utc)])
+        as_of = datetime(2026, 11, 24, tzinfo=timezone.utc)
+        for cid, ps in self.prices.items():
+            prices.extend([cid, i, p, as_of, "test"] for i, p in enumerate(ps) if p is not None)
+        for table, rows, cols in (
+            ("trade_cashflows_v3", cash, ["wallet", "condition_id", "cashflow"]),
+            ("outcome_positions_v2", pos, ["wallet", "condition_id", "outcome_index", "net_shares"]),
+            ("wallet_unrealized_pnl_v2", unreal,
+             ["wallet", "condition_id", "position_value", "cashflow", "unrealized_pnl"]),
+            ("market_prices", prices, ["condition_id", "outcome_index", "price_micros", "as_of", "source"]),
+            ("winning_index", wins, ["condition_id", "payout_numerators", "payout_denominator", "winning_index",
+                                     "resolved_block", "resolved_time"]),
+        ):
+            if rows:
+                client.insert(table, rows, column_names=cols)
+
+    def value(self, cid: str, shares: tuple[int, ...]) -> int:
+        if cid in self.resolved:
+            nums = self.resolved[cid][0]
+            return sum(s * n for s, n in zip(shares, nums)) // sum(nums)  # one floor per wallet and condition
+        return sum(s * (p or 0) for s, p in zip(shares, self.prices[cid])) // MICROS
+
+    def markets(self, wallet: str) -> dict[str, tuple[str, int, int, int]]:
+        """condition -> (status, cashflow, value, pnl)."""
+        out = {}
+        for cid, (shares, cf) in self.holdings[wallet].items():
+            v = self.value(cid, shares)
+            out[cid] = ("resolved" if cid in self.resolved else "open", cf, v, cf + v)
+        return out
+
+    def totals(self, wallet: str) -> tuple[int, int, int]:
+        m = self.markets(wallet).values()
+        realized = sum(p for s, _, _, p in m if s == "resolved")
+        unrealized = sum(p for s, _, _, p in m if s == "open")
+        return realized, unrealized, realized + unrealized
+
+    def timeline(self, wallet: str) -> list[tuple[str, str | None, int, int]]:
+        """(kind, condition, pnl, cumulative) in resolution order, then the open-markets point."""
+        m = self.markets(wallet)
+        order = sorted((self.resolved[c][1], c) for c, v in m.items() if v[0] == "resolved")
+        out, run = [], 0
+        for _, c in order:
+            run += m[c][3]
+            out.append(("resolved", c, m[c][3], run))
+        opened = [v[3] for v in m.values() if v[0] == "open"]
+        if opened:
+            out.append(("open", None, sum(opened), run + sum(opened)))
+        return out
+
+
+def addr(tag: str) -> str:
+    return "0x" + tag.rjust(40, "0")
+
+
+T0 = 1_714_521_600  # 2024-05-01
+
+
+def fixture_world() -> World:
+    """Binary winners and losers, a 50/50 split payout (floor), open markets with an unpriced outcome,
+    a wallet that sold out (cash flow, zero shares), one with only open markets, and a whale loss."""
+    c = {k: "0x" + k * 64 for k in "12345"}
+    return World(
+        resolved={c["1"]: ((1, 0), T0), c["2"]: ((0, 1), T0 + 86_400), c["3"]: ((1, 1), T0 + 3 * 86_400)},
+        prices={c["4"]: (623_000, 377_000), c["5"]: (410_000, None)},
+        holdings={
+            addr("aa"): {c["1"]: ((10_000_000, 0), -6_200_000), c["2"]: ((5_000_000, 0), -2_500_001),
+                         c["3"]: ((3_333_333, 0), -1_000_000), c["4"]: ((0, 7_000_000), -2_000_000),
+                         c["5"]: ((1_234_567, 3_000_000), -600_000)},
+            addr("bb"): {c["4"]: ((4_000_000, 0), -2_400_000)},
+            addr("cc"): {c["2"]: ((0, 8_000_000), -4_000_000), c["1"]: ((0, 0), 1_500_000)},
+            addr("dd"): {c["1"]: ((0, 900_000_000_000), -450_000_000_000)},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def api_db(warehouse_settings):
+    """A database of this module's own, with the schema and the final views."""
+    from harness.build import create_views
+    from harness.schema import apply_schema
+
+    if warehouse_settings.prod:
+        pytest.skip("API tests never run against production")
+    settings = replace(warehouse_settings, database=f"api_{os.getpid()}_{secrets.token_hex(4)}")
+    client = connect(settings)
+    apply_schema(client)
+    create_views(client)
+    yield client
+    drop_database(client, settings.database)
+
+
+@pytest.fixture(scope="module")
+def world(api_db) -> World:
+    w = fixture_world()
+    w.insert(api_db)
+    return w
+
+
+@pytest.fixture(scope="module")
+def http(api_db, world):
+    with TestClient(api.create_app(lambda: api_db)) as client:
+        yield client
+
+
+# ---------------------------------------------------------------- pure functions
+
+
+@given(st.integers(*INT128))
+def test_money_is_exact_decimal(n):
+    s = api.micros_to_decimal(n)
+    assert s == dec(n)
+    with localcontext() as ctx:
+        ctx.prec = 80
+        assert Decimal(s) * MICROS == n
+
+
+@pytest.mark.parametrize("n,text", [(0, "0.000000"), (-1, "-0.000001"), (999_999, "0.999999"),
+                                    (-1_000_000, "-1.000000"), (123_456_789, "123.456789")])
+def test_money_examples(n, text):
+    assert api.micros_to_decimal(n) == text
+
+
+@pytest.mark.parametrize("bad", [1.5, True, Decimal("1"), "12", None])
+def test_money_refuses_non_integers(bad):
+    with pytest.raises(TypeError, match="int of micro-units"):
+        api.micros_to_decimal(bad)
+
+
+def test_address_normalised_or_named():
+    assert api.normalise_address("0x" + "AbC" * 13 + "d") == "0x" + "abc" * 13 + "d"
+    for bad in ("0x123", "ab" * 21, "0x" + "g" * 40, "0x" + "a" * 41, ""):
+        with pytest.raises(ValueError, match="is not 0x followed by 40 hex"):
+            api.normalise_address(bad)
+
+
+# ---------------------------------------------------------------- wallet endpoints
+
+
+@pytest.mark.parametrize("tag", ["aa", "bb", "cc", "dd"])
+def test_pnl_equals_rows(http, world, tag):
+    wallet = addr(tag)
+    body = http.get(f"/wallets/{wallet}/pnl").json()
+    realized, unrealized, total = world.totals(wallet)
+    assert (body["realized"], body["unrealized"], body["total"]) == (dec(realized), dec(unrealized), dec(total))
+    exp = world.markets(wallet)
+    assert body["markets_resolved"] == sum(v[0] == "resolved" for v in exp.values())
+    assert body["markets_open"] == sum(v[0] == "open" for v in exp.values())
+    got = {m["condition_id"]: (m["status"], m["cashflow"], m["value"], m["pnl"]) for m in body["markets"]}
+    assert got == {c: (s, dec(cf), dec(v), dec(p)) for c, (s, cf, v, p) in exp.items()}
+    for m in body["markets"]:
+        want = world.resolved[m["condition_id"]][1] if m["status"] == "resolved" else None
+        assert m["resolved_time"] == want
+
+
+def test_pnl_floor_and_sign_are_exact(http, world):
+    """Wallet aa's 50/50 market: 3_333_333 shares at 1/2 each floor to 1_666_666 micro-USDC, not 1_666_667."""
+    body = http.get(f"/wallets/{addr('aa')}/pnl").json()
+    split = next(m for m in body["markets"] if m["condition_id"] == "0x" + "3" * 64)
+    assert split["value"] == "1.666666" and split["pnl"] == "0.666666"
+    whale = http.get(f"/wallets/{addr('dd')}/pnl").json()
+    assert whale["total"] == "-450000.000000"
+
+
+def test_pnl_lists_largest_first_and_limits(http, world):
+    wallet = addr("aa")
+    body = http.get(f"/wallets/{wallet}/pnl", params={"limit": 2}).json()
+    ranked = sorted(world.markets(wallet).items(), key=lambda kv: -abs(kv[1][3]))
+    assert [m["condition_id"] for m in body["markets"]] == [c for c, _ in ranked[:2]]
+    assert body["markets_total"] == len(ranked) == 5
+    assert http.get(f"/wallets/{wallet}/pnl", params={"limit": 0}).status_code == 422
+
+
+def test_address_case_is_normalised(http, world):
+    upper = "0x" + addr("aa")[2:].upper().replace("AA", "Aa")
+    body = http.get(f"/wallets/{upper}/pnl")
+    assert body.status_code == 200 and body.json()["wallet"] == addr("aa")
+
+
+def test_unknown_wallet_is_404_json(http):
+    r = http.get(f"/wallets/{addr('e0')}/pnl")
+    assert r.status_code == 404
+    assert r.json()["error"] == "wallet_not_found" and addr("e0") in r.json()["detail"]
+    for path in ("positions", "timeline"):
+        assert http.get(f"/wallets/{addr('e0')}/{path}").status_code == 404
+
+
+@pytest.mark.parametrize("bad", ["0x123", "not-an-address", "0x" + "z" * 40, "0x" + "a" * 41, "a" * 42])
+def test_malformed_address_is_422(http, bad):
+    r = http.get(f"/wallets/{bad}/pnl")
+    assert r.status_code == 422
+    assert r.json()["error"] == "invalid_request" and r.json()["detail"][0]["loc"] == ["path", "address"]
+
+
+def test_positions_equal_rows(http, world):
+    wallet = addr("aa")
+    body = http.get(f"/wallets/{wallet}/positions").json()
+    want = []
+    for cid, (shares, _) in sorted(world.holdings[wallet].items()):
+        for i, s in enumerate(shares):
+            if s:
+                price = None if cid in world.resolved else world.prices[cid][i]
+                want.append({"condition_id": cid, "outcome_index": i, "net_shares": dec(s),
+                             "status": "resolved" if cid in world.resolved else "open",
+                             "price": None if price is None else dec(price)})
+    assert body["positions"] == want
+    assert body["wallet"] == wallet
+
+
+def test_positions_of_sold_out_wallet(http, world):
+    """cc sold all of market 1: only its market-2 shares remain, and it is still a known wallet."""
+    body = http.get(f"/wallets/{addr('cc')}/positions").json()
+    assert [(p["condition_id"], p["outcome_index"], p["net_shares"]) for p in body["positions"]] == [
+        ("0x" + "2" * 64, 1, "8.000000")]
+
+
+@pytest.mark.parametrize("tag", ["aa", "bb", "cc", "dd"])
+def test_timeline_accumulates_to_total(http, world, tag):
+    wallet = addr(tag)
+    points = http.get(f"/wallets/{wallet}/timeline").json()["points"]
+    assert [(p["kind"], p["condition_id"], p["pnl"], p["cumulative"]) for p in points] == [
+        (k, c, dec(p), dec(cum)) for k, c, p, cum in world.timeline(wallet)]
+    assert points[-1]["cumulative"] == dec(world.totals(wallet)[2])
+    times = [p["time"] for p in points]
+    assert times == sorted(times)
+
+
+# ---------------------------------------------------------------- property: any holdings, exact answers
+
+_serial = iter(range(10**9))
+
+
+@st.composite
+def holdings(draw):
+    n = next(_serial)
+    world = World()
+    wallet = addr(f"f{n:x}")
+    held = {}
+    for k in range(draw(st.integers(1, 5))):
+        cid = f"0x{n:032x}{k:032x}"
+        outcomes = draw(st.integers(2, 3))
+        shares = tuple(draw(st.lists(st.integers(0, 10**13), min_size=outcomes, max_size=outcomes)))
+        cf = draw(st.integers(-(10**13), 10**13))
+        if draw(st.booleans()):
+            nums = tuple(draw(st.lists(st.integers(0, 3), min_size=outcomes, max_size=outcomes)
+                              .filter(lambda xs: sum(xs) > 0)))
+            world.resolved[cid] = (nums, T0 + draw(st.integers(0, 10**7)))
+        else:
+            world.prices[cid] = tuple(draw(st.lists(st.one_of(st.none(), st.integers(0, MICROS)),
+                                                    min_size=outcomes, max_size=outcomes)))
+        held[cid] = (shares, cf)
+    world.holdings[wallet] = held
+    return wallet, world
+
+
+@given(holdings())
+def test_any_holdings_give_exact_pnl(api_db, http, case):
+    wallet, w = case
+    w.insert(api_db)
+    body = http.get(f"/wallets/{wallet}/pnl").json()
+    assert (body["realized"], body["unrealized"], body["total"]) == tuple(map(dec, w.totals(wallet)))
+    got = {m["condition_id"]: m["pnl"] for m in body["markets"]}
+    assert got == {c: dec(v[3]) for c, v in w.markets(wallet).items()}
+    tl = http.get(f"/wallets/{wallet}/timeline").json()["points"]
+    assert tl[-1]["cumulative"] == body["total"]
+
+
+# ---------------------------------------------------------------- views, watermark, health
+
+
+def test_view_suffix_selects_the_test_views(warehouse_settings):
+    """Only _test views exist: the default app cannot answer (503), the dry-run app can."""
+    from harness.build import create_views
+    from harness.schema import apply_schema
+
+    settings = replace(warehouse_settings, database=f"apiv_{os.getpid()}_{secrets.token_hex(4)}")
+    client = connect(settings)
+    try:
+        apply_schema(client)
+        create_views(client, "_test")
+        World(holdings={addr("ab"): {"0x" + "9" * 64: ((2_000_000,), -1_000_000)}},
+              prices={"0x" + "9" * 64: (700_000,)}).insert(client)
+        with TestClient(api.create_app(lambda: client)) as final:
+            r = final.get(f"/wallets/{addr('ab')}/pnl")
+            assert r.status_code == 503 and r.json()["error"] == "warehouse_unavailable"
+        with TestClient(api.create_app(lambda: client, "_test")) as test:
+            assert test.get(f"/wallets/{addr('ab')}/pnl").json()["total"] == "0.400000"
+    finally:
+        drop_database(client, settings.database)
+    with pytest.raises(ValueError, match="view_suffix"):
+        api.create_app(lambda: client, "_test; DROP TABLE x")
+
+
+def _raw_fill(client, block: int, t: int) -> None:
+    client.insert("trades_raw", [[f"0x{block:064x}", 0, block, datetime.fromtimestamp(t, timezone.utc),
+                                  addr("aa"), 1]],
+                  column_names=["tx_hash", "log_index", "block_number", "block_time", "wallet", "_version"])
+
+
+def test_health_and_watermark(fresh_db):
+    from harness.build import create_views
+
+    create_views(fresh_db)
+    fixture_world().insert(fresh_db)
+    app = api.create_app(lambda: fresh_db, watermark_ttl=0, stale_after_seconds=3600)
+    with TestClient(app) as http:
+        empty = http.get("/health").json()
+        assert empty["status"] == "stale" and empty["watermark"]["block"] == 0
+        old = int(datetime(2024, 10, 31, tzinfo=timezone.utc).timestamp())
+        _raw_fill(fresh_db, 60_000_000, old)
+        h = http.get("/health").json()
+        assert h["status"] == "stale" and h["watermark"] == {"block": 60_000_000, "time": old,
+                                                             "time_iso": "2024-10-31T00:00:00Z"}
+        now = int(datetime.now(timezone.utc).timestamp()) - 60
+        _raw_fill(fresh_db, 60_000_100, now)
+        h = http.get("/health")
+        assert h.status_code == 200 and h.json()["status"] == "ok"
+        assert 50 <= h.json()["data_age_seconds"] < 3600
+        assert http.get(f"/wallets/{addr('aa')}/pnl").json()["watermark"]["block"] == 60_000_100
+
+
+def test_health_reports_unreachable_warehouse():
+    def broken():
+        raise ConnectionRefusedError("connection refused by 127.0.0.1:1")
+
+    with TestClient(api.create_app(broken)) as http:
+        r = http.get("/health")
+        assert r.status_code == 503
+        assert r.json()["status"] == "unavailable" and "connection refused" in r.json()["detail"]
+        bad = http.get(f"/wallets/{addr('aa')}/pnl")
+        assert bad.status_code == 503 and "cannot open warehouse" in bad.json()["detail"]
+
+
+# ---------------------------------------------------------------- served over HTTP, concurrently
+
+
+def test_served_concurrent_requests_all_exact(api_db, world):
+    """8 threads x 25 requests through uvicorn on one chDB client: every answer exact, none failed."""
+    srv = api.serve(lambda: api_db)
+    wallets = sorted(world.holdings)
+    want = {w: dec(world.totals(w)[2]) for w in wallets}
+    errors: list[str] = []
+
+    def hammer(k: int) -> None:
+        with httpx.Client(base_url=srv.url, timeout=30) as h:
+            for i in range(25):
+                w = wallets[(k + i) % len(wallets)]
+                r = h.get(f"/wallets/{w}/pnl")
+                if r.status_code != 200 or r.json()["total"] != want[w]:
+                    errors.append(f"{w}: {r.status_code} {r.text[:120]}")
+
+    try:
+        threads = [threading.Thread(target=hammer, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        srv.stop()
+    assert errors == []
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(srv.url + "/health", timeout=2)
+
+
+def test_serve_takes_an_app_and_a_port(api_db, world):
+    app = api.create_app(lambda: api_db)
+    with api.serve(app, host="127.0.0.1", port=0) as srv:
+        assert srv.url.startswith("http://127.0.0.1:") and str(srv) == srv.url
+        assert httpx.get(srv.url + f"/wallets/{addr('bb')}/pnl").json()["total"] == dec(world.totals(addr("bb"))[2])
+
+
+# ---------------------------------------------------------------- schema, dashboard, CLI
+
+
+def test_openapi_published(http):
+    spec = http.get("/openapi.json").json()
+    assert {"/wallets/{address}/pnl", "/wallets/{address}/positions", "/wallets/{address}/timeline",
+            "/health"} <= set(spec["paths"])
+    param = spec["paths"]["/wallets/{address}/pnl"]["get"]["parameters"][0]
+    assert param["schema"]["pattern"] == api.ADDRESS_PATTERN
+    assert spec["components"]["schemas"]["PnlOut"]["properties"]["total"]["pattern"] == api.MONEY_PATTERN
+    assert "number" not in json.dumps(spec["components"]["schemas"]["MarketOut"])  # no float money
+
+
+def test_dashboard_page_and_assets(http):
+    page = http.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'id="lookup"' in page.text and "/static/app.js" in page.text
+    assert "https://" not in page.text  # no CDN
+    js = http.get("/static/app.js")
+    assert js.status_code == 200 and "/timeline" in js.text and "http" not in js.text.replace("http://www.w3", "")
+
+
+def test_cli_registers_api_command():
+    from harness.__main__ import build_parser
+
+    args = build_parser().parse_args(["api", "--port", "8123", "--test-views", "--database", "x"])
+    assert (args.port, args.test_views, args.host, args.func) == (8123, True, "127.0.0.1", api.cmd_api)
