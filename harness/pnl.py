@@ -97,6 +97,7 @@ class MarketPnl:
     pnl: int  # realized when resolved, else unrealized
     fees: int = 0
     fee_shares: int = 0
+    value_exact: Fraction = Fraction(0)  # the value before its one floor (for exact comparisons)
 
 
 @dataclass(frozen=True)
@@ -198,13 +199,14 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
     for w, c in keys:
         if c in res.resolutions:
             den = sum(res.resolutions[c])
-            value = floor_div(gross[(w, c)], den) if den > 0 else 0
+            exact = Fraction(gross[(w, c)], den) if den > 0 else Fraction(0)
             resolved = True
         else:
-            value, resolved = floor_div(gross[(w, c)], SCALE), False
+            exact, resolved = Fraction(gross[(w, c)], SCALE), False
+        value = floor_div(exact.numerator, exact.denominator)
         cf = cash.get((w, c), 0)
         res.markets[(w, c)] = MarketPnl(w, c, resolved, cf, value, cf + value, fees.get((w, c), 0),
-                                        fee_sh.get((w, c), 0))
+                                        fee_sh.get((w, c), 0), exact)
     acc: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for m in res.markets.values():
         a = acc[m.wallet]
@@ -216,3 +218,236 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
             a[3] += 1
     res.wallets = {w: WalletPnl(w, a[0], a[1], a[0] + a[1], a[2], a[3]) for w, a in acc.items()}
     return res
+
+
+# ---- average-cost P&L (Polymarket pnl-subgraph rules) ----------------------------------------------------------
+#
+# Units as in the subgraph: prices in micro-USDC per whole share (1 USDC = 1_000_000), amounts in base units.
+# rounding="subgraph": every division truncates toward zero like graph-ts BigInt.div (fill price, average price,
+# each realized delta, noPrice, yesPrice). rounding="exact": the same rules on Fractions, no rounding at all; this
+# is the form in which the average-cost total equals the cash-flow total (no transfers, no fees).
+
+
+def tdiv(a: int, b: int) -> int:
+    """Integer division truncating toward zero (graph-ts BigInt.div), unlike Python's floor //."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+@dataclass
+class TokenState:
+    amount: int = 0
+    avg: Any = 0  # micro-USDC per share: int (subgraph) or Fraction (exact)
+    realized: Any = 0  # micro-USDC
+    bought: int = 0
+    clamped: int = 0  # shares sold beyond the tracked amount (earn nothing)
+
+
+@dataclass(frozen=True)
+class AvgCostMarket:
+    wallet: str
+    condition_id: str
+    realized: Any
+    unrealized: Any
+    clamped_shares: int
+
+    @property
+    def total(self) -> Any:
+        return self.realized + self.unrealized
+
+
+@dataclass
+class AvgCostPnl:
+    tokens: dict[tuple[str, int], TokenState] = field(default_factory=dict)
+    markets: dict[tuple[str, str], AvgCostMarket] = field(default_factory=dict)
+
+    def wallet_total(self, wallet: str) -> Any:
+        return sum((m.total for (w, _c), m in self.markets.items() if w == wallet), 0)
+
+    def wallet_realized(self, wallet: str) -> Any:
+        return sum((m.realized for (w, _c), m in self.markets.items() if w == wallet), 0)
+
+
+class _Book:
+    def __init__(self, exact: bool):
+        self.exact = exact
+        self.tokens: dict[tuple[str, int], TokenState] = defaultdict(TokenState)
+
+    def div(self, a, b):
+        return Fraction(a) / b if self.exact else tdiv(a, b)
+
+    def buy(self, wallet: str, tok: int, price, amount: int) -> None:
+        s = self.tokens[(wallet, tok)]
+        if amount > 0:
+            s.avg = self.div(s.avg * s.amount + price * amount, s.amount + amount)
+            s.amount += amount
+            s.bought += amount
+
+    def sell(self, wallet: str, tok: int, price, amount: int) -> None:
+        s = self.tokens[(wallet, tok)]
+        adj = min(amount, s.amount)
+        s.clamped += amount - adj
+        s.realized += self.div(adj * (price - s.avg), SCALE)
+        s.amount -= adj
+
+
+def _chain_events(tables: Tables, cutoff: int | None) -> list[tuple[tuple, str, Row]]:
+    ev = []
+    for name in ("trades_raw", "ctf_actions", "neg_risk_conversions", "condition_resolutions"):
+        for r in _live(tables, name, cutoff):
+            ev.append(((int(r["block_number"]), int(r["log_index"])), name, r))
+    for r in _live(tables, "neg_risk_questions", None):  # market structure: no cutoff, like token_map
+        ev.append(((int(r["block_number"]), int(r["log_index"])), "neg_risk_questions", r))
+    ev.sort(key=lambda e: e[0])
+    return ev
+
+
+def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str] | None = None,
+                 rounding: str = "subgraph") -> AvgCostPnl:
+    """Average-cost P&L per (wallet, condition): realized by the subgraph's rules in chain order, unrealized as
+    tracked amount x (mark - average), mark = payout share when resolved else market price (unpriced = 0)."""
+    if rounding not in ("subgraph", "exact"):
+        raise ValueError(f"rounding {rounding!r}: choose subgraph or exact")
+    ex = set(excluded_addresses() if excluded is None else excluded)
+    book = _Book(rounding == "exact")
+    tmap = {int(r["token_id"]): (r["condition_id"], int(r["outcome_index"])) for r in _live(tables, "token_map", None)}
+    by_cond: dict[str, dict[int, int]] = defaultdict(dict)
+    for t, (c, o) in tmap.items():
+        by_cond[c][o] = t
+    payouts: dict[str, list[int]] = {}
+    questions: dict[str, dict[int, str]] = defaultdict(dict)
+    for _k, name, r in _chain_events(tables, cutoff):
+        if name == "trades_raw":
+            shares, tok = int(r["shares"]), int(r["token_id"])
+            if r["wallet"] in ex or shares == 0 or tok not in tmap:
+                continue
+            price = book.div(int(r["usdc"]) * SCALE, shares)
+            (book.buy if r["side"] in ("BUY", 0) else book.sell)(r["wallet"], tok, price, shares)
+        elif name == "condition_resolutions":
+            cid = r["condition_id"].lower()
+            payouts.setdefault(cid if cid.startswith("0x") else "0x" + cid, [int(x) for x in r["payout_numerators"]])
+        elif name == "neg_risk_questions":
+            questions[r["market_id"]].setdefault(int(r["question_index"]), r["condition_id"])
+        elif name == "ctf_actions":
+            w, cid, toks = r["stakeholder"], r["condition_id"], by_cond.get(r["condition_id"], {})
+            if w in ex or not toks:
+                continue
+            if r["action"] in ("split", "merge"):
+                price = book.div(SCALE, len(toks))
+                for o in sorted(toks):
+                    (book.buy if r["action"] == "split" else book.sell)(w, toks[o], price, int(r["amount"]))
+            elif r["action"] == "redeem" and cid in payouts and sum(payouts[cid]) > 0:
+                nums, den = payouts[cid], sum(payouts[cid])
+                amounts = [int(a) for a in (r.get("amounts") or [])]
+                for o in sorted(toks):
+                    price = book.div((nums[o] if o < len(nums) else 0) * SCALE, den)
+                    whole = book.tokens[(w, toks[o])].amount
+                    amt = amounts[o] if r.get("source") == "neg_risk_adapter" and o < len(amounts) else whole
+                    book.sell(w, toks[o], price, amt)
+        elif name == "neg_risk_conversions":
+            _convert(book, r, questions[r["market_id"]], by_cond, ex)
+    res = AvgCostPnl(tokens=dict(book.tokens))
+    px = prices(tables)
+    acc: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0, 0])
+    for (w, tok), s in book.tokens.items():
+        c, o = tmap[tok]
+        if c in payouts and sum(payouts[c]) > 0:
+            mark = book.div((payouts[c][o] if o < len(payouts[c]) else 0) * SCALE, sum(payouts[c]))
+        else:
+            mark = px.get((c, o), 0)
+        a = acc[(w, c)]
+        a[0] += s.realized
+        a[1] += book.div(s.amount * (mark - s.avg), SCALE)
+        a[2] += s.clamped
+    res.markets = {k: AvgCostMarket(k[0], k[1], a[0], a[1], a[2]) for k, a in acc.items()}
+    return res
+
+
+def _convert(book: _Book, r: Row, qs: dict[int, str], by_cond: Mapping[str, dict[int, int]], ex: set) -> None:
+    """PositionsConverted: sell each converted NO at its own average (0 realized), buy YES of the other questions
+    at yesPrice = (noPrice * noCount - 1 * (noCount - 1)) / (questionCount - noCount), noPrice = mean NO average."""
+    w, iset, amount = r["stakeholder"], int(r["index_set"]), int(r["amount"])
+    count = len(qs)
+    if w in ex:
+        return
+    no_idx = [i for i in range(count) if iset >> i & 1 and 1 in by_cond.get(qs.get(i, ""), {})]
+    if not no_idx:
+        return
+    total = 0
+    for i in no_idx:
+        tok = by_cond[qs[i]][1]
+        avg = book.tokens[(w, tok)].avg
+        book.sell(w, tok, avg, amount)
+        total += avg
+    if count == len(no_idx):
+        return
+    no_price = book.div(total, len(no_idx))
+    yes_price = book.div(no_price * len(no_idx) - SCALE * (len(no_idx) - 1), count - len(no_idx))
+    for i in range(count):
+        if not iset >> i & 1 and 0 in by_cond.get(qs.get(i, ""), {}):
+            book.buy(w, by_cond[qs[i]][0], yes_price, amount)
+
+
+def yes_price(no_price, no_count: int, question_count: int, *, exact: bool = False):
+    """The subgraph's negRisk YES price in micro-USDC (truncated unless exact), exposed for the test vectors."""
+    num = no_price * no_count - SCALE * (no_count - 1)
+    return Fraction(num, question_count - no_count) if exact else tdiv(num, question_count - no_count)
+
+
+# ---- where the two definitions differ ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    wallet: str
+    condition_id: str
+    cashflow_pnl: int
+    avg_cost_pnl: int  # subgraph rounding, realized + unrealized
+    diff: int
+    fees_usdc: int
+    fee_shares: int
+    transfer_in: int  # shares received by plain wallet-to-wallet transfers (the subgraph does not track them)
+    transfer_out: int
+    clamped_shares: int
+    converted: bool
+    reasons: tuple[str, ...]
+
+
+def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str] | None = None) -> list[Difference]:
+    """Per (wallet, condition): both P&Ls and the causes that separate them, worst difference first."""
+    ex = set(excluded_addresses() if excluded is None else excluded)
+    cf = cashflow_pnl(tables, cutoff=cutoff, excluded=ex)
+    ac = avg_cost_pnl(tables, cutoff=cutoff, excluded=ex)
+    tmap = {int(r["token_id"]): r["condition_id"] for r in _live(tables, "token_map", None)}
+    busy_tx = {r["tx_hash"] for n in ("trades_raw", "ctf_actions", "neg_risk_conversions")
+               for r in _live(tables, n, cutoff)}
+    tin: dict[tuple[str, str], int] = defaultdict(int)
+    tout: dict[tuple[str, str], int] = defaultdict(int)
+    for r in _live(tables, "erc1155_transfers", cutoff):
+        c = tmap.get(int(r["token_id"]))
+        if c is None or r["tx_hash"] in busy_tx or r["from_addr"] in ex or r["to_addr"] in ex:
+            continue
+        tin[(r["to_addr"], c)] += int(r["value"])
+        tout[(r["from_addr"], c)] += int(r["value"])
+    conv_markets = {r["market_id"] for r in _live(tables, "neg_risk_conversions", cutoff)}
+    conv_conds = {r["condition_id"] for r in _live(tables, "neg_risk_questions", None) if r["market_id"] in conv_markets}
+    out = []
+    for k in set(cf.markets) | set(ac.markets):
+        m = cf.markets.get(k)
+        a = ac.markets.get(k)
+        cpnl = m.pnl if m else 0
+        apnl = int(a.total) if a else 0
+        reasons = []
+        if m and (m.fees or m.fee_shares):
+            reasons.append(f"fees: {m.fees} micro-USDC and {m.fee_shares} share units in cash-flow, ignored by avg-cost")
+        if tin[k] or tout[k]:
+            reasons.append(f"plain transfers: +{tin[k]} / -{tout[k]} shares valued by cash-flow, untracked by avg-cost")
+        if a and a.clamped_shares:
+            reasons.append(f"clamped sells: {a.clamped_shares} shares sold without tracked basis earn 0 in avg-cost")
+        if k[1] in conv_conds:
+            reasons.append("negRisk conversion: basis moves between conditions (wallet totals still comparable)")
+        if cpnl != apnl and not reasons:
+            reasons.append("rounding: subgraph truncates prices and each realized delta")
+        out.append(Difference(k[0], k[1], cpnl, apnl, cpnl - apnl, m.fees if m else 0, m.fee_shares if m else 0,
+                              tin[k], tout[k], a.clamped_shares if a else 0, k[1] in conv_conds, tuple(reasons)))
+    return sorted(out, key=lambda d: (-abs(d.diff), d.wallet, d.condition_id))

@@ -1,0 +1,108 @@
+"""Hypothesis strategies: random but chain-consistent P&L event streams, played through pnl_stream.Stream."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from tests.property.pnl_stream import Stream, addr
+
+WALLETS = [addr(i) for i in range(5)]
+amount = st.integers(1, 5_000_000)
+price = st.integers(0, 1_000_000)
+
+
+def ops(*, transfers: bool = True, fees: bool = True, one_hot: bool = False, max_size: int = 30):
+    """A list of ("kind", args...) tuples; indexes are taken modulo what exists when played."""
+    w = st.integers(0, len(WALLETS) - 1)
+    m = st.integers(0, 50)
+    fee = st.integers(0, 20_000) if fees else st.just(0)
+    setup = st.one_of(st.tuples(st.just("market"), st.integers(2, 3)), st.tuples(st.just("negrisk"), st.integers(2, 4)))
+    kinds = [
+        st.tuples(st.just("block"), st.integers(1, 3)),
+        st.tuples(st.just("split"), w, m, amount),
+        st.tuples(st.just("merge"), w, m, amount),
+        st.tuples(st.just("trade"), w, w, m, st.integers(0, 3), amount, price, fee, fee),
+        st.tuples(st.just("resolve"), m, st.lists(st.integers(0, 3), min_size=3, max_size=3)),
+        st.tuples(st.just("redeem"), w, m),
+        st.tuples(st.just("price"), m, st.integers(0, 2), price),
+        st.tuples(st.just("convert"), w, m, st.integers(1, 15), amount),
+    ]
+    if transfers:
+        kinds.append(st.tuples(st.just("send"), w, w, m, st.integers(0, 2), amount))
+    return st.tuples(st.lists(setup, min_size=1, max_size=3), st.lists(st.one_of(kinds), min_size=4, max_size=max_size)) \
+        .map(lambda x: [("one_hot", one_hot)] + x[0] + x[1])
+
+
+def play(op_list, stream: Stream | None = None) -> Stream:
+    """Apply ops; an op that the chain would reject (selling what you lack, redeeming unresolved) is skipped."""
+    s = stream or Stream()
+    one_hot = False
+    markets, negs, resolved = [], [], {}
+    for op in op_list:
+        kind, args = op[0], op[1:]
+        if kind == "one_hot":
+            one_hot = args[0]
+            continue
+        if kind == "block":
+            s.next_block(args[0])
+        elif kind == "market":
+            markets.append(s.market(args[0]))
+        elif kind == "negrisk":
+            nm = s.neg_risk_market(args[0])
+            negs.append(nm)
+            markets.extend(nm.questions)
+        if not markets or kind in ("block", "market", "negrisk"):
+            continue
+        if kind == "split":
+            s.split(WALLETS[args[0]], markets[args[1] % len(markets)], args[2])
+        elif kind == "merge":
+            wl, mk, a = WALLETS[args[0]], markets[args[1] % len(markets)], args[2]
+            a = min([a] + [s.balances[(wl, t)] for t in mk.tokens])
+            if a > 0 and mk.condition_id not in resolved:
+                s.merge(wl, mk, a)
+        elif kind == "trade":
+            buyer, seller, mk = WALLETS[args[0]], WALLETS[args[1]], markets[args[2] % len(markets)]
+            tok = mk.tokens[args[3] % len(mk.tokens)]
+            if buyer == seller or mk.condition_id in resolved:
+                continue
+            shares = args[4]
+            if s.balances[(seller, tok)] < shares:  # the seller mints what it sells first
+                s.split(seller, mk, shares - s.balances[(seller, tok)])
+            usdc = shares * args[5] // 1_000_000
+            fee_sh = min(args[6] % 7, shares)
+            s.trade(buyer, seller, tok, shares, usdc, buyer_fee_shares=fee_sh if args[6] else 0,
+                    seller_fee_usdc=args[7])
+        elif kind == "resolve":
+            mk = markets[args[0] % len(markets)]
+            if mk.condition_id in resolved:
+                continue
+            n = len(mk.tokens)
+            nums = list(args[1][:n])
+            if one_hot or sum(nums) == 0:
+                nums = [1 if i == sum(args[1]) % n else 0 for i in range(n)]
+            s.resolve(mk, nums)
+            resolved[mk.condition_id] = nums
+        elif kind == "redeem":
+            mk = markets[args[1] % len(markets)]
+            if mk.condition_id in resolved:
+                s.redeem(WALLETS[args[0]], mk, resolved[mk.condition_id])
+        elif kind == "price":
+            mk = markets[args[0] % len(markets)]
+            s.price(mk, args[1] % len(mk.tokens), args[2])
+        elif kind == "convert" and negs:
+            wl, nm = WALLETS[args[0]], negs[args[1] % len(negs)]
+            n = len(nm.questions)
+            iset = args[2] % (1 << n)
+            if iset == 0 or iset == (1 << n) - 1 or any(q.condition_id in resolved for q in nm.questions):
+                continue
+            a = args[3]
+            for i, q in enumerate(nm.questions):  # NO shares are minted first where missing
+                if iset >> i & 1 and s.balances[(wl, q.tokens[1])] < a:
+                    s.split(wl, q, a - s.balances[(wl, q.tokens[1])])
+            s.convert(wl, nm, iset, a)
+        elif kind == "send":
+            frm, to, mk = WALLETS[args[0]], WALLETS[args[1]], markets[args[2] % len(markets)]
+            tok = mk.tokens[args[3] % len(mk.tokens)]
+            a = min(args[4], s.balances[(frm, tok)])
+            if a > 0 and frm != to:
+                s.send(frm, to, tok, a)
+    return s
