@@ -73,8 +73,8 @@ def play(op_list, stream: Stream | None = None) -> Stream:
                     seller_fee_usdc=args[7])
         elif kind == "resolve":
             mk = markets[args[0] % len(markets)]
-            if mk.condition_id in resolved:
-                continue
+            if mk.condition_id in resolved or (one_hot and mk.neg_risk):
+                continue  # one_hot streams leave negRisk questions for a consistent one-winner resolution
             n = len(mk.tokens)
             nums = list(args[1][:n])
             if one_hot or sum(nums) == 0:
