@@ -1,0 +1,760 @@
+"""Ingestion: JSON-RPC (backfill, daily sync) and simulator files, through one decode-and-insert path.
+
+Why it is safe to kill at any point: raw tables are ReplacingMergeTree keyed by (tx hash, log index), so
+re-inserting a log changes nothing, and a checkpoint (source, contract, block range) is written only after every
+row of its range is inserted. A resumed run fetches the gaps between checkpoints: no hole, no duplicate.
+Reorgs: a sync re-fetches the last ``margin`` ingested blocks and retracts (higher ``_version``, ``_deleted`` = 1)
+logs that are no longer on the canonical chain, as well as any log the node reports with ``removed: true``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from clickhouse_connect.driver.client import Client
+
+from harness.chain.rpc import RpcClient, RpcError, iter_windows
+from harness.sql import load
+
+DEFAULT_CONFIRMATIONS = 64
+DEFAULT_MARGIN = 64
+PRICE_COLUMNS = ("condition_id", "outcome_index", "price_micros", "as_of", "source")
+
+
+class IngestError(RuntimeError):
+    """Bad input or a failed run, with the file / block range / log it concerns."""
+
+
+# --- the one insert path ---------------------------------------------------------------------------------------
+
+_last_version = 0
+
+
+def new_version() -> int:
+    """A strictly increasing ingest version (microseconds since epoch): a later ingest replaces an earlier one."""
+    global _last_version
+    _last_version = max(time.time_ns() // 1000, _last_version + 1)
+    return _last_version
+
+
+@dataclass
+class IngestStats:
+    source: str
+    logs: int = 0
+    rows: Counter = field(default_factory=Counter)
+    unknown: Counter = field(default_factory=Counter)
+    retracted: int = 0
+    from_block: int | None = None
+    to_block: int | None = None
+    ranges: int = 0
+    seconds: float = 0.0
+    retries: int = 0
+    range_errors: int = 0
+    prices: int = 0
+
+    def add(self, other: "IngestStats") -> None:
+        self.logs += other.logs
+        self.rows.update(other.rows)
+        self.unknown.update(other.unknown)
+        self.retracted += other.retracted
+
+    @property
+    def logs_per_second(self) -> float:
+        return self.logs / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        span = "nothing to fetch" if self.from_block is None else f"blocks {self.from_block}..{self.to_block}"
+        unknown = sum(self.unknown.values())
+        parts = [f"{self.source}: {span}", f"{self.logs} logs", f"{sum(self.rows.values())} rows",
+                 f"{self.logs_per_second:,.0f} logs/s", f"{self.seconds:.1f}s"]
+        if unknown:
+            parts.append(f"{unknown} unknown logs ({len(self.unknown)} kinds)")
+        if self.retracted:
+            parts.append(f"{self.retracted} retracted")
+        if self.retries or self.range_errors:
+            parts.append(f"{self.retries} retries, {self.range_errors} window halvings")
+        if self.prices:
+            parts.append(f"{self.prices} prices")
+        return ", ".join(parts)
+
+
+def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: int | None = None,
+                block_times: dict[int, int] | None = None) -> IngestStats:
+    """Decode logs and insert their rows (the only insert path for raw tables). Removed logs become retractions."""
+    from harness.chain.decode import COLUMNS, decode_logs
+
+    version = new_version() if version is None else version
+    decoded = decode_logs(logs, block_times=block_times, version=version)
+    stats = IngestStats(source=source, logs=decoded.count)
+    for table, rows in decoded.rows.items():
+        if rows:
+            client.insert(table, rows, column_names=list(COLUMNS[table]))
+            stats.rows[table] += len(rows)
+    stats.unknown.update(decoded.unknown)
+    return stats
+
+
+# --- checkpoints, coverage, gaps -------------------------------------------------------------------------------
+
+def ingest_addresses() -> list[str]:
+    """Every contract whose events the decoder knows (lower-case), in a stable order."""
+    from harness.chain.events import by_address
+
+    return sorted(by_address())
+
+
+def ingest_topic0s() -> list[str]:
+    from harness.chain.events import by_address
+
+    return sorted({t for topics in by_address().values() for t in topics})
+
+
+def write_checkpoint(client: Client, source: str, from_block: int, to_block: int, *, run_id: str,
+                     logs_by_contract: dict[str, int] | None = None, contracts: list[str] | None = None) -> None:
+    """Record [from_block, to_block] as ingested for each contract: call only after its rows are inserted."""
+    contracts = contracts or ingest_addresses()
+    counts = logs_by_contract or {}
+    client.insert("ingest_checkpoints",
+                  [[source, c, from_block, to_block, counts.get(c, 0), run_id] for c in contracts],
+                  column_names=["source", "contract", "from_block", "to_block", "logs", "run_id"])
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of closed block ranges, adjacent ones joined, sorted."""
+    out: list[list[int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def complement(covered: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Closed ranges of [lo, hi] not in ``covered`` (which must be merged and sorted)."""
+    holes, cur = [], lo
+    for a, b in covered:
+        if b < cur:
+            continue
+        if a > hi:
+            break
+        if a > cur:
+            holes.append((cur, min(a - 1, hi)))
+        cur = max(cur, b + 1)
+        if cur > hi:
+            break
+    if cur <= hi:
+        holes.append((cur, hi))
+    return holes
+
+
+def coverage(client: Client, source: str, *, lo: int = 0, hi: int = 2**63 - 1) -> dict[str, list[tuple[int, int]]]:
+    """Merged ingested ranges per contract for a source (what checkpoints prove was inserted)."""
+    per: dict[str, list[tuple[int, int]]] = {}
+    for contract, a, b in client.query(load("ingest/checkpoint_ranges"),
+                                       parameters={"source": source, "lo": lo, "hi": hi}).result_rows:
+        per.setdefault(contract, []).append((int(a), int(b)))
+    return {c: merge_ranges(r) for c, r in per.items()}
+
+
+def gaps(client: Client, source: str, from_block: int, to_block: int,
+         contracts: list[str] | None = None) -> list[tuple[int, int]]:
+    """Block ranges in [from_block, to_block] never ingested for at least one contract, merged and sorted."""
+    if from_block > to_block:
+        return []
+    cov = coverage(client, source, lo=from_block, hi=to_block)
+    holes: list[tuple[int, int]] = []
+    for c in contracts or ingest_addresses():
+        holes += complement(cov.get(c, []), from_block, to_block)
+    return merge_ranges(holes)
+
+
+# --- runs (what was asked for) ---------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    client: Client
+    source: str
+    command: str
+    from_block: int
+    to_block: int
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    started: float = field(default_factory=time.time)
+
+    def record(self, status: str, logs: int = 0, detail: str = "") -> None:
+        from datetime import datetime, timezone
+
+        self.client.insert(
+            "ingest_runs",
+            [[self.run_id, self.source, self.command, max(self.from_block, 0), max(self.to_block, 0), status, logs,
+              detail[:2000], datetime.fromtimestamp(self.started, timezone.utc), datetime.now(timezone.utc)]],
+            column_names=["run_id", "source", "command", "from_block", "to_block", "status", "logs", "detail",
+                          "started_at", "updated_at"])
+
+
+def run_hull(client: Client, source: str) -> tuple[int, int] | None:
+    lo, hi, n = client.query(load("ingest/run_range"), parameters={"source": source}).result_rows[0]
+    return (int(lo), int(hi)) if n else None
+
+
+# --- progress --------------------------------------------------------------------------------------------------
+
+class Progress:
+    """Blocks done, logs/s and ETA on stderr, redrawn at most twice a second; silent when not a terminal."""
+
+    def __init__(self, label: str, total_blocks: int, stream=None, enabled: bool | None = None) -> None:
+        self.label, self.total = label, max(total_blocks, 1)
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.start = self.last = time.monotonic()
+        self.blocks = self.logs = 0
+
+    def update(self, blocks: int, logs: int) -> None:
+        self.blocks += blocks
+        self.logs += logs
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.5:
+            return
+        self.last = now
+        el = now - self.start
+        rate = self.logs / el if el else 0.0
+        eta = el / self.blocks * (self.total - self.blocks) if self.blocks else 0.0
+        self.stream.write(f"\r{self.label}: {self.blocks:,}/{self.total:,} blocks "
+                          f"({100 * self.blocks / self.total:.0f}%), {rate:,.0f} logs/s, ETA {_hms(eta)}   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _hms(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+# --- RPC source ------------------------------------------------------------------------------------------------
+
+def rpc_source_name(rpc: RpcClient) -> str:
+    return f"rpc:{rpc.chain_id()}"
+
+
+def plan_range(rpc: RpcClient, *, from_block: int | None = None, to_block: int | None = None,
+               cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
+               confirmations: int = DEFAULT_CONFIRMATIONS) -> tuple[int, int]:
+    """The block range the plan's options select.
+
+    to: ``to_block``, else the last block at or before ``cutoff``, else (``no_cutoff`` or nothing) the head less
+    ``confirmations``. from: ``from_block``, else the first block of the last ``since_seconds`` (measured from the
+    head's own timestamp, binary search), else the earliest first block of the known contracts.
+    """
+    if cutoff is not None and no_cutoff:
+        raise IngestError("--cutoff and --no-cutoff are mutually exclusive")
+    head = rpc.block_number()
+    safe = max(head - confirmations, 0)
+    if to_block is not None:
+        if to_block > head:
+            raise IngestError(f"--to-block {to_block} is beyond the chain head {head}")
+        hi = to_block
+    elif cutoff is not None:
+        hi = rpc.last_block_at_or_before(cutoff, 0, safe)
+    else:
+        hi = safe
+    if from_block is not None:
+        lo = from_block
+    elif since_seconds is not None:
+        lo = rpc.first_block_at_or_after(rpc.block_time(head) - since_seconds, 0, head)
+    else:
+        from harness.config import contracts
+
+        firsts = [c.first_block for c in contracts().values() if c.first_block]
+        lo = min(firsts) if firsts and min(firsts) <= hi else 0
+    if lo < 0 or hi < 0:
+        raise IngestError(f"block range {lo}..{hi} is negative")
+    return lo, hi
+
+
+def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *, source: str, run_id: str,
+               stats: IngestStats, retract: tuple[int, int] | None = None, window: int = 2000,
+               max_window: int = 100_000, batch_logs: int = 20_000, batch_blocks: int | None = None,
+               progress: Progress | None = None) -> None:
+    """Fetch each range by adaptive windows, insert in batches, checkpoint each batch after its insert.
+
+    Windows inside ``retract`` (a re-fetched, already ingested span) also retract rows of logs that vanished.
+    """
+    addresses, topic0s = ingest_addresses(), ingest_topic0s()
+    for lo, hi in ranges:
+        pending: list[dict] = []
+        b_lo = lo
+        for w_lo, w_hi, logs in iter_windows(rpc, lo, hi, addresses=addresses, topic0s=topic0s,
+                                             window=window, max_window=max_window):
+            pending.extend(logs)
+            if progress:
+                progress.update(w_hi - w_lo + 1, len(logs))
+            if len(pending) >= batch_logs or w_hi == hi or (batch_blocks and w_hi - b_lo + 1 >= batch_blocks):
+                _flush(client, rpc, pending, b_lo, w_hi, source=source, run_id=run_id, stats=stats,
+                       retract=retract)
+                pending, b_lo = [], w_hi + 1
+        stats.ranges += 1
+
+
+def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *, source: str, run_id: str,
+           stats: IngestStats, retract: tuple[int, int] | None) -> None:
+    need = {int(log["blockNumber"], 16) for log in logs if log.get("blockTimestamp") is None}
+    times = rpc.block_times(need) if need else None
+    version = new_version()
+    try:
+        stats.add(ingest_logs(client, logs, source=source, version=version, block_times=times))
+    except ValueError as exc:  # DecodeError names the tx hash and log index
+        raise IngestError(f"{source} blocks {lo}..{hi}: {exc}") from exc
+    if retract is not None and lo <= retract[1] and hi >= retract[0]:
+        a, b = max(lo, retract[0]), min(hi, retract[1])
+        stats.retracted += retract_vanished(client, logs, a, b, version=new_version())
+    per: Counter = Counter(log["address"].lower() for log in logs)
+    write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per)
+    stats.from_block = lo if stats.from_block is None else min(stats.from_block, lo)
+    stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
+
+
+def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: int, *, version: int) -> int:
+    """Retract rows in blocks [lo, hi] whose log is not among ``canonical_logs`` (a complete re-fetch). Count."""
+    from harness.chain.decode import COLUMNS
+
+    keep = {(log["transactionHash"].lower(), int(log["logIndex"], 16) if isinstance(log["logIndex"], str)
+             else int(log["logIndex"])) for log in canonical_logs
+            if not log.get("removed") and lo <= int(log["blockNumber"], 16) <= hi}
+    gone_total = 0
+    for table, cols in COLUMNS.items():
+        if "tx_hash" not in cols:
+            continue
+        have = client.query(load("ingest/window_keys"), parameters={"table": table, "lo": lo, "hi": hi}).result_rows
+        gone = [(t, int(i)) for t, i in have if (t, int(i)) not in keep]
+        if gone:
+            client.command(load("ingest/retract"), parameters={
+                "table": table, "version": version, "lo": lo, "hi": hi, "gone": gone})
+            gone_total += len(gone)
+    return gone_total
+
+
+def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = None, to_block: int | None = None,
+             *, cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
+             confirmations: int = DEFAULT_CONFIRMATIONS, refetch: bool = False, source: str | None = None,
+             window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
+             batch_blocks: int | None = None, progress: bool | None = None) -> IngestStats:
+    """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``)."""
+    rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
+    source = source or rpc_source_name(rpc)
+    lo, hi = plan_range(rpc, from_block=from_block, to_block=to_block, cutoff=cutoff, no_cutoff=no_cutoff,
+                        since_seconds=since_seconds, confirmations=confirmations)
+    todo = [(lo, hi)] if refetch and lo <= hi else gaps(client, source, lo, hi)
+    return _run(client, rpc, "backfill", source, lo, hi, todo, None, window=window, max_window=max_window,
+                batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
+
+
+def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, *,
+         margin: int = DEFAULT_MARGIN, confirmations: int = DEFAULT_CONFIRMATIONS, cutoff: int | None = None,
+         source: str | None = None, window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
+         progress: bool | None = None) -> IngestStats:
+    """The daily run: fill every gap of the last ``since_seconds`` up to head - confirmations, and re-fetch the
+    last ``margin`` ingested blocks, retracting logs a reorg removed."""
+    rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
+    source = source or rpc_source_name(rpc)
+    lo, hi = plan_range(rpc, cutoff=cutoff, since_seconds=since_seconds, confirmations=confirmations)
+    todo = gaps(client, source, lo, hi) if lo <= hi else []
+    retract = None
+    covered = [b for ranges in coverage(client, source, lo=0, hi=hi).values() for _, b in ranges]
+    if covered and margin > 0:
+        top = min(max(covered), hi)
+        retract = (max(top - margin + 1, 0), top)
+        todo = merge_ranges(todo + [retract])
+    return _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
+                batch_logs=batch_logs, batch_blocks=None, progress=progress)
+
+
+def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_window, batch_logs, batch_blocks,
+         progress) -> IngestStats:
+    run = Run(client, source, command, lo, hi)
+    run.record("running", detail=f"todo {todo[:20]}")
+    stats = IngestStats(source=source)
+    prog = Progress(f"{command} {source}", sum(b - a + 1 for a, b in todo),
+                    enabled=progress if progress is not None else None)
+    t0 = time.monotonic()
+    try:
+        fetch_into(client, rpc, todo, source=source, run_id=run.run_id, stats=stats, retract=retract,
+                   window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks,
+                   progress=prog)
+    except (RpcError, IngestError, ValueError) as exc:
+        stats.seconds = time.monotonic() - t0
+        run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        prog.close()
+        stats.retries, stats.range_errors = rpc.stats.retries, rpc.stats.range_errors
+    stats.seconds = time.monotonic() - t0
+    run.record("done", stats.logs, str(stats))
+    return stats
+
+
+# --- file source (the simulator's world directory) ---------------------------------------------------------------
+
+def _open_logs(path: Path) -> Iterator[tuple[int, dict]]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    log = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise IngestError(f"{path}:{n}: not a JSON log ({exc.msg})") from None
+                if not isinstance(log, dict) or "blockNumber" not in log:
+                    raise IngestError(f"{path}:{n}: not a log object with a blockNumber")
+                yield n, log
+    except (OSError, EOFError) as exc:
+        raise IngestError(f"{path}: cannot read ({exc})") from exc
+
+
+def _block(log: dict) -> int:
+    v = log["blockNumber"]
+    return int(v, 16) if isinstance(v, str) else int(v)
+
+
+def world_source(world_dir: Path) -> str:
+    return f"file:{Path(world_dir).resolve().name}"
+
+
+def world_range(world_dir: Path) -> tuple[int, int]:
+    """The world's block range: from world.json when it says, else the first and last log's blocks."""
+    world_dir = Path(world_dir)
+    meta_path = world_dir / "world.json"
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        for key in ("block_range", "blocks"):
+            v = meta.get(key)
+            if isinstance(v, (list, tuple)) and len(v) == 2:
+                return int(v[0]), int(v[1])
+            if isinstance(v, dict):
+                a = v.get("first", v.get("from", v.get("start")))
+                b = v.get("last", v.get("to", v.get("end")))
+                if a is not None and b is not None:
+                    return int(a), int(b)
+        if "first_block" in meta and "last_block" in meta:
+            return int(meta["first_block"]), int(meta["last_block"])
+    lo = hi = None
+    for _, log in _open_logs(world_dir / "logs.jsonl.gz"):
+        b = _block(log)
+        lo = b if lo is None else min(lo, b)
+        hi = b if hi is None else max(hi, b)
+    if lo is None:
+        raise IngestError(f"{world_dir}: no logs and no block range in world.json")
+    return lo, hi
+
+
+def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterator[tuple[int, int, list[dict]]]:
+    """(first block, last block, logs) chunks that end on block boundaries, in file order."""
+    pending: list[dict] = []
+    first = last = None
+    for n, log in _open_logs(path):
+        b = _block(log)
+        if last is not None and b < last:
+            raise IngestError(f"{path}:{n}: block {b} after block {last}: logs must be in chain order")
+        if min_time is not None:
+            ts = log.get("blockTimestamp")
+            if ts is None:
+                raise IngestError(f"{path}:{n}: no blockTimestamp, cannot select by --since")
+            if (int(ts, 16) if isinstance(ts, str) else int(ts)) < min_time:
+                continue
+        if pending and b != last and len(pending) >= batch_logs:
+            yield first, last, pending
+            pending, first = [], None
+        pending.append(log)
+        first = b if first is None else first
+        last = b
+    if pending:
+        yield first, last, pending
+
+
+def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
+                 batch_logs: int = 50_000, command: str = "files") -> IngestStats:
+    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into market_prices), checkpointed per chunk of blocks."""
+    world_dir = Path(world_dir)
+    logs_path = world_dir / "logs.jsonl.gz"
+    if not logs_path.is_file():
+        raise IngestError(f"{world_dir}: no logs.jsonl.gz (is this a simulator world directory?)")
+    source = source or world_source(world_dir)
+    lo, hi = world_range(world_dir)
+    min_time = None
+    if since_seconds is not None:
+        end_time = _world_end_time(world_dir)
+        min_time = end_time - since_seconds
+    run = Run(client, source, command, lo, hi)
+    run.record("running")
+    stats = IngestStats(source=source)
+    t0 = time.monotonic()
+    try:
+        prev = lo if min_time is None else None
+        for first, last, logs in _block_batches(logs_path, batch_logs, min_time):
+            try:
+                stats.add(ingest_logs(client, logs, source=source))
+            except ValueError as exc:
+                raise IngestError(f"{logs_path}: {exc}") from exc
+            start = first if prev is None else prev
+            write_checkpoint(client, source, start, last, run_id=run.run_id,
+                             logs_by_contract=Counter(log["address"].lower() for log in logs))
+            stats.from_block = start if stats.from_block is None else stats.from_block
+            stats.to_block, prev = last, last + 1
+        if (prev is None and min_time is None) or (prev is not None and prev <= hi):
+            write_checkpoint(client, source, prev if prev is not None else lo, hi, run_id=run.run_id)
+            stats.from_block = lo if stats.from_block is None else stats.from_block
+            stats.to_block = hi
+        prices = world_dir / "prices.csv"
+        if prices.is_file():
+            stats.prices = ingest_prices(client, prices, source=source, as_of=_world_end_time(world_dir))
+    except (IngestError, ValueError) as exc:
+        run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
+        raise
+    stats.seconds = time.monotonic() - t0
+    run.record("done", stats.logs, str(stats))
+    return stats
+
+
+def sync_world(client: Client, world_dir: Path, since_seconds: int = 86_400) -> IngestStats:
+    """The file-source sync: re-ingest the world's last ``since_seconds`` (by its own clock); idempotent."""
+    return ingest_world(client, world_dir, since_seconds=since_seconds, command="sync")
+
+
+def _world_end_time(world_dir: Path) -> int:
+    """The world's "now": world.json's end time when given, else the last log's block time."""
+    meta_path = Path(world_dir) / "world.json"
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        for key in ("end_time", "last_block_time", "as_of_ts", "now"):
+            if isinstance(meta.get(key), int):
+                return int(meta[key])
+    end = None
+    for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
+        ts = log.get("blockTimestamp")
+        if ts is not None:
+            end = int(ts, 16) if isinstance(ts, str) else int(ts)
+    if end is None:
+        raise IngestError(f"{world_dir}: no block timestamps to tell the world's time")
+    return end
+
+
+def read_prices(path: Path) -> list[tuple[str, int, int]]:
+    """(condition id, outcome index, price in micro-USDC) rows; any bad line is an error naming file and line."""
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        need = {"condition_id", "outcome_index", "price_micros"}
+        if not reader.fieldnames or not need <= set(reader.fieldnames):
+            raise IngestError(f"{path}: header must have {sorted(need)}, got {reader.fieldnames}")
+        for row in reader:
+            line = reader.line_num
+            cid = (row["condition_id"] or "").strip().lower()
+            cid = cid if cid.startswith("0x") else "0x" + cid
+            try:
+                idx, price = int(row["outcome_index"]), int(row["price_micros"])
+                int(cid, 16)
+            except (TypeError, ValueError):
+                raise IngestError(f"{path}:{line}: bad price row {dict(row)} (integers and a hex condition id)") \
+                    from None
+            if len(cid) != 66 or not 0 <= idx <= 255 or not 0 <= price <= 1_000_000:
+                raise IngestError(f"{path}:{line}: out of range {dict(row)} (condition id 32 bytes, "
+                                  f"outcome 0..255, price_micros 0..1000000)")
+            out.append((cid, idx, price))
+    return out
+
+
+def ingest_prices(client: Client, path: Path, *, source: str, as_of: int) -> int:
+    from datetime import datetime, timezone
+
+    rows = read_prices(path)
+    when = datetime.fromtimestamp(as_of, timezone.utc)
+    if rows:
+        client.insert("market_prices", [[c, i, p, when, source] for c, i, p in rows], column_names=list(PRICE_COLUMNS))
+    return len(rows)
+
+
+def expected_world_rows(world_dir: Path) -> dict[str, int]:
+    """Live rows per raw table that the world's logs decode to (last write per key wins, retractions removed)."""
+    from harness.chain.decode import COLUMNS, Decoded, make_decoder
+
+    keyed: dict[str, dict[tuple, int]] = {}
+    dec = make_decoder()
+    for _, _, logs in _block_batches(Path(world_dir) / "logs.jsonl.gz", 50_000, None):
+        out = dec.feed(logs, Decoded())
+        for table, rows in out.rows.items():
+            cols = COLUMNS[table]
+            if "tx_hash" not in cols:
+                continue
+            n = 3 if "sub_index" in cols else 2
+            idx = [0, 1] + ([cols.index("sub_index")] if n == 3 else [])
+            d = keyed.setdefault(table, {})
+            for r in rows:
+                d[tuple(r[i] for i in idx)] = r[cols.index("_deleted")]
+    return {t: sum(1 for v in d.values() if not v) for t, d in keyed.items()}
+
+
+def requested_range(client: Client, *, world=None, options=None) -> tuple[int, int, str]:
+    """(from, to, source) that the gap report checks: the world's range, or the hull of the RPC runs so far.
+
+    ``options`` is anything with ``getoption(name)`` (a pytest config) or None; used for --rpc-url.
+    """
+    if world is not None:
+        path = Path(getattr(world, "path", world))
+        lo, hi = world_range(path)
+        return lo, hi, world_source(path)
+    import os
+
+    url = (options.getoption("--rpc-url") if options is not None else None) or os.environ.get("POLYGON_RPC_URL")
+    if not url:
+        raise IngestError("no world and no --rpc-url / POLYGON_RPC_URL: nothing to check gaps against")
+    source = rpc_source_name(RpcClient(url))
+    hull = run_hull(client, source)
+    if hull is None:
+        raise IngestError(f"{source}: no ingest run recorded yet")
+    return hull[0], hull[1], source
+
+
+# --- command line ----------------------------------------------------------------------------------------------
+
+def _rpc_url(args) -> str:
+    import os
+
+    url = args.rpc_url or os.environ.get("POLYGON_RPC_URL")
+    if not url:
+        raise IngestError("no RPC endpoint: pass --rpc-url or set POLYGON_RPC_URL")
+    return url
+
+
+def _rebuild(client, cutoff: int | None) -> str:
+    try:
+        from harness.build import rebuild
+    except ImportError:
+        return "rebuild skipped (harness.build not available)"
+    return str(rebuild(client, cutoff=cutoff))
+
+
+def _cmd(fn):
+    def run(args) -> int:
+        try:
+            return fn(args)
+        except (IngestError, RpcError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return run
+
+
+@_cmd
+def cmd_backfill(args) -> int:
+    from harness.__main__ import client_from_args
+
+    client, _ = client_from_args(args)
+    stats = backfill(client, _rpc_url(args), args.from_block, args.to_block, cutoff=args.cutoff,
+                     no_cutoff=args.no_cutoff, confirmations=args.confirmations, refetch=args.refetch,
+                     window=args.window, batch_logs=args.batch_logs, batch_blocks=args.batch_blocks)
+    print(stats)
+    return 0
+
+
+@_cmd
+def cmd_sync(args) -> int:
+    from harness.__main__ import client_from_args
+    from harness.pipeline import parse_age
+
+    client, _ = client_from_args(args)
+    stats = sync(client, _rpc_url(args), parse_age(args.since), margin=args.margin,
+                 confirmations=args.confirmations, cutoff=args.cutoff, window=args.window)
+    print(stats)
+    if not args.no_rebuild:
+        print(_rebuild(client, args.cutoff))
+    return 0
+
+
+@_cmd
+def cmd_files(args) -> int:
+    from harness.__main__ import client_from_args
+    from harness.pipeline import parse_age
+
+    client, _ = client_from_args(args)
+    stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None)
+    print(stats)
+    if args.rebuild:
+        print(_rebuild(client, None))
+    return 0
+
+
+@_cmd
+def cmd_gaps(args) -> int:
+    from harness.__main__ import client_from_args
+
+    client, _ = client_from_args(args)
+    hull = run_hull(client, args.source)
+    lo = args.from_block if args.from_block is not None else (hull[0] if hull else None)
+    hi = args.to_block if args.to_block is not None else (hull[1] if hull else None)
+    if lo is None or hi is None:
+        raise IngestError(f"{args.source}: no runs recorded; pass --from-block and --to-block")
+    holes = gaps(client, args.source, lo, hi)
+    for a, b in holes:
+        print(f"{a}\t{b}\t{b - a + 1} blocks")
+    print(f"{args.source} {lo}..{hi}: {len(holes)} gap(s), {sum(b - a + 1 for a, b in holes)} blocks missing",
+          file=sys.stderr)
+    return 1 if holes else 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from harness.__main__ import warehouse_args
+
+    def rpc_opts(p):
+        p.add_argument("--rpc-url", help="Polygon JSON-RPC endpoint (env POLYGON_RPC_URL)")
+        p.add_argument("--confirmations", type=int, default=DEFAULT_CONFIRMATIONS,
+                       help=f"stay this many blocks behind the head (default {DEFAULT_CONFIRMATIONS})")
+        p.add_argument("--window", type=int, default=2000, help="initial eth_getLogs block window (adapts)")
+        warehouse_args(p)
+
+    p = sub.add_parser("backfill", help="ingest a block range from a JSON-RPC node (resumable)")
+    rpc_opts(p)
+    p.add_argument("--from-block", type=int)
+    p.add_argument("--to-block", type=int)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="stop at the last block at or before this time")
+    g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
+    p.add_argument("--refetch", action="store_true", help="fetch the whole range even where checkpointed")
+    p.add_argument("--batch-logs", type=int, default=20_000, help="logs per insert + checkpoint")
+    p.add_argument("--batch-blocks", type=int, default=None, help="also checkpoint at least every N blocks")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("sync", help="daily: ingest the last --since window (+ reorg margin), then rebuild")
+    rpc_opts(p)
+    p.add_argument("--since", default="24h", help="window to make complete, e.g. 24h, 3d (default 24h)")
+    p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="re-fetch this many last ingested blocks")
+    p.add_argument("--cutoff", type=int, metavar="UNIX_TS")
+    p.add_argument("--no-rebuild", action="store_true", help="ingest only")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("ingest-files", help="ingest a simulator world directory (logs.jsonl.gz, prices.csv)")
+    warehouse_args(p)
+    p.add_argument("dir")
+    p.add_argument("--since", help="only the world's last window, e.g. 24h")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the derived tables afterwards")
+    p.set_defaults(func=cmd_files)
+
+    p = sub.add_parser("gaps", help="list block ranges never ingested for a source (exit 1 when any)")
+    warehouse_args(p)
+    p.add_argument("--source", required=True, help="e.g. rpc:137 or file:world")
+    p.add_argument("--from-block", type=int)
+    p.add_argument("--to-block", type=int)
+    p.set_defaults(func=cmd_gaps)
+

@@ -1,0 +1,110 @@
+"""Fixtures for tests against a real JSON-RPC node: anvil on loopback (chain id 137), a fault proxy in front.
+
+anvil comes from scripts/setup.sh (npm package @foundry-rs/anvil-linux-amd64 into .tools/). When it is missing
+and npm exists it is installed here; the tests skip, saying why, only when npm itself is unavailable.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.chain.node import Anvil, find_anvil, load_jsonl
+from harness.config import PROJECT_ROOT
+
+ANVIL_PKG = "@foundry-rs/anvil-linux-amd64@1.7.1"
+
+
+@pytest.fixture(scope="session")
+def anvil_bin() -> Path:
+    exe = find_anvil()
+    if exe is None:
+        if shutil.which("npm") is None:
+            pytest.skip("anvil tests need npm to install anvil (npm not found on PATH)")
+        subprocess.run(["npm", "install", "--prefix", str(PROJECT_ROOT / ".tools"), "--no-audit", "--no-fund",
+                        "--no-save", "--silent", ANVIL_PKG], check=True, timeout=600,
+                       stdout=subprocess.DEVNULL)
+        exe = find_anvil()
+        assert exe is not None, "npm install of anvil succeeded but no binary was found"
+    return exe
+
+
+def source_logs() -> list[dict]:
+    """The simulator's committed fixture world when present, else a seeded synthetic stream of real shapes."""
+    world = PROJECT_ROOT / "fixtures" / "world" / "logs.jsonl.gz"
+    if world.is_file():
+        return list(load_jsonl(world))
+    from tests.support.chainlogs import make_logs
+
+    return make_logs(seed=3, blocks=60)
+
+
+@pytest.fixture(scope="session")
+def chain_logs() -> list[dict]:
+    return source_logs()
+
+
+def _start(anvil_bin: Path, logs: list[dict]) -> Anvil:
+    first_ts = min(int(log["blockTimestamp"], 16) for log in logs) if logs else None
+    return Anvil.start(binary=anvil_bin, timestamp=None if first_ts is None else first_ts - 3600)
+
+
+@pytest.fixture
+def anvil_node(anvil_bin, chain_logs):
+    """A fresh anvil (genesis an hour before the source's first block), stopped after the test."""
+    node = _start(anvil_bin, chain_logs)
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def replayed_chain(anvil_bin, chain_logs):
+    """(node, replay) with the source logs replayed once for the session; tests must not mine on it."""
+    node = _start(anvil_bin, chain_logs)
+    rep = node.replay(chain_logs)
+    yield node, rep
+    node.stop()
+
+
+@pytest.fixture
+def fault_proxy():
+    """Factory: fault_proxy(upstream_url, plan) -> a running FaultProxy, closed after the test."""
+    from harness.chain.faultproxy import FaultProxy
+
+    made = []
+
+    def make(upstream: str, plan=None) -> FaultProxy:
+        p = FaultProxy(upstream, plan)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+@pytest.fixture
+def new_db(warehouse_settings):
+    """Factory: new_db() -> a client on a new empty database with the schema; all dropped after the test."""
+    import secrets
+    from dataclasses import replace
+
+    from harness.schema import apply_schema
+    from harness.warehouse import connect, drop_database
+
+    if warehouse_settings.prod:
+        pytest.skip("ingest tests never run against production")
+    made = []
+
+    def make():
+        s = replace(warehouse_settings, database=f"ing_{secrets.token_hex(4)}")
+        c = connect(s)
+        apply_schema(c)
+        made.append((c, s.database))
+        return c
+
+    yield make
+    for c, name in made:
+        drop_database(c, name)
