@@ -67,10 +67,10 @@ def normalise_address(address: str) -> str:
 class ClientPool:
     """Lends each client to one thread at a time.
 
-    clickhouse-connect clients (the chDB one included) are not documented as thread-safe, and FastAPI runs the
-    handlers in a thread pool. Size 1 serialises every query on one client; bench/bench_api.py measured no loss
-    from that on the embedded warehouse (chDB queries do not overlap usefully on 2 cores). A server backend may
-    use a larger pool, one client per slot, made lazily by ``factory``.
+    clickhouse-connect clients are not documented as thread-safe (the chDB one locks each query on its handle),
+    and FastAPI runs handlers in a thread pool. Size 1 serialises every query on one client; several clients on the
+    same chDB path may run queries side by side, which bench/bench_api.py measured as a modest gain on 2 shared
+    cores. ``factory`` is called lazily, once per slot; a factory that returns one shared client is also safe.
     """
 
     def __init__(self, factory: Callable[[], object], size: int = 1, timeout: float = 30.0) -> None:
@@ -133,6 +133,14 @@ class _Warehouse:
             raise
         except Exception as exc:  # noqa: BLE001 - any driver or engine failure is the warehouse's
             raise WarehouseUnavailable(f"query {name} failed: {_one_line(exc)}") from exc
+
+    def ping(self) -> bool:
+        """Does the warehouse answer at all (as opposed to answering with an error about missing tables)?"""
+        try:
+            with self.pool.client() as c:
+                return c.query("SELECT 1").result_rows == [(1,)]
+        except Exception:  # noqa: BLE001
+            return False
 
     def watermark(self) -> gates.Watermark:
         cached = self._wm
@@ -335,8 +343,9 @@ def create_app(
     def wallet_timeline(address: Address) -> TimelineOut:
         """Cumulative P&L over time, for the dashboard chart."""
         wallet = normalise_address(address)
-        known(wallet)
         markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
+        if not markets:
+            known(wallet)  # 404 unless the summary view knows it (then: a wallet with no markets, empty chart)
         wm = wh.watermark()
         points, last = [], 0
         for t, kind, cid, pnl, cum in timeline_points(markets):
@@ -351,7 +360,7 @@ def create_app(
         try:
             wm = wh.watermark()
         except WarehouseUnavailable as exc:
-            body = HealthOut(status="unavailable", warehouse_reachable=False, watermark=None,
+            body = HealthOut(status="unavailable", warehouse_reachable=wh.ping(), watermark=None,
                              data_age_seconds=None, detail=str(exc))
             return JSONResponse(status_code=503, content=body.model_dump())
         if wm.block == 0:
@@ -430,10 +439,14 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from harness.__main__ import client_from_args
 
+    from harness.warehouse import connect
+
     client, settings = client_from_args(args, apply=False)
-    app = create_app(lambda: client, "_test" if args.test_views else "")
+    first = iter([client])
+    app = create_app(lambda: next(first, None) or connect(settings, create_database=False),
+                     "_test" if args.test_views else "", pool_size=args.pool)
     print(f"P&L API on http://{args.host}:{args.port}/ over {settings.describe()}"
-          + (" (_test views)" if args.test_views else ""))
+          + (" (_test views)" if args.test_views else "") + f", {args.pool} warehouse client(s)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -446,4 +459,6 @@ def add_commands(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")
+    p.add_argument("--pool", type=int, default=2, metavar="N",
+                   help="warehouse clients serving requests in parallel (default 2; see bench/results/api.md)")
     p.set_defaults(func=cmd_api)

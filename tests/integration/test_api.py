@@ -373,6 +373,18 @@ def test_health_and_watermark(fresh_db):
         assert http.get(f"/wallets/{addr('aa')}/pnl").json()["watermark"]["block"] == 60_000_100
 
 
+def test_health_without_schema_is_reachable_but_unavailable(warehouse_settings):
+    settings = replace(warehouse_settings, database=f"apin_{os.getpid()}_{secrets.token_hex(4)}")
+    client = connect(settings)
+    try:
+        with TestClient(api.create_app(lambda: client)) as http:
+            r = http.get("/health")
+            assert r.status_code == 503 and r.json()["warehouse_reachable"] is True
+            assert "trades_raw" in r.json()["detail"]
+    finally:
+        drop_database(client, settings.database)
+
+
 def test_health_reports_unreachable_warehouse():
     def broken():
         raise ConnectionRefusedError("connection refused by 127.0.0.1:1")
@@ -381,6 +393,7 @@ def test_health_reports_unreachable_warehouse():
         r = http.get("/health")
         assert r.status_code == 503
         assert r.json()["status"] == "unavailable" and "connection refused" in r.json()["detail"]
+        assert r.json()["warehouse_reachable"] is False
         bad = http.get(f"/wallets/{addr('aa')}/pnl")
         assert bad.status_code == 503 and "cannot open warehouse" in bad.json()["detail"]
 
@@ -448,5 +461,37 @@ def test_dashboard_page_and_assets(http):
 def test_cli_registers_api_command():
     from harness.__main__ import build_parser
 
-    args = build_parser().parse_args(["api", "--port", "8123", "--test-views", "--database", "x"])
-    assert (args.port, args.test_views, args.host, args.func) == (8123, True, "127.0.0.1", api.cmd_api)
+    args = build_parser().parse_args(["api", "--port", "8123", "--test-views", "--database", "x", "--pool", "3"])
+    assert (args.port, args.test_views, args.host, args.pool, args.func) == (8123, True, "127.0.0.1", 3, api.cmd_api)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_pool_lends_each_client_to_one_thread_at_most_size(size):
+    made, busy, overlaps = [], set(), []
+    guard = threading.Lock()
+
+    def factory():
+        made.append(object())
+        return made[-1]
+
+    pool = api.ClientPool(factory, size)
+
+    def use() -> None:
+        for _ in range(50):
+            with pool.client() as c:
+                with guard:
+                    if id(c) in busy:
+                        overlaps.append(c)
+                    busy.add(id(c))
+                threading.Event().wait(0.0005)
+                with guard:
+                    busy.discard(id(c))
+
+    threads = [threading.Thread(target=use) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == [] and 1 <= len(made) <= size
+    with pytest.raises(ValueError, match="at least 1"):
+        api.ClientPool(factory, 0)
