@@ -371,14 +371,19 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, cutoff=cutoff, since_seconds=since_seconds, confirmations=confirmations)
     todo = gaps(client, source, lo, hi) if lo <= hi else []
-    retract = None
-    covered = [b for ranges in coverage(client, source, lo=0, hi=hi).values() for _, b in ranges]
+    retract, above = None, 0
+    covered = [b for ranges in coverage(client, source).values() for _, b in ranges]
     if covered and margin > 0:
-        top = min(max(covered), hi)
+        top = max(covered)
+        if top > hi:  # the chain is now shorter than what was ingested: nothing above the head is canonical
+            above = retract_vanished(client, [], hi + 1, top, version=new_version())
+            top = hi
         retract = (max(top - margin + 1, 0), top)
         todo = merge_ranges(todo + [retract])
-    return _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
-                batch_logs=batch_logs, batch_blocks=None, progress=progress)
+    stats = _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
+                 batch_logs=batch_logs, batch_blocks=None, progress=progress)
+    stats.retracted += above
+    return stats
 
 
 def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_window, batch_logs, batch_blocks,

@@ -48,6 +48,8 @@ class FaultProxy:
         self.plan = plan or FaultPlan()
         self.rng = random.Random(self.plan.seed)
         self.stats = ProxyStats()
+        self._unused = list(self.plan.kinds)
+        self.rng.shuffle(self._unused)
         self.lock = threading.Lock()
         self.getlogs_served = threading.Semaphore(0)  # released once per getLogs answered
         self.gate = threading.Event()  # cleared = hold every request until set again
@@ -101,7 +103,8 @@ class FaultProxy:
             if p.max_faults is not None and sum(self.stats.faults.values()) >= p.max_faults:
                 return None
             if self.rng.random() < p.rate:
-                kind = self.rng.choice(p.kinds)
+                # every kind once first (in a seeded order), then at random: a short run still sees them all
+                kind = self._unused.pop() if self._unused else self.rng.choice(p.kinds)
                 if kind == "too_many" and not any(c.get("method") == "eth_getLogs" for c in calls):
                     kind = "503"
                 self.stats.faults[kind] += 1
