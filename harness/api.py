@@ -459,6 +459,6 @@ def add_commands(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")
-    p.add_argument("--pool", type=int, default=2, metavar="N",
-                   help="warehouse clients serving requests in parallel (default 2; see bench/results/api.md)")
+    p.add_argument("--pool", type=int, default=1, metavar="N",
+                   help="warehouse clients serving requests side by side (default 1; see bench/results/api.md)")
     p.set_defaults(func=cmd_api)
