@@ -669,7 +669,8 @@ def cmd_backfill(args) -> int:
     client, _ = client_from_args(args)
     stats = backfill(client, _rpc_url(args), args.from_block, args.to_block, cutoff=args.cutoff,
                      no_cutoff=args.no_cutoff, confirmations=args.confirmations, refetch=args.refetch,
-                     window=args.window, batch_logs=args.batch_logs, batch_blocks=args.batch_blocks)
+                     window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
+                     batch_blocks=args.batch_blocks)
     print(stats)
     return 0
 
@@ -681,7 +682,8 @@ def cmd_sync(args) -> int:
 
     client, _ = client_from_args(args)
     stats = sync(client, _rpc_url(args), parse_age(args.since), margin=args.margin,
-                 confirmations=args.confirmations, cutoff=args.cutoff, window=args.window)
+                 confirmations=args.confirmations, cutoff=args.cutoff, window=args.window,
+                 max_window=args.max_window)
     print(stats)
     if not args.no_rebuild:
         print(_rebuild(client, args.cutoff))
@@ -727,6 +729,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--confirmations", type=int, default=DEFAULT_CONFIRMATIONS,
                        help=f"stay this many blocks behind the head (default {DEFAULT_CONFIRMATIONS})")
         p.add_argument("--window", type=int, default=2000, help="initial eth_getLogs block window (adapts)")
+        p.add_argument("--max-window", type=int, default=100_000, help="largest eth_getLogs block window")
         warehouse_args(p)
 
     p = sub.add_parser("backfill", help="ingest a block range from a JSON-RPC node (resumable)")
