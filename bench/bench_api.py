@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ def populate(directory: str, wallets: int, seed: int) -> None:
     resolved = set(conds[: n_cond * 3 // 5])
     t0 = 1_700_000_000
     wins = [[c, [1, 0] if i % 2 else [0, 1], 1, 0 if i % 2 else 1, 1000 + i,
-             datetime.fromtimestamp(t0 + i * 3600, timezone.utc)] for i, c in enumerate(conds) if c in resolved]
+             datetime.fromtimestamp(t0 + i * 3600, UTC)] for i, c in enumerate(conds) if c in resolved]
     client.insert("winning_index", wins, column_names=["condition_id", "payout_numerators", "payout_denominator",
                                                        "winning_index", "resolved_block", "resolved_time"])
     cash, pos, unreal, names = [], [], [], []
@@ -65,7 +65,7 @@ def populate(directory: str, wallets: int, seed: int) -> None:
             client.insert("wallet_unrealized_pnl_v2", unreal,
                           column_names=["wallet", "condition_id", "position_value", "cashflow", "unrealized_pnl"])
             cash, pos, unreal = [], [], []
-    client.insert("trades_raw", [[f"0x{1:064x}", 0, 60_000_000, datetime.now(timezone.utc), names[0], 1]],
+    client.insert("trades_raw", [[f"0x{1:064x}", 0, 60_000_000, datetime.now(UTC), names[0], 1]],
                   column_names=["tx_hash", "log_index", "block_number", "block_time", "wallet", "_version"])
     counts = {t: client.query(f"SELECT count() FROM {t}").result_rows[0][0]
               for t in ("trade_cashflows_v3", "outcome_positions_v2", "wallet_unrealized_pnl_v2", "winning_index")}
@@ -163,7 +163,7 @@ def load(url: str, wallets: list[str], clients: int, seconds: float) -> dict:
         t.join()
     wall = time.monotonic() - start
     all_lat = sorted(x for xs in lat for x in xs)
-    q = lambda p: all_lat[min(len(all_lat) - 1, int(p * len(all_lat)))] * 1000  # noqa: E731
+    q = lambda p: all_lat[min(len(all_lat) - 1, int(p * len(all_lat)))] * 1000
     return {"clients": clients, "requests": len(all_lat), "errors": sum(errors), "seconds": round(wall, 1),
             "rps": len(all_lat) / wall, "p50_ms": q(0.50), "p90_ms": q(0.90), "p99_ms": q(0.99),
             "max_ms": all_lat[-1] * 1000}
@@ -225,11 +225,12 @@ def write_markdown(path: Path, args, info: dict, results: list[dict]) -> None:
     lines = [
         "# API load benchmark (bench/bench_api.py)",
         "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()} Linux, "
-        f"{os.cpu_count()} cores shared with other jobs running at the same time, Python {platform.python_version()}."
-        " Server: one uvicorn worker over the embedded chDB warehouse (separate process); load: httpx client "
-        "threads in a third process on loopback, keep-alive, random known wallets, GET /wallets/{address}/pnl "
-        f"(summary view + per-market query; watermark cached 5 s). {args.seconds:.0f} s per row.",
+        (f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} Linux, "
+         f"{os.cpu_count()} cores shared with other jobs running at the same time, Python "
+         f"{platform.python_version()}. Server: one uvicorn worker over the embedded chDB warehouse (separate "
+         "process); load: httpx client threads in a third process on loopback, keep-alive, random known wallets, "
+         "GET /wallets/{address}/pnl (summary view + per-market query; watermark cached 5 s). "
+         f"{args.seconds:.0f} s per row."),
         "",
         f"Data: {args.wallets} wallets; rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ".",
         "",

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -131,7 +131,7 @@ class _Warehouse:
                 return c.query(load(name), parameters=parameters).result_rows
         except WarehouseUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001 - any driver or engine failure is the warehouse's
+        except Exception as exc:
             raise WarehouseUnavailable(f"query {name} failed: {_one_line(exc)}") from exc
 
     def ping(self) -> bool:
@@ -151,7 +151,7 @@ class _Warehouse:
                 wm = gates.watermark(c)
         except WarehouseUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise WarehouseUnavailable(f"watermark query failed: {_one_line(exc)}") from exc
         self._wm = (time.monotonic(), wm)
         return wm
@@ -253,7 +253,7 @@ class _NotFound(Exception):
 
 
 def _wm_out(wm: gates.Watermark) -> WatermarkOut:
-    iso = datetime.fromtimestamp(wm.time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    iso = datetime.fromtimestamp(wm.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return WatermarkOut(block=wm.block, time=wm.time, time_iso=iso)
 
 
@@ -398,7 +398,7 @@ class Served:
     def __str__(self) -> str:
         return self.url
 
-    def __enter__(self) -> Served:
+    def __enter__(self) -> Served:  # noqa: PYI034 - a dataclass, not subclassed
         return self
 
     def __exit__(self, *exc) -> None:
@@ -438,7 +438,6 @@ def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from harness.__main__ import client_from_args
-
     from harness.warehouse import connect
 
     client, settings = client_from_args(args, apply=False)

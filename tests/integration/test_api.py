@@ -7,7 +7,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 import httpx
@@ -53,8 +53,8 @@ class World:
         for cid, (nums, t) in self.resolved.items():
             top = [i for i, n in enumerate(nums) if n == sum(nums)]
             wins.append([cid, list(nums), sum(nums), top[0] if top else -1, 1000 + len(wins),
-                         datetime.fromtimestamp(t, timezone.utc)])
-        as_of = datetime(2026, 11, 24, tzinfo=timezone.utc)
+                         datetime.fromtimestamp(t, UTC)])
+        as_of = datetime(2026, 11, 24, tzinfo=UTC)
         for cid, ps in self.prices.items():
             prices.extend([cid, i, p, as_of, "test"] for i, p in enumerate(ps) if p is not None)
         for table, rows, cols in (
@@ -175,7 +175,7 @@ def test_money_examples(n, text):
     assert api.micros_to_decimal(n) == text
 
 
-@pytest.mark.parametrize("bad", [1.5, True, Decimal("1"), "12", None])
+@pytest.mark.parametrize("bad", [1.5, True, Decimal(1), "12", None])
 def test_money_refuses_non_integers(bad):
     with pytest.raises(TypeError, match="int of micro-units"):
         api.micros_to_decimal(bad)
@@ -339,6 +339,11 @@ def test_view_suffix_selects_the_test_views(warehouse_settings):
             assert r.status_code == 503 and r.json()["error"] == "warehouse_unavailable"
         with TestClient(api.create_app(lambda: client, "_test")) as test:
             assert test.get(f"/wallets/{addr('ab')}/pnl").json()["total"] == "0.400000"
+        srv = api.serve(lambda: client, view_suffix="_test")  # the dry-run stage's call
+        try:
+            assert httpx.get(f"{srv.url}/wallets/{addr('ab')}/pnl").json()["unrealized"] == "0.400000"
+        finally:
+            srv.stop()
     finally:
         drop_database(client, settings.database)
     with pytest.raises(ValueError, match="view_suffix"):
@@ -346,7 +351,7 @@ def test_view_suffix_selects_the_test_views(warehouse_settings):
 
 
 def _raw_fill(client, block: int, t: int) -> None:
-    client.insert("trades_raw", [[f"0x{block:064x}", 0, block, datetime.fromtimestamp(t, timezone.utc),
+    client.insert("trades_raw", [[f"0x{block:064x}", 0, block, datetime.fromtimestamp(t, UTC),
                                   addr("aa"), 1]],
                   column_names=["tx_hash", "log_index", "block_number", "block_time", "wallet", "_version"])
 
@@ -360,12 +365,12 @@ def test_health_and_watermark(fresh_db):
     with TestClient(app) as http:
         empty = http.get("/health").json()
         assert empty["status"] == "stale" and empty["watermark"]["block"] == 0
-        old = int(datetime(2024, 10, 31, tzinfo=timezone.utc).timestamp())
+        old = int(datetime(2024, 10, 31, tzinfo=UTC).timestamp())
         _raw_fill(fresh_db, 60_000_000, old)
         h = http.get("/health").json()
         assert h["status"] == "stale" and h["watermark"] == {"block": 60_000_000, "time": old,
                                                              "time_iso": "2024-10-31T00:00:00Z"}
-        now = int(datetime.now(timezone.utc).timestamp()) - 60
+        now = int(datetime.now(UTC).timestamp()) - 60
         _raw_fill(fresh_db, 60_000_100, now)
         h = http.get("/health")
         assert h.status_code == 200 and h.json()["status"] == "ok"
