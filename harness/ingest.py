@@ -635,13 +635,15 @@ def requested_range(client: Client, *, world=None, options=None) -> tuple[int, i
 
 # --- command line ----------------------------------------------------------------------------------------------
 
-def _rpc_url(args) -> str:
+def _rpc(args) -> RpcClient:
     import os
+
+    from harness.chain.rpc import RetryPolicy
 
     url = args.rpc_url or os.environ.get("POLYGON_RPC_URL")
     if not url:
         raise IngestError("no RPC endpoint: pass --rpc-url or set POLYGON_RPC_URL")
-    return url
+    return RpcClient(url, timeout=args.rpc_timeout, retry=RetryPolicy(attempts=max(1, args.retries)))
 
 
 def _rebuild(client, cutoff: int | None) -> str:
@@ -654,10 +656,14 @@ def _rebuild(client, cutoff: int | None) -> str:
 
 def _cmd(fn):
     def run(args) -> int:
+        from harness.warehouse import WarehouseError
+
         try:
             return fn(args)
-        except (IngestError, RpcError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except WarehouseError:
+            raise  # harness.__main__ reports it (exit 2)
+        except (RuntimeError, ValueError) as exc:  # IngestError, RpcError, DecodeError, BuildError
+            print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
     return run
 
@@ -667,7 +673,7 @@ def cmd_backfill(args) -> int:
     from harness.__main__ import client_from_args
 
     client, _ = client_from_args(args)
-    stats = backfill(client, _rpc_url(args), args.from_block, args.to_block, cutoff=args.cutoff,
+    stats = backfill(client, _rpc(args), args.from_block, args.to_block, cutoff=args.cutoff,
                      no_cutoff=args.no_cutoff, confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
                      batch_blocks=args.batch_blocks)
@@ -681,7 +687,7 @@ def cmd_sync(args) -> int:
     from harness.pipeline import parse_age
 
     client, _ = client_from_args(args)
-    stats = sync(client, _rpc_url(args), parse_age(args.since), margin=args.margin,
+    stats = sync(client, _rpc(args), parse_age(args.since), margin=args.margin,
                  confirmations=args.confirmations, cutoff=args.cutoff, window=args.window,
                  max_window=args.max_window)
     print(stats)
@@ -730,6 +736,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help=f"stay this many blocks behind the head (default {DEFAULT_CONFIRMATIONS})")
         p.add_argument("--window", type=int, default=2000, help="initial eth_getLogs block window (adapts)")
         p.add_argument("--max-window", type=int, default=100_000, help="largest eth_getLogs block window")
+        p.add_argument("--retries", type=int, default=8, help="attempts per RPC call before giving up (default 8)")
+        p.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per RPC request (default 30)")
         warehouse_args(p)
 
     p = sub.add_parser("backfill", help="ingest a block range from a JSON-RPC node (resumable)")
