@@ -1,0 +1,150 @@
+"""The Polymarket contract events the harness reads: signature, topic0 and field layout.
+
+topic0 is computed from the signature (keccak256) and checked against the constant written here, so a typo in a
+signature or a constant fails at import instead of silently dropping a whole event type.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from eth_hash.auto import keccak
+
+from harness.config import contracts
+
+#: Which contracts emit each event family (keys of harness/data/contracts.yaml).
+CTF = ("ctf",)
+EXCHANGES_V1 = ("ctf_exchange", "neg_risk_exchange")
+EXCHANGES_V2 = ("ctf_exchange_v2", "neg_risk_exchange_v2")
+ADAPTER = ("neg_risk_adapter",)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # ABI type: address, bytes32, uint8, uint256, uint256[], bytes
+    indexed: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str  # unique name in this registry, e.g. "ctf.PositionSplit"
+    name: str  # Solidity event name
+    fields: tuple[Field, ...]
+    topic0: str  # the documented constant; must equal keccak(signature)
+    emitters: tuple[str, ...]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(f.type for f in self.fields)})"
+
+    @property
+    def indexed(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.indexed)
+
+    @property
+    def data_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.indexed)
+
+
+def topic0_of(signature: str) -> str:
+    return "0x" + keccak(signature.encode()).hex()
+
+
+def _f(spec: str) -> tuple[Field, ...]:
+    """'idx address operator, uint256 id' -> Fields (idx = indexed)."""
+    out = []
+    for part in spec.split(","):
+        words = part.split()
+        indexed = words[0] == "idx"
+        if indexed:
+            words = words[1:]
+        out.append(Field(words[1], words[0], indexed))
+    return tuple(out)
+
+
+_SPLIT_MERGE = ("idx address stakeholder, address collateralToken, idx bytes32 parentCollectionId, "
+                "idx bytes32 conditionId, uint256[] partition, uint256 amount")
+
+EVENTS: tuple[Event, ...] = (
+    Event("ctf.TransferSingle", "TransferSingle",
+          _f("idx address operator, idx address from, idx address to, uint256 id, uint256 value"),
+          "0xc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f62", CTF),
+    Event("ctf.TransferBatch", "TransferBatch",
+          _f("idx address operator, idx address from, idx address to, uint256[] ids, uint256[] values"),
+          "0x4a39dc06d4c0dbc64b70af90fd698a233a518aa5d07e595d983b8c0526c8f7fb", CTF),
+    Event("ctf.ConditionPreparation", "ConditionPreparation",
+          _f("idx bytes32 conditionId, idx address oracle, idx bytes32 questionId, uint256 outcomeSlotCount"),
+          "0xab3760c3bd2bb38b5bcf54dc79802ed67338b4cf29f3054ded67ed24661e4177", CTF),
+    Event("ctf.ConditionResolution", "ConditionResolution",
+          _f("idx bytes32 conditionId, idx address oracle, idx bytes32 questionId, uint256 outcomeSlotCount, "
+             "uint256[] payoutNumerators"),
+          "0xb44d84d3289691f71497564b85d4233648d9dbae8cbdbb4329f301c3a0185894", CTF),
+    Event("ctf.PositionSplit", "PositionSplit", _f(_SPLIT_MERGE),
+          "0x2e6bb91f8cbcda0c93623c54d0403a43514fabc40084ec96b6d5379a74786298", CTF),
+    Event("ctf.PositionsMerge", "PositionsMerge", _f(_SPLIT_MERGE),
+          "0x6f13ca62553fcc2bcd2372180a43949c1e4cebba603901ede2f4e14f36b282ca", CTF),
+    Event("ctf.PayoutRedemption", "PayoutRedemption",
+          _f("idx address redeemer, idx address collateralToken, idx bytes32 parentCollectionId, "
+             "bytes32 conditionId, uint256[] indexSets, uint256 payout"),
+          "0x2682012a4a4f1973119f1c9b90745d1bd91fa2bab387344f044cb3586864d18d", CTF),
+    Event("exchange.OrderFilled", "OrderFilled",
+          _f("idx bytes32 orderHash, idx address maker, idx address taker, uint256 makerAssetId, "
+             "uint256 takerAssetId, uint256 makerAmountFilled, uint256 takerAmountFilled, uint256 fee"),
+          "0xd0a08e8c493f9c94f29311604c9de1b4e8c8d4c06bd0c789af57f2d65bfec0f6", EXCHANGES_V1),
+    Event("exchange.OrdersMatched", "OrdersMatched",
+          _f("idx bytes32 takerOrderHash, idx address takerOrderMaker, uint256 makerAssetId, uint256 takerAssetId, "
+             "uint256 makerAmountFilled, uint256 takerAmountFilled"),
+          "0x63bf4d16b7fa898ef4c4b2b6d90fd201e9c56313b65638af6088d149d2ce956c", EXCHANGES_V1),
+    Event("exchange.FeeCharged", "FeeCharged",
+          _f("idx address receiver, uint256 tokenId, uint256 amount"),
+          "0xacffcc86834d0f1a64b0d5a675798deed6ff0bcfc2231edd3480e7288dba7ff4", EXCHANGES_V1),
+    Event("exchange_v2.OrderFilled", "OrderFilled",
+          _f("idx bytes32 orderHash, idx address maker, idx address taker, uint8 side, uint256 tokenId, "
+             "uint256 makerAmountFilled, uint256 takerAmountFilled, uint256 fee, bytes32 builder, bytes32 metadata"),
+          "0xd543adfd945773f1a62f74f0ee55a5e3b9b1a28262980ba90b1a89f2ea84d8ee", EXCHANGES_V2),
+    Event("adapter.PositionSplit", "PositionSplit",
+          _f("idx address stakeholder, idx bytes32 conditionId, uint256 amount"),
+          "0xbbed930dbfb7907ae2d60ddf78345610214f26419a0128df39b6cc3d9e5df9b0", ADAPTER),
+    Event("adapter.PositionsMerge", "PositionsMerge",
+          _f("idx address stakeholder, idx bytes32 conditionId, uint256 amount"),
+          "0xba33ac50d8894676597e6e35dc09cff59854708b642cd069d21eb9c7ca072a04", ADAPTER),
+    Event("adapter.PositionsConverted", "PositionsConverted",
+          _f("idx address stakeholder, idx bytes32 marketId, idx uint256 indexSet, uint256 amount"),
+          "0xb03d19dddbc72a87e735ff0ea3b57bef133ebe44e1894284916a84044deb367e", ADAPTER),
+    Event("adapter.PayoutRedemption", "PayoutRedemption",
+          _f("idx address redeemer, idx bytes32 conditionId, uint256[] amounts, uint256 payout"),
+          "0x9140a6a270ef945260c03894b3c6b3b2695e9d5101feef0ff24fec960cfd3224", ADAPTER),
+    Event("adapter.QuestionPrepared", "QuestionPrepared",
+          _f("idx bytes32 marketId, idx bytes32 questionId, uint256 index, bytes data"),
+          "0xaac410f87d423a922a7b226ac68f0c2eaf5bf6d15e644ac0758c7f96e2c253f7", ADAPTER),
+)
+
+BY_KEY: dict[str, Event] = {e.key: e for e in EVENTS}
+
+
+def check_topics() -> None:
+    """Raise if any constant topic0 differs from keccak(signature)."""
+    bad = [f"{e.key}: {e.signature} -> {topic0_of(e.signature)} != {e.topic0}"
+           for e in EVENTS if topic0_of(e.signature) != e.topic0]
+    if bad:
+        raise AssertionError("topic0 constants disagree with their signatures: " + "; ".join(bad))
+
+
+check_topics()
+
+
+@lru_cache(maxsize=1)
+def by_address() -> dict[str, dict[str, Event]]:
+    """emitting contract address (lower-case) -> topic0 -> Event, from harness/data/contracts.yaml."""
+    c = contracts()
+    out: dict[str, dict[str, Event]] = {}
+    for e in EVENTS:
+        for k in e.emitters:
+            if k in c:
+                out.setdefault(c[k].address, {})[e.topic0] = e
+    return out
+
+
+def address_of(key: str) -> str:
+    return contracts()[key].address

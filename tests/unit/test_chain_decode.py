@@ -1,0 +1,170 @@
+"""The fast decoder on real logs, on malformed and unknown logs, and against the warehouse DDL."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.chain.decode import COLUMNS, DecodeError, decode_logs
+from harness.chain.encode import encode_log
+from harness.chain.events import EVENTS, address_of, topic0_of
+from harness.config import contracts
+
+TX = "0x" + "cd" * 32
+FILL = dict(orderHash="0x" + "11" * 32, maker="0x" + "22" * 20, taker="0x" + "33" * 20, makerAssetId=0,
+            takerAssetId=5, makerAmountFilled=400_000, takerAmountFilled=1_000_000, fee=3)
+
+# Constants from the domain notes (../shared/domain/polymarket.md), written out here so a signature typo in the
+# code cannot make the check agree with itself.
+DOCUMENTED_TOPICS = {
+    "ctf.TransferSingle": "0xc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f62",
+    "ctf.TransferBatch": "0x4a39dc06d4c0dbc64b70af90fd698a233a518aa5d07e595d983b8c0526c8f7fb",
+    "ctf.ConditionPreparation": "0xab3760c3bd2bb38b5bcf54dc79802ed67338b4cf29f3054ded67ed24661e4177",
+    "ctf.ConditionResolution": "0xb44d84d3289691f71497564b85d4233648d9dbae8cbdbb4329f301c3a0185894",
+    "ctf.PositionSplit": "0x2e6bb91f8cbcda0c93623c54d0403a43514fabc40084ec96b6d5379a74786298",
+    "ctf.PositionsMerge": "0x6f13ca62553fcc2bcd2372180a43949c1e4cebba603901ede2f4e14f36b282ca",
+    "ctf.PayoutRedemption": "0x2682012a4a4f1973119f1c9b90745d1bd91fa2bab387344f044cb3586864d18d",
+    "exchange.OrderFilled": "0xd0a08e8c493f9c94f29311604c9de1b4e8c8d4c06bd0c789af57f2d65bfec0f6",
+    "exchange.OrdersMatched": "0x63bf4d16b7fa898ef4c4b2b6d90fd201e9c56313b65638af6088d149d2ce956c",
+    "exchange.FeeCharged": "0xacffcc86834d0f1a64b0d5a675798deed6ff0bcfc2231edd3480e7288dba7ff4",
+    "exchange_v2.OrderFilled": "0xd543adfd945773f1a62f74f0ee55a5e3b9b1a28262980ba90b1a89f2ea84d8ee",
+    "adapter.PositionSplit": "0xbbed930dbfb7907ae2d60ddf78345610214f26419a0128df39b6cc3d9e5df9b0",
+    "adapter.PositionsMerge": "0xba33ac50d8894676597e6e35dc09cff59854708b642cd069d21eb9c7ca072a04",
+    "adapter.PositionsConverted": "0xb03d19dddbc72a87e735ff0ea3b57bef133ebe44e1894284916a84044deb367e",
+    "adapter.PayoutRedemption": "0x9140a6a270ef945260c03894b3c6b3b2695e9d5101feef0ff24fec960cfd3224",
+    "adapter.QuestionPrepared": "0xaac410f87d423a922a7b226ac68f0c2eaf5bf6d15e644ac0758c7f96e2c253f7",
+}
+
+
+def test_topic0_computed_equals_documented_constants():
+    assert {e.key: topic0_of(e.signature) for e in EVENTS} == DOCUMENTED_TOPICS
+    assert {e.key: e.topic0 for e in EVENTS} == DOCUMENTED_TOPICS
+
+
+def _fill(**kw):
+    return encode_log("exchange.OrderFilled", FILL, tx_hash=TX, log_index=9, block_number=500, block_time=1_700_000_000,
+                      **kw)
+
+
+def test_real_split_logs_decode_to_the_published_values(shared_dir):
+    path = shared_dir / "realdata" / "erc1155_split_logs.json"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    logs = json.loads(path.read_text())
+    expected = {}
+    for line in (shared_dir / "realdata" / "erc1155_split_logs.decoded.txt").read_text().splitlines():
+        name, _, js = line.partition(" ")
+        expected[name] = json.loads(js)
+    got = decode_logs(logs.values(), block_times={89141689: 1_753_000_000})
+    assert got.count == 2 and not got.unknown
+    rows = {(r["log_index"], r["sub_index"]): r for r in got.as_dicts("erc1155_transfers")}
+    for name, exp in expected.items():
+        li = int(logs[name]["logIndex"], 16)
+        ids = exp.get("ids", [exp.get("id")])
+        values = exp.get("values", [exp.get("value")])
+        for i, (tid, val) in enumerate(zip(ids, values)):
+            r = rows.pop((li, i))
+            assert (r["tx_hash"], r["block_number"], r["operator"], r["from_addr"], r["to_addr"], r["token_id"],
+                    r["value"]) == (exp["tx"], exp["block"], exp["operator"], exp["frm"], exp["to"], tid, val)
+            assert r["block_time"] == 1_753_000_000
+    assert rows == {}
+
+
+def test_unknown_topic_and_unknown_contract_are_counted_not_dropped():
+    stray = _fill()
+    stray["topics"] = ["0x" + "ee" * 32] + stray["topics"][1:]
+    other = _fill(address="0x" + "99" * 20)
+    got = decode_logs([stray, other, _fill()])
+    ex = contracts()["ctf_exchange"].address
+    assert got.count == 3
+    assert got.unknown == {(ex, "0x" + "ee" * 32): 1, ("0x" + "99" * 20, DOCUMENTED_TOPICS["exchange.OrderFilled"]): 1}
+    assert len(got.rows["trades_raw"]) == 1
+
+
+def test_upper_case_hex_is_normalised():
+    lg = _fill()
+    lg = {**lg, "address": lg["address"].upper().replace("0X", "0x"), "transactionHash": TX.upper().replace("0X", "0x"),
+          "topics": [t.upper().replace("0X", "0x") for t in lg["topics"]]}
+    (row,) = decode_logs([lg]).as_dicts("trades_raw")
+    assert row["tx_hash"] == TX and row["wallet"] == FILL["maker"] and row["order_hash"] == FILL["orderHash"]
+    assert row["exchange"] == contracts()["ctf_exchange"].address
+
+
+@pytest.mark.parametrize("mutate, why", [
+    (lambda lg: lg.update(data=lg["data"][:-64]), "bytes, expected"),
+    (lambda lg: lg.update(data=lg["data"][:-1]), "bytes, expected"),
+    (lambda lg: lg.update(topics=lg["topics"][:2]), "expected 4 topics"),
+    (lambda lg: lg.update(topics=[]), "no topics"),
+    (lambda lg: lg.pop("topics"), "KeyError"),
+    (lambda lg: lg.update(data=lg["data"][:-2] + "_1"), "data is not"),
+    (lambda lg: lg.update(data=lg["data"][:-2] + " 1"), "data is not"),
+    (lambda lg: lg.update(data=lg["data"][:-2] + "g1"), "bad hex"),
+    (lambda lg: lg.update(topics=lg["topics"][:2] + ["0x" + "zz" * 32, lg["topics"][3]]), "bad hex"),
+    (lambda lg: lg.update(blockNumber="0xnothex"), "bad hex"),
+    (lambda lg: lg.pop("blockTimestamp"), "no block time"),
+])
+def test_malformed_log_names_tx_and_log_index(mutate, why):
+    lg = _fill()
+    mutate(lg)
+    with pytest.raises(DecodeError) as info:
+        decode_logs([_fill(), lg])
+    msg = str(info.value)
+    assert TX in msg and "log index 9" in msg and why in msg
+    assert info.value.tx_hash == TX and info.value.log_index == 9
+
+
+def test_malformed_array_offsets_are_caught():
+    lg = encode_log("ctf.TransferBatch", dict(operator="0x" + "01" * 20, **{"from": "0x" + "00" * 20},
+                                              to="0x" + "02" * 20, ids=[1, 2], values=[3, 4]),
+                    tx_hash=TX, log_index=4, block_number=1, block_time=1)
+    bad = dict(lg, data=lg["data"][:2] + format(10**6, "064x") + lg["data"][66:])
+    with pytest.raises(DecodeError, match="log index 4.*array offset"):
+        decode_logs([bad])
+    uneven = dict(lg, data=lg["data"][:-64] + format(0, "064x"))  # values still 2 long; ids intact
+    assert len(decode_logs([uneven]).rows["erc1155_transfers"]) == 2
+    short = dict(lg, data=lg["data"][:-128])
+    with pytest.raises(DecodeError, match="runs past"):
+        decode_logs([short])
+
+
+def test_block_time_from_map_and_removed_flag():
+    lg = _fill(removed=True)
+    lg.pop("blockTimestamp")
+    (row,) = decode_logs([lg], block_times={500: 1_650_000_000}, version=42).as_dicts("trades_raw")
+    assert (row["block_time"], row["_version"], row["_deleted"]) == (1_650_000_000, 42, 1)
+
+
+def test_v1_fill_sides_and_fees():
+    sell = dict(FILL, makerAssetId=5, takerAssetId=0, makerAmountFilled=1_000_000, takerAmountFilled=400_000, fee=7)
+    logs = [_fill(), encode_log("exchange.OrderFilled", sell, tx_hash=TX, log_index=10, block_number=500,
+                                block_time=1, address=address_of("neg_risk_exchange"))]
+    buy_row, sell_row = decode_logs(logs).as_dicts("trades_raw")
+    assert (buy_row["side"], buy_row["shares"], buy_row["usdc"], buy_row["fee_shares"], buy_row["fee_usdc"]) == \
+        ("BUY", 1_000_000, 400_000, 3, 0)
+    assert (sell_row["side"], sell_row["shares"], sell_row["usdc"], sell_row["fee_shares"], sell_row["fee_usdc"]) == \
+        ("SELL", 1_000_000, 400_000, 0, 7)
+    assert sell_row["exchange"] == address_of("neg_risk_exchange")
+    both = dict(FILL, makerAssetId=5, takerAssetId=6)
+    with pytest.raises(DecodeError, match="exactly one collateral"):
+        decode_logs([encode_log("exchange.OrderFilled", both, tx_hash=TX, log_index=1, block_number=1, block_time=1)])
+
+
+def test_columns_equal_the_ddl_and_rows_insert(fresh_db):
+    for table, cols in COLUMNS.items():
+        ddl = [r[0] for r in fresh_db.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
+            "ORDER BY position", parameters={"t": table}).result_rows]
+        assert tuple(ddl) == cols, table
+    from tests.strategies import fixed_args
+
+    logs = [encode_log(e, fixed_args(e, seed), tx_hash=TX, log_index=i, block_number=7, block_time=1_700_000_000,
+                       address=address_of(e.emitters[-1]))
+            for i, (e, seed) in enumerate((e, s) for e in EVENTS for s in range(2))]
+    got = decode_logs(logs)
+    assert all(got.rows.values())
+    for table, rows in got.rows.items():
+        if rows:
+            fresh_db.insert(table, rows, column_names=list(COLUMNS[table]))
+    for table, rows in got.rows.items():
+        n = fresh_db.query(f"SELECT count() FROM {table}").result_rows[0][0]
+        assert n == len(rows), table
