@@ -12,6 +12,8 @@ from harness.pipeline import RAW_TABLES, fingerprint
 from tests.support.chainlogs import content
 
 pytestmark = pytest.mark.anvil
+FAULT_SPAN = 60  # blocks the fault test covers
+REORG_BLOCKS = 40  # recorded blocks the reorg test replays before forking
 
 
 def _known(logs):
@@ -92,15 +94,16 @@ def test_faults_still_yield_the_exact_log_set(replayed_chain, fault_proxy, new_d
     from harness.chain.faultproxy import FaultPlan
 
     node, rep = replayed_chain
+    last = min(rep.last_block, FAULT_SPAN)  # small windows and batches: keep the run short on a big world
     clean = new_db()
-    ingest.backfill(clean, node.url, 0, rep.last_block, confirmations=0)
+    ingest.backfill(clean, node.url, 0, last, confirmations=0)
     plan = FaultPlan(rate=0.35, seed=5, max_range=6, timeout_seconds=0.6, strip_block_timestamp=True)
     proxy = fault_proxy(node.url, plan)
     rpc = RpcClient(proxy.url, timeout=0.4, retry=RetryPolicy(attempts=30, base=0.005, cap=0.02))
     db = new_db()
-    stats = ingest.backfill(db, rpc, 0, rep.last_block, confirmations=0, window=4, batch_logs=15)
+    stats = ingest.backfill(db, rpc, 0, last, confirmations=0, window=4, batch_logs=15)
     assert fingerprint(db, RAW_TABLES) == fingerprint(clean, RAW_TABLES)
-    assert ingest.gaps(db, stats.source, 0, rep.last_block) == []
+    assert ingest.gaps(db, stats.source, 0, last) == []
     injected = set(proxy.stats.faults)
     for kind in ("429", "500", "503", "timeout", "drop", "truncate_http", "truncate_json", "too_many(range)"):
         assert kind in injected, f"proxy never injected {kind}: {proxy.stats.faults}"
@@ -112,12 +115,12 @@ def test_reorg_retracts_vanished_logs_and_adds_the_new_ones(anvil_node, chain_lo
     from tests.support.chainlogs import make_logs
 
     node = anvil_node
-    blocks = sorted({int(lg["blockNumber"], 16) for lg in chain_logs})
-    keep = set(blocks[: len(blocks) - 4])
+    blocks = sorted({int(lg["blockNumber"], 16) for lg in chain_logs})[:REORG_BLOCKS]
+    keep, forked = set(blocks[:-4]), set(blocks[-4:])
     node.replay([lg for lg in chain_logs if int(lg["blockNumber"], 16) in keep])
     base = node.block_number()
     snap = node.snapshot()
-    node.replay([lg for lg in chain_logs if int(lg["blockNumber"], 16) not in keep], install=False)
+    node.replay([lg for lg in chain_logs if int(lg["blockNumber"], 16) in forked], install=False)
     db = new_db()
     ingest.backfill(db, node.url, 0, node.block_number(), confirmations=0)
     before = fingerprint(db, RAW_TABLES)

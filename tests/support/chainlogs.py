@@ -26,7 +26,7 @@ def _t(v: int | str) -> str:
 
 
 def make_logs(*, seed: int = 1, blocks: int = 40, start_block: int = 1000, start_time: int = 1_730_000_000,
-              block_seconds: int = 2, unknown: bool = True) -> list[dict]:
+              block_seconds: int = 2, unknown: bool = True, prep_rate: float = 0.15) -> list[dict]:
     """A chain-ordered list of logs with blockTimestamp, real tx hashes and per-block log indices."""
     rng = random.Random(seed)
     c = contracts()
@@ -42,12 +42,12 @@ def make_logs(*, seed: int = 1, blocks: int = 40, start_block: int = 1000, start
             tx = "0x" + format(rng.getrandbits(256), "064x")
             logs: list[tuple[str, list[str], str]] = []
             kind = rng.random()
-            if not conditions or kind < 0.15:
+            if not conditions or kind < prep_rate:
                 cid = "0x" + format(rng.getrandbits(256), "064x")
                 conditions.append(cid)
                 logs.append((ctf, [T0["ctf.ConditionPreparation"], cid, _t(oracle), _t(rng.getrandbits(256))],
                              "0x" + _w(2)))
-            elif kind < 0.85:
+            elif kind < prep_rate + 0.7:
                 maker, taker = rng.sample(wallets, 2)
                 token = rng.getrandbits(255)
                 shares, usdc = rng.randint(1, 10**9), rng.randint(1, 10**9)
