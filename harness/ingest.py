@@ -281,6 +281,9 @@ def plan_range(rpc: RpcClient, *, from_block: int | None = None, to_block: int |
         lo = min(firsts) if firsts and min(firsts) <= hi else 0
     if lo < 0 or hi < 0:
         raise IngestError(f"block range {lo}..{hi} is negative")
+    if from_block is not None and lo > hi:
+        raise IngestError(f"--from-block {lo} is after the last block to ingest, {hi} (head {head}, "
+                          f"{confirmations} confirmations{', cutoff ' + str(cutoff) if cutoff is not None else ''})")
     return lo, hi
 
 
@@ -439,25 +442,41 @@ def world_source(world_dir: Path) -> str:
     return f"file:{Path(world_dir).resolve().name}"
 
 
+def _meta(world_dir: Path) -> dict:
+    path = Path(world_dir) / "world.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise IngestError(f"{path}: not JSON ({exc})") from None
+
+
+def declared_range(world_dir: Path) -> tuple[int, int] | None:
+    """The block range world.json declares, if it does."""
+    meta = _meta(world_dir)
+    for key in ("block_range", "blocks"):
+        v = meta.get(key)
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            return int(v[0]), int(v[1])
+        if isinstance(v, dict):
+            a = v.get("first", v.get("from", v.get("start")))
+            b = v.get("last", v.get("to", v.get("end")))
+            if a is not None and b is not None:
+                return int(a), int(b)
+    for a, b in (("first_block", "last_block"), ("from_block", "to_block"), ("start_block", "end_block")):
+        if isinstance(meta.get(a), int) and isinstance(meta.get(b), int):
+            return int(meta[a]), int(meta[b])
+    return None
+
+
 def world_range(world_dir: Path) -> tuple[int, int]:
     """The world's block range: from world.json when it says, else the first and last log's blocks."""
-    world_dir = Path(world_dir)
-    meta_path = world_dir / "world.json"
-    if meta_path.is_file():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        for key in ("block_range", "blocks"):
-            v = meta.get(key)
-            if isinstance(v, (list, tuple)) and len(v) == 2:
-                return int(v[0]), int(v[1])
-            if isinstance(v, dict):
-                a = v.get("first", v.get("from", v.get("start")))
-                b = v.get("last", v.get("to", v.get("end")))
-                if a is not None and b is not None:
-                    return int(a), int(b)
-        if "first_block" in meta and "last_block" in meta:
-            return int(meta["first_block"]), int(meta["last_block"])
+    declared = declared_range(world_dir)
+    if declared is not None:
+        return declared
     lo = hi = None
-    for _, log in _open_logs(world_dir / "logs.jsonl.gz"):
+    for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
         b = _block(log)
         lo = b if lo is None else min(lo, b)
         hi = b if hi is None else max(hi, b)
@@ -492,23 +511,26 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterato
 
 def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
                  batch_logs: int = 50_000, command: str = "files") -> IngestStats:
-    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into market_prices), checkpointed per chunk of blocks."""
+    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into market_prices), checkpointed per chunk of blocks.
+
+    One pass over the file: the range is world.json's when declared, else the logs' own first and last block.
+    ``since_seconds`` keeps only the world's last window (its clock: the end time world.json gives, else the
+    last block time), which is what the file-source sync re-ingests.
+    """
     world_dir = Path(world_dir)
     logs_path = world_dir / "logs.jsonl.gz"
     if not logs_path.is_file():
         raise IngestError(f"{world_dir}: no logs.jsonl.gz (is this a simulator world directory?)")
     source = source or world_source(world_dir)
-    lo, hi = world_range(world_dir)
-    min_time = None
-    if since_seconds is not None:
-        end_time = _world_end_time(world_dir)
-        min_time = end_time - since_seconds
-    run = Run(client, source, command, lo, hi)
+    declared = declared_range(world_dir)
+    min_time = None if since_seconds is None else _world_end_time(world_dir) - since_seconds
+    run = Run(client, source, command, *(declared or (0, 0)))
     run.record("running")
     stats = IngestStats(source=source)
     t0 = time.monotonic()
+    last_ts = None
     try:
-        prev = lo if min_time is None else None
+        prev = declared[0] if declared and min_time is None else None
         for first, last, logs in _block_batches(logs_path, batch_logs, min_time):
             try:
                 stats.add(ingest_logs(client, logs, source=source))
@@ -519,13 +541,22 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
                              logs_by_contract=Counter(log["address"].lower() for log in logs))
             stats.from_block = start if stats.from_block is None else stats.from_block
             stats.to_block, prev = last, last + 1
-        if (prev is None and min_time is None) or (prev is not None and prev <= hi):
-            write_checkpoint(client, source, prev if prev is not None else lo, hi, run_id=run.run_id)
-            stats.from_block = lo if stats.from_block is None else stats.from_block
-            stats.to_block = hi
+            ts = logs[-1].get("blockTimestamp")
+            last_ts = (int(ts, 16) if isinstance(ts, str) else int(ts)) if ts is not None else last_ts
+        # the declared range past the last log (or all of it, for a world without logs) is covered too
+        tail = prev if prev is not None else (declared[0] if declared and min_time is None else None)
+        if declared and tail is not None and tail <= declared[1]:
+            write_checkpoint(client, source, tail, declared[1], run_id=run.run_id)
+            stats.from_block = tail if stats.from_block is None else stats.from_block
+            stats.to_block = declared[1]
+        if not declared:
+            run.from_block, run.to_block = stats.from_block or 0, stats.to_block or 0
         prices = world_dir / "prices.csv"
         if prices.is_file():
-            stats.prices = ingest_prices(client, prices, source=source, as_of=_world_end_time(world_dir))
+            as_of = _declared_end_time(world_dir) or last_ts
+            if as_of is None:
+                as_of = _world_end_time(world_dir)
+            stats.prices = ingest_prices(client, prices, source=source, as_of=as_of)
     except (IngestError, ValueError) as exc:
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
@@ -539,14 +570,19 @@ def sync_world(client: Client, world_dir: Path, since_seconds: int = 86_400) -> 
     return ingest_world(client, world_dir, since_seconds=since_seconds, command="sync")
 
 
+def _declared_end_time(world_dir: Path) -> int | None:
+    meta = _meta(world_dir)
+    for key in ("end_time", "last_block_time", "as_of_ts", "now"):
+        if isinstance(meta.get(key), int):
+            return int(meta[key])
+    return None
+
+
 def _world_end_time(world_dir: Path) -> int:
     """The world's "now": world.json's end time when given, else the last log's block time."""
-    meta_path = Path(world_dir) / "world.json"
-    if meta_path.is_file():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        for key in ("end_time", "last_block_time", "as_of_ts", "now"):
-            if isinstance(meta.get(key), int):
-                return int(meta[key])
+    declared = _declared_end_time(world_dir)
+    if declared is not None:
+        return declared
     end = None
     for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
         ts = log.get("blockTimestamp")
