@@ -37,6 +37,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 TABLES = tuple(COLUMNS)
 ZERO32 = "0x" + "00" * 32
+_WS = " \t\n\r\x0b\x0c"
+_M = (1 << 256) - 1
 MAX_UINT128 = (1 << 128) - 1
 
 
@@ -89,6 +91,19 @@ def _uint_array(data: str, head_word: int) -> list[int]:
     if end > len(data):
         raise _Bad(f"array of {n} elements runs past data of {(len(data) - 2) // 2} bytes")
     return [int(data[q:q + 64], 16) for q in range(p + 64, end, 64)]
+
+
+def _uint_array_x(x: int, nwords: int, head_word: int) -> list[int]:
+    """Like _uint_array, reading words from the data already parsed as one int (no re-slicing)."""
+    top = 256 * (nwords - 1)
+    off = (x >> (top - 256 * head_word)) & _M
+    start = off >> 5
+    if off & 31 or start >= nwords:
+        raise _Bad(f"array offset {off} outside data of {32 * nwords} bytes")
+    n = (x >> (top - 256 * start)) & _M
+    if start + 1 + n > nwords:
+        raise _Bad(f"array of {n} elements runs past data of {32 * nwords} bytes")
+    return [(x >> (top - 256 * j)) & _M for j in range(start + 1, start + 1 + n)]
 
 
 def _bytes(data: str, head_word: int) -> str:
@@ -152,6 +167,7 @@ class Decoder:
         rows = out.rows
         unknown = out.unknown
         handlers = self.handlers
+        blocks = self._blocks
         count = out.count
         for log in logs:
             count += 1
@@ -179,9 +195,25 @@ class Decoder:
                 ld = len(data)
                 if nwords is not None and ld != 2 + 64 * nwords:
                     raise _Bad(f"data is {(ld - 2) / 2:g} bytes, expected {32 * nwords}")
-                if (ld - 2) % 64 or data[:2] != "0x" or not data.isalnum():
+                if (ld - 2) % 64 or ld < 66 or data[:2] != "0x" or "_" in data or data[-1] in _WS:
                     raise _Bad("data is not 0x + whole 32-byte hex words")
-                fn(rows, self._base(log), topics, data, 1 if log.get("removed") else 0, addr)
+                x = int(data, 16)  # validates every hex digit once; fixed layouts read their words from x
+                tx = log["transactionHash"]
+                if len(tx) != 66 or tx[:2] != "0x":
+                    raise _Bad(f"transaction hash {tx!r} is not 0x + 64 hex")
+                bkey = log["blockNumber"]
+                b = blocks.get(bkey)
+                if b is None:
+                    b = self._block(bkey)
+                ts = log.get("blockTimestamp")
+                if ts is not None:
+                    bt = int(ts, 16)
+                elif b[1] is not None:
+                    bt = b[1]
+                else:
+                    raise _Bad(f"no block time: log has no blockTimestamp and block {b[0]} is not in block_times")
+                fn(rows, (tx.lower(), int(log["logIndex"], 16), b[0], bt), topics, data, x,
+                   1 if log.get("removed") else 0, addr)
             except (_Bad, KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
                 if isinstance(exc, DecodeError):
                     raise
@@ -204,47 +236,37 @@ class Decoder:
         out.count = count
         return out
 
-    def _base(self, log: Mapping[str, Any]) -> tuple:
-        tx = log["transactionHash"]
-        if len(tx) != 66 or tx[:2] != "0x":
-            raise _Bad(f"transaction hash {tx!r} is not 0x + 64 hex")
-        bkey = log["blockNumber"]
-        b = self._blocks.get(bkey)
-        if b is None:
-            bn = int(bkey, 16) if isinstance(bkey, str) else int(bkey)
-            if len(self._blocks) > 50_000:
-                self._blocks.clear()
-            b = self._blocks[bkey] = (bn, self.block_times.get(bn))
-        ts = log.get("blockTimestamp")
-        if ts is not None:
-            bt = int(ts, 16) if isinstance(ts, str) else int(ts)
-        elif b[1] is not None:
-            bt = b[1]
-        else:
-            raise _Bad(f"no block time: log has no blockTimestamp and block {b[0]} is not in block_times")
-        li = log["logIndex"]
-        return (tx.lower(), int(li, 16) if isinstance(li, str) else int(li), b[0], bt)
+    def _block(self, bkey: str) -> tuple[int, int | None]:
+        bn = int(bkey, 16)
+        if len(self._blocks) > 50_000:
+            self._blocks.clear()
+        b = self._blocks[bkey] = (bn, self.block_times.get(bn))
+        return b
 
     # -- ConditionalTokens -------------------------------------------------------------------------------------
 
-    def _transfer_single(self, rows, base, topics, data, deleted, ex):
+    def _transfer_single(self, rows, base, topics, data, x, deleted, ex):
+        value = x & _M
+        if value >> 128:
+            raise _Bad(f"value {value} exceeds UInt128")
         rows["erc1155_transfers"].append(base + (
-            0, _addr(topics[1]), _addr(topics[2]), _addr(topics[3]), int(data[2:66], 16),
-            _u128(int(data[66:130], 16), "value"), self.version, deleted))
+            0, _addr(topics[1]), _addr(topics[2]), _addr(topics[3]), x >> 256, value, self.version, deleted))
 
-    def _transfer_batch(self, rows, base, topics, data, deleted, ex):
-        ids, values = _uint_array(data, 0), _uint_array(data, 1)
+    def _transfer_batch(self, rows, base, topics, data, x, deleted, ex):
+        nw = (len(data) - 2) >> 6
+        ids, values = _uint_array_x(x, nw, 0), _uint_array_x(x, nw, 1)
         if len(ids) != len(values):
             raise _Bad(f"TransferBatch has {len(ids)} ids but {len(values)} values")
+        if max(values, default=0) >> 128:
+            raise _Bad(f"a value in {values} exceeds UInt128")
         op, frm, to = _addr(topics[1]), _addr(topics[2]), _addr(topics[3])
-        out = rows["erc1155_transfers"]
         v = self.version
-        for i, (tid, val) in enumerate(zip(ids, values)):
-            out.append(base + (i, op, frm, to, tid, _u128(val, "value"), v, deleted))
+        rows["erc1155_transfers"].extend(
+            base + (i, op, frm, to, tid, val, v, deleted) for i, (tid, val) in enumerate(zip(ids, values)))
 
-    def _preparation(self, rows, base, topics, data, deleted, ex):
+    def _preparation(self, rows, base, topics, data, x, deleted, ex):
         cid, oracle, qid = _b32(topics[1]), _addr(topics[2]), _b32(topics[3])
-        n = int(data[2:66], 16)
+        n = x
         if not 1 < n <= 256:
             raise _Bad(f"outcomeSlotCount {n} outside 2..256")
         rows["condition_preparations"].append(base + (cid, oracle, qid, n, self.version, deleted))
@@ -254,34 +276,35 @@ class Decoder:
         for i in range(n):
             tm.append((position_id(coll, collection_id(cid, 1 << i)), cid, i, 1 << i, coll, int(neg), self.version))
 
-    def _resolution(self, rows, base, topics, data, deleted, ex):
+    def _resolution(self, rows, base, topics, data, x, deleted, ex):
         nums = _uint_array(data, 1)
         rows["condition_resolutions"].append(base + (
             _b32(topics[1]), _addr(topics[2]), _b32(topics[3]), int(data[2:66], 16), nums, self.version, deleted))
 
-    def _ctf_action(self, rows, base, topics, data, deleted, action):
+    def _ctf_action(self, rows, base, topics, data, x, deleted, action):
         amount = _u128(_word(data, 2), "amount")
         rows["ctf_actions"].append(base + (
             "ctf", action, _addr(topics[1]), "0x" + data[26:66].lower(), _b32(topics[2]), _b32(topics[3]),
             _uint_array(data, 1), [], amount, 0, self.version, deleted))
 
-    def _ctf_split(self, rows, base, topics, data, deleted, ex):
-        self._ctf_action(rows, base, topics, data, deleted, "split")
+    def _ctf_split(self, rows, base, topics, data, x, deleted, ex):
+        self._ctf_action(rows, base, topics, data, x, deleted, "split")
 
-    def _ctf_merge(self, rows, base, topics, data, deleted, ex):
-        self._ctf_action(rows, base, topics, data, deleted, "merge")
+    def _ctf_merge(self, rows, base, topics, data, x, deleted, ex):
+        self._ctf_action(rows, base, topics, data, x, deleted, "merge")
 
-    def _ctf_redeem(self, rows, base, topics, data, deleted, ex):
+    def _ctf_redeem(self, rows, base, topics, data, x, deleted, ex):
         rows["ctf_actions"].append(base + (
             "ctf", "redeem", _addr(topics[1]), _addr(topics[2]), _b32(topics[3]), "0x" + data[2:66].lower(),
             _uint_array(data, 1), [], 0, _u128(_word(data, 2), "payout"), self.version, deleted))
 
     # -- exchanges -----------------------------------------------------------------------------------------------
 
-    def _fill_v1(self, rows, base, topics, data, deleted, ex):
-        maker_asset, taker_asset = int(data[2:66], 16), int(data[66:130], 16)
-        making, taking = int(data[130:194], 16), int(data[194:258], 16)
-        fee = int(data[258:322], 16)
+    def _fill_v1(self, rows, base, topics, data, x, deleted, ex):
+        maker_asset, taker_asset = x >> 1024, (x >> 768) & _M
+        making, taking, fee = (x >> 512) & _M, (x >> 256) & _M, x & _M
+        if (making | taking | fee) >> 128:
+            raise _Bad(f"amounts {making}, {taking}, {fee} exceed UInt128")
         if maker_asset == 0 and taker_asset != 0:  # maker paid collateral: BUY; fee taken from the shares
             side, tok, shares, usdc, fee_sh, fee_usdc = "BUY", taker_asset, taking, making, fee, 0
         elif taker_asset == 0 and maker_asset != 0:  # maker gave shares: SELL; fee taken from the collateral
@@ -289,14 +312,14 @@ class Decoder:
         else:
             raise _Bad(f"OrderFilled needs exactly one collateral (0) asset id, got {maker_asset} / {taker_asset}")
         rows["trades_raw"].append(base + (
-            ex, _b32(topics[1]), _addr(topics[2]), _addr(topics[3]), side, tok,
-            _u128(shares, "shares"), _u128(usdc, "usdc"), _u128(fee_sh, "fee"), _u128(fee_usdc, "fee"),
+            ex, _b32(topics[1]), _addr(topics[2]), _addr(topics[3]), side, tok, shares, usdc, fee_sh, fee_usdc,
             self.version, deleted))
 
-    def _fill_v2(self, rows, base, topics, data, deleted, ex):
-        side_n, tok = int(data[2:66], 16), int(data[66:130], 16)
-        making, taking = int(data[130:194], 16), int(data[194:258], 16)
-        fee = int(data[258:322], 16)
+    def _fill_v2(self, rows, base, topics, data, x, deleted, ex):
+        side_n, tok = x >> 1536, (x >> 1280) & _M
+        making, taking, fee = (x >> 1024) & _M, (x >> 768) & _M, (x >> 512) & _M
+        if (making | taking | fee) >> 128:
+            raise _Bad(f"amounts {making}, {taking}, {fee} exceed UInt128")
         if side_n == 0:
             side, shares, usdc = "BUY", taking, making
         elif side_n == 1:
@@ -304,45 +327,44 @@ class Decoder:
         else:
             raise _Bad(f"V2 OrderFilled side {side_n} is neither 0 (BUY) nor 1 (SELL)")
         rows["trades_raw"].append(base + (
-            ex, _b32(topics[1]), _addr(topics[2]), _addr(topics[3]), side, tok,
-            _u128(shares, "shares"), _u128(usdc, "usdc"), 0, _u128(fee, "fee"), self.version, deleted))
-
-    def _matched(self, rows, base, topics, data, deleted, ex):
-        rows["orders_matched"].append(base + (
-            ex, _b32(topics[1]), _addr(topics[2]), int(data[2:66], 16), int(data[66:130], 16),
-            _u128(int(data[130:194], 16), "makerAmountFilled"), _u128(int(data[194:258], 16), "takerAmountFilled"),
+            ex, _b32(topics[1]), _addr(topics[2]), _addr(topics[3]), side, tok, shares, usdc, 0, fee,
             self.version, deleted))
 
-    def _fee(self, rows, base, topics, data, deleted, ex):
+    def _matched(self, rows, base, topics, data, x, deleted, ex):
+        rows["orders_matched"].append(base + (
+            ex, _b32(topics[1]), _addr(topics[2]), x >> 768, (x >> 512) & _M,
+            _u128((x >> 256) & _M, "makerAmountFilled"), _u128(x & _M, "takerAmountFilled"), self.version, deleted))
+
+    def _fee(self, rows, base, topics, data, x, deleted, ex):
         rows["fee_charged"].append(base + (
-            ex, _addr(topics[1]), int(data[2:66], 16), _u128(int(data[66:130], 16), "amount"),
+            ex, _addr(topics[1]), x >> 256, _u128(x & _M, "amount"),
             self.version, deleted))
 
     # -- NegRiskAdapter --------------------------------------------------------------------------------------------
 
-    def _adapter_action(self, rows, base, topics, data, deleted, action):
+    def _adapter_action(self, rows, base, topics, data, x, deleted, action):
         rows["ctf_actions"].append(base + (
             "neg_risk_adapter", action, _addr(topics[1]), self.usdc, ZERO32, _b32(topics[2]), [1, 2], [],
-            _u128(int(data[2:66], 16), "amount"), 0, self.version, deleted))
+            _u128(x, "amount"), 0, self.version, deleted))
 
-    def _adapter_split(self, rows, base, topics, data, deleted, ex):
-        self._adapter_action(rows, base, topics, data, deleted, "split")
+    def _adapter_split(self, rows, base, topics, data, x, deleted, ex):
+        self._adapter_action(rows, base, topics, data, x, deleted, "split")
 
-    def _adapter_merge(self, rows, base, topics, data, deleted, ex):
-        self._adapter_action(rows, base, topics, data, deleted, "merge")
+    def _adapter_merge(self, rows, base, topics, data, x, deleted, ex):
+        self._adapter_action(rows, base, topics, data, x, deleted, "merge")
 
-    def _adapter_redeem(self, rows, base, topics, data, deleted, ex):
+    def _adapter_redeem(self, rows, base, topics, data, x, deleted, ex):
         amounts = [_u128(a, "amounts") for a in _uint_array(data, 0)]
         rows["ctf_actions"].append(base + (
             "neg_risk_adapter", "redeem", _addr(topics[1]), self.usdc, ZERO32, _b32(topics[2]), [1, 2], amounts,
             0, _u128(_word(data, 1), "payout"), self.version, deleted))
 
-    def _converted(self, rows, base, topics, data, deleted, ex):
+    def _converted(self, rows, base, topics, data, x, deleted, ex):
         rows["neg_risk_conversions"].append(base + (
-            _addr(topics[1]), _b32(topics[2]), int(topics[3], 16), _u128(int(data[2:66], 16), "amount"),
+            _addr(topics[1]), _b32(topics[2]), int(topics[3], 16), _u128(x, "amount"),
             self.version, deleted))
 
-    def _question(self, rows, base, topics, data, deleted, ex):
+    def _question(self, rows, base, topics, data, x, deleted, ex):
         qid = _b32(topics[2])
         idx = _word(data, 0)
         if idx > 255:
