@@ -19,7 +19,7 @@ import requests
 
 #: Messages (lower-cased) that providers use to refuse a getLogs range as too large.
 _RANGE_PATTERNS = re.compile(
-    r"too many|more than \d+ (results|logs)|limit exceeded|exceeds? (the )?(max|limit)|response size|"
+    r"too many (results|logs|blocks)|more than \d+ (results|logs)|limit exceeded|exceeds? (the )?(max|limit)|response size|"
     r"block range|range (is )?too (large|wide|big)|query returned more than|result window|response is too big|"
     r"payload too large|max results|10000 results"
 )
@@ -138,12 +138,12 @@ class RpcClient:
         msg = str(err.get("message", err)) if isinstance(err, dict) else str(err)
         code = err.get("code") if isinstance(err, dict) else None
         low = msg.lower()
+        if code in (429, -32029, -32090) or _RATE_PATTERNS.search(low):  # before range: "rate limit exceeded"
+            self.stats.note("rpc busy")
+            raise _Transient(msg)
         if code == -32005 or _RANGE_PATTERNS.search(low):
             self.stats.range_errors += 1
             raise RangeTooLarge(f"{what}: {msg}")
-        if code in (429, -32029, -32090) or _RATE_PATTERNS.search(low):
-            self.stats.note("rpc busy")
-            raise _Transient(msg)
         raise RpcError(f"{what}: JSON-RPC error {code}: {msg}")
 
     def call(self, method: str, params: list | None = None) -> Any:
