@@ -1,7 +1,7 @@
 """Rebuild the derived P&L tables and create the final views.
 
-Every rebuild writes ``<table>_new`` for all four derived tables first and swaps them in with ``EXCHANGE TABLES``
-only when all four are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
+Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
+only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
 The incremental form recomputes only the conditions a block range touched and copies every other row over.
 """
 from __future__ import annotations
@@ -18,8 +18,10 @@ from harness import sql
 from harness.config import PLAN_CUTOFF_TS
 from harness.pnl import excluded_addresses
 
-#: Build order matters: wallet_unrealized_pnl_v2 reads the other three ``_new`` tables.
-DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2")
+#: Build order matters: wallet_unrealized_pnl_v2 reads the first three ``_new`` tables, wallet_market_pnl (what the
+#: final views read, one row per wallet and condition) reads all four.
+DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2",
+                  "wallet_market_pnl")
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 #: Tables keyed by condition, rebuilt per condition by rebuild_range (the other two are always rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
@@ -96,11 +98,12 @@ def _common_steps(cutoff: int | None) -> list[tuple[str, str, dict]]:
     return [
         ("winning_index", sql.load("build/winning_index"), {"cutoff": c}),
         ("wallet_unrealized_pnl_v2", sql.load("build/wallet_unrealized"), {}),
+        ("wallet_market_pnl", sql.load("build/wallet_market_pnl"), {}),
     ]
 
 
 def rebuild(client: Client, *, cutoff: int | None = None) -> BuildReport:
-    """Full rebuild of the four derived tables from the raw tables, events up to ``cutoff`` (unix block time)."""
+    """Full rebuild of the derived tables from the raw tables, events up to ``cutoff`` (unix block time)."""
     t0 = time.perf_counter()
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     params = {"cutoff": c, "excluded": excluded_addresses(), "all": 1, "conditions": []}
@@ -118,7 +121,7 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
-    blocks touched (from all their history), copy the rest, rebuild winning_index and unrealized whole."""
+    blocks touched (from all their history), copy the rest; the small or derived-only tables are rebuilt whole."""
     if from_block > to_block:
         raise ValueError(f"rebuild_range: from_block {from_block} is after to_block {to_block}")
     t0 = time.perf_counter()

@@ -1,15 +1,9 @@
 -- Per wallet: realized (resolved conditions), unrealized (open conditions marked to price) and total, micro-USDC
--- Int128. The two halves are stacked and summed by wallet, not joined, so neither side can repeat the other.
+-- Int128, from one table ordered by wallet (a lookup by wallet reads a granule or two).
 CREATE OR REPLACE VIEW wallet_pnl_summary_final${suffix} AS
 SELECT wallet,
-       sum(r) AS realized_pnl, sum(u) AS unrealized_pnl, realized_pnl + unrealized_pnl AS total_pnl,
-       sum(mr) AS markets_resolved, sum(mo) AS markets_open
-FROM
-(
-    SELECT wallet, realized_pnl AS r, toInt128(0) AS u, markets AS mr, toUInt64(0) AS mo
-    FROM wallet_realized_pnl_final${suffix}
-    UNION ALL
-    SELECT wallet, toInt128(0), unrealized_pnl, toUInt64(0), toUInt64(1)
-    FROM wallet_unrealized_pnl_v2
-)
+       sumIf(pnl, resolved = 1) AS realized_pnl, sumIf(pnl, resolved = 0) AS unrealized_pnl,
+       realized_pnl + unrealized_pnl AS total_pnl,
+       countIf(resolved = 1) AS markets_resolved, countIf(resolved = 0) AS markets_open
+FROM wallet_market_pnl
 GROUP BY wallet

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from harness.build import rebuild, rebuild_range
 from harness.pnl import cashflow_pnl
@@ -11,6 +11,8 @@ from tests.property.pnl_ops import ops, play
 from tests.property.pnl_stream import T0, insert
 from tests.property.sqlcheck import load, oracle_state, reset, sql_state
 
+#: Each example rebuilds the warehouse (~1 s on 2 shared cores): a third of the profile's budget (ci 20, dev 166).
+DB = settings(max_examples=max(10, settings.default.max_examples // 3))
 RETRACTABLE = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "condition_resolutions")
 
 
@@ -27,6 +29,7 @@ def _noise(rows, rnd):
     return out
 
 
+@DB
 @given(ops(), st.randoms(use_true_random=False), st.booleans())
 def test_sql_equals_oracle(warehouse, op_list, rnd, with_cutoff):
     s = play(op_list)
@@ -36,6 +39,7 @@ def test_sql_equals_oracle(warehouse, op_list, rnd, with_cutoff):
     assert sql_state(warehouse) == oracle_state(cashflow_pnl(rows, cutoff=cutoff))
 
 
+@DB
 @given(ops(max_size=20))
 def test_ingesting_twice_changes_nothing(warehouse, op_list):
     s = play(op_list)
@@ -45,6 +49,7 @@ def test_ingesting_twice_changes_nothing(warehouse, op_list):
     assert sql_state(warehouse) == once
 
 
+@DB
 @given(ops(max_size=25), st.randoms(use_true_random=False))
 def test_order_within_a_block_does_not_matter(warehouse, op_list, rnd):
     s = play(op_list)
@@ -67,6 +72,7 @@ def test_order_within_a_block_does_not_matter(warehouse, op_list, rnd):
     assert sql_state(warehouse) == before
 
 
+@DB
 @given(ops(max_size=15), ops(max_size=15), st.randoms(use_true_random=False))
 def test_incremental_rebuild_equals_full(warehouse, first, second, rnd):
     s = play(first)
