@@ -19,14 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import ingest  # noqa: E402
-from harness.chain.decode import decode_logs  # noqa: E402
-from harness.chain.faultproxy import FaultPlan, FaultProxy  # noqa: E402
-from harness.chain.node import Anvil, find_anvil  # noqa: E402
-from harness.chain.rpc import RetryPolicy, RpcClient  # noqa: E402
-from harness.schema import apply_schema  # noqa: E402
-from harness.warehouse import connect, resolve_settings  # noqa: E402
-from tests.support.chainlogs import make_logs  # noqa: E402
+from harness import ingest
+from harness.chain.decode import decode_logs
+from harness.chain.faultproxy import FaultPlan, FaultProxy
+from harness.chain.node import Anvil, find_anvil
+from harness.chain.rpc import RetryPolicy, RpcClient
+from harness.schema import apply_schema
+from harness.warehouse import connect, resolve_settings
+from tests.support.chainlogs import make_logs
 
 
 def logs_of(n: int, seed: int) -> list[dict]:
@@ -43,11 +43,12 @@ def logs_of(n: int, seed: int) -> list[dict]:
 def machine() -> str:
     cpu = ""
     try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
     anvil = find_anvil()
-    ver = subprocess.run([str(anvil), "--version"], capture_output=True, text=True).stdout.splitlines()[0] \
+    ver = subprocess.run([str(anvil), "--version"], capture_output=True, text=True, check=False).stdout.splitlines()[0] \
         if anvil else "absent"
     return (f"{os.cpu_count()} cores ({cpu}), shared with other jobs; Python {platform.python_version()}; "
             f"chDB embedded warehouse in a temp dir; {ver} on 127.0.0.1")
@@ -122,30 +123,30 @@ def main() -> int:
         print(f"rpc: {r}", flush=True)
     lines = [
         "# Ingest throughput", "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `.venv/bin/python bench/bench_ingest.py "
-        f"--file-logs {a.file_logs} --rpc-logs {a.rpc_logs}`.",
+        (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `.venv/bin/python bench/bench_ingest.py "
+        f"--file-logs {a.file_logs} --rpc-logs {a.rpc_logs}`."),
         f"Machine: {machine()}.",
-        "Logs: synthetic Polymarket shapes (V1 OrderFilled + OrdersMatched + ERC1155 TransferSingle per fill, "
-        "ConditionPreparation with token-map derivation), about 2.4 logs per transaction.", "",
+        ("Logs: synthetic Polymarket shapes (V1 OrderFilled + OrdersMatched + ERC1155 TransferSingle per fill, "
+        "ConditionPreparation with token-map derivation), about 2.4 logs per transaction."), "",
         "| path | logs | seconds | logs/s |", "|---|---:|---:|---:|",
         f"| decode only (no insert) | {a.file_logs:,} | - | {f['decode_rate']:,.0f} |",
-        f"| files: logs.jsonl.gz → decode → chDB insert + checkpoints | {f['logs']:,} | {f['seconds']:.1f} | "
-        f"{f['rate']:,.0f} |",
+        (f"| files: logs.jsonl.gz → decode → chDB insert + checkpoints | {f['logs']:,} | {f['seconds']:.1f} | "
+        f"{f['rate']:,.0f} |"),
     ]
     for label in ("window 2000 (default)", "window 100"):
         x = r[label]
         lines.append(f"| anvil over HTTP, eth_getLogs {label} | {x['logs']:,} | {x['seconds']:.1f} | {x['rate']:,.0f} |")
     x = r["faults"]
     lines += [
-        f"| anvil behind the fault proxy (10% faults, no blockTimestamp in logs) | {x['logs']:,} | {x['seconds']:.1f} |"
-        f" {x['rate']:,.0f} |", "",
-        f"Replaying the logs into anvil as real transactions: {r['replay_rate']:,.0f} logs/s "
-        f"({r['blocks']:,} blocks, {r['replay_seconds']:.1f} s).",
-        f"Fault run: {x['retries']} retries, {x['halvings']} window halvings, injected {x['injected']}, "
-        f"{x['block_fetches']} eth_getBlockByNumber calls (batched) for timestamps.", "",
-        "Reading: the RPC path is bounded by decode + insert, not by anvil; against a hosted Polygon endpoint "
+        (f"| anvil behind the fault proxy (10% faults, no blockTimestamp in logs) | {x['logs']:,} | {x['seconds']:.1f} |"
+        f" {x['rate']:,.0f} |"), "",
+        (f"Replaying the logs into anvil as real transactions: {r['replay_rate']:,.0f} logs/s "
+        f"({r['blocks']:,} blocks, {r['replay_seconds']:.1f} s)."),
+        (f"Fault run: {x['retries']} retries, {x['halvings']} window halvings, injected {x['injected']}, "
+        f"{x['block_fetches']} eth_getBlockByNumber calls (batched) for timestamps."), "",
+        ("Reading: the RPC path is bounded by decode + insert, not by anvil; against a hosted Polygon endpoint "
         "the network and the provider's rate limits dominate, and the adaptive window keeps each getLogs under "
-        "the provider's result cap.",
+        "the provider's result cap."),
     ]
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -16,9 +16,10 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from clickhouse_connect.driver.client import Client
 
@@ -61,7 +62,7 @@ class IngestStats:
     range_errors: int = 0
     prices: int = 0
 
-    def add(self, other: "IngestStats") -> None:
+    def add(self, other: IngestStats) -> None:
         self.logs += other.logs
         self.rows.update(other.rows)
         self.unknown.update(other.unknown)
@@ -191,12 +192,12 @@ class Run:
     started: float = field(default_factory=time.time)
 
     def record(self, status: str, logs: int = 0, detail: str = "") -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         self.client.insert(
             "ingest_runs",
             [[self.run_id, self.source, self.command, max(self.from_block, 0), max(self.to_block, 0), status, logs,
-              detail[:2000], datetime.fromtimestamp(self.started, timezone.utc), datetime.now(timezone.utc)]],
+              detail[:2000], datetime.fromtimestamp(self.started, UTC), datetime.now(UTC)]],
             column_names=["run_id", "source", "command", "from_block", "to_block", "status", "logs", "detail",
                           "started_at", "updated_at"])
 
@@ -619,10 +620,10 @@ def read_prices(path: Path) -> list[tuple[str, int, int]]:
 
 
 def ingest_prices(client: Client, path: Path, *, source: str, as_of: int) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     rows = read_prices(path)
-    when = datetime.fromtimestamp(as_of, timezone.utc)
+    when = datetime.fromtimestamp(as_of, UTC)
     if rows:
         client.insert("market_prices", [[c, i, p, when, source] for c, i, p in rows], column_names=list(PRICE_COLUMNS))
     return len(rows)

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 import requests
 
@@ -63,7 +64,7 @@ class FaultProxy:
             def log_message(self, *args) -> None:  # quiet
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 proxy._handle(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -72,7 +73,7 @@ class FaultProxy:
         self.thread = threading.Thread(target=self.server.serve_forever, name="faultproxy", daemon=True)
         self.thread.start()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

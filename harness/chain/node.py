@@ -15,9 +15,10 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Self
 
 import requests
 
@@ -185,7 +186,7 @@ class Anvil:
 
     @classmethod
     def start(cls, *, chain_id: int = 137, timestamp: int | None = None, port: int | None = None,
-              binary: Path | None = None, timeout: float = 20.0) -> "Anvil":
+              binary: Path | None = None, timeout: float = 20.0) -> Anvil:
         """Start anvil with mining off (blocks are mined explicitly) and FIFO ordering inside a block."""
         exe = binary or find_anvil()
         if exe is None:
@@ -212,7 +213,7 @@ class Anvil:
         node.stop()
         raise NodeError(f"anvil did not answer on {node.url} within {timeout}s")
 
-    def __enter__(self) -> "Anvil":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

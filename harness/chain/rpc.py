@@ -12,8 +12,9 @@ import json
 import random
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import requests
 
@@ -77,7 +78,9 @@ class RpcClient:
     def __init__(self, url: str, *, timeout: float = 30.0, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, timestamp_batch: int = 100) -> None:
         self.url = url
-        from web3 import HTTPProvider  # imported here: web3 takes seconds to import and most commands never need it
+        from web3 import (
+            HTTPProvider,  # imported here: web3 takes seconds to import and most commands never need it
+        )
 
         # web3's own retry is switched off: ours classifies errors (range vs transient) and backs off with jitter.
         self.provider = HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)

@@ -1,6 +1,7 @@
 """Ingestion against a real node: anvil on loopback replaying the source logs as real transactions."""
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -65,7 +66,7 @@ def test_split_ranges_and_reruns_give_the_same_tables(replayed_chain, new_db):
         db = new_db()
         cuts = sorted(rng.sample(range(1, rep.last_block), k=min(5, rep.last_block - 1)))
         bounds = [0] + cuts + [rep.last_block + 1]
-        parts = [(a, b - 1) for a, b in zip(bounds, bounds[1:])]
+        parts = [(a, b - 1) for a, b in itertools.pairwise(bounds)]
         rng.shuffle(parts)
         for a, b in parts:
             ingest.backfill(db, node.url, a, b, confirmations=0, window=rng.randint(1, 8))

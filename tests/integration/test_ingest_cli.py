@@ -15,7 +15,7 @@ def _wh(settings, db):
 
 
 def test_sync_command_ingests_then_rebuilds(replayed_chain, new_db, warehouse_settings, capsys):
-    node, rep = replayed_chain
+    node, _rep = replayed_chain
     db = new_db()
     name = db.query("SELECT currentDatabase()").result_rows[0][0]
     rc = main(["sync", "--rpc-url", node.url, "--since", "3650d", "--confirmations", "0",
@@ -47,7 +47,7 @@ def test_backfill_without_an_endpoint_says_so(new_db, warehouse_settings, capsys
 
 
 def test_gaps_command_lists_holes_and_exits_1(replayed_chain, new_db, warehouse_settings, capsys):
-    node, rep = replayed_chain
+    node, _rep = replayed_chain
     db = new_db()
     name = db.query("SELECT currentDatabase()").result_rows[0][0]
     wh = _wh(warehouse_settings, name)

@@ -58,7 +58,7 @@ def test_kill_twice_then_resume_loses_and_duplicates_nothing(replayed_chain, fau
               "rc = main(sys.argv[3:])\nassert rc == 0, rc\n" + _DUMP)
     resume = _backfill_cmd(node.url, dsn, rep.last_block)[3:-6]  # default windows and batches this time
     done = subprocess.run([sys.executable, "-c", script, dsn, str(rep.last_block), *resume],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got["gaps"] == []

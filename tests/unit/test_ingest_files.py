@@ -71,7 +71,8 @@ def test_removed_logs_are_retracted(fresh_db):
 
 def test_a_bad_line_names_the_file_and_line(fresh_db, tmp_path):
     d = _world(tmp_path, make_logs(seed=8, blocks=5))
-    raw = gzip.open(d / "logs.jsonl.gz", "rt").read().splitlines()
+    with gzip.open(d / "logs.jsonl.gz", "rt") as fh:
+        raw = fh.read().splitlines()
     raw.insert(3, '{"address": "0x1", "topics": [')
     with gzip.open(d / "logs.jsonl.gz", "wt") as fh:
         fh.write("\n".join(raw) + "\n")

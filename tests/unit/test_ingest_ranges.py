@@ -1,6 +1,8 @@
 """Range arithmetic (coverage, gaps), adaptive windows and retry classification, against simple oracles."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ def _blocks(rs):
 def test_merge_ranges_is_the_union_with_no_touching_parts(rs):
     merged = merge_ranges(rs)
     assert _blocks(merged) == _blocks(rs)
-    for (a1, b1), (a2, b2) in zip(merged, merged[1:]):
+    for (a1, b1), (a2, b2) in itertools.pairwise(merged):
         assert b1 + 1 < a2  # disjoint and not adjacent
     assert all(a <= b for a, b in merged)
 
@@ -58,7 +60,7 @@ def test_windows_cover_every_block_once_in_order(per_block, limit, window, hi):
                             grow_below=3))
     spans = [(a, b) for a, b, _ in got]
     assert spans[0][0] == 0 and spans[-1][1] == hi
-    assert all(b1 + 1 == a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))
+    assert all(b1 + 1 == a2 for (_, b1), (a2, _) in itertools.pairwise(spans))
     assert sum(len(logs) for _, _, logs in got) == sum(v for k, v in per_block.items() if k <= hi)
     assert all(b - a + 1 <= limit for a, b in spans)
 
