@@ -128,3 +128,33 @@ def test_summary_is_one_line():
     s = ingest.IngestStats(source="rpc:137", logs=10, from_block=1, to_block=5, seconds=2.0)
     s.rows["trades_raw"] = 4
     assert "\n" not in str(s) and "rpc:137: blocks 1..5, 10 logs, 4 rows, 5 logs/s" in str(s)
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return make_logs(seed=12, blocks=25, unknown=True)
+
+
+def test_any_batching_order_and_repetition_gives_one_ingest(fresh_db, stream):
+    """Property: chunks in any order, some twice, insert the same live rows as one ingest of the stream."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    ingest.ingest_logs(fresh_db, stream, source="once")
+    want = fingerprint(fresh_db, RAW_TABLES)
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.integers(1, len(stream) - 1), max_size=6, unique=True), st.randoms(use_true_random=False),
+           st.lists(st.integers(0, 6), max_size=3))
+    def run(cuts, rnd, repeats):
+        for t in RAW_TABLES:
+            fresh_db.command(f"TRUNCATE TABLE `{t}`")
+        bounds = [0, *sorted(cuts), len(stream)]
+        chunks = [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        chunks += [chunks[i % len(chunks)] for i in repeats]
+        rnd.shuffle(chunks)
+        for ch in chunks:
+            ingest.ingest_logs(fresh_db, ch, source="chunks")
+        assert fingerprint(fresh_db, RAW_TABLES) == want
+
+    run()
