@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 
 import pytest
@@ -150,7 +151,7 @@ def test_any_batching_order_and_repetition_gives_one_ingest(fresh_db, stream):
         for t in RAW_TABLES:
             fresh_db.command(f"TRUNCATE TABLE `{t}`")
         bounds = [0, *sorted(cuts), len(stream)]
-        chunks = [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        chunks = [stream[a:b] for a, b in itertools.pairwise(bounds)]
         chunks += [chunks[i % len(chunks)] for i in repeats]
         rnd.shuffle(chunks)
         for ch in chunks:
