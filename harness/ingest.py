@@ -330,6 +330,16 @@ def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *
     stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
 
 
+def uncover_above(client: Client, source: str, hi: int) -> None:
+    """Forget checkpointed coverage above block ``hi`` (ranges that straddle it are cut at ``hi``)."""
+    straddling = [(c, int(a)) for c, a, b in client.query(
+        load("ingest/checkpoint_ranges"), parameters={"source": source, "lo": hi + 1, "hi": 2**63 - 1}).result_rows
+        if int(a) <= hi]
+    client.command(load("ingest/uncover_above"), parameters={"source": source, "hi": hi})
+    for contract, a in straddling:
+        write_checkpoint(client, source, a, hi, run_id="trimmed", contracts=[contract])
+
+
 def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: int, *, version: int) -> int:
     """Retract rows in blocks [lo, hi] whose log is not among ``canonical_logs`` (a complete re-fetch). Count."""
     from harness.chain.decode import COLUMNS
@@ -381,6 +391,7 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
         top = max(covered)
         if top > hi:  # the chain is now shorter than what was ingested: nothing above the head is canonical
             above = retract_vanished(client, [], hi + 1, top, version=new_version())
+            uncover_above(client, source, hi)
             top = hi
         retract = (max(top - margin + 1, 0), top)
         todo = merge_ranges(todo + [retract])

@@ -128,15 +128,27 @@ def test_reorg_retracts_vanished_logs_and_adds_the_new_ones(anvil_node, chain_lo
     node.revert(snap)
     assert node.block_number() == base
     last_ts = int(node.call("eth_getBlockByNumber", hex(base), False)["timestamp"], 16)
-    other = make_logs(seed=99, blocks=6, start_block=10**6, start_time=last_ts + 5, unknown=False)
-    node.replay(other, install=False)
+    other = make_logs(seed=99, blocks=30, start_block=10**6, start_time=last_ts + 5, unknown=False)
+    fork_blocks = sorted({int(lg["blockNumber"], 16) for lg in other})
+    # the new fork is first shorter than the old chain (2 blocks replace 4), then grows past it
+    node.replay([lg for lg in other if int(lg["blockNumber"], 16) in fork_blocks[:2]], install=False)
+    assert node.block_number() == base + 2
     stats = ingest.sync(db, node.url, since_seconds=10**8, margin=8, confirmations=0)
     assert stats.retracted > 0
-    fresh = new_db()
-    ingest.backfill(fresh, node.url, 0, node.block_number(), confirmations=0)
-    after = fingerprint(db, RAW_TABLES)
-    assert after == fingerprint(fresh, RAW_TABLES)
-    assert after != before
+    assert ingest.gaps(db, stats.source, 0, base + 2) == []
+    assert max(b for r in ingest.coverage(db, stats.source).values() for _, b in r) == base + 2
+
+    def same_as_fresh_backfill():
+        fresh = new_db()
+        ingest.backfill(fresh, node.url, 0, node.block_number(), confirmations=0)
+        assert fingerprint(db, RAW_TABLES) == fingerprint(fresh, RAW_TABLES)
+
+    same_as_fresh_backfill()
+    assert fingerprint(db, RAW_TABLES) != before
+    node.replay([lg for lg in other if int(lg["blockNumber"], 16) in fork_blocks[2:10]], install=False)
+    assert node.block_number() > base + 4  # now longer than the chain that was abandoned
+    ingest.sync(db, node.url, since_seconds=10**8, margin=8, confirmations=0)
+    same_as_fresh_backfill()
 
 
 def test_real_polygon_logs_survive_replay_and_ingest(anvil_node, shared_dir, new_db):
