@@ -213,7 +213,7 @@ class Progress:
     """Blocks done, logs/s and ETA on stderr, redrawn at most twice a second; silent when not a terminal."""
 
     def __init__(self, label: str, total_blocks: int, stream=None, enabled: bool | None = None) -> None:
-        self.label, self.total = label, max(total_blocks, 1)
+        self.label, self.total = label, total_blocks  # 0 = unknown: no percentage, no ETA
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.start = self.last = time.monotonic()
@@ -228,9 +228,13 @@ class Progress:
         self.last = now
         el = now - self.start
         rate = self.logs / el if el else 0.0
-        eta = el / self.blocks * (self.total - self.blocks) if self.blocks else 0.0
-        self.stream.write(f"\r{self.label}: {self.blocks:,}/{self.total:,} blocks "
-                          f"({100 * self.blocks / self.total:.0f}%), {rate:,.0f} logs/s, ETA {_hms(eta)}   ")
+        if self.total > 0:
+            eta = el / self.blocks * max(self.total - self.blocks, 0) if self.blocks else 0.0
+            done = f"{self.blocks:,}/{self.total:,} blocks ({100 * self.blocks / self.total:.0f}%)"
+            tail = f", ETA {_hms(eta)}"
+        else:
+            done, tail = f"{self.blocks:,} blocks", ""
+        self.stream.write(f"\r{self.label}: {done}, {self.logs:,} logs, {rate:,.0f} logs/s{tail}   ")
         self.stream.flush()
 
     def close(self) -> None:
@@ -541,9 +545,11 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
     stats = IngestStats(source=source)
     t0 = time.monotonic()
     last_ts = None
+    prog = Progress(f"{command} {source}", (declared[1] - declared[0] + 1) if declared else 0)
     try:
         prev = declared[0] if declared and min_time is None else None
         for first, last, logs in _block_batches(logs_path, batch_logs, min_time):
+            prog.update(last - (first if prev is None else prev) + 1, len(logs))
             try:
                 stats.add(ingest_logs(client, logs, source=source))
             except ValueError as exc:
@@ -572,6 +578,8 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
     except (IngestError, ValueError) as exc:
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        prog.close()
     stats.seconds = time.monotonic() - t0
     run.record("done", stats.logs, str(stats))
     return stats
