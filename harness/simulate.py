@@ -1,0 +1,797 @@
+"""Seeded market simulator: real ABI-encoded logs in chain order, plus each wallet's exact P&L.
+
+It plays binary and negRisk markets: CLOB matches with the exchange's maker and taker legs (normal, MINT via a
+split with stakeholder = exchange/adapter, MERGE), wallet splits and merges (CTF and NegRiskAdapter), wallet-to-
+wallet ERC1155 transfers, negRisk conversions, resolutions and redemptions; some markets stay open with a price.
+Every ERC1155 movement goes through one balance book that refuses to go negative, and a cash ledger follows the
+shared cash-flow P&L definition, so ``truth`` is known to the micro-dollar without reading the logs back.
+
+Deliberate simplifications (the P&L never reads these legs): USDC/wcol ERC20 transfers are not emitted (no table
+reads them); NO tokens given up in a conversion stay with the adapter (the real adapter sends them to a burn
+address, which would otherwise show up as a "wallet"); the adapter's own CTF redemption burns its whole balance
+and it pays the user only for the amounts the user handed in. Only V1 exchanges are simulated.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import random
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+from harness.chain.encode import encode_log
+from harness.chain.events import BY_KEY
+from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
+from harness.config import contracts, token_address
+
+SCALE = 1_000_000
+ZERO = "0x" + "00" * 20
+ZERO32 = "0x" + "00" * 32
+SIMULATOR_VERSION = 1
+_E = {k: BY_KEY[k] for k in BY_KEY}
+
+
+class SimulationError(RuntimeError):
+    """The simulator broke one of its own invariants (a bug, never bad input)."""
+
+
+@dataclass(frozen=True)
+class WorldParams:
+    seed: int = 7
+    wallets: int = 300
+    markets: int = 40  # binary markets + negRisk events (each event holds 3-5 question conditions)
+    fills: int = 3000  # matched trades (one matchOrders tx each)
+    neg_risk_share: float = 0.3
+    open_share: float = 0.25  # markets never resolved, marked to a price at the end
+    fee_wallet_share: float = 0.2  # wallets whose orders carry a fee
+    start_block: int = 60_000_000
+    start_time: int = 1_727_740_800  # 2024-10-01 00:00:00 UTC
+
+    def __post_init__(self):
+        if self.wallets < 4 or self.markets < 1 or self.fills < 0:
+            raise ValueError(f"need wallets >= 4, markets >= 1, fills >= 0: {self}")
+
+
+@dataclass
+class Market:
+    key: int
+    conditions: list[str]  # binary: one; negRisk: one per question
+    question_ids: list[str]
+    tokens: list[tuple[int, int]]  # per condition: (outcome 0 / YES, outcome 1 / NO)
+    neg_risk: bool
+    market_id: str = ZERO32
+    price: list[int] = field(default_factory=list)  # per condition, YES price in cents (1..99)
+    winner: int | None = None  # condition index that resolves YES (binary: outcome index that wins)
+    resolve_at: int | None = None
+    resolved: bool = False
+    payouts: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def exchange_key(self) -> str:
+        return "neg_risk_exchange" if self.neg_risk else "ctf_exchange"
+
+
+@dataclass
+class WalletTruth:
+    realized: int = 0
+    unrealized: int = 0
+    total: int = 0
+    markets_resolved: int = 0
+    markets_open: int = 0
+
+
+class Book:
+    """ERC1155 balances per (token, address), with a random-holder index; never negative."""
+
+    def __init__(self, never: frozenset[str] = frozenset()):
+        self.never = never
+        self.bal: dict[int, dict[str, int]] = defaultdict(dict)
+        self._holders: dict[int, list[str]] = defaultdict(list)
+        self._listed: dict[int, set[str]] = defaultdict(set)
+        self.touched: set[tuple[str, int]] = set()
+
+    def get(self, addr: str, tok: int) -> int:
+        return self.bal[tok].get(addr, 0)
+
+    def move(self, frm: str, to: str, tok: int, v: int) -> None:
+        if v < 0:
+            raise SimulationError(f"negative transfer {v}")
+        if frm != ZERO:
+            have = self.bal[tok].get(frm, 0)
+            if have < v:
+                raise SimulationError(f"{frm} would go negative on token {tok}: has {have}, moves {v}")
+            self.bal[tok][frm] = have - v
+            self.touched.add((frm, tok))
+        if to != ZERO:
+            self.bal[tok][to] = self.bal[tok].get(to, 0) + v
+            self.touched.add((to, tok))
+            if to not in self._listed[tok]:
+                self._listed[tok].add(to)
+                self._holders[tok].append(to)
+
+    def random_holder(self, rng: random.Random, tok: int, exclude: frozenset[str] = frozenset()) -> str | None:
+        lst, listed, bal = self._holders[tok], self._listed[tok], self.bal[tok]
+        for _ in range(8):
+            if not lst:
+                return None
+            i = rng.randrange(len(lst))
+            a = lst[i]
+            if bal.get(a, 0) <= 0:  # stale entry: drop it
+                lst[i] = lst[-1]
+                lst.pop()
+                listed.discard(a)
+                continue
+            if a not in exclude and a not in self.never:
+                return a
+        return None
+
+
+def _h(*parts) -> str:
+    return "0x" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _addr(*parts) -> str:
+    return "0x" + hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+def _fee(bps: int, making: int, taking: int, buy: bool) -> int:
+    """CTF exchange fee in the proceeds asset: BUY -> shares, SELL -> collateral (CalculatorHelper form)."""
+    if bps == 0 or making == 0 or taking == 0:
+        return 0
+    if buy:  # price = making / taking (collateral per share); outcome tokens = taking
+        return bps * min(making, taking - making) * taking // (making * 10_000) if taking > making else 0
+    return bps * min(taking, making - taking) // 10_000 if making > taking else 0
+
+
+class Simulation:
+    """Run once: iterate ``logs()``; afterwards ``truth``, ``prices``, ``meta`` and ``reference_wallets``."""
+
+    def __init__(self, params: WorldParams | None = None, **kw):
+        self.p = params or WorldParams(**kw)
+        self.rng = random.Random(self.p.seed)
+        c = contracts()
+        self.addr = {k: v.address for k, v in c.items()}
+        self.adapter = self.addr["neg_risk_adapter"]
+        self.usdc, self.wcol = token_address("usdc_e"), token_address("wcol")
+        self.oracle = _addr("uma-ctf-adapter", self.p.seed)
+        self.fee_receiver = _addr("fee-receiver", self.p.seed)
+        self.wallets = [_addr("wallet", self.p.seed, i) for i in range(self.p.wallets)]
+        r = self.rng
+        self.informed = {w for w in self.wallets if r.random() < 0.2}
+        self.fee_bps = {w: (r.choice((100, 200)) if r.random() < self.p.fee_wallet_share else 0) for w in self.wallets}
+        self.book = Book(frozenset(self.excluded() | {self.fee_receiver}))
+        self.cash: dict[tuple[str, str], int] = defaultdict(int)
+        self.tmap: dict[int, tuple[str, int]] = {}
+        self.markets: list[Market] = []
+        self.counts: dict[str, int] = defaultdict(int)
+        self.ops: dict[str, int] = defaultdict(int)
+        self.fees_usdc = 0
+        self.fees_shares = 0
+        self.redeem_dust = Fraction(0)
+        self.block = self.p.start_block
+        self.time = self.p.start_time
+        self._tx_in_block = 0
+        self._log_in_block = 0
+        self._pending: list[dict] = []
+        self._done = False
+        self.first_block = self.p.start_block
+        self.converters: set[str] = set()
+
+    # ---- emission ------------------------------------------------------------------------------------------------
+
+    def _new_tx(self) -> str:
+        if self._tx_in_block >= self.rng.randint(1, 4):
+            self.block += 1
+            self.time += 2
+            self._tx_in_block = 0
+            self._log_in_block = 0
+        self._tx_in_block += 1
+        self._tx = _h("tx", self.p.seed, self.block, self._tx_in_block)
+        return self._tx
+
+    def _emit(self, key: str, args: dict, address: str) -> None:
+        self._pending.append(encode_log(_E[key], args, tx_hash=self._tx, log_index=self._log_in_block,
+                                        block_number=self.block, block_time=self.time, address=address,
+                                        block_hash=_h("block", self.p.seed, self.block),
+                                        tx_index=self._tx_in_block - 1))
+        self._log_in_block += 1
+        self.counts[key] += 1
+
+    def _single(self, op: str, frm: str, to: str, tok: int, v: int) -> None:
+        self.book.move(frm, to, tok, v)
+        self._emit("ctf.TransferSingle", {"operator": op, "from": frm, "to": to, "id": tok, "value": v},
+                   self.addr["ctf"])
+
+    def _batch(self, op: str, frm: str, to: str, toks: list[int], vals: list[int]) -> None:
+        for t, v in zip(toks, vals):
+            self.book.move(frm, to, t, v)
+        self._emit("ctf.TransferBatch", {"operator": op, "from": frm, "to": to, "ids": toks, "values": vals},
+                   self.addr["ctf"])
+
+    def _ctf_split(self, who: str, m: Market, ci: int, amount: int, merge: bool = False) -> None:
+        """ConditionalTokens split/merge by ``who`` (mint from / burn to 0x0, then the CTF event)."""
+        toks = list(m.tokens[ci])
+        coll = self.wcol if m.neg_risk else self.usdc
+        if merge:
+            self._batch(who, who, ZERO, toks, [amount, amount])
+        else:
+            self._batch(who, ZERO, who, toks, [amount, amount])
+        self._emit("ctf.PositionsMerge" if merge else "ctf.PositionSplit",
+                   {"stakeholder": who, "collateralToken": coll, "parentCollectionId": ZERO32,
+                    "conditionId": m.conditions[ci], "partition": [1, 2], "amount": amount}, self.addr["ctf"])
+
+    def _adapter_split(self, who: str, m: Market, ci: int, amount: int, merge: bool = False) -> None:
+        """NegRiskAdapter split/merge for ``who``: its internal CTF legs (stakeholder = adapter) + its event."""
+        toks = list(m.tokens[ci])
+        if merge:
+            self._batch(self.adapter, who, self.adapter, toks, [amount, amount])
+            self._ctf_split(self.adapter, m, ci, amount, merge=True)
+        else:
+            self._ctf_split(self.adapter, m, ci, amount)
+            self._batch(self.adapter, self.adapter, who, toks, [amount, amount])
+        self._emit("adapter.PositionsMerge" if merge else "adapter.PositionSplit",
+                   {"stakeholder": who, "conditionId": m.conditions[ci], "amount": amount}, self.adapter)
+
+    def _split_any(self, who: str, m: Market, ci: int, amount: int, merge: bool = False) -> None:
+        (self._adapter_split if m.neg_risk else self._ctf_split)(who, m, ci, amount, merge)
+
+    # ---- world setup -----------------------------------------------------------------------------------------
+
+    def _prepare_markets(self) -> None:
+        r, p = self.rng, self.p
+        for k in range(p.markets):
+            neg = r.random() < p.neg_risk_share
+            if neg:
+                nq = r.randint(3, 5)
+                mid = _h("market", p.seed, k)[:-2] + "00"
+                qids = [mid[:-2] + format(i, "02x") for i in range(nq)]
+                conds = [neg_risk_condition_id(q) for q in qids]
+            else:
+                qids = [_h("question", p.seed, k)]
+                conds = [condition_id(self.oracle, qids[0], 2)]
+                mid = ZERO32
+            m = Market(k, conds, qids, [(token_id(c, 0, neg_risk=neg), token_id(c, 1, neg_risk=neg)) for c in conds],
+                       neg, mid, [r.randint(5, 95) for _ in conds])
+            for c, (t0, t1) in zip(conds, m.tokens):
+                self.tmap[t0], self.tmap[t1] = (c, 0), (c, 1)
+            if r.random() >= p.open_share:
+                m.winner = r.randrange(len(conds)) if neg else r.randrange(2)
+            self.markets.append(m)
+        for m in self.markets:  # resolution point, in matched trades done
+            if m.winner is not None:
+                m.resolve_at = int(p.fills * r.uniform(0.3, 0.95))
+        for m in self.markets:
+            self._new_tx()
+            for i, (c, q) in enumerate(zip(m.conditions, m.question_ids)):
+                self._emit("ctf.ConditionPreparation", {"conditionId": c, "oracle": self.adapter if m.neg_risk
+                                                        else self.oracle, "questionId": q, "outcomeSlotCount": 2},
+                           self.addr["ctf"])
+                if m.neg_risk:
+                    self._emit("adapter.QuestionPrepared", {"marketId": m.market_id, "questionId": q, "index": i,
+                                                            "data": "0x" + f"q{i}".encode().hex()}, self.adapter)
+
+    # ---- operations --------------------------------------------------------------------------------------------
+
+    def _size(self) -> int:
+        """Shares in micro-units, a multiple of 100 so cents prices give whole micro-USDC."""
+        return self.rng.choice((1, 2, 5, 10, 20, 50, 100, 200, 500)) * self.rng.randint(1, 100) * 10_000
+
+    def _credit_fill(self, wallet: str, cid: str, buy: bool, usdc: int, fee_usdc: int) -> None:
+        self.cash[(wallet, cid)] += (-usdc if buy else usdc) - fee_usdc
+
+    def _op_match(self) -> bool:
+        r = self.rng
+        live = [m for m in self.markets if not m.resolved]
+        if not live:
+            return False
+        m = r.choice(live)
+        ci = r.randrange(len(m.conditions))
+        ex = self.addr[m.exchange_key]
+        # drift the price; informed wallets lean to the eventual winner
+        m.price[ci] = min(99, max(1, m.price[ci] + r.randint(-3, 3)))
+        taker = r.choice(self.wallets)
+        win_outcome = None
+        if m.winner is not None:
+            win_outcome = (0 if m.winner == ci else 1) if m.neg_risk else m.winner
+        o = (win_outcome if taker in self.informed and win_outcome is not None and r.random() < 0.7
+             else r.randrange(2))
+        tok, comp = m.tokens[ci][o], m.tokens[ci][1 - o]
+        p = m.price[ci] if o == 0 else 100 - m.price[ci]  # price of `tok` in cents
+        taker_buy = r.random() < 0.55 or self.book.get(taker, tok) == 0
+        nmakers = r.randint(1, 3)
+        others = frozenset({taker})
+        makers: list[tuple[str, int]] = []  # (maker, shares)
+        if taker_buy:
+            kind = "mint" if r.random() < 0.35 else "normal"
+            for _ in range(nmakers):
+                if kind == "normal":
+                    mk = self.book.random_holder(r, tok, others)
+                    if mk is None:
+                        if makers:
+                            break
+                        kind = "mint"
+                        continue
+                    n = min(self._size(), self.book.get(mk, tok) // 100 * 100)
+                else:
+                    mk = r.choice(self.wallets)
+                    n = self._size()
+                if mk in others or n <= 0:
+                    continue
+                others |= {mk}
+                makers.append((mk, n))
+        else:
+            have = self.book.get(taker, tok) // 100 * 100
+            kind = "merge" if r.random() < 0.35 else "normal"
+            budget = have
+            for _ in range(nmakers):
+                if budget <= 0:
+                    break
+                if kind == "merge":
+                    mk = self.book.random_holder(r, comp, others)
+                    if mk is None:
+                        if makers:
+                            break
+                        kind = "normal"
+                        continue
+                    n = min(self._size(), self.book.get(mk, comp) // 100 * 100, budget)
+                else:
+                    mk = r.choice(self.wallets)
+                    n = min(self._size(), budget)
+                if mk in others or n <= 0:
+                    continue
+                others |= {mk}
+                budget -= n
+                makers.append((mk, n))
+        if not makers:
+            return False
+        self._new_tx()
+        self._match(m, ci, ex, taker, taker_buy, kind, tok, comp, p, makers)
+        self.ops[f"match_{kind}"] += 1
+        return True
+
+    def _match(self, m: Market, ci: int, ex: str, taker: str, taker_buy: bool, kind: str, tok: int, comp: int,
+               p: int, makers: list[tuple[str, int]]) -> None:
+        cid = m.conditions[ci]
+        n_total = sum(n for _mk, n in makers)
+        t_usdc = n_total * p // 100  # collateral side of the taker order
+        if not taker_buy:  # taker's shares go to the exchange first
+            self._single(ex, taker, ex, tok, n_total)
+        for mk, n in makers:
+            bps = self.fee_bps[mk]
+            if kind == "normal":
+                mk_buy = not taker_buy
+                mtok, usdc = tok, n * p // 100
+            else:  # complementary: maker trades the other outcome at the complementary price
+                mk_buy = taker_buy
+                mtok, usdc = comp, n * (100 - p) // 100
+            making, taking = (usdc, n) if mk_buy else (n, usdc)
+            fee = _fee(bps, making, taking, mk_buy)
+            if not mk_buy:
+                self._single(ex, mk, ex, mtok, n)
+            if kind == "mint":
+                self._exchange_split(ex, m, ci, n, merge=False)
+            elif kind == "merge":
+                self._exchange_split(ex, m, ci, n, merge=True)
+            if mk_buy:
+                self._single(ex, ex, mk, mtok, n - fee)
+                if fee:
+                    self._single(ex, ex, self.fee_receiver, mtok, fee)
+                    self.fees_shares += fee
+            else:
+                self.fees_usdc += fee
+            if fee:
+                self._emit("exchange.FeeCharged", {"receiver": self.fee_receiver, "tokenId": mtok if mk_buy else 0,
+                                                   "amount": fee}, ex)
+            self._emit("exchange.OrderFilled", {
+                "orderHash": _h("order", self._tx, mk), "maker": mk, "taker": taker,
+                "makerAssetId": 0 if mk_buy else mtok, "takerAssetId": mtok if mk_buy else 0,
+                "makerAmountFilled": making, "takerAmountFilled": taking, "fee": fee}, ex)
+            self._credit_fill(mk, cid, mk_buy, usdc, 0 if mk_buy else fee)
+        making, taking = (t_usdc, n_total) if taker_buy else (n_total, t_usdc)
+        fee = _fee(self.fee_bps[taker], making, taking, taker_buy)
+        if taker_buy:
+            self._single(ex, ex, taker, tok, n_total - fee)
+            if fee:
+                self._single(ex, ex, self.fee_receiver, tok, fee)
+                self.fees_shares += fee
+        else:
+            self.fees_usdc += fee
+        if fee:
+            self._emit("exchange.FeeCharged", {"receiver": self.fee_receiver, "tokenId": tok if taker_buy else 0,
+                                               "amount": fee}, ex)
+        th = _h("order", self._tx, taker)
+        ma, ta = (0, tok) if taker_buy else (tok, 0)
+        self._emit("exchange.OrderFilled", {"orderHash": th, "maker": taker, "taker": ex, "makerAssetId": ma,
+                                            "takerAssetId": ta, "makerAmountFilled": making,
+                                            "takerAmountFilled": taking, "fee": fee}, ex)
+        self._emit("exchange.OrdersMatched", {"takerOrderHash": th, "takerOrderMaker": taker, "makerAssetId": ma,
+                                              "takerAssetId": ta, "makerAmountFilled": making,
+                                              "takerAmountFilled": taking}, ex)
+        self._credit_fill(taker, cid, taker_buy, t_usdc, 0 if taker_buy else fee)
+
+    def _exchange_split(self, ex: str, m: Market, ci: int, n: int, merge: bool) -> None:
+        """MINT / MERGE of a complementary match: via CTF (standard) or the adapter (negRisk exchange)."""
+        if m.neg_risk:
+            self._adapter_split(ex, m, ci, n, merge)
+        else:
+            self._ctf_split(ex, m, ci, n, merge)
+
+    def _op_split(self) -> bool:
+        r = self.rng
+        live = [m for m in self.markets if not m.resolved]
+        if not live:
+            return False
+        m = r.choice(live)
+        ci = r.randrange(len(m.conditions))
+        w = r.choice(self.wallets)
+        amount = self._size()
+        self._new_tx()
+        self._split_any(w, m, ci, amount)
+        self.cash[(w, m.conditions[ci])] -= amount
+        self.ops["split_adapter" if m.neg_risk else "split"] += 1
+        return True
+
+    def _op_merge(self) -> bool:
+        r = self.rng
+        live = [m for m in self.markets if not m.resolved]
+        if not live:
+            return False
+        m = r.choice(live)
+        ci = r.randrange(len(m.conditions))
+        t0, t1 = m.tokens[ci]
+        w = self.book.random_holder(r, t0)
+        if w is None:
+            return False
+        amount = min(self.book.get(w, t0), self.book.get(w, t1))
+        if amount <= 0:
+            return False
+        amount = r.choice((amount, max(1, amount // 2)))
+        self._new_tx()
+        self._split_any(w, m, ci, amount, merge=True)
+        self.cash[(w, m.conditions[ci])] += amount
+        self.ops["merge_adapter" if m.neg_risk else "merge"] += 1
+        return True
+
+    def _op_transfer(self) -> bool:
+        r = self.rng
+        m = r.choice(self.markets)
+        ci = r.randrange(len(m.conditions))
+        tok = m.tokens[ci][r.randrange(2)]
+        w = self.book.random_holder(r, tok)
+        if w is None:
+            return False
+        to = r.choice(self.wallets)
+        if to == w:
+            return False
+        v = max(1, self.book.get(w, tok) * r.choice((1, 2, 3, 4)) // 4)
+        self._new_tx()
+        self._single(w, w, to, tok, v)
+        self.ops["transfer"] += 1
+        return True
+
+    def _op_convert(self) -> bool:
+        r = self.rng
+        live = [m for m in self.markets if m.neg_risk and not m.resolved]
+        if not live:
+            return False
+        m = r.choice(live)
+        q = len(m.conditions)
+        w = self.book.random_holder(r, m.tokens[r.randrange(q)][1])
+        if w is None:
+            return False
+        held = [i for i in range(q) if self.book.get(w, m.tokens[i][1]) > 0]
+        s = sorted(r.sample(held, r.randint(1, len(held))))
+        amount = min(self.book.get(w, m.tokens[i][1]) for i in s)
+        amount = r.choice((amount, max(1, amount // 2)))
+        rest = [j for j in range(q) if j not in s]
+        self._new_tx()
+        for j in rest:  # the adapter mints the YES it hands out (splitting keeps the NO)
+            self._ctf_split(self.adapter, m, j, amount)
+        self._batch(self.adapter, w, self.adapter, [m.tokens[i][1] for i in s], [amount] * len(s))
+        if rest:
+            self._batch(self.adapter, self.adapter, w, [m.tokens[j][0] for j in rest], [amount] * len(rest))
+        iset = sum(1 << i for i in s)
+        self._emit("adapter.PositionsConverted", {"stakeholder": w, "marketId": m.market_id, "indexSet": iset,
+                                                  "amount": amount}, self.adapter)
+        self.cash[(w, m.conditions[s[0]])] += amount * (len(s) - 1)
+        self.converters.add(w)
+        self.ops["convert"] += 1
+        return True
+
+    def _resolve(self, m: Market) -> None:
+        r = self.rng
+        self._new_tx()
+        for i, (c, q) in enumerate(zip(m.conditions, m.question_ids)):
+            if m.neg_risk:
+                nums = [1, 0] if i == m.winner else [0, 1]
+            else:
+                nums = [1, 1] if r.random() < 0.05 else ([1, 0] if m.winner == 0 else [0, 1])
+            m.payouts[c] = nums
+            self._emit("ctf.ConditionResolution", {"conditionId": c, "oracle": self.adapter if m.neg_risk
+                                                   else self.oracle, "questionId": q, "outcomeSlotCount": 2,
+                                                   "payoutNumerators": nums}, self.addr["ctf"])
+        m.resolved = True
+        self.ops["resolve"] += 1
+
+    def _op_redeem(self) -> bool:
+        r = self.rng
+        done = [m for m in self.markets if m.resolved]
+        if not done:
+            return False
+        m = r.choice(done)
+        ci = r.randrange(len(m.conditions))
+        cid = m.conditions[ci]
+        toks = m.tokens[ci]
+        w = self.book.random_holder(r, toks[r.randrange(2)], frozenset({self.fee_receiver}))
+        if w is None:
+            return False
+        nums = m.payouts[cid]
+        den = sum(nums)
+        bals = [self.book.get(w, t) for t in toks]
+        self._new_tx()
+        if m.neg_risk:
+            payout = sum(b * n // den for b, n in zip(bals, nums))
+            self._batch(self.adapter, w, self.adapter, list(toks), bals)
+            full = [self.book.get(self.adapter, t) for t in toks]
+            for t, b in zip(toks, full):
+                if b:
+                    self._single(self.adapter, self.adapter, ZERO, t, b)
+            self._emit("ctf.PayoutRedemption", {"redeemer": self.adapter, "collateralToken": self.wcol,
+                                                "parentCollectionId": ZERO32, "conditionId": cid,
+                                                "indexSets": [1, 2], "payout": sum(b * n // den for b, n in
+                                                                                   zip(full, nums))},
+                       self.addr["ctf"])
+            self._emit("adapter.PayoutRedemption", {"redeemer": w, "conditionId": cid, "amounts": bals,
+                                                    "payout": payout}, self.adapter)
+        else:
+            payout = 0
+            for t, b, n in zip(toks, bals, nums):
+                if b:
+                    self._single(w, w, ZERO, t, b)
+                    payout += b * n // den
+            self._emit("ctf.PayoutRedemption", {"redeemer": w, "collateralToken": self.usdc,
+                                                "parentCollectionId": ZERO32, "conditionId": cid,
+                                                "indexSets": [1, 2], "payout": payout}, self.addr["ctf"])
+        self.redeem_dust += Fraction(sum(b * n for b, n in zip(bals, nums)), den) - payout
+        self.cash[(w, cid)] += payout
+        self.ops["redeem_adapter" if m.neg_risk else "redeem"] += 1
+        return True
+
+    # ---- the run ------------------------------------------------------------------------------------------------
+
+    def logs(self) -> Iterator[dict]:
+        """The world's logs in chain order (a generator: memory stays bounded by the world, not the log count)."""
+        if self._done:
+            raise SimulationError("a Simulation runs once; make a new one")
+        self._prepare_markets()
+        yield from self._flush()
+        r = self.rng
+        pending = sorted((m for m in self.markets if m.resolve_at is not None), key=lambda m: m.resolve_at)
+        ops = (self._op_split, self._op_merge, self._op_transfer, self._op_convert, self._op_redeem)
+        weights = (6, 4, 5, 4, 11)
+        fills = 0
+        while True:
+            while pending and pending[0].resolve_at <= fills:
+                self._resolve(pending.pop(0))
+                yield from self._flush()
+            if fills >= self.p.fills or all(m.resolved for m in self.markets):
+                break
+            if r.random() < 0.7:
+                fills += self._op_match()
+            else:
+                r.choices(ops, weights)[0]()
+            yield from self._flush()
+        while pending:
+            self._resolve(pending.pop(0))
+            yield from self._flush()
+        self.fills_done = fills
+        for _ in range(max(1, self.p.fills // 10)):  # a tail of late redemptions
+            self._op_redeem()
+            yield from self._flush()
+        self.last_block = self.block
+        self._done = True
+
+    def _flush(self) -> list[dict]:
+        out, self._pending = self._pending, []
+        return out
+
+    # ---- ground truth ------------------------------------------------------------------------------------------
+
+    def excluded(self) -> set[str]:
+        keys = ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2", "neg_risk_adapter")
+        return {self.addr[k] for k in keys if k in self.addr} | {ZERO}
+
+    def prices(self) -> list[tuple[str, int, int]]:
+        """(condition_id, outcome_index, price_micros) for every open condition."""
+        out = []
+        for m in self.markets:
+            if m.resolved:
+                continue
+            for c, p in zip(m.conditions, m.price):
+                out += [(c, 0, p * 10_000), (c, 1, (100 - p) * 10_000)]
+        return out
+
+    def truth(self) -> dict[str, WalletTruth]:
+        """Per wallet, the cash-flow P&L of the shared definition, from the simulator's own ledger and book."""
+        if not self._done:
+            raise SimulationError("run logs() to the end first")
+        ex = self.excluded()
+        payouts = {c: nums for m in self.markets for c, nums in m.payouts.items()}
+        px = {(c, o): v for c, o, v in self.prices()}
+        gross: dict[tuple[str, str], int] = defaultdict(int)
+        pairs: set[tuple[str, str]] = set()
+        for (w, tok) in self.book.touched:
+            if w in ex:
+                continue
+            c, o = self.tmap[tok]
+            pairs.add((w, c))
+            n = self.book.get(w, tok)
+            gross[(w, c)] += n * (payouts[c][o] if c in payouts else px.get((c, o), 0))
+        pairs |= {k for k in self.cash if k[0] not in ex}
+        out: dict[str, WalletTruth] = defaultdict(WalletTruth)
+        self.value_dust = Fraction(0)  # what the one floor per (wallet, condition) drops, summed
+        for w, c in sorted(pairs):
+            t = out[w]
+            den = sum(payouts[c]) if c in payouts else SCALE
+            value = gross[(w, c)] // den
+            self.value_dust += Fraction(gross[(w, c)], den) - value
+            if c in payouts:
+                t.realized += self.cash.get((w, c), 0) + value
+                t.markets_resolved += 1
+            else:
+                t.unrealized += self.cash.get((w, c), 0) + value
+                t.markets_open += 1
+        for t in out.values():
+            t.total = t.realized + t.unrealized
+        return dict(sorted(out.items()))
+
+    def meta(self) -> dict:
+        return {
+            "simulator_version": SIMULATOR_VERSION, "params": asdict(self.p),
+            "block_range": [self.first_block, getattr(self, "last_block", self.block)],
+            "time_range": [self.p.start_time, self.time],
+            "logs": sum(self.counts.values()), "logs_by_event": dict(sorted(self.counts.items())),
+            "ops": dict(sorted(self.ops.items())),
+            "markets": {"binary": sum(not m.neg_risk for m in self.markets),
+                        "neg_risk": sum(m.neg_risk for m in self.markets),
+                        "conditions": sum(len(m.conditions) for m in self.markets),
+                        "resolved": sum(m.resolved for m in self.markets),
+                        "open": sum(not m.resolved for m in self.markets)},
+            "fees_usdc": self.fees_usdc, "fees_shares": self.fees_shares,
+            "fee_receiver": self.fee_receiver, "oracle": self.oracle,
+        }
+
+    def reference_wallets(self, truth: dict[str, WalletTruth], n: int = 8) -> list[dict]:
+        """~n varied wallets: biggest winner and loser, largest open book, a converter, a fee payer, ..."""
+        ws = [w for w in truth if w != self.fee_receiver]
+        if not ws:
+            return []
+        picks: list[tuple[str, str, str]] = []
+
+        def add(label: str, w: str | None, metric: str = "total") -> None:
+            if w and w not in {p[1] for p in picks} and len(picks) < n:
+                picks.append((label, w, metric))
+
+        add("top_winner", max(ws, key=lambda w: (truth[w].total, w)))
+        add("top_loser", min(ws, key=lambda w: (truth[w].total, w)))
+        add("open_book", max(ws, key=lambda w: (abs(truth[w].unrealized), w)), "unrealized")
+        add("realized_only", max(ws, key=lambda w: (abs(truth[w].realized), w)), "realized")
+        conv = sorted(self.converters & set(ws))
+        add("converter", conv[0] if conv else None)
+        payers = sorted(w for w in ws if self.fee_bps.get(w))
+        add("fee_payer", max(payers, key=lambda w: (truth[w].markets_resolved + truth[w].markets_open, w))
+            if payers else None)
+        add("flat", min(ws, key=lambda w: (abs(truth[w].total), w)))
+        rest = [w for w in ws if w not in {p[1] for p in picks}]
+        pick = random.Random(self.p.seed)
+        while len(picks) < n and rest:
+            add(f"random_{len(picks)}", rest.pop(pick.randrange(len(rest))))
+        as_of = datetime.fromtimestamp(self.time, timezone.utc).strftime("%Y-%m-%d")
+        out = []
+        for i, (label, w, metric) in enumerate(picks):
+            t = truth[w]
+            v = {"total": t.total, "realized": t.realized, "unrealized": t.unrealized}[metric]
+            out.append({"name": f"sim_{label}", "address": w, "target_usd": micros_to_usd(v), "tolerance_pct": 0,
+                        "expected_bias_pct": 0, "metric": metric,
+                        "source": f"simulator ledger, seed {self.p.seed}", "as_of": as_of, "level": "must"})
+        return out
+
+
+def micros_to_usd(v: int) -> str:
+    """Exact decimal string of a micro-USDC amount (no float on the way)."""
+    sign = "-" if v < 0 else ""
+    a = abs(v)
+    return f"{sign}{a // SCALE}.{a % SCALE:06d}"
+
+
+def iter_world(params: WorldParams | None = None, **kw) -> Iterator[dict]:
+    """The logs of a world, in chain order, in-process (no files): ``for log in iter_world(seed=7): ...``."""
+    return Simulation(params, **kw).logs()
+
+
+# ---- files ------------------------------------------------------------------------------------------------------
+
+WORLD_FILES = ("logs.jsonl.gz", "prices.csv", "truth.json", "wallets.yaml", "world.json")
+
+
+def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dict:
+    """Write a world directory (files in WORLD_FILES), byte-identical for the same parameters."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sim = Simulation(params, **kw)
+    tmp = out / "logs.jsonl.gz.tmp"
+    with open(tmp, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+            buf = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
+            for log in sim.logs():
+                buf.write(json.dumps(log, separators=(",", ":")))
+                buf.write("\n")
+            buf.flush()
+            buf.detach()
+    tmp.replace(out / "logs.jsonl.gz")
+    truth = sim.truth()
+    with open(out / "prices.csv", "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("condition_id,outcome_index,price_micros\n")
+        for c, o, v in sim.prices():
+            fh.write(f"{c},{o},{v}\n")
+    meta = sim.meta()
+    meta["wallets_with_pnl"] = len(truth)
+    meta["sum_total_pnl"] = sum(t.total for t in truth.values())
+    (out / "truth.json").write_text(json.dumps({
+        "definition": "cash-flow P&L (shared definition), micro-USDC ints", "seed": sim.p.seed,
+        "fee_receiver": sim.fee_receiver, "fees_usdc": sim.fees_usdc,
+        "wallets": {w: asdict(t) for w, t in truth.items()}}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    refs = sim.reference_wallets(truth)
+    lines = [f"# Reference wallets of the simulated world (seed {sim.p.seed}); targets are the simulator's exact",
+             "# ledger (tolerance 0 = exact to the micro-dollar). Regenerate: python -m harness simulate "
+             f"--seed {sim.p.seed} --wallets {sim.p.wallets} --markets {sim.p.markets} --fills {sim.p.fills}",
+             "wallets:"]
+    for w in refs:
+        lines.append(f"  - name: {w['name']}")
+        for k in ("address", "target_usd", "tolerance_pct", "expected_bias_pct", "metric", "source", "as_of",
+                  "level"):
+            v = w[k]
+            lines.append(f"    {k}: " + (json.dumps(v) if isinstance(v, str) else str(v)))
+    (out / "wallets.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "world.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return meta
+
+
+def read_world_logs(world: str | Path) -> Iterator[dict]:
+    """Stream the logs of a written world back (one JSON object per line)."""
+    with gzip.open(Path(world) / "logs.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
+def world_hashes(world: str | Path) -> dict[str, str]:
+    return {f: hashlib.sha256((Path(world) / f).read_bytes()).hexdigest() for f in WORLD_FILES}
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="write a simulated world (logs, prices, truth, wallets.yaml)")
+    d = WorldParams()
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--wallets", type=int, default=d.wallets)
+    p.add_argument("--markets", type=int, default=d.markets)
+    p.add_argument("--fills", type=int, default=d.fills, help="matched trades (one matchOrders tx each)")
+    p.add_argument("--neg-risk-share", type=float, default=d.neg_risk_share)
+    p.add_argument("--open-share", type=float, default=d.open_share)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_cmd_simulate)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    meta = write_world(args.out, WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets,
+                                             fills=args.fills, neg_risk_share=args.neg_risk_share,
+                                             open_share=args.open_share))
+    print(f"wrote {args.out}: {meta['logs']} logs in blocks {meta['block_range'][0]}..{meta['block_range'][1]}, "
+          f"{meta['wallets_with_pnl']} wallets with P&L, {meta['markets']['conditions']} conditions")
+    return 0
