@@ -257,12 +257,15 @@ class Decoder:
         ids, values = _uint_array_x(x, nw, 0), _uint_array_x(x, nw, 1)
         if len(ids) != len(values):
             raise _Bad(f"TransferBatch has {len(ids)} ids but {len(values)} values")
-        if max(values, default=0) >> 128:
-            raise _Bad(f"a value in {values} exceeds UInt128")
         op, frm, to = _addr(topics[1]), _addr(topics[2]), _addr(topics[3])
         v = self.version
-        rows["erc1155_transfers"].extend(
-            base + (i, op, frm, to, tid, val, v, deleted) for i, (tid, val) in enumerate(zip(ids, values)))
+        ap = rows["erc1155_transfers"].append
+        i = 0
+        for tid, val in zip(ids, values):
+            if val >> 128:
+                raise _Bad(f"value {val} exceeds UInt128")
+            ap(base + (i, op, frm, to, tid, val, v, deleted))
+            i += 1
 
     def _preparation(self, rows, base, topics, data, x, deleted, ex):
         cid, oracle, qid = _b32(topics[1]), _addr(topics[2]), _b32(topics[3])
