@@ -42,6 +42,7 @@ class BuildReport:
     from_block: int | None = None
     to_block: int | None = None
     conditions: int | None = None  # conditions recomputed (range mode)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per build step
 
 
 def _render(name: str, **names: str) -> str:
@@ -75,18 +76,21 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:400]
 
 
-def _run_steps(client: Client, steps: list[tuple[str, str, dict]]) -> None:
+def _run_steps(client: Client, steps: list[tuple[str, str, dict]]) -> dict[str, float]:
     """Create empty ``_new`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
     _drop_new(client)
     for t in DERIVED_TABLES:
         client.command(f"CREATE TABLE `{t}_new` AS `{t}`")
-    label = "?"
+    label, timings = "?", {}
     try:
         for label, text, params in steps:
+            t0 = time.perf_counter()
             client.command(text, parameters=params)
+            timings[label] = time.perf_counter() - t0
     except Exception as exc:
         _drop_new(client)
         raise BuildError(f"rebuild failed at step {label}: {_first_line(exc)}; live tables unchanged") from exc
+    return timings
 
 
 def _counts(client: Client) -> dict[str, int]:
@@ -108,9 +112,9 @@ def rebuild(client: Client, *, cutoff: int | None = None) -> BuildReport:
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     params = {"cutoff": c, "excluded": excluded_addresses(), "all": 1, "conditions": []}
     steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
-    _run_steps(client, steps)
+    timings = _run_steps(client, steps)
     _swap_in(client)
-    return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0)
+    return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings)
 
 
 def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
@@ -132,9 +136,10 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
         steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
         steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(), "all": 0,
                                           "conditions": conds}))
-    _run_steps(client, steps + _common_steps(cutoff))
+    timings = _run_steps(client, steps + _common_steps(cutoff))
     _swap_in(client)
-    return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds))
+    return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
+                       timings)
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:

@@ -2,7 +2,8 @@
 -- has one row per OrderFilled): BUY -usdc - fee_usdc, SELL +usdc - fee_usdc. CTF/adapter splits -amount, merges
 -- +amount, redemptions +payout; legs whose stakeholder is an exchange or the adapter are internal and skipped.
 -- A negRisk conversion returns amount * (popcount(index_set) - 1), booked on the condition of the lowest question
--- index in index_set (lowest set bit = popcount(x xor (x - 1)) - 1). {all:UInt8} = 0 limits to {conditions}.
+-- index in index_set (lowest set bit = popcount(x xor (x - 1)) - 1). {all:UInt8} = 0 limits to {conditions}, as a
+-- PREWHERE before FINAL (sound: all versions of a log share token and condition); _deleted is tested after FINAL.
 INSERT INTO trade_cashflows_v3_new (wallet, condition_id, cashflow, fees, fee_shares)
 SELECT wallet, condition_id, sum(cash) AS cashflow, sum(fee) AS fees, sum(fee_sh) AS fee_shares
 FROM
@@ -10,7 +11,10 @@ FROM
     SELECT t.wallet AS wallet, m.condition_id AS condition_id,
            if(t.side = 'BUY', -toInt128(t.usdc), toInt128(t.usdc)) - toInt128(t.fee_usdc) AS cash,
            toInt128(t.fee_usdc) AS fee, toInt128(t.fee_shares) AS fee_sh
-    FROM (SELECT * FROM trades_raw FINAL WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS t
+    FROM (SELECT * FROM trades_raw FINAL
+          PREWHERE {all:UInt8} = 1
+                OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)})
+          WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS t
     INNER JOIN (SELECT token_id, condition_id FROM token_map FINAL) AS m ON t.token_id = m.token_id
 
     UNION ALL
@@ -19,6 +23,7 @@ FROM
            multiIf(action = 'split', -toInt128(amount), action = 'merge', toInt128(amount), toInt128(payout)),
            toInt128(0), toInt128(0)
     FROM ctf_actions FINAL
+    PREWHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}
     WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
 
     UNION ALL
