@@ -702,6 +702,22 @@ def _rpc(args) -> RpcClient:
     return RpcClient(url, timeout=args.rpc_timeout, retry=RetryPolicy(attempts=max(1, args.retries)))
 
 
+def _client(args):
+    """The command's warehouse client; the schema is applied only when a file is missing or changed (applying
+    every time costs seconds on the embedded warehouse, which a cron job and the kill/resume tests feel)."""
+    from harness.__main__ import client_from_args
+    from harness.schema import apply_schema, schema_files
+
+    client, _ = client_from_args(args, apply=False)
+    try:
+        recorded = dict(client.query(load("ingest/schema_applied")).result_rows)
+    except Exception:  # noqa: BLE001 - no schema_version table yet: a new warehouse
+        recorded = {}
+    if any(recorded.get(f.name) != f.checksum for f in schema_files()):
+        apply_schema(client)
+    return client
+
+
 def _rebuild(client, cutoff: int | None) -> str:
     try:
         from harness.build import rebuild
@@ -726,9 +742,7 @@ def _cmd(fn):
 
 @_cmd
 def cmd_backfill(args) -> int:
-    from harness.__main__ import client_from_args
-
-    client, _ = client_from_args(args)
+    client = _client(args)
     stats = backfill(client, _rpc(args), args.from_block, args.to_block, cutoff=args.cutoff,
                      no_cutoff=args.no_cutoff, confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
@@ -739,10 +753,9 @@ def cmd_backfill(args) -> int:
 
 @_cmd
 def cmd_sync(args) -> int:
-    from harness.__main__ import client_from_args
     from harness.pipeline import parse_age
 
-    client, _ = client_from_args(args)
+    client = _client(args)
     stats = sync(client, _rpc(args), parse_age(args.since), margin=args.margin,
                  confirmations=args.confirmations, cutoff=args.cutoff, window=args.window,
                  max_window=args.max_window)
@@ -754,10 +767,9 @@ def cmd_sync(args) -> int:
 
 @_cmd
 def cmd_files(args) -> int:
-    from harness.__main__ import client_from_args
     from harness.pipeline import parse_age
 
-    client, _ = client_from_args(args)
+    client = _client(args)
     stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None)
     print(stats)
     if args.rebuild:
@@ -767,9 +779,7 @@ def cmd_files(args) -> int:
 
 @_cmd
 def cmd_gaps(args) -> int:
-    from harness.__main__ import client_from_args
-
-    client, _ = client_from_args(args)
+    client = _client(args)
     hull = run_hull(client, args.source)
     lo = args.from_block if args.from_block is not None else (hull[0] if hull else None)
     hi = args.to_block if args.to_block is not None else (hull[1] if hull else None)
