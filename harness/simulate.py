@@ -14,6 +14,7 @@ and it pays the user only for the amounts the user handed in. Only V1 exchanges 
 from __future__ import annotations
 
 import argparse
+import bisect
 import gzip
 import hashlib
 import io
@@ -95,7 +96,6 @@ class Book:
         self.bal: dict[int, dict[str, int]] = defaultdict(dict)
         self._holders: dict[int, list[str]] = defaultdict(list)
         self._listed: dict[int, set[str]] = defaultdict(set)
-        self.touched: set[tuple[str, int]] = set()
 
     def get(self, addr: str, tok: int) -> int:
         return self.bal[tok].get(addr, 0)
@@ -108,10 +108,8 @@ class Book:
             if have < v:
                 raise SimulationError(f"{frm} would go negative on token {tok}: has {have}, moves {v}")
             self.bal[tok][frm] = have - v
-            self.touched.add((frm, tok))
         if to != ZERO:
             self.bal[tok][to] = self.bal[tok].get(to, 0) + v
-            self.touched.add((to, tok))
             if to not in self._listed[tok]:
                 self._listed[tok].add(to)
                 self._holders[tok].append(to)
@@ -170,6 +168,9 @@ class Simulation:
         self.cash: dict[tuple[str, str], int] = defaultdict(int)
         self.tmap: dict[int, tuple[str, int]] = {}
         self.markets: list[Market] = []
+        self.live: list[Market] = []  # not resolved yet
+        self.live_neg: list[Market] = []
+        self.resolved: list[Market] = []
         self.counts: dict[str, int] = defaultdict(int)
         self.ops: dict[str, int] = defaultdict(int)
         self.fees_usdc = 0
@@ -264,6 +265,9 @@ class Simulation:
             if r.random() >= p.open_share:
                 m.winner = r.randrange(len(conds)) if neg else r.randrange(2)
             self.markets.append(m)
+            self.live.append(m)
+            if neg:
+                self.live_neg.append(m)
         for m in self.markets:  # resolution point, in matched trades done
             if m.winner is not None:
                 m.resolve_at = int(p.fills * r.uniform(0.3, 0.95))
@@ -288,10 +292,9 @@ class Simulation:
 
     def _op_match(self) -> bool:
         r = self.rng
-        live = [m for m in self.markets if not m.resolved]
-        if not live:
+        if not self.live:
             return False
-        m = r.choice(live)
+        m = r.choice(self.live)
         ci = r.randrange(len(m.conditions))
         ex = self.addr[m.exchange_key]
         # drift the price; informed wallets lean to the eventual winner
@@ -425,10 +428,9 @@ class Simulation:
 
     def _op_split(self) -> bool:
         r = self.rng
-        live = [m for m in self.markets if not m.resolved]
-        if not live:
+        if not self.live:
             return False
-        m = r.choice(live)
+        m = r.choice(self.live)
         ci = r.randrange(len(m.conditions))
         w = r.choice(self.wallets)
         amount = self._size()
@@ -440,10 +442,9 @@ class Simulation:
 
     def _op_merge(self) -> bool:
         r = self.rng
-        live = [m for m in self.markets if not m.resolved]
-        if not live:
+        if not self.live:
             return False
-        m = r.choice(live)
+        m = r.choice(self.live)
         ci = r.randrange(len(m.conditions))
         t0, t1 = m.tokens[ci]
         w = self.book.random_holder(r, t0)
@@ -478,7 +479,7 @@ class Simulation:
 
     def _op_convert(self) -> bool:
         r = self.rng
-        live = [m for m in self.markets if m.neg_risk and not m.resolved]
+        live = self.live_neg
         if not live:
             return False
         m = r.choice(live)
@@ -518,14 +519,17 @@ class Simulation:
                                                    else self.oracle, "questionId": q, "outcomeSlotCount": 2,
                                                    "payoutNumerators": nums}, self.addr["ctf"])
         m.resolved = True
+        self.live.remove(m)
+        if m.neg_risk:
+            self.live_neg.remove(m)
+        bisect.insort(self.resolved, m, key=lambda x: x.key)  # market order, like a filter over markets
         self.ops["resolve"] += 1
 
     def _op_redeem(self) -> bool:
         r = self.rng
-        done = [m for m in self.markets if m.resolved]
-        if not done:
+        if not self.resolved:
             return False
-        m = r.choice(done)
+        m = r.choice(self.resolved)
         ci = r.randrange(len(m.conditions))
         cid = m.conditions[ci]
         toks = m.tokens[ci]
@@ -581,7 +585,7 @@ class Simulation:
             while pending and pending[0].resolve_at <= fills:
                 self._resolve(pending.pop(0))
                 yield from self._flush()
-            if fills >= self.p.fills or all(m.resolved for m in self.markets):
+            if fills >= self.p.fills or not self.live:
                 break
             if r.random() < 0.7:
                 fills += self._op_match()
@@ -627,13 +631,13 @@ class Simulation:
         px = {(c, o): v for c, o, v in self.prices()}
         gross: dict[tuple[str, str], int] = defaultdict(int)
         pairs: set[tuple[str, str]] = set()
-        for (w, tok) in self.book.touched:
-            if w in ex:
-                continue
+        for tok, holders in self.book.bal.items():  # every address a transfer ever touched, even at 0 now
             c, o = self.tmap[tok]
-            pairs.add((w, c))
-            n = self.book.get(w, tok)
-            gross[(w, c)] += n * (payouts[c][o] if c in payouts else px.get((c, o), 0))
+            mark = payouts[c][o] if c in payouts else px.get((c, o), 0)
+            for w, n in holders.items():
+                if w not in ex:
+                    pairs.add((w, c))
+                    gross[(w, c)] += n * mark
         pairs |= {k for k in self.cash if k[0] not in ex}
         out: dict[str, WalletTruth] = defaultdict(WalletTruth)
         self.value_dust = Fraction(0)  # what the one floor per (wallet, condition) drops, summed
