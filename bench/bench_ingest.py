@@ -1,13 +1,13 @@
 """Ingest throughput: logs/s from files (the simulator's format) and from a real node (anvil over HTTP).
 
-Run: .venv/bin/python bench/bench_ingest.py [--file-logs 200000] [--rpc-logs 30000] [--out bench/results/ingest.md]
-Everything is local: an embedded chDB warehouse in a temp dir, anvil on 127.0.0.1, an optional fault proxy.
+Run: .venv/bin/python bench/bench_ingest.py [--fills 15000] [--rpc-logs 20000] [--out bench/results/ingest.md]
+The logs are a simulator world (``python -m harness simulate``: fills, splits, merges, negRisk conversions,
+redemptions, transfers). Everything is local: an embedded chDB warehouse in a temp dir, anvil on 127.0.0.1, and
+the fault proxy in front of it for the last run.
 """
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import platform
 import subprocess
@@ -22,22 +22,26 @@ sys.path.insert(0, str(ROOT))
 from harness import ingest
 from harness.chain.decode import decode_logs
 from harness.chain.faultproxy import FaultPlan, FaultProxy
-from harness.chain.node import Anvil, find_anvil
+from harness.chain.node import Anvil, find_anvil, load_jsonl
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
-from tests.support.chainlogs import make_logs
 
 
-def logs_of(n: int, seed: int) -> list[dict]:
-    """About n logs of the real shapes (2.4 logs per tx), cut at a block boundary; preparations are rare (0.5%)."""
+def simulate(out: Path, fills: int, seed: int = 11) -> Path:
+    subprocess.run([sys.executable, "-m", "harness", "simulate", "--seed", str(seed), "--fills", str(fills),
+                    "--out", str(out)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def prefix_logs(world: Path, n: int) -> list[dict]:
+    """The world's first ~n logs, cut at a block boundary."""
     out: list[dict] = []
-    start, t0 = 1_000, 1_730_000_000
-    while len(out) < n:
-        out += make_logs(seed=seed, blocks=2000, start_block=start, start_time=t0, unknown=False, prep_rate=0.005)
-        start, t0, seed = start + 2000, t0 + 4000, seed + 1
-    last = out[n - 1]["blockNumber"]
-    return [lg for lg in out[: n + 20] if int(lg["blockNumber"], 16) <= int(last, 16)]
+    for log in load_jsonl(world / "logs.jsonl.gz"):
+        if len(out) >= n and log["blockNumber"] != out[-1]["blockNumber"]:
+            break
+        out.append(log)
+    return out
 
 
 def machine() -> str:
@@ -60,13 +64,8 @@ def db(tmp: Path, name: str):
     return c
 
 
-def bench_files(tmp: Path, n: int) -> dict:
-    logs = logs_of(n, 1)
-    world = tmp / "world"
-    world.mkdir()
-    with gzip.open(world / "logs.jsonl.gz", "wt", encoding="utf-8") as fh:
-        for lg in logs:
-            fh.write(json.dumps(lg) + "\n")
+def bench_files(tmp: Path, world: Path) -> dict:
+    logs = list(load_jsonl(world / "logs.jsonl.gz"))
     t = time.perf_counter()
     decode_logs(logs)
     dec = time.perf_counter() - t
@@ -78,13 +77,14 @@ def bench_files(tmp: Path, n: int) -> dict:
             "decode_rate": len(logs) / dec}
 
 
-def bench_rpc(tmp: Path, n: int) -> dict:
-    logs = logs_of(n, 100)
+def bench_rpc(tmp: Path, world: Path, n: int) -> dict:
+    logs = prefix_logs(world, n)
     first_ts = int(logs[0]["blockTimestamp"], 16)
     out = {}
     with Anvil.start(timestamp=first_ts - 3600) as node:
         t = time.perf_counter()
         rep = node.replay(logs)
+        out["logs"] = rep.logs
         out["replay_seconds"] = time.perf_counter() - t
         out["replay_rate"] = rep.logs / out["replay_seconds"]
         out["blocks"] = rep.last_block
@@ -96,7 +96,7 @@ def bench_rpc(tmp: Path, n: int) -> dict:
             el = time.perf_counter() - t
             out[label] = {"logs": s.logs, "seconds": el, "rate": s.logs / el}
         plan = FaultPlan(rate=0.1, seed=3, kinds=("429", "500", "503", "drop", "truncate_json", "too_many"),
-                         strip_block_timestamp=True)
+                         strip_block_timestamp=True, max_range=500)
         with FaultProxy(node.url, plan) as proxy:
             rpc = RpcClient(proxy.url, retry=RetryPolicy(attempts=20, base=0.01, cap=0.05))
             c = db(tmp, "bench_rpc_faults")
@@ -111,25 +111,26 @@ def bench_rpc(tmp: Path, n: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--file-logs", type=int, default=200_000)
-    ap.add_argument("--rpc-logs", type=int, default=30_000)
+    ap.add_argument("--fills", type=int, default=15_000, help="simulator fills (15000 -> about 160k logs)")
+    ap.add_argument("--rpc-logs", type=int, default=20_000, help="logs replayed into anvil (a prefix of the world)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.md")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as d:
         tmp = Path(d)
-        f = bench_files(tmp, a.file_logs)
+        world = simulate(tmp / "world", a.fills)
+        f = bench_files(tmp, world)
         print(f"files: {f}", flush=True)
-        r = bench_rpc(tmp, a.rpc_logs)
+        r = bench_rpc(tmp, world, a.rpc_logs)
         print(f"rpc: {r}", flush=True)
     lines = [
         "# Ingest throughput", "",
         (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `.venv/bin/python bench/bench_ingest.py "
-        f"--file-logs {a.file_logs} --rpc-logs {a.rpc_logs}`."),
+        f"--fills {a.fills} --rpc-logs {a.rpc_logs}`."),
         f"Machine: {machine()}.",
-        ("Logs: synthetic Polymarket shapes (V1 OrderFilled + OrdersMatched + ERC1155 TransferSingle per fill, "
-        "ConditionPreparation with token-map derivation), about 2.4 logs per transaction."), "",
+        (f"Logs: a simulator world (seed 11, {a.fills:,} fills: {f['logs']:,} logs of every Polymarket event kind, "
+         f"{f['rows']:,} rows); the anvil runs replay its first {r['logs']:,} logs as real transactions."), "",
         "| path | logs | seconds | logs/s |", "|---|---:|---:|---:|",
-        f"| decode only (no insert) | {a.file_logs:,} | - | {f['decode_rate']:,.0f} |",
+        f"| decode only (no insert) | {f['logs']:,} | - | {f['decode_rate']:,.0f} |",
         (f"| files: logs.jsonl.gz → decode → chDB insert + checkpoints | {f['logs']:,} | {f['seconds']:.1f} | "
         f"{f['rate']:,.0f} |"),
     ]
@@ -138,7 +139,7 @@ def main() -> int:
         lines.append(f"| anvil over HTTP, eth_getLogs {label} | {x['logs']:,} | {x['seconds']:.1f} | {x['rate']:,.0f} |")
     x = r["faults"]
     lines += [
-        (f"| anvil behind the fault proxy (10% faults, no blockTimestamp in logs) | {x['logs']:,} | {x['seconds']:.1f} |"
+        (f"| anvil behind the fault proxy (10% faults, ranges > 500 blocks refused, no blockTimestamp in logs) | {x['logs']:,} | {x['seconds']:.1f} |"
         f" {x['rate']:,.0f} |"), "",
         (f"Replaying the logs into anvil as real transactions: {r['replay_rate']:,.0f} logs/s "
         f"({r['blocks']:,} blocks, {r['replay_seconds']:.1f} s)."),
