@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.chain.decode import decode_logs  # noqa: E402
-from harness.chain.encode import encode_log  # noqa: E402
-from harness.chain.events import address_of  # noqa: E402
+from harness.chain.decode import decode_logs
+from harness.chain.encode import encode_log
+from harness.chain.events import address_of
 
 
 def _addr(r):
@@ -29,16 +29,16 @@ def make(shape: str, n: int, seed: int = 1) -> list[dict]:
     out = []
     for i in range(n):
         s = shape if shape != "mix" else ("fill", "fill", "single", "single", "single", "batch", "matched")[i % 7]
-        kw = dict(tx_hash="0x" + r.randbytes(32).hex(), log_index=i % 300, block_number=60_000_000 + i // 200,
-                  block_time=1_700_000_000 + i // 100)
+        kw = {"tx_hash": "0x" + r.randbytes(32).hex(), "log_index": i % 300, "block_number": 60_000_000 + i // 200,
+                  "block_time": 1_700_000_000 + i // 100}
         if s == "fill":
             buy = r.random() < 0.5
             tok = r.choice(tokens)
-            out.append(encode_log("exchange.OrderFilled", dict(
-                orderHash="0x" + r.randbytes(32).hex(), maker=r.choice(wallets), taker=r.choice(wallets),
-                makerAssetId=0 if buy else tok, takerAssetId=tok if buy else 0,
-                makerAmountFilled=r.randint(1, 10**10), takerAmountFilled=r.randint(1, 10**10),
-                fee=r.randint(0, 10**6)), **kw))
+            out.append(encode_log("exchange.OrderFilled", {
+                "orderHash": "0x" + r.randbytes(32).hex(), "maker": r.choice(wallets), "taker": r.choice(wallets),
+                "makerAssetId": 0 if buy else tok, "takerAssetId": tok if buy else 0,
+                "makerAmountFilled": r.randint(1, 10**10), "takerAmountFilled": r.randint(1, 10**10),
+                "fee": r.randint(0, 10**6)}, **kw))
         elif s == "single":
             out.append(encode_log("ctf.TransferSingle", {
                 "operator": address_of("ctf_exchange"), "from": r.choice(wallets), "to": r.choice(wallets),
@@ -49,9 +49,9 @@ def make(shape: str, n: int, seed: int = 1) -> list[dict]:
                 "ids": r.sample(tokens, 2), "values": [r.randint(1, 10**10)] * 2}, **kw))
         else:
             tok = r.choice(tokens)
-            out.append(encode_log("exchange.OrdersMatched", dict(
-                takerOrderHash="0x" + r.randbytes(32).hex(), takerOrderMaker=r.choice(wallets), makerAssetId=0,
-                takerAssetId=tok, makerAmountFilled=r.randint(1, 10**10), takerAmountFilled=r.randint(1, 10**10)),
+            out.append(encode_log("exchange.OrdersMatched", {
+                "takerOrderHash": "0x" + r.randbytes(32).hex(), "takerOrderMaker": r.choice(wallets), "makerAssetId": 0,
+                "takerAssetId": tok, "makerAmountFilled": r.randint(1, 10**10), "takerAmountFilled": r.randint(1, 10**10)},
                 **kw))
     return out
 

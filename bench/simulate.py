@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.chain.decode import make_decoder, Decoded  # noqa: E402
-from harness.simulate import Simulation, WorldParams  # noqa: E402
+from harness.chain.decode import Decoded, make_decoder
+from harness.simulate import Simulation, WorldParams
 
 
 def rss_mb() -> float:

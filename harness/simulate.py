@@ -21,11 +21,11 @@ import io
 import json
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
@@ -697,9 +697,9 @@ class Simulation:
         pick = random.Random(self.p.seed)
         while len(picks) < n and rest:
             add(f"random_{len(picks)}", rest.pop(pick.randrange(len(rest))))
-        as_of = datetime.fromtimestamp(self.time, timezone.utc).strftime("%Y-%m-%d")
+        as_of = datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%d")
         out = []
-        for i, (label, w, metric) in enumerate(picks):
+        for label, w, metric in picks:
             t = truth[w]
             v = {"total": t.total, "realized": t.realized, "unrealized": t.unrealized}[metric]
             out.append({"name": f"sim_{label}", "address": w, "target_usd": micros_to_usd(v), "tolerance_pct": 0,
@@ -731,20 +731,18 @@ def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dic
     out.mkdir(parents=True, exist_ok=True)
     sim = Simulation(params, **kw)
     tmp = out / "logs.jsonl.gz.tmp"
-    with open(tmp, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
-            buf = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
-            for log in sim.logs():
-                buf.write(json.dumps(log, separators=(",", ":")))
-                buf.write("\n")
-            buf.flush()
-            buf.detach()
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        buf = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
+        for log in sim.logs():
+            buf.write(json.dumps(log, separators=(",", ":")))
+            buf.write("\n")
+        buf.flush()
+        buf.detach()
     tmp.replace(out / "logs.jsonl.gz")
     truth = sim.truth()
     with open(out / "prices.csv", "w", encoding="utf-8", newline="\n") as fh:
         fh.write("condition_id,outcome_index,price_micros\n")
-        for c, o, v in sim.prices():
-            fh.write(f"{c},{o},{v}\n")
+        fh.writelines(f"{c},{o},{v}\n" for c, o, v in sim.prices())
     meta = sim.meta()
     meta["wallets_with_pnl"] = len(truth)
     meta["sum_total_pnl"] = sum(t.total for t in truth.values())
@@ -754,8 +752,8 @@ def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dic
         "wallets": {w: asdict(t) for w, t in truth.items()}}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     refs = sim.reference_wallets(truth)
     lines = [f"# Reference wallets of the simulated world (seed {sim.p.seed}); targets are the simulator's exact",
-             "# ledger (tolerance 0 = exact to the micro-dollar). Regenerate: python -m harness simulate "
-             f"--seed {sim.p.seed} --wallets {sim.p.wallets} --markets {sim.p.markets} --fills {sim.p.fills}",
+             ("# ledger (tolerance 0 = exact to the micro-dollar). Regenerate: python -m harness simulate "
+             f"--seed {sim.p.seed} --wallets {sim.p.wallets} --markets {sim.p.markets} --fills {sim.p.fills}"),
              "wallets:"]
     for w in refs:
         lines.append(f"  - name: {w['name']}")

@@ -8,11 +8,13 @@ its tx hash and log index. Rows follow ``COLUMNS[table]`` = the table's DDL colu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from harness.chain import events as ev
-from harness.chain.tokens import collateral_for, collection_id, condition_id as _condition_id, position_id
+from harness.chain.tokens import collateral_for, collection_id, position_id
+from harness.chain.tokens import condition_id as _condition_id
 from harness.config import contracts, token_address
 
 _RAW = ("_version", "_deleted")
@@ -67,7 +69,7 @@ class Decoded:
         cols = COLUMNS[table]
         return [dict(zip(cols, r)) for r in self.rows[table]]
 
-    def extend(self, other: "Decoded") -> None:
+    def extend(self, other: Decoded) -> None:
         for t, r in other.rows.items():
             self.rows.setdefault(t, []).extend(r)
         self.unknown.update(other.unknown)
@@ -260,12 +262,10 @@ class Decoder:
         op, frm, to = _addr(topics[1]), _addr(topics[2]), _addr(topics[3])
         v = self.version
         ap = rows["erc1155_transfers"].append
-        i = 0
-        for tid, val in zip(ids, values):
+        for i, (tid, val) in enumerate(zip(ids, values)):
             if val >> 128:
                 raise _Bad(f"value {val} exceeds UInt128")
             ap(base + (i, op, frm, to, tid, val, v, deleted))
-            i += 1
 
     def _preparation(self, rows, base, topics, data, x, deleted, ex):
         cid, oracle, qid = _b32(topics[1]), _addr(topics[2]), _b32(topics[3])

@@ -5,7 +5,8 @@ of the fast table decoder. Hex is lower-case throughout, as Polygon nodes return
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from harness.chain.events import BY_KEY, Event, address_of
 

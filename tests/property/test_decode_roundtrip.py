@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import eth_abi
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.chain.encode import decode_event, encode_log
@@ -33,9 +34,7 @@ def test_generic_round_trip_and_eth_abi_agree(event, data):
     got = eth_abi.decode(dtypes, bytes.fromhex(log["data"][2:]))
     for f, v in zip(event.data_fields, got):
         exp = args[f.name]
-        if f.type == "bytes32":
-            v = "0x" + v.hex()
-        elif f.type == "bytes":
+        if f.type == "bytes32" or f.type == "bytes":
             v = "0x" + v.hex()
         elif f.type.endswith("[]"):
             v = list(v)

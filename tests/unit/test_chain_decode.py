@@ -11,8 +11,8 @@ from harness.chain.events import EVENTS, address_of, topic0_of
 from harness.config import contracts
 
 TX = "0x" + "cd" * 32
-FILL = dict(orderHash="0x" + "11" * 32, maker="0x" + "22" * 20, taker="0x" + "33" * 20, makerAssetId=0,
-            takerAssetId=5, makerAmountFilled=400_000, takerAmountFilled=1_000_000, fee=3)
+FILL = {"orderHash": "0x" + "11" * 32, "maker": "0x" + "22" * 20, "taker": "0x" + "33" * 20, "makerAssetId": 0,
+            "takerAssetId": 5, "makerAmountFilled": 400_000, "takerAmountFilled": 1_000_000, "fee": 3}
 
 # Constants from the domain notes (../shared/domain/polymarket.md), written out here so a signature typo in the
 # code cannot make the check agree with itself.

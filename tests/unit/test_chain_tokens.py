@@ -5,7 +5,8 @@ import gzip
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from web3 import Web3
 
 from harness.chain import tokens
@@ -36,7 +37,8 @@ def _oracle_token(collateral: str, cond: str, index_set: int) -> int:
 
 def test_all_gamma_markets_regenerate_their_clob_token_ids(shared_dir):
     path = shared_dir / "realdata" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
-    markets = [json.loads(line) for line in gzip.open(path, "rt")]
+    with gzip.open(path, "rt") as fh:
+        markets = [json.loads(line) for line in fh]
     assert len(markets) == 292
     for m in markets:
         assert [str(t) for t in tokens.token_ids(m["condition_id"], 2)] == m["token_ids"], m["slug"]

@@ -12,13 +12,21 @@ from collections import defaultdict
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness import pnl
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.config import PROJECT_ROOT, contracts
 from harness.simulate import (
-    WORLD_FILES, Book, Simulation, SimulationError, WorldParams, iter_world, read_world_logs, world_hashes,
+    WORLD_FILES,
+    Book,
+    Simulation,
+    SimulationError,
+    WorldParams,
+    iter_world,
+    read_world_logs,
+    world_hashes,
     write_world,
 )
 from harness.wallets import load_wallets
@@ -67,7 +75,7 @@ def _tables(sim, logs):
     d = decode_logs(logs)
     assert not d.unknown and d.count == len(logs)
     tables = {t: d.as_dicts(t) for t in COLUMNS}
-    tables["market_prices"] = [dict(condition_id=c, outcome_index=o, price_micros=v, as_of=0, source="sim")
+    tables["market_prices"] = [{"condition_id": c, "outcome_index": o, "price_micros": v, "as_of": 0, "source": "sim"}
                                for c, o, v in sim.prices()]
     return tables
 
@@ -106,7 +114,7 @@ def test_fixture_truth_file_equals_oracle_over_its_logs():
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_fully_resolved_world_sums_to_minus_collateral_fees(seed):
-    sim, logs = _run(seed=seed, wallets=30, markets=6, fills=200, open_share=0.0, neg_risk_share=0.5)
+    sim, _logs = _run(seed=seed, wallets=30, markets=6, fills=200, open_share=0.0, neg_risk_share=0.5)
     truth = sim.truth()
     assert sim.meta()["markets"]["open"] == 0
     total = sum(t.total for t in truth.values())
@@ -116,7 +124,7 @@ def test_fully_resolved_world_sums_to_minus_collateral_fees(seed):
 
 
 def test_balances_never_negative_and_contracts_end_each_tx_empty():
-    sim, logs = _run(seed=11, wallets=30, markets=6, fills=300, neg_risk_share=0.5)
+    _sim, logs = _run(seed=11, wallets=30, markets=6, fills=300, neg_risk_share=0.5)
     d = decode_logs(logs)
     bal: dict[tuple[str, int], int] = defaultdict(int)
     by_tx = defaultdict(list)
@@ -162,7 +170,7 @@ def test_match_legs_have_the_exchange_shape():
 
 
 def test_adapter_internal_legs_are_adapter_stakeholders():
-    sim, logs = _run(seed=9, wallets=30, markets=6, fills=300, neg_risk_share=1.0)
+    _sim, logs = _run(seed=9, wallets=30, markets=6, fills=300, neg_risk_share=1.0)
     d = decode_logs(logs)
     acts = d.as_dicts("ctf_actions")
     ctf_by_adapter = [r for r in acts if r["source"] == "ctf" and r["stakeholder"] == ADAPTER]
