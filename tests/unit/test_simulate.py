@@ -190,3 +190,15 @@ def test_book_refuses_negative_balances():
 def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="wallets"):
         WorldParams(wallets=1)
+
+
+def test_cli_writes_a_loadable_world(tmp_path, capsys):
+    from harness.__main__ import main
+
+    assert main(["simulate", "--seed", "5", "--wallets", "12", "--markets", "3", "--fills", "40",
+                 "--out", str(tmp_path)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert all((tmp_path / f).is_file() for f in WORLD_FILES)
+    meta = json.loads((tmp_path / "world.json").read_text())
+    assert meta["params"]["seed"] == 5 and meta["logs"] == sum(1 for _ in read_world_logs(tmp_path))
+    assert load_wallets(tmp_path / "wallets.yaml")
