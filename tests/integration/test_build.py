@@ -71,8 +71,7 @@ def test_values_floor_toward_minus_infinity(fresh_db):
     m = s.market()
     s.split(B, m, 7)
     s.send(B, A, m.tokens[0], 7)
-    s.send(B, A, m.tokens[1], 7)
-    s.rows["erc1155_transfers"] = s.rows["erc1155_transfers"][2:]  # B's mint is missing: B is at -7 / -7
+    s.rows["erc1155_transfers"] = s.rows["erc1155_transfers"][2:]  # B's mint is missing: B at -7 YES, 0 NO
     s.resolve(m, [1, 1])
     m2 = s.market()
     s.split(B, m2, 3)
@@ -81,8 +80,8 @@ def test_values_floor_toward_minus_infinity(fresh_db):
     s.price(m2, 0, 500_000)
     load(fresh_db, s.rows)
     realized = dict(fresh_db.query("SELECT wallet, value FROM realized_pnl_by_market_final").result_rows)
-    assert realized[B] == -7  # (-7 - 7) * 1 / 2 = -7 exactly
-    assert realized[A] == 7
+    assert realized[B] == -4  # -7 * 1 / 2 = -3.5 -> floor -4 (truncation would say -3)
+    assert realized[A] == 3  # 7 / 2 = 3.5 -> 3
     unreal = dict(fresh_db.query("SELECT wallet, position_value FROM wallet_unrealized_pnl_v2").result_rows)
     assert unreal[B] == -2  # -3 * 0.5 = -1.5 -> floor -2 (truncation would say -1)
     assert unreal[A] == 1  # 3 * 0.5 = 1.5 -> 1
