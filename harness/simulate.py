@@ -679,24 +679,26 @@ class Simulation:
             return []
         picks: list[tuple[str, str, str]] = []
 
-        def add(label: str, w: str | None, metric: str = "total") -> None:
-            if w and w not in {p[1] for p in picks} and len(picks) < n:
-                picks.append((label, w, metric))
+        def add(label: str, pool: list[str], key, metric: str = "total") -> None:
+            """The best of ``pool`` by ``key`` not picked yet (so every role gets its own wallet)."""
+            taken = {p[1] for p in picks}
+            free = [w for w in pool if w not in taken]
+            if free and len(picks) < n:
+                picks.append((label, max(free, key=lambda w: (key(w), w)), metric))
 
-        add("top_winner", max(ws, key=lambda w: (truth[w].total, w)))
-        add("top_loser", min(ws, key=lambda w: (truth[w].total, w)))
-        add("open_book", max(ws, key=lambda w: (abs(truth[w].unrealized), w)), "unrealized")
-        add("realized_only", max(ws, key=lambda w: (abs(truth[w].realized), w)), "realized")
-        conv = sorted(self.converters & set(ws))
-        add("converter", conv[0] if conv else None)
-        payers = sorted(w for w in ws if self.fee_bps.get(w))
-        add("fee_payer", max(payers, key=lambda w: (truth[w].markets_resolved + truth[w].markets_open, w))
-            if payers else None)
-        add("flat", min(ws, key=lambda w: (abs(truth[w].total), w)))
+        add("top_winner", ws, lambda w: truth[w].total)
+        add("top_loser", ws, lambda w: -truth[w].total)
+        add("open_book", ws, lambda w: abs(truth[w].unrealized), "unrealized")
+        add("realized", ws, lambda w: abs(truth[w].realized), "realized")
+        add("converter", sorted(self.converters & set(ws)), lambda w: truth[w].markets_resolved)
+        add("fee_payer", [w for w in ws if self.fee_bps.get(w)],
+            lambda w: truth[w].markets_resolved + truth[w].markets_open)
+        add("flat", ws, lambda w: -abs(truth[w].total))
         rest = [w for w in ws if w not in {p[1] for p in picks}]
         pick = random.Random(self.p.seed)
         while len(picks) < n and rest:
-            add(f"random_{len(picks)}", rest.pop(pick.randrange(len(rest))))
+            w = rest.pop(pick.randrange(len(rest)))
+            add(f"random_{len(picks)}", [w], lambda _w: 0)
         as_of = datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%d")
         out = []
         for label, w, metric in picks:
