@@ -19,7 +19,8 @@ def _truth(path) -> dict[str, dict[str, int]]:
     wallets = raw.get("wallets", raw) if isinstance(raw, dict) else raw
     if isinstance(wallets, list):
         wallets = {w["address"]: w for w in wallets}
-    return {a.lower(): {k: int(v[k]) for k in ("realized", "unrealized", "total")} for a, v in wallets.items()}
+    keys = ("realized", "unrealized", "total", "markets_resolved", "markets_open")
+    return {a.lower(): {k: int(v[k]) for k in keys if k in v} for a, v in wallets.items()}
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +41,14 @@ def world_rows():
 
 def test_oracle_matches_simulator_ledger(world_rows):
     rows, truth = world_rows
+    assert len(truth) >= 10 and any(t["realized"] for t in truth.values()) and any(t["unrealized"] for t in truth.values())
     got = cashflow_pnl(rows).wallets
     for addr, t in truth.items():
         w = got.get(addr)
         values = (w.realized, w.unrealized, w.total) if w else (0, 0, 0)
         assert values == (t["realized"], t["unrealized"], t["total"]), addr
+        if "markets_open" in t and w:
+            assert (w.markets_resolved, w.markets_open) == (t["markets_resolved"], t["markets_open"]), addr
 
 
 def test_sql_matches_simulator_ledger(warehouse, world_rows):
@@ -59,7 +63,9 @@ def test_sql_matches_simulator_ledger(warehouse, world_rows):
     bad = []
     for addr, t in truth.items():
         s = wallet_summary(warehouse, addr)
-        got = (s.realized_pnl, s.unrealized_pnl, s.total_pnl) if s else (0, 0, 0)
-        if got != (t["realized"], t["unrealized"], t["total"]):
+        got = (s.realized_pnl, s.unrealized_pnl, s.total_pnl, s.markets_resolved, s.markets_open) if s else (0,) * 5
+        want = (t["realized"], t["unrealized"], t["total"], t.get("markets_resolved", got[3]),
+                t.get("markets_open", got[4]))
+        if got != want:
             bad.append((addr, got, t))
     assert not bad, f"{len(bad)} of {len(truth)} wallets differ, e.g. {bad[:3]}"
