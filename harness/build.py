@@ -3,6 +3,7 @@
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
 The incremental form recomputes only the conditions a block range touched and copies every other row over.
+One rebuild at a time per database: a rebuild starts by dropping any ``_new`` left by a crashed one.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from harness.pnl import excluded_addresses
 DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2",
                   "wallet_market_pnl")
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
-#: Tables keyed by condition, rebuilt per condition by rebuild_range (the other two are always rebuilt whole).
+#: Tables read from raw rows per condition by rebuild_range (the other three are rebuilt whole from derived rows).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
 NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
