@@ -209,12 +209,13 @@ class Decoder:
                     b = self._block(bkey)
                 ts = log.get("blockTimestamp")
                 if ts is not None:
-                    bt = int(ts, 16)
+                    bt = int(ts, 16) if ts.__class__ is str else int(ts)
                 elif b[1] is not None:
                     bt = b[1]
                 else:
                     raise _Bad(f"no block time: log has no blockTimestamp and block {b[0]} is not in block_times")
-                fn(rows, (tx.lower(), int(log["logIndex"], 16), b[0], bt), topics, data, x,
+                li = log["logIndex"]
+                fn(rows, (tx.lower(), int(li, 16) if li.__class__ is str else int(li), b[0], bt), topics, data, x,
                    1 if log.get("removed") else 0, addr)
             except (_Bad, KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
                 if isinstance(exc, DecodeError):
@@ -239,7 +240,7 @@ class Decoder:
         return out
 
     def _block(self, bkey: str) -> tuple[int, int | None]:
-        bn = int(bkey, 16)
+        bn = int(bkey, 16) if isinstance(bkey, str) else int(bkey)  # hex per JSON-RPC; ints tolerated
         if len(self._blocks) > 50_000:
             self._blocks.clear()
         b = self._blocks[bkey] = (bn, self.block_times.get(bn))

@@ -135,6 +135,13 @@ def test_block_time_from_map_and_removed_flag():
     assert (row["block_time"], row["_version"], row["_deleted"]) == (1_650_000_000, 42, 1)
 
 
+def test_integer_block_fields_are_accepted():
+    lg = _fill()
+    lg.update(blockNumber=500, logIndex=9, blockTimestamp=1_700_000_000)
+    (row,) = decode_logs([lg]).as_dicts("trades_raw")
+    assert (row["block_number"], row["log_index"], row["block_time"]) == (500, 9, 1_700_000_000)
+
+
 def test_v1_fill_sides_and_fees():
     sell = dict(FILL, makerAssetId=5, takerAssetId=0, makerAmountFilled=1_000_000, takerAmountFilled=400_000, fee=7)
     logs = [_fill(), encode_log("exchange.OrderFilled", sell, tx_hash=TX, log_index=10, block_number=500,
