@@ -54,7 +54,9 @@ def machine() -> str:
     anvil = find_anvil()
     ver = subprocess.run([str(anvil), "--version"], capture_output=True, text=True, check=False).stdout.splitlines()[0] \
         if anvil else "absent"
-    return (f"{os.cpu_count()} cores ({cpu}), shared with other jobs; Python {platform.python_version()}; "
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} cores ({cpu}), shared with other jobs (load average {load} at the end); "
+            f"single run, so expect ±30% between runs; Python {platform.python_version()}; "
             f"chDB embedded warehouse in a temp dir; {ver} on 127.0.0.1")
 
 
