@@ -391,14 +391,15 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
     todo = gaps(client, source, lo, hi) if lo <= hi else []
     retract, above = None, 0
     covered = [b for ranges in coverage(client, source).values() for _, b in ranges]
-    if covered and margin > 0:
-        top = max(covered)
-        if top > hi:  # the chain is now shorter than what was ingested: nothing above the head is canonical
-            above = retract_vanished(client, [], hi + 1, top, version=new_version())
-            uncover_above(client, source, hi)
-            top = hi
-        retract = (max(top - margin + 1, 0), top)
-        todo = merge_ranges(todo + [retract])
+    if covered:
+        top, head = max(covered), rpc.block_number()
+        if top > head:  # the chain is now shorter than what was ingested: nothing above the head is canonical
+            above = retract_vanished(client, [], head + 1, top, version=new_version())
+            uncover_above(client, source, head)
+            top = head
+        if margin > 0:  # the last ingested blocks (possibly above head - confirmations) are fetched again
+            retract = (max(top - margin + 1, 0), top)
+            todo = merge_ranges(todo + [retract])
     stats = _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
                  batch_logs=batch_logs, batch_blocks=None, progress=progress)
     stats.retracted += above

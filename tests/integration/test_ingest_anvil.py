@@ -170,3 +170,16 @@ def test_real_polygon_logs_survive_replay_and_ingest(anvil_node, shared_dir, new
     sel = ", ".join("toUnixTimestamp(block_time)" if c == "block_time" else f"`{c}`" for c in cols)
     got = sorted(db.query(f"SELECT {sel} FROM erc1155_transfers FINAL").result_rows)
     assert [tuple(g) for g in got] == want and len(want) == 3  # one TransferSingle + a 2-id TransferBatch
+
+
+def test_sync_behind_a_deeper_backfill_retracts_nothing(replayed_chain, new_db):
+    """Blocks ingested above head - confirmations are not a reorg: a later sync keeps them and adds nothing."""
+    node, rep = replayed_chain
+    db = new_db()
+    ingest.backfill(db, node.url, 0, rep.last_block, confirmations=0)
+    before = fingerprint(db, RAW_TABLES)
+    stats = ingest.sync(db, node.url, since_seconds=3600, margin=4, confirmations=20)
+    assert stats.retracted == 0
+    assert stats.from_block == rep.last_block - 3  # only the margin window was fetched again
+    assert fingerprint(db, RAW_TABLES) == before
+    assert ingest.gaps(db, stats.source, 0, rep.last_block) == []
