@@ -56,6 +56,9 @@ def make(shape: str, n: int, seed: int = 1) -> list[dict]:
     return out
 
 
+REPEATS = 7
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
     print(f"# decode benchmark: {n} logs per shape, python {platform.python_version()}, {platform.machine()}, "
@@ -63,14 +66,14 @@ def main() -> None:
     for shape in ("fill", "single", "batch", "mix"):
         logs = make(shape, n)
         best_cpu = best_wall = 0.0
-        for _ in range(3):
+        for _ in range(REPEATS):
             t, c = time.perf_counter(), time.process_time()
             d = decode_logs(logs)
             best_wall = max(best_wall, n / (time.perf_counter() - t))
             best_cpu = max(best_cpu, n / (time.process_time() - c))
         rows = sum(len(v) for v in d.rows.values())
         print(f"{shape:7s} {best_cpu:12,.0f} logs/s per CPU-second  {best_wall:12,.0f} logs/s wall  "
-              f"({rows} rows from {d.count} logs, best of 3; load avg {os.getloadavg()[0]:.1f})")
+              f"({rows} rows from {d.count} logs, best of {REPEATS}; load avg {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
