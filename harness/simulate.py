@@ -9,7 +9,8 @@ shared cash-flow P&L definition, so ``truth`` is known to the micro-dollar witho
 Deliberate simplifications (the P&L never reads these legs): USDC/wcol ERC20 transfers are not emitted (no table
 reads them); NO tokens given up in a conversion stay with the adapter (the real adapter sends them to a burn
 address, which would otherwise show up as a "wallet"); the adapter's own CTF redemption burns its whole balance
-and it pays the user only for the amounts the user handed in. Only V1 exchanges are simulated.
+and it pays the user only for the amounts the user handed in. V2 markets emit only the V2 OrderFilled (the
+registry holds no V2 OrdersMatched/FeeCharged) and still mint/merge through CTF with the exchange as stakeholder.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ class WorldParams:
     markets: int = 40  # binary markets + negRisk events (each event holds 3-5 question conditions)
     fills: int = 3000  # matched trades (one matchOrders tx each)
     neg_risk_share: float = 0.3
+    v2_share: float = 0.15  # markets traded on the V2 exchanges (side/tokenId fills, fees in collateral)
     open_share: float = 0.25  # markets never resolved, marked to a price at the end
     fee_wallet_share: float = 0.2  # wallets whose orders carry a fee
     start_block: int = 60_000_000
@@ -73,10 +75,11 @@ class Market:
     resolve_at: int | None = None
     resolved: bool = False
     payouts: dict[str, list[int]] = field(default_factory=dict)
+    v2: bool = False
 
     @property
     def exchange_key(self) -> str:
-        return "neg_risk_exchange" if self.neg_risk else "ctf_exchange"
+        return ("neg_risk_exchange" if self.neg_risk else "ctf_exchange") + ("_v2" if self.v2 else "")
 
 
 @dataclass
@@ -262,6 +265,7 @@ class Simulation:
                        neg, mid, [r.randint(5, 95) for _ in conds])
             for c, (t0, t1) in zip(conds, m.tokens):
                 self.tmap[t0], self.tmap[t1] = (c, 0), (c, 1)
+            m.v2 = r.random() < p.v2_share
             if r.random() >= p.open_share:
                 m.winner = r.randrange(len(conds)) if neg else r.randrange(2)
             self.markets.append(m)
@@ -361,63 +365,67 @@ class Simulation:
 
     def _match(self, m: Market, ci: int, ex: str, taker: str, taker_buy: bool, kind: str, tok: int, comp: int,
                p: int, makers: list[tuple[str, int]]) -> None:
-        cid = m.conditions[ci]
+        """One matchOrders tx: per maker order its legs and OrderFilled (taker = the taker's wallet), then the taker
+        order's OrderFilled (taker = the exchange) and, on V1, OrdersMatched."""
         n_total = sum(n for _mk, n in makers)
         t_usdc = n_total * p // 100  # collateral side of the taker order
         if not taker_buy:  # taker's shares go to the exchange first
             self._single(ex, taker, ex, tok, n_total)
         for mk, n in makers:
-            bps = self.fee_bps[mk]
             if kind == "normal":
                 mk_buy = not taker_buy
                 mtok, usdc = tok, n * p // 100
             else:  # complementary: maker trades the other outcome at the complementary price
                 mk_buy = taker_buy
                 mtok, usdc = comp, n * (100 - p) // 100
-            making, taking = (usdc, n) if mk_buy else (n, usdc)
-            fee = _fee(bps, making, taking, mk_buy)
             if not mk_buy:
                 self._single(ex, mk, ex, mtok, n)
             if kind == "mint":
                 self._exchange_split(ex, m, ci, n, merge=False)
             elif kind == "merge":
                 self._exchange_split(ex, m, ci, n, merge=True)
-            if mk_buy:
-                self._single(ex, ex, mk, mtok, n - fee)
-                if fee:
-                    self._single(ex, ex, self.fee_receiver, mtok, fee)
-                    self.fees_shares += fee
-            else:
-                self.fees_usdc += fee
-            if fee:
-                self._emit("exchange.FeeCharged", {"receiver": self.fee_receiver, "tokenId": mtok if mk_buy else 0,
-                                                   "amount": fee}, ex)
-            self._emit("exchange.OrderFilled", {
-                "orderHash": _h("order", self._tx, mk), "maker": mk, "taker": taker,
-                "makerAssetId": 0 if mk_buy else mtok, "takerAssetId": mtok if mk_buy else 0,
-                "makerAmountFilled": making, "takerAmountFilled": taking, "fee": fee}, ex)
-            self._credit_fill(mk, cid, mk_buy, usdc, 0 if mk_buy else fee)
-        making, taking = (t_usdc, n_total) if taker_buy else (n_total, t_usdc)
-        fee = _fee(self.fee_bps[taker], making, taking, taker_buy)
-        if taker_buy:
-            self._single(ex, ex, taker, tok, n_total - fee)
+            self._fill(m, ex, _h("order", self._tx, mk), mk, taker, mk_buy, mtok, n, usdc)
+        th = _h("order", self._tx, taker)
+        making, taking = self._fill(m, ex, th, taker, ex, taker_buy, tok, n_total, t_usdc)
+        if not m.v2:
+            ma, ta = (0, tok) if taker_buy else (tok, 0)
+            self._emit("exchange.OrdersMatched", {"takerOrderHash": th, "takerOrderMaker": taker, "makerAssetId": ma,
+                                                  "takerAssetId": ta, "makerAmountFilled": making,
+                                                  "takerAmountFilled": taking}, ex)
+
+    def _fill(self, m: Market, ex: str, order_hash: str, who: str, counterparty: str, buy: bool, tok: int, n: int,
+              usdc: int) -> tuple[int, int]:
+        """Pay ``who`` its order's proceeds less the fee, emit its OrderFilled, credit its cash (maker only)."""
+        bps = self.fee_bps[who]
+        making, taking = (usdc, n) if buy else (n, usdc)
+        if m.v2:  # V2: the fee is always collateral; a BUY receives every share
+            fee = bps * min(usdc, n - usdc) // 10_000 if n > usdc else 0
+            if buy:
+                self._single(ex, ex, who, tok, n)
+            self.fees_usdc += fee
+            self._emit("exchange_v2.OrderFilled", {
+                "orderHash": order_hash, "maker": who, "taker": counterparty, "side": 0 if buy else 1, "tokenId": tok,
+                "makerAmountFilled": making, "takerAmountFilled": taking, "fee": fee, "builder": ZERO32,
+                "metadata": ZERO32}, ex)
+            self._credit_fill(who, self.tmap[tok][0], buy, usdc, fee)
+            return making, taking
+        fee = _fee(bps, making, taking, buy)  # V1: from the proceeds asset
+        if buy:
+            self._single(ex, ex, who, tok, n - fee)
             if fee:
                 self._single(ex, ex, self.fee_receiver, tok, fee)
                 self.fees_shares += fee
         else:
             self.fees_usdc += fee
         if fee:
-            self._emit("exchange.FeeCharged", {"receiver": self.fee_receiver, "tokenId": tok if taker_buy else 0,
+            self._emit("exchange.FeeCharged", {"receiver": self.fee_receiver, "tokenId": tok if buy else 0,
                                                "amount": fee}, ex)
-        th = _h("order", self._tx, taker)
-        ma, ta = (0, tok) if taker_buy else (tok, 0)
-        self._emit("exchange.OrderFilled", {"orderHash": th, "maker": taker, "taker": ex, "makerAssetId": ma,
-                                            "takerAssetId": ta, "makerAmountFilled": making,
-                                            "takerAmountFilled": taking, "fee": fee}, ex)
-        self._emit("exchange.OrdersMatched", {"takerOrderHash": th, "takerOrderMaker": taker, "makerAssetId": ma,
-                                              "takerAssetId": ta, "makerAmountFilled": making,
-                                              "takerAmountFilled": taking}, ex)
-        self._credit_fill(taker, cid, taker_buy, t_usdc, 0 if taker_buy else fee)
+        self._emit("exchange.OrderFilled", {
+            "orderHash": order_hash, "maker": who, "taker": counterparty, "makerAssetId": 0 if buy else tok,
+            "takerAssetId": tok if buy else 0, "makerAmountFilled": making, "takerAmountFilled": taking, "fee": fee},
+            ex)
+        self._credit_fill(who, self.tmap[tok][0], buy, usdc, 0 if buy else fee)
+        return making, taking
 
     def _exchange_split(self, ex: str, m: Market, ci: int, n: int, merge: bool) -> None:
         """MINT / MERGE of a complementary match: via CTF (standard) or the adapter (negRisk exchange)."""

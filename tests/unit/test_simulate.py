@@ -33,7 +33,8 @@ from harness.wallets import load_wallets
 
 FIXTURE = PROJECT_ROOT / "fixtures" / "world"
 C = contracts()
-EXCHANGES = {C["ctf_exchange"].address, C["neg_risk_exchange"].address}
+EXCHANGES = {C[k].address for k in ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2")}
+V2 = {C["ctf_exchange_v2"].address, C["neg_risk_exchange_v2"].address}
 ADAPTER = C["neg_risk_adapter"].address
 ZERO = "0x" + "00" * 20
 
@@ -143,7 +144,7 @@ def test_balances_never_negative_and_contracts_end_each_tx_empty():
 
 
 def test_match_legs_have_the_exchange_shape():
-    sim, logs = _run(seed=5, wallets=30, markets=6, fills=200, neg_risk_share=0.5)
+    sim, logs = _run(seed=5, wallets=30, markets=8, fills=300, neg_risk_share=0.5, v2_share=0.4)
     d = decode_logs(logs)
     fills = defaultdict(list)
     for r in d.as_dicts("trades_raw"):
@@ -153,7 +154,11 @@ def test_match_legs_have_the_exchange_shape():
     for r in d.as_dicts("fee_charged"):
         fees[r["tx_hash"]] += r["amount"]
     matched = d.as_dicts("orders_matched")
-    assert len(matched) == sim.fills_done
+    taker_legs = [r for r in d.as_dicts("trades_raw") if r["counterparty"] in EXCHANGES]
+    assert len(taker_legs) == sim.fills_done and sum(sim.ops[k] for k in sim.ops if k.startswith("match")) == len(taker_legs)
+    assert {r["tx_hash"] for r in taker_legs if r["exchange"] not in V2} == {m["tx_hash"] for m in matched}
+    v2 = [r for r in d.as_dicts("trades_raw") if r["exchange"] in V2]
+    assert v2 and all(r["fee_shares"] == 0 for r in v2) and any(r["fee_usdc"] for r in v2)
     for m in matched:
         legs = sorted(fills[m["tx_hash"]], key=lambda r: r["log_index"])
         taker_leg = legs[-1]
