@@ -120,11 +120,15 @@ def _bytes(data: str, head_word: int) -> str:
 
 
 def _addr(topic: str) -> str:
+    if len(topic) != 66:
+        raise _Bad(f"topic {topic!r} is not 0x + 32 bytes")
     int(topic, 16)  # validates hex
     return "0x" + topic[26:].lower()
 
 
 def _b32(topic: str) -> str:
+    if len(topic) != 66:
+        raise _Bad(f"topic {topic!r} is not 0x + 32 bytes")
     int(topic, 16)
     return topic.lower()
 

@@ -102,6 +102,7 @@ def test_upper_case_hex_is_normalised():
     (lambda lg: lg.update(data=lg["data"][:-2] + "g1"), "bad hex"),
     (lambda lg: lg.update(topics=lg["topics"][:2] + ["0x" + "zz" * 32, lg["topics"][3]]), "bad hex"),
     (lambda lg: lg.update(blockNumber="0xnothex"), "bad hex"),
+    (lambda lg: lg.update(topics=lg["topics"][:3] + [lg["topics"][3][:-2]]), "not 0x + 32 bytes"),
     (lambda lg: lg.pop("blockTimestamp"), "no block time"),
 ])
 def test_malformed_log_names_tx_and_log_index(mutate, why):
