@@ -49,8 +49,22 @@ def _is_dynamic(t: str) -> bool:
     return t.endswith("[]") or t == "bytes"
 
 
+_PLANS: dict[str, tuple] = {}
+
+
+def _plan(event: Event) -> tuple:
+    """(indexed fields, data fields, has dynamic data) per event, computed once (the simulator encodes millions)."""
+    p = _PLANS.get(event.key)
+    if p is None:
+        p = _PLANS[event.key] = (event.indexed, event.data_fields,
+                                 any(_is_dynamic(f.type) for f in event.data_fields))
+    return p
+
+
 def encode_data(event: Event, args: Mapping[str, Any]) -> str:
-    fields = event.data_fields
+    _ix, fields, dyn = _plan(event)
+    if not dyn:
+        return "0x" + "".join([_static(f.type, args[f.name]) for f in fields])
     head, tail = [], []
     tail_len = 32 * len(fields)
     for f in fields:
@@ -65,7 +79,7 @@ def encode_data(event: Event, args: Mapping[str, Any]) -> str:
 
 
 def encode_topics(event: Event, args: Mapping[str, Any]) -> list[str]:
-    return [event.topic0] + ["0x" + _static(f.type, args[f.name]) for f in event.indexed]
+    return [event.topic0] + ["0x" + _static(f.type, args[f.name]) for f in _plan(event)[0]]
 
 
 def encode_log(event: Event | str, args: Mapping[str, Any], *, tx_hash: str, log_index: int, block_number: int,
