@@ -207,3 +207,13 @@ def test_cli_writes_a_loadable_world(tmp_path, capsys):
     meta = json.loads((tmp_path / "world.json").read_text())
     assert meta["params"]["seed"] == 5 and meta["logs"] == sum(1 for _ in read_world_logs(tmp_path))
     assert load_wallets(tmp_path / "wallets.yaml")
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_micros_to_usd_is_exact(v):
+    from decimal import Decimal
+
+    from harness.simulate import micros_to_usd
+
+    text = micros_to_usd(v)
+    assert Decimal(text) * 1_000_000 == v and len(text.split(".")[1]) == 6
