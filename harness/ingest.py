@@ -744,8 +744,13 @@ def _cmd(fn):
 @_cmd
 def cmd_backfill(args) -> int:
     client = _client(args)
+    from harness.pipeline import parse_age
+
+    if args.since and args.from_block is not None:
+        raise IngestError("--since and --from-block both choose the first block: pass one")
     stats = backfill(client, _rpc(args), args.from_block, args.to_block, cutoff=args.cutoff,
-                     no_cutoff=args.no_cutoff, confirmations=args.confirmations, refetch=args.refetch,
+                     no_cutoff=args.no_cutoff, since_seconds=parse_age(args.since) if args.since else None,
+                     confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
                      batch_blocks=args.batch_blocks)
     print(stats)
@@ -814,6 +819,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="stop at the last block at or before this time")
     g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
+    p.add_argument("--since", help="start at the first block of this last window instead of --from-block "
+                   "(e.g. 7d; measured from the head block's time)")
     p.add_argument("--refetch", action="store_true", help="fetch the whole range even where checkpointed")
     p.add_argument("--batch-logs", type=int, default=20_000, help="logs per insert + checkpoint")
     p.add_argument("--batch-blocks", type=int, default=None, help="also checkpoint at least every N blocks")
@@ -823,7 +830,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rpc_opts(p)
     p.add_argument("--since", default="24h", help="window to make complete, e.g. 24h, 3d (default 24h)")
     p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="re-fetch this many last ingested blocks")
-    p.add_argument("--cutoff", type=int, metavar="UNIX_TS")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="ingest and rebuild only up to this block time")
+    g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
     p.add_argument("--no-rebuild", action="store_true", help="ingest only")
     p.set_defaults(func=cmd_sync)
 

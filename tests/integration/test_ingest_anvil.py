@@ -183,3 +183,27 @@ def test_sync_behind_a_deeper_backfill_retracts_nothing(replayed_chain, new_db):
     assert stats.from_block == rep.last_block - 3  # only the margin window was fetched again
     assert fingerprint(db, RAW_TABLES) == before
     assert ingest.gaps(db, stats.source, 0, rep.last_block) == []
+
+
+def test_cutoff_and_since_resolve_to_blocks_by_timestamp(replayed_chain):
+    node, rep = replayed_chain
+    rpc = RpcClient(node.url)
+    head = rpc.block_number()
+    times = {b: int(node.call("eth_getBlockByNumber", hex(b), False)["timestamp"], 16) for b in range(head + 1)}
+    mid = head // 2
+    # cutoff: the last block at or before the time (a second before the next block's time, and exactly at it)
+    assert ingest.plan_range(rpc, from_block=0, cutoff=times[mid], confirmations=0) == (0, mid)
+    assert ingest.plan_range(rpc, from_block=0, cutoff=times[mid + 1] - 1, confirmations=0)[1] == \
+        max(b for b, t in times.items() if t <= times[mid + 1] - 1)
+    # since: the first block at or after head time - since
+    since = times[head] - times[mid]
+    assert ingest.plan_range(rpc, since_seconds=since, confirmations=0) == \
+        (min(b for b, t in times.items() if t >= times[mid]), head)
+    # no cutoff: the head less the confirmations
+    assert ingest.plan_range(rpc, from_block=0, no_cutoff=True, confirmations=5) == (0, head - 5)
+    with pytest.raises(ingest.IngestError, match="mutually exclusive"):
+        ingest.plan_range(rpc, cutoff=1, no_cutoff=True)
+    with pytest.raises(ingest.IngestError, match="beyond the chain head"):
+        ingest.plan_range(rpc, from_block=0, to_block=head + 1)
+    with pytest.raises(ingest.IngestError, match="after the last block to ingest"):
+        ingest.plan_range(rpc, from_block=head, confirmations=5)
