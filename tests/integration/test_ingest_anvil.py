@@ -186,7 +186,7 @@ def test_sync_behind_a_deeper_backfill_retracts_nothing(replayed_chain, new_db):
 
 
 def test_cutoff_and_since_resolve_to_blocks_by_timestamp(replayed_chain):
-    node, rep = replayed_chain
+    node, _rep = replayed_chain
     rpc = RpcClient(node.url)
     head = rpc.block_number()
     times = {b: int(node.call("eth_getBlockByNumber", hex(b), False)["timestamp"], 16) for b in range(head + 1)}
