@@ -409,6 +409,7 @@ class Difference:
     transfer_in: int  # shares received by plain wallet-to-wallet transfers (the subgraph does not track them)
     transfer_out: int
     clamped_shares: int
+    untracked_shares: int  # sum over outcomes of |shares held - shares the average-cost book tracks|
     converted: bool
     reasons: tuple[str, ...]
 
@@ -429,6 +430,20 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
             continue
         tin[(r["to_addr"], c)] += int(r["value"])
         tout[(r["from_addr"], c)] += int(r["value"])
+    untracked: dict[tuple[str, str], int] = defaultdict(int)
+    tracked: dict[tuple[str, int], int] = {}
+    for (w, tok), st in ac.tokens.items():
+        if tok in tmap:
+            tracked[(w, tok)] = st.amount
+    tok_of = {(r["condition_id"], int(r["outcome_index"])): int(r["token_id"]) for r in _live(tables, "token_map", None)}
+    seen = set()
+    for (w, c, o), n in cf.positions.items():
+        tok = tok_of.get((c, o))
+        seen.add((w, tok))
+        untracked[(w, c)] += abs(n - tracked.get((w, tok), 0))
+    for (w, tok), amount in tracked.items():
+        if (w, tok) not in seen and amount:
+            untracked[(w, tmap[tok])] += abs(amount)
     conv_markets = {r["market_id"] for r in _live(tables, "neg_risk_conversions", cutoff)}
     conv_conds = {r["condition_id"] for r in _live(tables, "neg_risk_questions", None) if r["market_id"] in conv_markets}
     out = []
@@ -442,6 +457,9 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
             reasons.append(f"fees: {m.fees} micro-USDC and {m.fee_shares} share units in cash-flow, ignored by avg-cost")
         if tin[k] or tout[k]:
             reasons.append(f"plain transfers: +{tin[k]} / -{tout[k]} shares valued by cash-flow, untracked by avg-cost")
+        if untracked[k]:
+            reasons.append(f"untracked shares: {untracked[k]} share units held differ from the avg-cost book "
+                           "(transfers, fee shares): cash-flow values what is held")
         if a and a.clamped_shares:
             reasons.append(f"clamped sells: {a.clamped_shares} shares sold without tracked basis earn 0 in avg-cost")
         if k[1] in conv_conds:
@@ -449,5 +467,6 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
         if cpnl != apnl and not reasons:
             reasons.append("rounding: subgraph truncates prices and each realized delta")
         out.append(Difference(k[0], k[1], cpnl, apnl, cpnl - apnl, m.fees if m else 0, m.fee_shares if m else 0,
-                              tin[k], tout[k], a.clamped_shares if a else 0, k[1] in conv_conds, tuple(reasons)))
+                              tin[k], tout[k], a.clamped_shares if a else 0, untracked[k], k[1] in conv_conds,
+                              tuple(reasons)))
     return sorted(out, key=lambda d: (-abs(d.diff), d.wallet, d.condition_id))
