@@ -1,6 +1,7 @@
 -- Derived: P&L per (wallet, condition), resolved and open, micro-USDC. Built last from the other four derived
 -- tables (positions reduced to one value per wallet and condition before meeting the cashflow row), so the final
--- views are plain reads of one table ordered by wallet: a wallet lookup touches a granule or two.
+-- views are plain reads of one table ordered by wallet: a wallet lookup touches a granule or two, and small
+-- granules (1024 rows) keep what it decompresses small.
 CREATE TABLE IF NOT EXISTS wallet_market_pnl
 (
     wallet        String,
@@ -12,3 +13,4 @@ CREATE TABLE IF NOT EXISTS wallet_market_pnl
 )
 ENGINE = MergeTree
 ORDER BY (wallet, condition_id)
+SETTINGS index_granularity = 1024
