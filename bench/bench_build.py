@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.build import create_views, rebuild, rebuild_range, wallet_summary  # noqa: E402
-from harness.config import contracts  # noqa: E402
-from harness.schema import apply_schema  # noqa: E402
-from harness.warehouse import connect, resolve_settings  # noqa: E402
+from harness.build import create_views, rebuild, rebuild_range, wallet_summary
+from harness.config import contracts
+from harness.schema import apply_schema
+from harness.warehouse import connect, resolve_settings
 
 WALLET = "concat('0x', substring(lower(hex(SHA256(concat('w', toString({x}))))), 1, 40))"
 COND = "concat('0x', lower(hex(SHA256(concat('c', toString({x}))))))"
@@ -112,7 +112,7 @@ def _fmt(steps: dict[str, float]) -> str:
 
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
 
 
 def explain_granules(client, wallet: str) -> str:
@@ -162,15 +162,15 @@ def run(fills: int, n_lookups: int, seed: int, keep: bool) -> dict:
 def write_md(results: list[dict], path: Path, n_lookups: int) -> None:
     lines = [
         "# Build and per-wallet query benchmark (issue 5)", "",
-        f"Machine: {platform.machine()} {os.cpu_count()} cores shared with other helpers' test runs (AMD EPYC VM, "
-        "23 GB RAM), embedded chDB warehouse (clickhouse-connect chdb backend), one process. "
-        f"Python {platform.python_version()}. Command: `.venv/bin/python bench/bench_build.py`.", "",
+        (f"Machine: {platform.machine()} {os.cpu_count()} cores shared with other helpers' test runs (AMD EPYC VM, "
+         "23 GB RAM), embedded chDB warehouse (clickhouse-connect chdb backend), one process. "
+         f"Python {platform.python_version()}. Command: `.venv/bin/python bench/bench_build.py`."), "",
         "Data: generated in SQL; per N fills, N/50 wallets, N/500 binary conditions (half resolved, half priced),",
         "one ERC1155 transfer per fill, N/10 splits (+2 mints each), N/100 redemptions; fills cluster on ~64",
         "conditions around a block-dependent 'current' one, so a block range touches few conditions.", "",
-        "| fills | wallets | raw rows generated in | full rebuild | 2nd full rebuild | range rebuild (last 1% blocks) "
-        "| lookup p50 | lookup p99 | lookup max | CPU per lookup p50 / p99 | 1-min load avg during lookups "
-        "| derived rows (positions / cashflows / unrealized) |",
+        ("| fills | wallets | raw rows generated in | full rebuild | 2nd full rebuild | range rebuild (last 1% blocks) "
+         "| lookup p50 | lookup p99 | lookup max | CPU per lookup p50 / p99 | 1-min load avg during lookups "
+         "| derived rows (positions / cashflows / unrealized) |"),
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -182,16 +182,16 @@ def write_md(results: list[dict], path: Path, n_lookups: int) -> None:
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f} | "
             f"{rows['outcome_positions_v2']:,} / "
             f"{rows['trade_cashflows_v3']:,} / {rows['wallet_unrealized_pnl_v2']:,} |")
-    lines += ["", f"Lookup = `harness.build.wallet_summary(client, wallet)` (bound `{{wallet:String}}` against "
-              f"`wallet_pnl_summary_final`), {n_lookups} random wallets, wall time in Python including the client, "
-              "after one warm-up query. CPU per lookup = process CPU time (all threads) over the same call: the "
-              "work itself, without the waiting that a load average of 4x the core count adds to wall time.", "",
-              "Why a lookup stays small: the build's last step writes `wallet_market_pnl` (one row per wallet and "
+    lines += ["", (f"Lookup = `harness.build.wallet_summary(client, wallet)` (bound `{{wallet:String}}` against "
+                   f"`wallet_pnl_summary_final`), {n_lookups} random wallets, wall time in Python including the "
+                   "client, after one warm-up query. CPU per lookup = process CPU time (all threads) over the same "
+                   "call: the work itself, without the waiting that a busy shared machine adds to wall time."), "",
+              ("Why a lookup stays small: the build's last step writes `wallet_market_pnl` (one row per wallet and "
               "condition, `ORDER BY (wallet, condition_id)`, 1024-row granules) and the summary view is a GROUP "
               "BY over it, so the wallet filter becomes a primary-key range: one or two granules per lookup. "
               "Build steps (seconds) of the second full and the range rebuild, largest run: "
               f"full {_fmt(results[-1]['full_steps'])}; range {_fmt(results[-1]['range_steps'])}. "
-              "EXPLAIN for the largest run:", "", "```",
+              "EXPLAIN for the largest run:"), "", "```",
               results[-1]["explain"], "```", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -202,7 +202,7 @@ def cmd_pnl(args: argparse.Namespace) -> int:
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")
         return 1
-    usd = lambda v: f"{v / 1_000_000:,.6f}"  # noqa: E731 - display only, values stay integers
+    usd = lambda v: f"{v / 1_000_000:,.6f}"
     print(f"{s.wallet}: realized {usd(s.realized_pnl)} unrealized {usd(s.unrealized_pnl)} total {usd(s.total_pnl)}"
           f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets)")
     return 0

@@ -11,10 +11,11 @@ conversions that move basis between conditions). Money is always an int in micro
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from harness.config import contracts
 
@@ -182,7 +183,7 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         if cid is None:
             continue
         k = (r["stakeholder"], cid)
-        cash[k] += int(r["amount"]) * (bin(iset).count("1") - 1)
+        cash[k] += int(r["amount"]) * (iset.bit_count() - 1)
         touched.add(k)
     res.positions = dict(pos)
     res.cashflows = {k: cash[k] for k in touched}

@@ -22,7 +22,7 @@ def load(client, rows, *, cutoff=None, times: int = 1):
 
 
 def sql_state(client) -> dict:
-    q = lambda text: client.query(text).result_rows  # noqa: E731
+    q = lambda text: client.query(text).result_rows
     return {
         "positions": {(w, c, o): int(n) for w, c, o, n in q("SELECT * FROM outcome_positions_v2")},
         "cashflows": {(w, c): int(v) for w, c, v in q("SELECT wallet, condition_id, cashflow FROM trade_cashflows_v3")},

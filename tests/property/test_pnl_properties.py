@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.pnl import avg_cost_pnl, cashflow_pnl
 from tests.property.pnl_ops import WALLETS, ops, play

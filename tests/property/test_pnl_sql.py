@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.build import rebuild, rebuild_range
 from harness.pnl import cashflow_pnl
 from tests.property.pnl_ops import ops, play
 from tests.property.pnl_stream import T0, insert
-from tests.property.sqlcheck import load, oracle_state, reset, sql_state
+from tests.property.sqlcheck import load, oracle_state, sql_state
 
 #: Each example rebuilds the warehouse (~1 s on 2 shared cores): a third of the profile's budget (ci 20, dev 166).
 DB = settings(max_examples=max(10, settings.default.max_examples // 3))
@@ -56,7 +57,7 @@ def test_order_within_a_block_does_not_matter(warehouse, op_list, rnd):
     load(warehouse, s.rows)
     before = sql_state(warehouse)
     per_block = defaultdict(set)
-    for t, rs in s.rows.items():
+    for rs in s.rows.values():
         for r in rs:
             if "log_index" in r:
                 per_block[r["block_number"]].add(r["log_index"])
