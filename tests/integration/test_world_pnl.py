@@ -90,3 +90,22 @@ def test_average_cost_differences_have_causes(world_rows):
     # the subgraph's truncation (avg price per share, each realized delta) costs at most a milli-dollar here
     assert max(abs(d.diff) for d in clean) <= 1000
     assert any(d.diff for d in caused)
+
+
+def test_world_through_ingest_twice_matches_ledger(fresh_db, world_rows):
+    """The real insert path (harness.ingest.ingest_world), run twice, then build and views: still the ledger."""
+    ingest = pytest.importorskip("harness.ingest")
+    from harness.build import create_views, rebuild, wallet_summary
+
+    _rows, truth = world_rows
+    ingest.ingest_world(fresh_db, WORLD)
+    ingest.ingest_world(fresh_db, WORLD)
+    rebuild(fresh_db)
+    create_views(fresh_db)
+    got = {}
+    for a in truth:
+        s = wallet_summary(fresh_db, a)
+        got[a] = (s.realized_pnl, s.unrealized_pnl, s.total_pnl) if s else (0, 0, 0)
+    bad = [(a, g, truth[a]) for a, g in got.items()
+           if g != (truth[a]["realized"], truth[a]["unrealized"], truth[a]["total"])]
+    assert not bad, f"{len(bad)} of {len(truth)} wallets differ, e.g. {bad[:2]}"
