@@ -24,7 +24,8 @@ from harness.pnl import excluded_addresses
 DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2",
                   "wallet_market_pnl")
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
-#: Tables read from raw rows per condition by rebuild_range (the other three are rebuilt whole from derived rows).
+#: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per
+#: condition; winning_index and wallet_unrealized_pnl_v2 are rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
 NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
@@ -98,13 +99,18 @@ def _counts(client: Client) -> dict[str, int]:
     return {t: int(client.query(f"SELECT count() FROM `{t}`").result_rows[0][0]) for t in DERIVED_TABLES}
 
 
-def _common_steps(cutoff: int | None) -> list[tuple[str, str, dict]]:
+def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> list[tuple[str, str, dict]]:
+    """winning_index and the open positions whole; the resolved P&L rows for ``conditions`` (None = all)."""
     c = NO_CUTOFF if cutoff is None else int(cutoff)
-    return [
+    steps = [
         ("winning_index", sql.load("build/winning_index"), {"cutoff": c}),
         ("wallet_unrealized_pnl_v2", sql.load("build/wallet_unrealized"), {}),
-        ("wallet_market_pnl", sql.load("build/wallet_market_pnl"), {}),
     ]
+    if conditions is not None:
+        steps.append(("wallet_market_pnl (copy)", sql.load("build/keep_resolved"), {"conditions": conditions}))
+    steps.append(("wallet_market_pnl", sql.load("build/wallet_market_pnl"),
+                  {"all": int(conditions is None), "conditions": conditions or []}))
+    return steps
 
 
 def rebuild(client: Client, *, cutoff: int | None = None) -> BuildReport:
@@ -126,7 +132,8 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
-    blocks touched (from all their history), copy the rest; the small or derived-only tables are rebuilt whole."""
+    blocks touched (from all their history) and copy the rest; winning_index and every open condition (prices
+    move without blocks) are recomputed whole. Use the cutoff of the last full rebuild."""
     if from_block > to_block:
         raise ValueError(f"rebuild_range: from_block {from_block} is after to_block {to_block}")
     t0 = time.perf_counter()
@@ -137,7 +144,7 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
         steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
         steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(), "all": 0,
                                           "conditions": conds}))
-    timings = _run_steps(client, steps + _common_steps(cutoff))
+    timings = _run_steps(client, steps + _common_steps(cutoff, conds))
     _swap_in(client)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
                        timings)

@@ -1,7 +1,8 @@
 -- Per (wallet, condition) P&L from the freshly built *_new tables. Resolved: value = floor(sum(net_shares *
 -- numerator) / sum(numerators)), one floor per (wallet, condition); the positions are reduced to that grain first
 -- and only then stacked with the single cashflow row (UNION ALL + GROUP BY), so a cashflow is never repeated per
--- outcome row. Open conditions come from wallet_unrealized_pnl_v2_new (same rule, marked to price).
+-- outcome row. Open conditions come from wallet_unrealized_pnl_v2_new (same rule, marked to price), always whole.
+-- {all:UInt8} = 0 (incremental) limits the resolved half to {conditions}; build/keep_resolved.sql copies the rest.
 INSERT INTO wallet_market_pnl_new (wallet, condition_id, resolved, cashflow, value, pnl)
 SELECT wallet, condition_id, 1, sum(cash_part) AS cf, sum(value_part) AS val, cf + val
 FROM
@@ -12,7 +13,8 @@ FROM
     (
         SELECT p.wallet AS wallet, p.condition_id AS condition_id, toInt256(any(w.payout_denominator)) AS den,
                sum(toInt256(p.net_shares) * toInt256(w.payout_numerators[p.outcome_index + 1])) AS gross
-        FROM outcome_positions_v2_new AS p
+        FROM (SELECT * FROM outcome_positions_v2_new
+              WHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}) AS p
         INNER JOIN (SELECT condition_id, payout_numerators, payout_denominator FROM winning_index_new
                     WHERE payout_denominator > 0) AS w ON p.condition_id = w.condition_id
         GROUP BY wallet, condition_id
@@ -21,6 +23,7 @@ FROM
     SELECT wallet, condition_id, cashflow, toInt128(0)
     FROM trade_cashflows_v3_new
     WHERE condition_id IN (SELECT condition_id FROM winning_index_new)
+      AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})
 )
 GROUP BY wallet, condition_id
 UNION ALL
