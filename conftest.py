@@ -95,6 +95,21 @@ class _XdistRunId:
         node.workerinput["harness_run_id"] = self.config._harness_run_id  # type: ignore[attr-defined]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``-n``: every stage test on one worker, in file order; everything else spread test by test.
+
+    (xdist's own ``loadgroup`` relies on rewriting node ids, which pytest 9 no longer allows.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StagesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/stages" if nodeid.startswith("tests/stages/") else nodeid
+
+    return StagesTogether(config, log)
+
+
 def _with_database(s: WarehouseSettings, db: str) -> WarehouseSettings:
     from dataclasses import replace
 

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 from clickhouse_connect.driver.client import Client
 
 from harness import gates
+from harness.build import DERIVED_TABLES
 from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
 from harness.wallets import ReferenceWallet, WalletCheck, judge
 
 FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
-DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
 

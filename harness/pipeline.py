@@ -15,13 +15,13 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
+from harness.build import DERIVED_TABLES  # the build owns the list of what it writes
 from harness.config import PROJECT_ROOT
 
 RAW_TABLES = (
     "trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",
     "neg_risk_conversions", "neg_risk_questions", "orders_matched", "fee_charged",
 )
-DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2")
 DEFAULT_WORLD = PROJECT_ROOT / "fixtures" / "world"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -93,6 +93,63 @@ def parse_age(text: str) -> int:
         raise ValueError(f"--since {text!r}: expected a number with unit s, m, h, d or w (e.g. 24h)")
     mult = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
     return int(m.group(1)) * mult
+
+
+ORACLE_TABLES = RAW_TABLES + ("token_map", "market_prices")
+ORACLE_MAX_ROWS = 5_000_000
+
+
+@dataclass(frozen=True)
+class OracleDiff:
+    wallet: str
+    sql: tuple[int, int, int] | None  # realized, unrealized, total (micro-USDC)
+    oracle: tuple[int, int, int] | None
+
+    def __str__(self) -> str:
+        return f"{self.wallet}: sql={self.sql} oracle={self.oracle}"
+
+
+def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int | None = None) -> tuple[list[OracleDiff], int]:
+    """Recompute every wallet's cash-flow P&L in pure Python from the raw rows and compare with the SQL views.
+
+    Reads every raw row into memory, so it refuses (clearly) above ORACLE_MAX_ROWS instead of exhausting it.
+    """
+    from harness.pnl import cashflow_pnl
+
+    total_rows = sum(int(client.query(f"SELECT count() FROM {_q(t)}").result_rows[0][0]) for t in ORACLE_TABLES)
+    if total_rows > ORACLE_MAX_ROWS:
+        raise ValueError(f"oracle cross-check reads all {total_rows:,} raw rows; limit is {ORACLE_MAX_ROWS:,}")
+    tables = {}
+    for t in ORACLE_TABLES:
+        res = client.query(f"SELECT * FROM {_q(t)}")
+        tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
+    oracle = {w: (p.realized, p.unrealized, p.total) for w, p in cashflow_pnl(tables, cutoff=cutoff).wallets.items()}
+    view = _q("wallet_pnl_summary_final" + suffix)
+    sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(
+        f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view}").result_rows}
+    zero = (0, 0, 0)
+    diffs = [OracleDiff(w, sql.get(w), oracle.get(w)) for w in sorted(set(sql) | set(oracle))
+             if sql.get(w, zero) != oracle.get(w, zero)]
+    return diffs, len(set(sql) | set(oracle))
+
+
+FORMULA_TESTS = ("tests/unit/test_pnl_oracle.py", "tests/property/test_pnl_properties.py")
+
+
+def run_formula_tests() -> tuple[bool, str]:
+    """The P&L formula's worked vectors and hypothesis properties, run as their own pytest process."""
+    missing = [t for t in FORMULA_TESTS if not (PROJECT_ROOT / t).is_file()]
+    if missing:
+        return False, f"formula tests not found: {missing} (run from a source checkout)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "CLICKHOUSE_"))}
+    env.pop("HARNESS_WAREHOUSE_DIR", None)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", *FORMULA_TESTS, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-o", "addopts=--strict-markers"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    last = (r.stdout.strip().splitlines() or ["(no output)"])[-1]
+    return r.returncode == 0, last
 
 
 # --- the main job ---------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class World:
 
     def insert(self, client) -> None:
         cash, pos, unreal, prices, wins = [], [], [], [], []
+        market = []  # wallet_market_pnl: the one-grain table the final views read (written last by a rebuild)
         for w, held in self.holdings.items():
             for cid, (shares, cf) in held.items():
                 cash.append([w, cid, cf])
@@ -50,6 +51,9 @@ class World:
                 if cid in self.prices:
                     v = self.value(cid, shares)
                     unreal.append([w, cid, v, cf, cf + v])
+                if cid in self.resolved or cid in self.prices:
+                    v = self.value(cid, shares)
+                    market.append([w, cid, int(cid in self.resolved), cf, v, cf + v])
         for cid, (nums, t) in self.resolved.items():
             top = [i for i, n in enumerate(nums) if n == sum(nums)]
             wins.append([cid, list(nums), sum(nums), top[0] if top else -1, 1000 + len(wins),
@@ -63,6 +67,7 @@ class World:
             ("wallet_unrealized_pnl_v2", unreal,
              ["wallet", "condition_id", "position_value", "cashflow", "unrealized_pnl"]),
             ("market_prices", prices, ["condition_id", "outcome_index", "price_micros", "as_of", "source"]),
+            ("wallet_market_pnl", market, ["wallet", "condition_id", "resolved", "cashflow", "value", "pnl"]),
             ("winning_index", wins, ["condition_id", "payout_numerators", "payout_denominator", "winning_index",
                                      "resolved_block", "resolved_time"]),
         ):

@@ -52,7 +52,7 @@ def test_full_pipeline_then_rollback(tmp_path):
         "c.command('CREATE TABLE trades_dedup (id UInt64) ENGINE = MergeTree ORDER BY id')\n", wdir)
     common = ["--database", "e2e", "--throwaway-prod", "--reports", str(reports)]
     # Under xdist (-n 2) the stages must still run in order, on one worker, in one run.
-    r = _run(["-m", "not rollback", "-n", "2", "--dist", "loadgroup", *common], wdir, run_id="e2e-run")
+    r = _run(["-m", "not rollback", "-n", "2", *common], wdir, run_id="e2e-run")
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
     assert "gate table, run e2e-run" in r.stdout
     table = r.stdout.split("gate table, run e2e-run", 1)[1]

@@ -1,6 +1,7 @@
 """The stage harness: gate order, one gate_runs row per stage test, reports and the gate table at the end.
 
-Stage tests run on one xdist worker, in file order (xdist group "pipeline"), so order holds under ``-n auto``.
+Stage tests run on one xdist worker, in file order (the scheduler in the root conftest keeps tests/stages/
+together), so order holds under ``-n auto``.
 """
 from __future__ import annotations
 
@@ -24,12 +25,6 @@ def stage_of(item: pytest.Item) -> str | None:
         if m.name in STAGE_MARKS:
             return m.name
     return None
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if stage_of(item):
-            item.add_marker(pytest.mark.xdist_group("pipeline"))
 
 
 @dataclass
