@@ -37,4 +37,4 @@ fi
 if [ -f scripts/setup-browser.sh ]; then
   bash scripts/setup-browser.sh
 fi
-echo "setup: done. Run the tests with: .venv/bin/pytest"
+echo "setup: done. Run the tests with: .venv/bin/pytest -n auto"
