@@ -51,6 +51,7 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Validate warehouse options before anything runs: a bad URL or a bare --prod stops here, touching nothing."""
     if config.getoption("--cutoff") is not None and config.getoption("--no-cutoff"):
@@ -60,6 +61,11 @@ def pytest_configure(config: pytest.Config) -> None:
     winput = getattr(config, "workerinput", None)
     config._harness_run_id = (winput or {}).get("harness_run_id") or os.environ.get("HARNESS_RUN_ID") \
         or new_run_id()  # type: ignore[attr-defined]
+    if winput is None and not config.option.xmlpath and not config.option.collectonly:
+        # Every run leaves JUnit XML beside its gate report (reports/<run id>/), for CI gate jobs.
+        reports = Path(config.getoption("--reports"))
+        config.option.xmlpath = str((reports if reports.is_absolute() else Path(config.rootpath) / reports)
+                                    / config._harness_run_id / "junit.xml")
     if config.getoption("--throwaway-prod") and (config.getoption("--backend") not in (None, "embedded") or (
             config.getoption("--clickhouse") or os.environ.get("CLICKHOUSE_URL", "chdb:")).split(":")[0] != "chdb"):
         raise pytest.UsageError("--throwaway-prod only runs on the embedded warehouse, never on a server")

@@ -37,7 +37,8 @@ def _py(code, wdir, *args):
 
 
 def test_deploy_on_fresh_database_is_refused_naming_the_gate(tmp_path):
-    r = _run(["-m", "deploy", "--throwaway-prod"], tmp_path / "wh", run_id="e2e-refused")
+    r = _run(["-m", "deploy", "--throwaway-prod", "--reports", str(tmp_path / "reports")], tmp_path / "wh",
+             run_id="e2e-refused")
     assert r.returncode == 1, r.stdout[-3000:]
     assert "stage 'deploy' refused: missing gate backfill (needs a passed run at block 0; last: never run)" in r.stdout
 
@@ -61,6 +62,8 @@ def test_full_pipeline_then_rollback(tmp_path):
     assert re.search(r"^validate\s+wallet\[niggemon\]\s+no_data", table, re.M)  # real wallet, simulated data
     assert not re.search(r"\s(failed|error)\s", table)
     assert (reports / "e2e-run" / "gate-report.html").is_file()
+    junit = (reports / "e2e-run" / "junit.xml").read_text()
+    assert 'name="test_deploy"' in junit and "<failure" not in junit
     assert (reports / "e2e-run" / "gate-report.md").read_text().count("| passed |") > 10
 
     state = _py(
