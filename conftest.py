@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     winput = getattr(config, "workerinput", None)
     config._harness_run_id = (winput or {}).get("harness_run_id") or os.environ.get("HARNESS_RUN_ID") \
         or new_run_id()  # type: ignore[attr-defined]
-    if winput is None and not config.option.xmlpath and not config.option.collectonly:
+    if not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.xmlpath and not config.option.collectonly:
         # Every run leaves JUnit XML beside its gate report (reports/<run id>/), for CI gate jobs.
         reports = Path(config.getoption("--reports"))
         config.option.xmlpath = str((reports if reports.is_absolute() else Path(config.rootpath) / reports)
