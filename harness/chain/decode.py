@@ -41,6 +41,7 @@ TABLES = tuple(COLUMNS)
 ZERO32 = "0x" + "00" * 32
 _WS = " \t\n\r\x0b\x0c"
 _M = (1 << 256) - 1
+_BATCH2_HEAD = (0x40 << 512) | (0xA0 << 256) | 2  # words 0-2 of a 2-id TransferBatch: offsets 64, 160; length 2
 MAX_UINT128 = (1 << 128) - 1
 
 
@@ -261,6 +262,17 @@ class Decoder:
 
     def _transfer_batch(self, rows, base, topics, data, x, deleted, ex):
         nw = (len(data) - 2) >> 6
+        if nw == 8 and x >> 1280 == _BATCH2_HEAD and (x >> 512) & _M == 2:
+            # The common shape (a binary split, merge or fill leg): ids [a, b], values [u, v] at the standard
+            # offsets 0x40 / 0xa0. Same checks as the general path, without building lists.
+            v0, v1 = (x >> 256) & _M, x & _M
+            if (v0 | v1) >> 128:
+                raise _Bad(f"value {max(v0, v1)} exceeds UInt128")
+            op, frm, to, v = _addr(topics[1]), _addr(topics[2]), _addr(topics[3]), self.version
+            ap = rows["erc1155_transfers"].append
+            ap(base + (0, op, frm, to, (x >> 1024) & _M, v0, v, deleted))
+            ap(base + (1, op, frm, to, (x >> 768) & _M, v1, v, deleted))
+            return
         ids, values = _uint_array_x(x, nw, 0), _uint_array_x(x, nw, 1)
         if len(ids) != len(values):
             raise _Bad(f"TransferBatch has {len(ids)} ids but {len(values)} values")

@@ -177,3 +177,35 @@ def test_columns_equal_the_ddl_and_rows_insert(fresh_db):
     for table, rows in got.rows.items():
         n = fresh_db.query(f"SELECT count() FROM {table}").result_rows[0][0]
         assert n == len(rows), table
+
+
+def _batch(ids, values, data=None):
+    log = encode_log("ctf.TransferBatch", {"operator": "0x" + "11" * 20, "from": "0x" + "00" * 20,
+                                           "to": "0x" + "22" * 20, "ids": ids, "values": values},
+                     tx_hash="0x" + "ab" * 32, log_index=3, block_number=10, block_time=1_700_000_000)
+    if data is not None:
+        log["data"] = data
+    return log
+
+
+@pytest.mark.parametrize("ids, values", [([7, 2**256 - 1], [5, 2**128 - 1]), ([1, 2, 3], [4, 5, 6]), ([9], [8])])
+def test_transfer_batch_rows_fast_and_general_path(ids, values):
+    rows = decode_logs([_batch(ids, values)]).rows["erc1155_transfers"]
+    cols = COLUMNS["erc1155_transfers"]
+    got = [(r[cols.index("sub_index")], r[cols.index("token_id")], r[cols.index("value")]) for r in rows]
+    assert got == [(i, t, v) for i, (t, v) in enumerate(zip(ids, values))]
+
+
+def test_transfer_batch_two_ids_value_over_uint128_is_named():
+    with pytest.raises(DecodeError, match="exceeds UInt128") as exc:
+        decode_logs([_batch([1, 2], [3, 2**128])])
+    assert "0x" + "ab" * 32 in str(exc.value)
+
+
+def test_transfer_batch_two_ids_in_a_non_standard_layout_still_decodes():
+    """Values array placed first (offsets 0xa0 / 0x40): legal ABI, not the fast path's layout."""
+    w = lambda n: format(n, "064x")  # noqa: E731
+    data = "0x" + w(0xA0) + w(0x40) + w(2) + w(30) + w(40) + w(2) + w(11) + w(12)
+    rows = decode_logs([_batch([0, 0], [0, 0], data=data)]).rows["erc1155_transfers"]
+    cols = COLUMNS["erc1155_transfers"]
+    assert [(r[cols.index("token_id")], r[cols.index("value")]) for r in rows] == [(11, 30), (12, 40)]
