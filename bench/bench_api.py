@@ -46,7 +46,8 @@ def populate(directory: str, wallets: int, seed: int) -> None:
              datetime.fromtimestamp(t0 + i * 3600, UTC)] for i, c in enumerate(conds) if c in resolved]
     client.insert("winning_index", wins, column_names=["condition_id", "payout_numerators", "payout_denominator",
                                                        "winning_index", "resolved_block", "resolved_time"])
-    cash, pos, unreal, names = [], [], [], []
+    payout = {w[0]: w[1] for w in wins}
+    cash, pos, unreal, market, names = [], [], [], [], []
     for w in range(wallets):
         wallet = f"0x{rng.getrandbits(160):040x}"
         names.append(wallet)
@@ -58,13 +59,19 @@ def populate(directory: str, wallets: int, seed: int) -> None:
             if cid not in resolved:
                 v = (sh[0] * 400_000 + sh[1] * 600_000) // 1_000_000
                 unreal.append([wallet, cid, v, cf, cf + v])
+                market.append([wallet, cid, 0, cf, v, cf + v])
+            else:  # the one-grain table the final views read (a rebuild writes it last)
+                v = sh[0] * payout[cid][0] + sh[1] * payout[cid][1]
+                market.append([wallet, cid, 1, cf, v, cf + v])
         if len(pos) > 200_000 or w == wallets - 1:
             client.insert("trade_cashflows_v3", cash, column_names=["wallet", "condition_id", "cashflow"])
             client.insert("outcome_positions_v2", pos,
                           column_names=["wallet", "condition_id", "outcome_index", "net_shares"])
             client.insert("wallet_unrealized_pnl_v2", unreal,
                           column_names=["wallet", "condition_id", "position_value", "cashflow", "unrealized_pnl"])
-            cash, pos, unreal = [], [], []
+            client.insert("wallet_market_pnl", market,
+                          column_names=["wallet", "condition_id", "resolved", "cashflow", "value", "pnl"])
+            cash, pos, unreal, market = [], [], [], []
     client.insert("trades_raw", [[f"0x{1:064x}", 0, 60_000_000, datetime.now(UTC), names[0], 1]],
                   column_names=["tx_hash", "log_index", "block_number", "block_time", "wallet", "_version"])
     counts = {t: client.query(f"SELECT count() FROM {t}").result_rows[0][0]

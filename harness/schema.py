@@ -40,9 +40,30 @@ def schema_files() -> list[SchemaFile]:
     return out
 
 
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS\s+`?(\w+)`?", re.I)
+
+
+def _up_to_date(client: Client, sfiles: list[SchemaFile]) -> bool:
+    """Every file recorded with its current checksum and every table present: nothing to do."""
+    names = [m.group(1) for f in sfiles if (m := _TABLE.search(f.text))]
+    present = {r[0] for r in client.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {n:Array(String)}",
+        parameters={"n": names}).result_rows}
+    if "schema_version" not in present or present != set(names):
+        return False
+    recorded = dict(client.query(
+        "SELECT file, argMax(checksum, applied_at) FROM schema_version GROUP BY file").result_rows)
+    return all(recorded.get(f.name) == f.checksum for f in sfiles)
+
+
 def apply_schema(client: Client) -> int:
-    """Create every table that is missing; return the schema version now in force."""
+    """Create every table that is missing; return the schema version now in force.
+
+    Skips the DDL (about 1.5 s on chDB) when the recorded checksums match the files and every table exists.
+    """
     sfiles = schema_files()
+    if _up_to_date(client, sfiles):
+        return sfiles[-1].version
     for f in sfiles:
         client.command(f.text)
     client.insert(

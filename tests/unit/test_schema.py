@@ -63,3 +63,12 @@ def test_retraction_hides_a_removed_log(fresh_db):
     retract[-2], retract[-1] = 2, 1
     fresh_db.insert("trades_raw", [retract], column_names=COLS)
     assert fresh_db.query("SELECT count() FROM trades_raw FINAL").result_rows[0][0] == 0
+
+
+def test_reapply_recreates_a_dropped_table_and_records_nothing_new_otherwise(fresh_db):
+    n = fresh_db.query("SELECT count() FROM schema_version").result_rows[0][0]
+    apply_schema(fresh_db)  # up to date: no DDL, no new version rows
+    assert fresh_db.query("SELECT count() FROM schema_version").result_rows[0][0] == n
+    fresh_db.command("DROP TABLE fee_charged")
+    apply_schema(fresh_db)  # a missing table is noticed and created again
+    assert fresh_db.query("EXISTS TABLE fee_charged").result_rows == [(1,)]
