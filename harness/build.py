@@ -187,13 +187,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from harness.__main__ import client_from_args
 
     client, settings = client_from_args(args)
+    # One cutoff rule for both modes: an incremental build must use the cutoff of the full build it extends.
+    cutoff = None if args.no_cutoff else (args.cutoff if args.cutoff is not None else PLAN_CUTOFF_TS)
     if args.from_block is not None or args.to_block is not None:
         if args.from_block is None or args.to_block is None:
             print("error: --from-block and --to-block go together", flush=True)
             return 2
-        rep = rebuild_range(client, args.from_block, args.to_block, cutoff=args.cutoff)
+        rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff)
     else:
-        cutoff = None if args.no_cutoff else (args.cutoff if args.cutoff is not None else PLAN_CUTOFF_TS)
         rep = rebuild(client, cutoff=cutoff)
     create_views(client)
     rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())

@@ -201,7 +201,6 @@ def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, depl
     """Backup, drop test views, create the real views, validate; on failed validation roll straight back."""
     if not (guard.prod or guard.throwaway):
         raise DeployError("deploy refused: needs --prod (tests use the throwaway stand-in)")
-    guard.check("deploy")
     wm = gates.require_previous(client, "deploy")
     deploy_id = deploy_id or _new_id()
     backups = []
@@ -211,20 +210,28 @@ def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, depl
             raise DeployError(f"deploy stopped before any view changed: backup of {t} not verified")
         backups.append(b)
     previous = {v: view_definition(client, v) for v in FINAL_VIEWS}
-    drop_test_views(client)
+    # Record the previous definitions before touching any view, so a deploy that dies half-way can be rolled back.
+    for v in FINAL_VIEWS:
+        _log(client, deploy_id, "deploy", v, previous[v], "", wm.block)
     from harness.build import create_views
 
-    create_views(client, suffix="")
+    try:
+        drop_test_views(client)
+        create_views(client, suffix="")
+    except Exception as exc:
+        rollback(client, guard, deploy_id=deploy_id)
+        raise DeployError(f"deploy {deploy_id} rolled back: creating the views failed ({exc})") from exc
     new = {v: view_definition(client, v) for v in FINAL_VIEWS}
     for v in FINAL_VIEWS:
         _log(client, deploy_id, "deploy", v, previous[v], new[v], wm.block)
     checks = check_wallets(client, wallets)
-    failed = [c for c in checks if c.outcome == "failed" and c.wallet.level == "must"]
-    if failed:
+    # A must wallet blocks unless it passed: "no data" is not a pass.
+    blocking = [c for c in checks if c.outcome != "passed" and c.wallet.level == "must"]
+    if blocking:
         rollback(client, guard, deploy_id=deploy_id)
         raise DeployError(
-            f"deploy {deploy_id} rolled back: final validation failed for "
-            + ", ".join(c.wallet.name for c in failed)
+            f"deploy {deploy_id} rolled back: final validation did not pass for "
+            + ", ".join(f"{c.wallet.name} ({c.outcome})" for c in blocking)
         )
     return DeployResult(deploy_id, wm, backups, new, checks)
 
@@ -245,11 +252,13 @@ def rollback(client: Client, guard: Guard, *, deploy_id: str | None = None) -> d
     if deploy_id is None:
         raise DeployError("rollback refused: no deploy in deploy_log that has not already been rolled back")
     res = client.query(
-        "SELECT view_name, previous_definition, new_definition, watermark_block FROM deploy_log "
-        "WHERE deploy_id = {d:String} AND action = 'deploy' ORDER BY at",
+        "SELECT view_name, any(previous_definition), anyIf(new_definition, new_definition != ''), any(watermark_block) "
+        "FROM deploy_log WHERE deploy_id = {d:String} AND action = 'deploy' GROUP BY view_name",
         parameters={"d": deploy_id},
     )
-    rows = res.result_rows
+    # Base views first when re-creating (FINAL_VIEWS order), whatever order the log rows came back in.
+    order = {v: i for i, v in enumerate(FINAL_VIEWS)}
+    rows = sorted(res.result_rows, key=lambda r: order.get(r[0], len(order)))
     if not rows:
         raise DeployError(f"rollback refused: deploy {deploy_id!r} not found in deploy_log")
     restored = {}

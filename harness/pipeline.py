@@ -163,15 +163,16 @@ def run_stages(
     Deploy runs with the test-only ``--throwaway-prod`` stand-in, which is allowed only on the embedded warehouse.
     The gate table is printed by the stage run itself at the end.
     """
-    env = dict(os.environ)
+    # The main job is embedded-only: never let a CLICKHOUSE_URL in the environment point the drop below at a server.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_")}
     if warehouse_dir is not None:
         env["HARNESS_WAREHOUSE_DIR"] = str(warehouse_dir)
     if fresh:
         # A separate process opens the warehouse for the stages; drop any earlier demo database first.
         subprocess.run(
             [sys.executable, "-c",
-             "import sys; from harness.warehouse import *; "
-             "s = resolve_settings(database=sys.argv[1]); c = connect(s); drop_database(c, sys.argv[1]); "
+             "import os, sys; from harness.warehouse import *; "
+             "s = resolve_settings(backend='embedded', database=sys.argv[1], env=os.environ); c = connect(s); drop_database(c, sys.argv[1]); "
              "drop_database(c, sys.argv[1] + '_archive')", database],
             env=env, check=True, cwd=PROJECT_ROOT,
         )

@@ -78,9 +78,12 @@ def judge(wallet: ReferenceWallet, computed_micros: int | None) -> WalletCheck:
         return WalletCheck(wallet, None, "no_data")
     if wallet.tolerance_pct == 0 and wallet.expected_bias_pct == 0:
         return WalletCheck(wallet, computed_micros, "passed" if computed_micros == wallet.target_micros else "failed")
-    check = WalletCheck(wallet, computed_micros, "")
-    var = check.variance_pct
-    ok = abs(var - wallet.expected_bias_pct) <= wallet.tolerance_pct
+    if wallet.target_micros == 0:
+        return WalletCheck(wallet, computed_micros, "passed" if computed_micros == 0 else "failed")
+    # Exact: |diff*100 - bias*|target|| <= tol*|target|, no rounding of the variance before the comparison.
+    t = abs(Decimal(wallet.target_micros))
+    diff = Decimal(computed_micros - wallet.target_micros)
+    ok = abs(diff * 100 - wallet.expected_bias_pct * t) <= wallet.tolerance_pct * t
     return WalletCheck(wallet, computed_micros, "passed" if ok else "failed")
 
 

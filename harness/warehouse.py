@@ -39,7 +39,7 @@ class BackendUnavailable(WarehouseError):
 class WarehouseSettings:
     backend: str = "embedded"
     path: Path = DEFAULT_EMBEDDED_DIR  # embedded only
-    url: str | None = None  # server only
+    url: str | None = field(default=None, repr=False)  # server only; may carry user:password
     database: str = "polymarket"
     prod: bool = False
     user: str | None = field(default=None, repr=False)
@@ -186,7 +186,7 @@ def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Cli
         kwargs = dict(
             host=parts.hostname, port=parts.port or (8443 if parts.scheme == "https" else 8123),
             secure=parts.scheme == "https", username=user or parts.username or "default",
-            password=password or "", connect_timeout=10, send_receive_timeout=300,
+            password=password or parts.password or "", connect_timeout=10, send_receive_timeout=300,
         )
         if create_database:
             clickhouse_connect.get_client(**kwargs).command(f"CREATE DATABASE IF NOT EXISTS `{db}`")

@@ -29,7 +29,8 @@ def _run(args, wdir, *, run_id):
 
 
 def _py(code, wdir, *args):
-    env = dict(os.environ, HARNESS_WAREHOUSE_DIR=str(wdir))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_")}
+    env["HARNESS_WAREHOUSE_DIR"] = str(wdir)
     r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr

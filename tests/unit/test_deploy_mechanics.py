@@ -82,3 +82,49 @@ def test_rollback_restores_previous_definitions_and_drops_new_views(fresh_db):
 def test_deploy_refuses_without_prod(fresh_db):
     with pytest.raises(DeployError, match="needs --prod"):
         deploy.deploy(fresh_db, EMBEDDED, [])
+
+
+def _open_all_gates(client):
+    from harness import gates
+
+    for stage in gates.STAGES[:-1]:
+        run = gates.new_run_id()
+        gates.record(client, run_id=run, stage=stage, check="c", outcome="passed")
+        gates.record(client, run_id=run, stage=stage, check=gates.STAGE_COMPLETE, outcome="passed")
+
+
+def _wallet(target, level="must"):
+    from decimal import Decimal
+
+    from harness.wallets import ReferenceWallet
+
+    return ReferenceWallet("w", "0x" + "ab" * 20, target, Decimal(0), "test", level)
+
+
+def test_deploy_with_a_failing_must_wallet_rolls_back_to_the_previous_views(fresh_db):
+    from harness.build import create_views
+
+    create_views(fresh_db)  # a deployed generation whose views depend on each other
+    before = {v: deploy.view_definition(fresh_db, v) for v in deploy.FINAL_VIEWS}
+    fresh_db.insert("wallet_market_pnl", [["0x" + "ab" * 20, "0x" + "01" * 32, 1, -5, 12, 7]],
+                    column_names=["wallet", "condition_id", "resolved", "cashflow", "value", "pnl"])
+    _open_all_gates(fresh_db)
+    throwaway = Guard("embedded", throwaway=True)
+    with pytest.raises(DeployError, match=r"rolled back: final validation did not pass for w \(failed\)"):
+        deploy.deploy(fresh_db, throwaway, [_wallet(8)])  # computed total is 7, target 8, tolerance 0
+    assert {v: deploy.view_definition(fresh_db, v) for v in deploy.FINAL_VIEWS} == before
+    assert fresh_db.query("SELECT total_pnl FROM wallet_pnl_summary_final").result_rows == [(7,)]
+    assert deploy.last_deploy_id(fresh_db) is None
+    # The same data and an exact target deploys.
+    res = deploy.deploy(fresh_db, throwaway, [_wallet(7)])
+    assert [c.outcome for c in res.checks] == ["passed"] and deploy.last_deploy_id(fresh_db) == res.deploy_id
+    fresh_db.command(f"DROP DATABASE IF EXISTS `{deploy.archive_database(fresh_db)}`")
+
+
+def test_deploy_blocks_a_must_wallet_with_no_data(fresh_db):
+    _open_all_gates(fresh_db)
+    with pytest.raises(DeployError, match=r"w \(no_data\)"):
+        deploy.deploy(fresh_db, Guard("embedded", throwaway=True), [_wallet(1)])
+    assert not any(deploy.view_definition(fresh_db, v) for v in deploy.FINAL_VIEWS)
+    adb = deploy.archive_database(fresh_db)
+    fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")

@@ -94,3 +94,10 @@ def test_judge_matches_percentage_definition(target, delta, tol):
         assert (c.outcome == "passed") == (delta == 0)
     elif abs(exact_pct - tol) > Decimal("0.0001"):  # away from the 4-decimal rounding edge
         assert (c.outcome == "passed") == (abs(exact_pct) <= tol)
+
+
+def test_judge_does_not_round_before_comparing():
+    # 1.00004% is outside a 1% tolerance even though it rounds to 1.0000%.
+    assert judge(_w(100_000_000, "1"), 101_000_040).outcome == "failed"
+    assert judge(_w(100_000_000, "1"), 101_000_000).outcome == "passed"
+    assert judge(_w(-100_000_000, "1"), -101_000_000).outcome == "passed"
