@@ -704,18 +704,10 @@ def _rpc(args) -> RpcClient:
 
 
 def _client(args):
-    """The command's warehouse client; the schema is applied only when a file is missing or changed (applying
-    every time costs seconds on the embedded warehouse, which a cron job and the kill/resume tests feel)."""
+    """The command's warehouse client, schema applied (a no-op when it is already up to date)."""
     from harness.__main__ import client_from_args
-    from harness.schema import apply_schema, schema_files
 
-    client, _ = client_from_args(args, apply=False)
-    try:
-        recorded = dict(client.query(load("ingest/schema_applied")).result_rows)
-    except Exception:  # noqa: BLE001 - no schema_version table yet: a new warehouse
-        recorded = {}
-    if any(recorded.get(f.name) != f.checksum for f in schema_files()):
-        apply_schema(client)
+    client, _ = client_from_args(args)
     return client
 
 

@@ -91,9 +91,12 @@ def _err(path: Path, line: int, field: str, msg: str) -> WalletsFileError:
     return WalletsFileError(f"{path}:{line}: {field}: {msg}")
 
 
-def _scalar_nodes(mapping: yaml.MappingNode) -> dict[str, tuple[yaml.Node, object]]:
+def _scalar_nodes(mapping: yaml.MappingNode, path: Path) -> dict[str, tuple[yaml.Node, object]]:
     out = {}
     for k, v in mapping.value:
+        if k.value in out:  # YAML would silently keep the last one: a second target must not win quietly
+            raise _err(path, k.start_mark.line + 1, k.value, f"given twice (first at line "
+                       f"{out[k.value][1].start_mark.line + 1})")
         out[k.value] = (v, k)
     return out
 
@@ -130,7 +133,7 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
         raise WalletsFileError(f"{path}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise _err(path, 1, "wallets", "file must be a mapping with a 'wallets' list")
-    top = _scalar_nodes(root)
+    top = _scalar_nodes(root, path)
     if "wallets" not in top or not isinstance(top["wallets"][0], yaml.SequenceNode):
         raise _err(path, 1, "wallets", "a 'wallets' list is required")
     out: list[ReferenceWallet] = []
@@ -139,7 +142,7 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
             raise _err(path, line, "wallets[]", "each entry must be a mapping")
-        fields = _scalar_nodes(item)
+        fields = _scalar_nodes(item, path)
         for name, (_, knode) in fields.items():
             if name not in _FIELDS:
                 raise _err(path, knode.start_mark.line + 1, name, f"unknown field (allowed: {', '.join(sorted(_FIELDS))})")

@@ -48,6 +48,7 @@ def test_good_file_parses(tmp_path):
         ("tolerance_pct: 5", "tolerance_pct: -1", 5, "tolerance_pct"),
         ("level: must", "level: maybe", 7, "level"),
         ("level: must", "level: must\n    colour: red", 8, "colour"),
+        ("tolerance_pct: 5", "tolerance_pct: 5\n    target_usd: 1", 6, "target_usd"),
         ("    source: test\n", "", 2, "source"),
     ],
 )
