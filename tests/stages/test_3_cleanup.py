@@ -4,7 +4,7 @@ import json
 import pytest
 
 from harness.config import BROKEN_TABLES
-from harness.deploy import cleanup_broken_tables, missing_kept_tables
+from harness.deploy import cleanup_broken_tables, missing_kept_tables, table_exists
 from tests.stages.conftest import stage_complete
 
 pytestmark = pytest.mark.cleanup
@@ -15,7 +15,10 @@ def test_backup_then_drop_broken_tables(pipeline, request):
     request.node.gate_detail = json.dumps({
         "summary": f"dropped {[b.table for b in res.dropped]} after verified backups; already absent {res.absent}",
         "backups": [f"{b.archive_db}.{b.archive_table} ({b.archive_rows} rows)" for b in res.dropped]})
-    assert all(b.verified for b in res.dropped)
+    for b in res.dropped:  # each dropped table's rows are really in the archive, and it is really gone
+        n = pipeline.client.query(f"SELECT count() FROM `{b.archive_db}`.`{b.archive_table}`").result_rows[0][0]
+        assert n == b.source_rows, f"{b.table}: archive holds {n} rows, source had {b.source_rows}"
+        assert not table_exists(pipeline.client, b.table)
 
 
 def test_kept_tables_remain(pipeline, request):
