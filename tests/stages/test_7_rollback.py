@@ -13,10 +13,14 @@ def test_rollback(pipeline, request):
     expected = dict(pipeline.client.query(
         "SELECT view_name, previous_definition FROM deploy_log WHERE deploy_id = {d:String} AND action = 'deploy'",
         parameters={"d": deploy_id}).result_rows)
-    restored = rollback(pipeline.client, pipeline.guard, deploy_id=deploy_id)
-    assert restored == expected
+    rollback(pipeline.client, pipeline.guard, deploy_id=deploy_id)
+    # Judged on the warehouse itself: each view is back to its recorded definition (or gone if it was new),
+    # and every restored view still answers a query.
     for view, prev in expected.items():
         assert view_definition(pipeline.client, view) == prev
+        if prev:
+            pipeline.client.query(f"SELECT count() FROM `{view}`")
+    assert last_deploy_id(pipeline.client) is None, "the deploy is still listed as live after its rollback"
     request.node.gate_detail = json.dumps({"summary": f"rolled back {deploy_id}: "
                                                       f"{sum(bool(p) for p in expected.values())} restored, "
                                                       f"{sum(not p for p in expected.values())} dropped"})
