@@ -17,7 +17,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness import sql
 from harness.config import PLAN_CUTOFF_TS
-from harness.pnl import excluded_addresses
+from harness.pnl import collateral_adapters, excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first three ``_new`` tables, wallet_market_pnl (what the
 #: final views read, one row per wallet and condition) reads all four.
@@ -117,7 +117,8 @@ def rebuild(client: Client, *, cutoff: int | None = None) -> BuildReport:
     """Full rebuild of the derived tables from the raw tables, events up to ``cutoff`` (unix block time)."""
     t0 = time.perf_counter()
     c = NO_CUTOFF if cutoff is None else int(cutoff)
-    params = {"cutoff": c, "excluded": excluded_addresses(), "all": 1, "conditions": []}
+    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
+              "conditions": []}
     steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
     timings = _run_steps(client, steps)
     _swap_in(client)
@@ -142,8 +143,8 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
     steps = []
     for t, name in _PER_CONDITION.items():
         steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
-        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(), "all": 0,
-                                          "conditions": conds}))
+        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(),
+                                          "adapters": collateral_adapters(), "all": 0, "conditions": conds}))
     timings = _run_steps(client, steps + _common_steps(cutoff, conds))
     _swap_in(client)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),

@@ -32,6 +32,7 @@ class Contract:
     address: str  # lower-case 0x
     name: str
     first_block: int | None
+    role: str = "contract"  # see harness/data/contracts.yaml: what the address is to the P&L
 
 
 @lru_cache(maxsize=1)
@@ -43,8 +44,20 @@ def _contracts_file() -> dict:
 def contracts() -> dict[str, Contract]:
     raw = _contracts_file()["contracts"]
     return {
-        k: Contract(k, v["address"].lower(), v["name"], v.get("first_block")) for k, v in raw.items()
+        k: Contract(k, v["address"].lower(), v["name"], v.get("first_block"), v.get("role", "contract"))
+        for k, v in raw.items()
     }
+
+
+def addresses_with_role(*roles: str) -> list[str]:
+    """Lower-case addresses of the contracts whose role is one of ``roles`` (sorted)."""
+    return sorted(c.address for c in contracts().values() if c.role in roles)
+
+
+def non_wallets() -> list[str]:
+    """Every protocol address (all of contracts.yaml's contracts and tokens): none of them is ever a wallet."""
+    toks = [v["address"].lower() for v in _contracts_file()["tokens"].values()]
+    return sorted({c.address for c in contracts().values()} | set(toks))
 
 
 def token_address(key: str) -> str:

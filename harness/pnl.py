@@ -17,7 +17,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from harness.config import contracts
+from harness.config import addresses_with_role, contracts, non_wallets
 
 SCALE = 1_000_000  # micro-USDC per USDC; also micro-units per share
 ZERO_ADDRESS = "0x" + "0" * 40
@@ -42,10 +42,9 @@ _VERSION = {"market_prices": "as_of"}
 
 
 def excluded_addresses() -> list[str]:
-    """Addresses that are never wallets: the exchanges (V1, V2), the NegRiskAdapter and 0x0."""
-    keys = ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2", "neg_risk_adapter")
-    c = contracts()
-    return sorted({c[k].address for k in keys if k in c} | {ZERO_ADDRESS})
+    """Addresses that are never wallets: every protocol contract in contracts.yaml (exchanges, adapters, fee
+    modules, the NO-token burn address, collateral tokens) and 0x0."""
+    return sorted(set(non_wallets()) | {ZERO_ADDRESS})
 
 
 def rows_as_dicts(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -137,6 +136,37 @@ def prices(tables: Tables) -> dict[tuple[str, int], int]:
             for r in final("market_prices", tables.get("market_prices", ()))}
 
 
+def collateral_adapters() -> list[str]:
+    """The V2 collateral adapters: contracts that route a user's flows and emit no event of their own."""
+    return addresses_with_role("collateral_adapter")
+
+
+def adapter_users(tables: Tables, tmap: Mapping[int, tuple[str, int]], ex: set[str]
+                  ) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Who a collateral adapter acted for: the non-contract address on the other side of the adapter's share
+    transfers in the same transaction, per (tx, condition) and per tx (the smallest address if several)."""
+    adapters = set(collateral_adapters())
+    by_cond: dict[tuple[str, str], str] = {}
+    by_tx: dict[str, str] = {}
+    for r in _live(tables, "erc1155_transfers", None):
+        frm, to = r["from_addr"], r["to_addr"]
+        if frm in adapters:
+            user = to
+        elif to in adapters:
+            user = frm
+        else:
+            continue
+        if user in ex:
+            continue
+        tx = r["tx_hash"]
+        by_tx[tx] = min(by_tx.get(tx, user), user)
+        m = tmap.get(int(r["token_id"]))
+        if m is not None:
+            k = (tx, m[0])
+            by_cond[k] = min(by_cond.get(k, user), user)
+    return by_cond, by_tx
+
+
 def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str] | None = None) -> CashflowPnl:
     """The plan's cash-flow P&L per (wallet, condition) and per wallet, from raw rows, as the SQL build defines it."""
     ex = set(excluded_addresses() if excluded is None else excluded)
@@ -165,10 +195,15 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         fees[k] += fee
         fee_sh[k] += int(r.get("fee_shares", 0))
         touched.add(k)
+    by_cond, by_tx = adapter_users(tables, tmap, ex)
+    adapters = set(collateral_adapters())
     for r in _live(tables, "ctf_actions", cutoff):
-        if r["stakeholder"] in ex:
+        who = r["stakeholder"]
+        if who in adapters:
+            who = by_cond.get((r["tx_hash"], r["condition_id"]), "")
+        if not who or who in ex:
             continue
-        k = (r["stakeholder"], r["condition_id"])
+        k = (who, r["condition_id"])
         a = r["action"]
         cash[k] += {"split": -int(r["amount"]), "merge": int(r["amount"])}.get(a, int(r["payout"]) if a == "redeem" else 0)
         touched.add(k)
@@ -177,12 +212,15 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         questions.setdefault((r["market_id"], int(r["question_index"])), r["condition_id"])
     for r in _live(tables, "neg_risk_conversions", cutoff):
         iset = int(r["index_set"])
-        if iset == 0 or r["stakeholder"] in ex:
+        who = r["stakeholder"]
+        if who in adapters:
+            who = by_tx.get(r["tx_hash"], "")
+        if iset == 0 or not who or who in ex:
             continue
         cid = questions.get((r["market_id"], _lowest_bit(iset)))
         if cid is None:
             continue
-        k = (r["stakeholder"], cid)
+        k = (who, cid)
         cash[k] += int(r["amount"]) * (iset.bit_count() - 1)
         touched.add(k)
     res.positions = dict(pos)
@@ -317,6 +355,8 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         by_cond[c][o] = t
     payouts: dict[str, list[int]] = {}
     questions: dict[str, dict[int, str]] = defaultdict(dict)
+    users_by_cond, users_by_tx = adapter_users(tables, tmap, ex)
+    adapters = set(collateral_adapters())
     for _k, name, r in _chain_events(tables, cutoff):
         if name == "trades_raw":
             shares, tok = int(r["shares"]), int(r["token_id"])
@@ -331,7 +371,9 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
             questions[r["market_id"]].setdefault(int(r["question_index"]), r["condition_id"])
         elif name == "ctf_actions":
             w, cid, toks = r["stakeholder"], r["condition_id"], by_cond.get(r["condition_id"], {})
-            if w in ex or not toks:
+            if w in adapters:  # a V2 collateral adapter acted for the user behind its transfers
+                w = users_by_cond.get((r["tx_hash"], cid), "")
+            if not w or w in ex or not toks:
                 continue
             if r["action"] in ("split", "merge"):
                 price = book.div(SCALE, len(toks))
@@ -346,7 +388,10 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
                     amt = amounts[o] if r.get("source") == "neg_risk_adapter" and o < len(amounts) else whole
                     book.sell(w, toks[o], price, amt)
         elif name == "neg_risk_conversions":
-            _convert(book, r, questions[r["market_id"]], by_cond, ex)
+            if r["stakeholder"] in adapters:
+                r = {**r, "stakeholder": users_by_tx.get(r["tx_hash"], "")}
+            if r["stakeholder"]:
+                _convert(book, r, questions[r["market_id"]], by_cond, ex)
     res = AvgCostPnl(tokens=dict(book.tokens))
     px = prices(tables)
     acc: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0, 0])
