@@ -17,7 +17,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from harness.config import addresses_with_role, contracts, non_wallets
+from harness.config import addresses_with_role, non_wallets
 
 SCALE = 1_000_000  # micro-USDC per USDC; also micro-units per share
 ZERO_ADDRESS = "0x" + "0" * 40
