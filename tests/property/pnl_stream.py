@@ -15,8 +15,8 @@ from harness.pnl import ZERO_ADDRESS
 EXCHANGE = contracts()["ctf_exchange"].address
 NEG_EXCHANGE = contracts()["neg_risk_exchange"].address
 ADAPTER = contracts()["neg_risk_adapter"].address
-CTF_ADAPTER_V2 = contracts()["ctf_collateral_adapter_v2"].address
-NEG_ADAPTER_V2 = contracts()["neg_risk_collateral_adapter_v2"].address
+CTF_ADAPTER_V2 = contracts()["ctf_collateral_adapter"].address
+NEG_ADAPTER_V2 = contracts()["neg_risk_collateral_adapter"].address
 CTF = contracts()["ctf"].address
 USDC = token_address("usdc_e")
 WCOL = token_address("wcol")

@@ -1,0 +1,444 @@
+"""Polymarket's contracts running for real on a local anvil node: the truth that does not come from reading events.
+
+Why: the simulator, the oracle and the SQL agree with each other by construction. Here the audited
+ConditionalTokens bytecode (npm ``@gnosis.pm/conditional-tokens-contracts``) runs at the real CTF address and our
+own settlement contracts (``contracts/*.sol``, compiled into ``harness/data/contracts``) run at the real exchange,
+adapter and fee-module addresses; they move real balances and emit the real event layouts. Balances are read back
+with ``balanceOf`` / ``balanceOfBatch``, never from events.
+
+Amounts are int micro-units (6 decimals), addresses lower-case 0x-hex. Transactions are sent from any address
+without keys (anvil auto-impersonation), gas price 0. Outside ``with pm.block(ts):`` every call is mined in its own
+block; inside, the calls are queued and mined together in one block at ``ts``. A reverted transaction raises
+``ContractError`` naming the call and the revert reason. Usable without pytest::
+
+    with Anvil.start() as node:
+        pm = Polymarket.install(node)
+        pm.fund(alice, usdc=100_000_000)
+        pm.approve([alice])
+        cid = pm.prepare_condition(oracle, qid)
+        pm.split(alice, cid, 10_000_000)
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
+
+from harness.chain.node import TX_GAS, Anvil, NodeError
+from harness.chain.tokens import collateral_for, condition_id, token_id
+from harness.config import DATA_DIR, PROJECT_ROOT, contracts, token_address
+
+CTF_ARTEFACT = Path(".tools/node_modules/@gnosis.pm/conditional-tokens-contracts/build/contracts/"
+                    "ConditionalTokens.json")
+ARTEFACT_DIR = DATA_DIR / "contracts"
+MAX_UINT = (1 << 256) - 1
+ZERO = "0x" + "00" * 20
+ZERO32 = "0x" + "00" * 32
+#: The dev account that sends set-up transactions (init calls); any address works, this one is anvil's own.
+DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+#: The exchanges' operator when no fee module is in the way (Polymarket's operator EOA in real life).
+OPERATOR = "0x" + keccak(b"polymarket-pnl-harness operator").hex()[:40]
+BALANCE_CHUNK = 400  # (owner, id) pairs per balanceOfBatch call
+
+
+class ContractError(RuntimeError):
+    """A contract call reverted or the contracts cannot be installed; the message names the call and why."""
+
+
+class Side(IntEnum):
+    BUY = 0
+    SELL = 1
+
+
+@dataclass
+class Order:
+    """A CLOB order as the exchanges take it (no signature: the operator is trusted on the test node).
+
+    BUY: maker_amount is collateral offered, taker_amount the shares wanted; SELL: the other way round.
+    """
+
+    maker: str
+    token_id: int
+    side: Side
+    maker_amount: int
+    taker_amount: int
+    fee_rate_bps: int = 0
+    salt: int = 0
+
+    def as_tuple(self) -> tuple:
+        return (self.salt, self.maker.lower(), self.token_id, self.maker_amount, self.taker_amount,
+                self.fee_rate_bps, int(self.side))
+
+
+ORDER_TYPE = "(uint256,address,uint256,uint256,uint256,uint256,uint8)"
+
+
+@dataclass
+class Tx:
+    """One queued transaction: who sends it, to which contract, and a readable name for errors."""
+
+    frm: str
+    to: str
+    data: str
+    what: str
+    hash: str | None = None
+
+
+@dataclass
+class Market:
+    """A negRisk market prepared through the NegRiskAdapter."""
+
+    market_id: str
+    question_ids: list[str]
+    condition_ids: list[str]
+
+
+# --- ABI helpers --------------------------------------------------------------------------------------------------
+
+def _split_types(inner: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    if cur:
+        out.append(cur)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _sig(signature: str) -> tuple[bytes, list[str]]:
+    name_end = signature.index("(")
+    return keccak(signature.encode())[:4], _split_types(signature[name_end + 1:-1])
+
+
+def calldata(signature: str, *args: Any) -> str:
+    """ABI calldata for ``signature`` (e.g. ``"transfer(address,uint256)"``) and its arguments."""
+    sel, types = _sig(signature)
+    if len(types) != len(args):
+        raise ValueError(f"{signature}: {len(args)} arguments given, {len(types)} expected")
+    return "0x" + (sel + abi_encode(types, list(args))).hex()
+
+
+def _b32(h: str) -> bytes:
+    s = h[2:] if h[:2] in ("0x", "0X") else h
+    b = bytes.fromhex(s)
+    if len(b) != 32:
+        raise ValueError(f"{h!r} is not 32 bytes")
+    return b
+
+
+def _revert_reason(output: str | None) -> str:
+    """Error(string) reason, a custom error selector, or the raw bytes."""
+    if not output or output == "0x":
+        return "no reason"
+    raw = bytes.fromhex(output[2:])
+    if raw[:4] == keccak(b"Error(string)")[:4]:
+        with suppress(Exception):  # a malformed reason: show the bytes instead
+            return abi_decode(["string"], raw[4:])[0]
+    return "0x" + raw.hex()
+
+
+# --- artefacts ----------------------------------------------------------------------------------------------------
+
+def ctf_artefact_path() -> Path:
+    return PROJECT_ROOT / CTF_ARTEFACT
+
+
+def ctf_runtime() -> str:
+    """The ConditionalTokens runtime bytecode from the npm package (never committed to this repo)."""
+    p = ctf_artefact_path()
+    if not p.is_file():
+        raise ContractError(f"{p} not found: run `bash scripts/setup.sh` (installs "
+                            "@gnosis.pm/conditional-tokens-contracts with npm into .tools/)")
+    code = json.loads(p.read_text(encoding="utf-8"))["deployedBytecode"]
+    if "__" in code:
+        raise ContractError(f"{p}: deployedBytecode has unlinked library placeholders")
+    return code
+
+
+def artefact(name: str) -> dict:
+    """abi + runtime bytecode of one of our contracts (harness/data/contracts/<name>.json)."""
+    p = ARTEFACT_DIR / f"{name}.json"
+    if not p.is_file():
+        raise ContractError(f"{p} not found: run `bash scripts/compile-contracts.sh`")
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def available() -> str | None:
+    """None when the contracts can be installed, else why not (for a test's skip reason)."""
+    if not ctf_artefact_path().is_file():
+        return (f"ConditionalTokens build not installed ({CTF_ARTEFACT}): run `bash scripts/setup.sh` "
+                "(needs npm)")
+    return None
+
+
+# --- the installed system -----------------------------------------------------------------------------------------
+
+@dataclass
+class Addresses:
+    ctf: str
+    usdc: str
+    pusd: str
+    wcol: str
+    ctf_exchange: str
+    neg_risk_exchange: str
+    ctf_exchange_v2: str
+    neg_risk_exchange_v2: str
+    neg_risk_adapter: str
+    ctf_adapter_v2: str
+    neg_risk_adapter_v2: str
+    fee_module: str
+    neg_risk_fee_module: str
+    no_token_burn: str
+
+    @classmethod
+    def from_config(cls) -> Addresses:
+        c = contracts()
+        return cls(
+            ctf=c["ctf"].address, usdc=token_address("usdc_e"), pusd=token_address("pusd"),
+            wcol=token_address("wcol"), ctf_exchange=c["ctf_exchange"].address,
+            neg_risk_exchange=c["neg_risk_exchange"].address, ctf_exchange_v2=c["ctf_exchange_v2"].address,
+            neg_risk_exchange_v2=c["neg_risk_exchange_v2"].address, neg_risk_adapter=c["neg_risk_adapter"].address,
+            ctf_adapter_v2=c["ctf_collateral_adapter"].address,
+            neg_risk_adapter_v2=c["neg_risk_collateral_adapter"].address, fee_module=c["fee_module"].address,
+            neg_risk_fee_module=c["neg_risk_fee_module"].address, no_token_burn=c["neg_risk_no_token_burn"].address)
+
+
+#: Which of our contracts sits at which address key (the CTF is the npm build).
+LAYOUT = {
+    "usdc": "Collateral", "pusd": "Collateral",
+}
+
+#: Keys of ``via=`` for split / merge / redeem / convert.
+VIAS = ("ctf", "neg_risk_adapter", "ctf_adapter_v2", "neg_risk_adapter_v2")
+
+
+@dataclass
+class Polymarket:
+    """The contracts installed on one node, and a typed way to drive them."""
+
+    node: Anvil
+    addr: Addresses
+    funded: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    _queue: list[Tx] | None = None
+    _salt: int = 0
+    _nonces: dict[str, int] = field(default_factory=dict)
+
+    # set-up ---------------------------------------------------------------------------------------------------
+    @classmethod
+    def install(cls, node: Anvil, *, timestamp: int | None = None) -> Polymarket:
+        """Place every contract at its real Polygon address (anvil_setCode) and initialise it, in one block."""
+        addr = Addresses.from_config()
+        codes = {addr.ctf: ctf_runtime()}
+        for key, name in LAYOUT.items():
+            codes[getattr(addr, key)] = artefact(name)["deployedBytecode"]
+        node.batch([("anvil_setCode", [a, c]) for a, c in codes.items()] +
+                   [("anvil_autoImpersonateAccount", [True])])
+        pm = cls(node, addr)
+        with pm.block(timestamp):
+            pm._init_all()
+        return pm
+
+    def _init_all(self) -> None:
+        """init() calls of contracts that keep addresses in storage (setCode runs no constructor)."""
+
+    # transactions ---------------------------------------------------------------------------------------------
+    @contextmanager
+    def block(self, timestamp: int | None = None) -> Iterator[Polymarket]:
+        """Queue the calls made inside and mine them together in one block (at ``timestamp`` if given)."""
+        if self._queue is not None:
+            raise ContractError("pm.block() blocks do not nest")
+        self._queue = []
+        try:
+            yield self
+        except BaseException:
+            self._queue = None
+            raise
+        queue, self._queue = self._queue, None
+        self._mine(queue, timestamp)
+
+    def _send(self, frm: str, to: str, data: str, what: str) -> Tx:
+        tx = Tx(frm.lower(), to.lower(), data, what)
+        if self._queue is not None:
+            self._queue.append(tx)
+        else:
+            self._mine([tx], None)
+        return tx
+
+    def _mine(self, txs: list[Tx], timestamp: int | None) -> int | None:
+        if not txs:
+            return None
+        new = sorted({t.frm for t in txs} - self._nonces.keys())
+        for a, n in zip(new, self.node.batch([("eth_getTransactionCount", [a, "pending"]) for a in new])):
+            self._nonces[a] = int(n, 16)
+        calls = []
+        for t in txs:  # explicit nonces: anvil would give queued txs of one sender the same one
+            calls.append(("eth_sendTransaction", [{"from": t.frm, "to": t.to, "data": t.data, "gas": hex(TX_GAS),
+                                                   "gasPrice": "0x0", "nonce": hex(self._nonces[t.frm])}]))
+            self._nonces[t.frm] += 1
+        try:
+            hashes = self.node.batch(calls)
+        except NodeError:
+            self._nonces.clear()  # some were refused: ask the node again next time
+            raise
+        for t, h in zip(txs, hashes):
+            t.hash = h
+        block = self.node.mine(timestamp)
+        receipts = self.node.batch([("eth_getTransactionReceipt", [t.hash]) for t in txs])
+        for t, r in zip(txs, receipts):
+            if r is None or int(r["blockNumber"], 16) != block:
+                raise ContractError(f"{t.what}: tx {t.hash} was not mined in block {block}")
+            if int(r["status"], 16) != 1:
+                raise ContractError(f"{t.what} reverted (tx {t.hash}, block {block}): {self._why(t.hash)}")
+        return block
+
+    def _why(self, tx_hash: str) -> str:
+        try:
+            trace = self.node.call("debug_traceTransaction", tx_hash, {"tracer": "callTracer"})
+        except NodeError as e:
+            return f"no trace ({e})"
+        return trace.get("revertReason") or _revert_reason(trace.get("output")) or trace.get("error", "?")
+
+    def call(self, to: str, data: str, block: int | str = "latest") -> bytes:
+        tag = hex(block) if isinstance(block, int) else block
+        return bytes.fromhex(self.node.call("eth_call", {"to": to, "data": data}, tag)[2:])
+
+    def salt(self) -> int:
+        self._salt += 1
+        return self._salt
+
+    # collateral -----------------------------------------------------------------------------------------------
+    def fund(self, wallet: str, *, usdc: int = 0, pusd: int = 0) -> None:
+        """Mint test collateral to a wallet and record it in ``funded`` (the truth's starting cash)."""
+        w = wallet.lower()
+        for key, amount in (("usdc", usdc), ("pusd", pusd)):
+            if amount < 0:
+                raise ValueError(f"fund {w}: {key}={amount} must not be negative")
+            if amount:
+                self._send(w, getattr(self.addr, key), calldata("mint(address,uint256)", w, amount),
+                           f"fund({w}, {key}={amount})")
+                self.funded[w][key] += amount
+
+    def spenders(self) -> list[str]:
+        """Every contract that pulls collateral or moves shares on a wallet's behalf."""
+        a = self.addr
+        return [a.ctf, a.ctf_exchange, a.neg_risk_exchange, a.ctf_exchange_v2, a.neg_risk_exchange_v2,
+                a.neg_risk_adapter, a.ctf_adapter_v2, a.neg_risk_adapter_v2]
+
+    def approve(self, wallets: Iterable[str]) -> None:
+        """ERC20 approvals (USDC.e, pUSD) and CTF setApprovalForAll to every exchange and adapter."""
+        a = self.addr
+        for w in wallets:
+            w = w.lower()
+            for s in self.spenders():
+                for tok in (a.usdc, a.pusd):
+                    self._send(w, tok, calldata("approve(address,uint256)", s, MAX_UINT), f"approve({w}, {s})")
+                if s != a.ctf:
+                    self._send(w, a.ctf, calldata("setApprovalForAll(address,bool)", s, True),
+                               f"setApprovalForAll({w}, {s})")
+
+    # conditions -----------------------------------------------------------------------------------------------
+    def prepare_condition(self, oracle: str, question_id: str, outcomes: int = 2) -> str:
+        """CTF prepareCondition; the condition id."""
+        self._send(oracle, self.addr.ctf, calldata("prepareCondition(address,bytes32,uint256)", oracle.lower(),
+                                                   _b32(question_id), outcomes),
+                   f"prepareCondition({oracle}, {question_id})")
+        return condition_id(oracle.lower(), question_id.lower(), outcomes)
+
+    def resolve(self, oracle: str, question_id: str, payouts: Sequence[int]) -> None:
+        """CTF reportPayouts from the condition's oracle (standard markets)."""
+        self._send(oracle, self.addr.ctf, calldata("reportPayouts(bytes32,uint256[])", _b32(question_id),
+                                                   list(payouts)),
+                   f"reportPayouts({question_id}, {list(payouts)})")
+
+    # split / merge / redeem -------------------------------------------------------------------------------------
+    def split(self, wallet: str, condition: str, amount: int, *, via: str = "ctf") -> Tx:
+        """Collateral -> one of each outcome, for ``wallet``."""
+        w = wallet.lower()
+        if via == "ctf":
+            return self._send(w, self.addr.ctf, calldata(
+                "splitPosition(address,bytes32,bytes32,uint256[],uint256)", self.addr.usdc, bytes(32),
+                _b32(condition), [1, 2], amount), f"split({w}, {condition}, {amount}) via ctf")
+        raise ValueError(f"split via={via!r}: expected one of {VIAS}")
+
+    def merge(self, wallet: str, condition: str, amount: int, *, via: str = "ctf") -> Tx:
+        """One of each outcome -> collateral, for ``wallet``."""
+        w = wallet.lower()
+        if via == "ctf":
+            return self._send(w, self.addr.ctf, calldata(
+                "mergePositions(address,bytes32,bytes32,uint256[],uint256)", self.addr.usdc, bytes(32),
+                _b32(condition), [1, 2], amount), f"merge({w}, {condition}, {amount}) via ctf")
+        raise ValueError(f"merge via={via!r}: expected one of {VIAS}")
+
+    def redeem(self, wallet: str, condition: str, *, via: str = "ctf", amounts: Sequence[int] | None = None) -> Tx:
+        """Redeem ``wallet``'s whole position in a resolved condition."""
+        w = wallet.lower()
+        if via == "ctf":
+            return self._send(w, self.addr.ctf, calldata(
+                "redeemPositions(address,bytes32,bytes32,uint256[])", self.addr.usdc, bytes(32),
+                _b32(condition), [1, 2]), f"redeem({w}, {condition}) via ctf")
+        raise ValueError(f"redeem via={via!r}: expected one of {VIAS}")
+
+    def transfer(self, frm: str, to: str, token: int, amount: int) -> Tx:
+        """A plain ERC1155 transfer between wallets (CTF safeTransferFrom)."""
+        f = frm.lower()
+        return self._send(f, self.addr.ctf, calldata(
+            "safeTransferFrom(address,address,uint256,uint256,bytes)", f, to.lower(), token, amount, b""),
+            f"transfer({f} -> {to}, token {token}, {amount})")
+
+    # ids ---------------------------------------------------------------------------------------------------------
+    def token_ids(self, condition: str, *, neg_risk: bool = False) -> tuple[int, int]:
+        """(outcome 0 / YES, outcome 1 / NO) position ids of a condition."""
+        return token_id(condition, 0, neg_risk=neg_risk), token_id(condition, 1, neg_risk=neg_risk)
+
+    # reads -------------------------------------------------------------------------------------------------------
+    def balance_of(self, token: str, owners: Sequence[str], block: int | str = "latest") -> dict[str, int]:
+        """ERC20 balanceOf of each owner (token: 'usdc', 'pusd', 'wcol' or an address), one batched request."""
+        t = getattr(self.addr, token) if hasattr(self.addr, token) else token.lower()
+        tag = hex(block) if isinstance(block, int) else block
+        owners = [o.lower() for o in owners]
+        res = self.node.batch([("eth_call", [{"to": t, "data": calldata("balanceOf(address)", o)}, tag])
+                               for o in owners])
+        return {o: int(r, 16) for o, r in zip(owners, res)}
+
+    def balance_of_batch(self, owners: Sequence[str], ids: Sequence[int],
+                         block: int | str = "latest") -> list[int]:
+        """CTF balanceOfBatch over (owner, id) pairs, chunked, all chunks in one batched request."""
+        if len(owners) != len(ids):
+            raise ValueError(f"balance_of_batch: {len(owners)} owners but {len(ids)} ids")
+        tag = hex(block) if isinstance(block, int) else block
+        calls = []
+        for i in range(0, len(owners), BALANCE_CHUNK):
+            o = [x.lower() for x in owners[i:i + BALANCE_CHUNK]]
+            calls.append(("eth_call", [{"to": self.addr.ctf, "data": calldata(
+                "balanceOfBatch(address[],uint256[])", o, list(ids[i:i + BALANCE_CHUNK]))}, tag]))
+        out: list[int] = []
+        for r in self.node.batch(calls):
+            out += list(abi_decode(["uint256[]"], bytes.fromhex(r[2:]))[0])
+        return out
+
+    def positions(self, owners: Sequence[str], ids: Sequence[int], block: int | str = "latest"
+                  ) -> dict[tuple[str, int], int]:
+        """Non-zero balances of every owner x id: {(owner, id): balance}."""
+        pairs = [(o.lower(), i) for o in owners for i in ids]
+        bals = self.balance_of_batch([p[0] for p in pairs], [p[1] for p in pairs], block)
+        return {p: b for p, b in zip(pairs, bals) if b}
+
+
+def collateral_of(neg_risk: bool) -> str:
+    return collateral_for(neg_risk)
