@@ -13,7 +13,7 @@ from harness.warehouse import BACKENDS, WarehouseError, connect, resolve_setting
 
 COMMAND_MODULES = (
     "harness.simulate", "harness.ingest", "harness.build", "harness.gates", "harness.deploy",
-    "harness.report", "harness.api", "harness.pipeline", "harness.reconcile",
+    "harness.report", "harness.api", "harness.pipeline", "harness.reconcile", "harness.chain_world",
 )
 
 

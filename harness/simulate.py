@@ -154,7 +154,7 @@ def _fee(bps: int, making: int, taking: int, buy: bool) -> int:
 class Simulation:
     """Run once: iterate ``logs()``; afterwards ``truth``, ``prices``, ``meta`` and ``reference_wallets``."""
 
-    def __init__(self, params: WorldParams | None = None, **kw):
+    def __init__(self, params: WorldParams | None = None, *, fee_receiver: str | None = None, **kw):
         self.p = params or WorldParams(**kw)
         self.rng = random.Random(self.p.seed)
         c = contracts()
@@ -162,7 +162,8 @@ class Simulation:
         self.adapter = self.addr["neg_risk_adapter"]
         self.usdc, self.wcol = token_address("usdc_e"), token_address("wcol")
         self.oracle = _addr("uma-ctf-adapter", self.p.seed)
-        self.fee_receiver = _addr("fee-receiver", self.p.seed)
+        # who receives V1 fees: the exchanges' operator (chain-world passes the one its contracts pay)
+        self.fee_receiver = fee_receiver or _addr("fee-receiver", self.p.seed)
         self.wallets = [_addr("wallet", self.p.seed, i) for i in range(self.p.wallets)]
         r = self.rng
         self.informed = {w for w in self.wallets if r.random() < 0.2}
@@ -187,6 +188,12 @@ class Simulation:
         self._done = False
         self.first_block = self.p.start_block
         self.converters: set[str] = set()
+        self.player = None  # set by chain-world: replays every operation as real transactions
+
+    def _play(self, op: str, **kw) -> None:
+        """Hand a decided operation to the player (chain-world), with the block and time the logs carry."""
+        if self.player is not None:
+            self.player.play(op, self.block, self.time, kw)
 
     # ---- emission ------------------------------------------------------------------------------------------------
 
@@ -277,6 +284,7 @@ class Simulation:
                 m.resolve_at = int(p.fills * r.uniform(0.3, 0.95))
         for m in self.markets:
             self._new_tx()
+            self._play("prepare", m=m)
             for i, (c, q) in enumerate(zip(m.conditions, m.question_ids)):
                 self._emit("ctf.ConditionPreparation", {"conditionId": c, "oracle": self.adapter if m.neg_risk
                                                         else self.oracle, "questionId": q, "outcomeSlotCount": 2},
@@ -359,6 +367,8 @@ class Simulation:
         if not makers:
             return False
         self._new_tx()
+        self._play("match", m=m, ci=ci, taker=taker, taker_buy=taker_buy, kind=kind, tok=tok, comp=comp, p=p,
+                   makers=list(makers), fee_bps={w: self.fee_bps[w] for w in [taker] + [x for x, _ in makers]})
         self._match(m, ci, ex, taker, taker_buy, kind, tok, comp, p, makers)
         self.ops[f"match_{kind}"] += 1
         return True
@@ -443,6 +453,7 @@ class Simulation:
         w = r.choice(self.wallets)
         amount = self._size()
         self._new_tx()
+        self._play("split", w=w, m=m, ci=ci, amount=amount)
         self._split_any(w, m, ci, amount)
         self.cash[(w, m.conditions[ci])] -= amount
         self.ops["split_adapter" if m.neg_risk else "split"] += 1
@@ -463,6 +474,7 @@ class Simulation:
             return False
         amount = r.choice((amount, max(1, amount // 2)))
         self._new_tx()
+        self._play("merge", w=w, m=m, ci=ci, amount=amount)
         self._split_any(w, m, ci, amount, merge=True)
         self.cash[(w, m.conditions[ci])] += amount
         self.ops["merge_adapter" if m.neg_risk else "merge"] += 1
@@ -481,6 +493,7 @@ class Simulation:
             return False
         v = max(1, self.book.get(w, tok) * r.choice((1, 2, 3, 4)) // 4)
         self._new_tx()
+        self._play("transfer", frm=w, to=to, tok=tok, v=v)
         self._single(w, w, to, tok, v)
         self.ops["transfer"] += 1
         return True
@@ -501,6 +514,7 @@ class Simulation:
         amount = r.choice((amount, max(1, amount // 2)))
         rest = [j for j in range(q) if j not in s]
         self._new_tx()
+        self._play("convert", w=w, m=m, index_set=sum(1 << i for i in s), amount=amount)
         for j in rest:  # the adapter mints the YES it hands out (splitting keeps the NO)
             self._ctf_split(self.adapter, m, j, amount)
         self._batch(self.adapter, w, self.adapter, [m.tokens[i][1] for i in s], [amount] * len(s))
@@ -526,6 +540,7 @@ class Simulation:
             self._emit("ctf.ConditionResolution", {"conditionId": c, "oracle": self.adapter if m.neg_risk
                                                    else self.oracle, "questionId": q, "outcomeSlotCount": 2,
                                                    "payoutNumerators": nums}, self.addr["ctf"])
+        self._play("resolve", m=m)  # the payouts are decided above
         m.resolved = True
         self.live.remove(m)
         if m.neg_risk:
@@ -548,6 +563,7 @@ class Simulation:
         den = sum(nums)
         bals = [self.book.get(w, t) for t in toks]
         self._new_tx()
+        self._play("redeem", w=w, m=m, ci=ci, amounts=bals)
         if m.neg_risk:
             payout = sum(b * n // den for b, n in zip(bals, nums))
             self._batch(self.adapter, w, self.adapter, list(toks), bals)
