@@ -155,8 +155,13 @@ def reconcile(client, batch: Callable[[list[tuple[str, list]]], list], *, block:
     by_cond: dict[str, list[int]] = {}
     for t, (c, _o) in tokens.items():
         by_cond.setdefault(c, []).append(t)
-    pairs = sorted({(w, t) for w, conds in touched.items() for c in conds for t in by_cond[c]}
-                   | set(wh))  # a token missing from token_map is still compared on its own
+    pairs = {(w, t) for w, conds in touched.items() for c in conds for t in by_cond[c]}
+    pairs |= set(wh)  # a token missing from token_map is still compared on its own
+    # A chosen wallet with no rows at all is checked on every token the others touched (a wallet whose transfers
+    # were all lost would otherwise never be compared); bounded by the chosen wallets' own conditions.
+    empty = [w for w in chosen if w not in touched and not any(k[0] == w for k in wh)]
+    everyone = sorted({t for _, t in pairs})
+    pairs = sorted(pairs | {(w, t) for w in empty for t in everyone})
     chain = chain_balances(batch, ctf or contracts()["ctf"].address, pairs, block)
     res.positions = len(pairs)
     for w, t in pairs:
