@@ -83,8 +83,15 @@ def _live(tables: Tables, name: str, cutoff: int | None) -> list[Row]:
     return rows
 
 
-def _lowest_bit(x: int) -> int:
-    return (x & -x).bit_length() - 1
+def conversion_cash(index_set: int, amount: int) -> list[tuple[int, int]]:
+    """(question index, micro-USDC) of a negRisk conversion's returned collateral, amount * (k - 1) for k NO given
+    up, shared by those k questions: floor(total / k) each, the first total mod k (in question order) one more."""
+    qs = [i for i in range(index_set.bit_length()) if index_set >> i & 1]
+    if not qs:
+        return []
+    total = amount * (len(qs) - 1)
+    base, rem = divmod(total, len(qs))
+    return [(q, base + (1 if rank < rem else 0)) for rank, q in enumerate(qs)]
 
 
 @dataclass(frozen=True)
@@ -217,12 +224,13 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
             who = by_tx.get(r["tx_hash"], "")
         if iset == 0 or not who or who in ex:
             continue
-        cid = questions.get((r["market_id"], _lowest_bit(iset)))
-        if cid is None:
-            continue
-        k = (who, cid)
-        cash[k] += int(r["amount"]) * (iset.bit_count() - 1)
-        touched.add(k)
+        for qi, share in conversion_cash(iset, int(r["amount"])):
+            cid = questions.get((r["market_id"], qi))
+            if cid is None:
+                continue
+            k = (who, cid)
+            cash[k] += share
+            touched.add(k)
     res.positions = dict(pos)
     res.cashflows = {k: cash[k] for k in touched}
     res.resolutions = resolutions(tables, cutoff)

@@ -32,6 +32,7 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
+from harness.pnl import conversion_cash
 
 SCALE = 1_000_000
 ZERO = "0x" + "00" * 20
@@ -73,6 +74,8 @@ class Market:
     price: list[int] = field(default_factory=list)  # per condition, YES price in cents (1..99)
     winner: int | None = None  # condition index that resolves YES (binary: outcome index that wins)
     resolve_at: int | None = None
+    early: list[int] = field(default_factory=list)  # negRisk: losing questions resolved before the rest
+    early_at: int | None = None
     resolved: bool = False
     payouts: dict[str, list[int]] = field(default_factory=dict)
     v2: bool = False
@@ -282,6 +285,10 @@ class Simulation:
         for m in self.markets:  # resolution point, in matched trades done
             if m.winner is not None:
                 m.resolve_at = int(p.fills * r.uniform(0.3, 0.95))
+                if m.neg_risk and r.random() < 0.5:  # some losing questions resolve first, question by question
+                    losers = [i for i in range(len(m.conditions)) if i != m.winner]
+                    m.early = sorted(r.sample(losers, r.randint(1, len(losers) - 1)))
+                    m.early_at = int(m.resolve_at * r.uniform(0.4, 0.9))
         for m in self.markets:
             self._new_tx()
             self._play("prepare", m=m)
@@ -523,15 +530,21 @@ class Simulation:
         iset = sum(1 << i for i in s)
         self._emit("adapter.PositionsConverted", {"stakeholder": w, "marketId": m.market_id, "indexSet": iset,
                                                   "amount": amount}, self.adapter)
-        self.cash[(w, m.conditions[s[0]])] += amount * (len(s) - 1)
+        for qi, share in conversion_cash(iset, amount):  # the collateral goes to the questions it came from
+            self.cash[(w, m.conditions[qi])] += share
         self.converters.add(w)
         self.ops["convert"] += 1
         return True
 
-    def _resolve(self, m: Market) -> None:
+    def _resolve(self, m: Market, questions: list[int] | None = None) -> None:
+        """Resolve ``questions`` of the market (default: every one not resolved yet) in one tx. A market stops
+        trading at its first resolution; it is fully resolved when every question is."""
         r = self.rng
         self._new_tx()
-        for i, (c, q) in enumerate(zip(m.conditions, m.question_ids)):
+        todo = [i for i in range(len(m.conditions)) if (questions is None or i in questions)
+                and m.conditions[i] not in m.payouts]
+        for i in todo:
+            c, q = m.conditions[i], m.question_ids[i]
             if m.neg_risk:
                 nums = [1, 0] if i == m.winner else [0, 1]
             else:
@@ -540,12 +553,13 @@ class Simulation:
             self._emit("ctf.ConditionResolution", {"conditionId": c, "oracle": self.adapter if m.neg_risk
                                                    else self.oracle, "questionId": q, "outcomeSlotCount": 2,
                                                    "payoutNumerators": nums}, self.addr["ctf"])
-        self._play("resolve", m=m)  # the payouts are decided above
-        m.resolved = True
-        self.live.remove(m)
-        if m.neg_risk:
-            self.live_neg.remove(m)
-        bisect.insort(self.resolved, m, key=lambda x: x.key)  # market order, like a filter over markets
+        self._play("resolve", m=m, questions=todo)  # the payouts are decided above
+        m.resolved = len(m.payouts) == len(m.conditions)
+        if m in self.live:  # first resolution: no more trading, redemptions from now on
+            self.live.remove(m)
+            if m.neg_risk:
+                self.live_neg.remove(m)
+            bisect.insort(self.resolved, m, key=lambda x: x.key)  # market order, like a filter over markets
         self.ops["resolve"] += 1
 
     def _op_redeem(self) -> bool:
@@ -553,7 +567,7 @@ class Simulation:
         if not self.resolved:
             return False
         m = r.choice(self.resolved)
-        ci = r.randrange(len(m.conditions))
+        ci = r.choice([i for i, c in enumerate(m.conditions) if c in m.payouts])  # resolved questions only
         cid = m.conditions[ci]
         toks = m.tokens[ci]
         w = self.book.random_holder(r, toks[r.randrange(2)], frozenset({self.fee_receiver}))
@@ -601,13 +615,15 @@ class Simulation:
         self._prepare_markets()
         yield from self._flush()
         r = self.rng
-        pending = sorted((m for m in self.markets if m.resolve_at is not None), key=lambda m: m.resolve_at)
+        pending = sorted([(m.resolve_at, m.key, m, None) for m in self.markets if m.resolve_at is not None]
+                         + [(m.early_at, m.key, m, m.early) for m in self.markets if m.early],
+                         key=lambda e: e[:2])
         ops = (self._op_split, self._op_merge, self._op_transfer, self._op_convert, self._op_redeem)
         weights = (6, 4, 5, 4, 11)
         fills = 0
         while True:
-            while pending and pending[0].resolve_at <= fills:
-                self._resolve(pending.pop(0))
+            while pending and pending[0][0] <= fills:
+                self._resolve(pending[0][2], pending.pop(0)[3])
                 yield from self._flush()
             if fills >= self.p.fills or not self.live:
                 break
@@ -617,7 +633,7 @@ class Simulation:
                 r.choices(ops, weights)[0]()
             yield from self._flush()
         while pending:
-            self._resolve(pending.pop(0))
+            self._resolve(pending[0][2], pending.pop(0)[3])
             yield from self._flush()
         self.fills_done = fills
         for _ in range(max(1, self.p.fills // 10)):  # a tail of late redemptions
@@ -640,10 +656,9 @@ class Simulation:
         """(condition_id, outcome_index, price_micros) for every open condition."""
         out = []
         for m in self.markets:
-            if m.resolved:
-                continue
             for c, p in zip(m.conditions, m.price):
-                out += [(c, 0, p * 10_000), (c, 1, (100 - p) * 10_000)]
+                if c not in m.payouts:  # a negRisk market may be resolved question by question
+                    out += [(c, 0, p * 10_000), (c, 1, (100 - p) * 10_000)]
         return out
 
     def truth(self) -> dict[str, WalletTruth]:

@@ -5,7 +5,9 @@
 -- non-contract address on the other side of that adapter's share transfers in the same transaction (for the same
 -- condition; for a conversion, any of the market's tokens); with no such address (an exchange's MINT routed
 -- through the adapter) the leg is internal. A negRisk conversion returns amount * (popcount(index_set) - 1),
--- booked on the condition of the lowest question index in index_set (lowest set bit = popcount(x xor (x - 1)) - 1).
+-- shared by the k = popcount(index_set) questions whose NO was given up (the collateral comes from them): each gets
+-- floor(total / k), the first (total mod k) of them in question order one micro-USDC more, so the shares sum to
+-- the total exactly and no question's row carries another question's cash.
 -- {all:UInt8} = 0 limits to {conditions}, as a PREWHERE before FINAL (sound: all versions of a log share token,
 -- condition and addresses); _deleted is tested after FINAL.
 INSERT INTO trade_cashflows_v3_new (wallet, condition_id, cashflow, fees, fee_shares)
@@ -52,13 +54,19 @@ FROM
     UNION ALL
 
     SELECT if(c.stakeholder IN {adapters:Array(String)}, cu.user, c.stakeholder), q.condition_id,
-           toInt128(c.amount) * toInt128(bitCount(c.index_set) - 1), toInt128(0), toInt128(0)
+           toInt128(intDiv(c.total, c.k) + if(c.rank <= c.total % c.k, 1, 0)), toInt128(0), toInt128(0)
     FROM
     (
-        SELECT tx_hash, stakeholder, market_id, index_set, amount,
-               toUInt32(bitCount(bitXor(index_set, index_set - 1)) - 1) AS lowest_index
-        FROM neg_risk_conversions FINAL
-        WHERE _deleted = 0 AND index_set > 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+        SELECT tx_hash, stakeholder, market_id, qi AS question_index, rank, total, k
+        FROM
+        (
+            SELECT tx_hash, stakeholder, market_id, toUInt256(amount) * (bitCount(index_set) - 1) AS total,
+                   toUInt256(bitCount(index_set)) AS k,
+                   arrayFilter(i -> bitAnd(bitShiftRight(index_set, i), toUInt256(1)) = 1, range(256)) AS qs
+            FROM neg_risk_conversions FINAL
+            WHERE _deleted = 0 AND index_set > 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+        )
+        ARRAY JOIN qs AS qi, arrayEnumerate(qs) AS rank
     ) AS c
     LEFT JOIN
     (
@@ -74,7 +82,7 @@ FROM
         SELECT market_id, question_index, any(condition_id) AS condition_id
         FROM neg_risk_questions FINAL WHERE _deleted = 0
         GROUP BY market_id, question_index
-    ) AS q ON c.market_id = q.market_id AND c.lowest_index = q.question_index
+    ) AS q ON c.market_id = q.market_id AND c.question_index = q.question_index
 )
 WHERE wallet != '' AND wallet NOT IN {excluded:Array(String)}
   AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})

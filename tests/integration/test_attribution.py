@@ -93,3 +93,30 @@ def test_no_contract_ever_gets_a_row(fresh_db):
     for table in ("outcome_positions_v2", "trade_cashflows_v3", "wallet_market_pnl"):
         ws = {r[0] for r in fresh_db.query(f"SELECT DISTINCT wallet FROM {table}").result_rows}
         assert ws == {USER}, table
+
+
+def test_conversion_cash_goes_to_the_questions_it_came_from(fresh_db):
+    """Three questions. The user splits 10 on question 0 and 10 on question 2 (-10 each), converts both NOs (k = 2,
+    10 each): 10 USDC back, 5 to each of questions 0 and 2, and 10 YES of question 1. Question 0 resolves NO first
+    (its YES is worth 0); 1 and 2 stay open at 0.60 and 0.30.
+    q0 realized: -10 + 5 = -5. q1 unrealized: 10 x 0.60 = +6. q2 unrealized: -10 + 5 + 10 x 0.30 = -2.
+    Realized -5, unrealized +4, total -1.
+    (Booked on the lowest question, q0 would show 0 realized and q2 -7: right total, wrong split.)"""
+    s = Stream()
+    nm = s.neg_risk_market(3)
+    q0, q1, q2 = nm.questions
+    s.split(USER, q0, 10 * U)
+    s.split(USER, q2, 10 * U)
+    s.convert(USER, nm, 0b101, 10 * U)
+    s.resolve(q0, [0, 1])
+    s.price(q1, 0, 600_000)
+    s.price(q2, 0, 300_000)
+    load(fresh_db, s.rows)
+    rows = {c: (int(r), int(p)) for c, r, p in fresh_db.query(
+        "SELECT condition_id, resolved, pnl FROM wallet_market_pnl WHERE wallet = {w:String}",
+        parameters={"w": USER}).result_rows}
+    assert rows == {q0.condition_id: (1, -5 * U), q1.condition_id: (0, 6 * U), q2.condition_id: (0, -2 * U)}
+    summary = fresh_db.query("SELECT realized_pnl, unrealized_pnl, total_pnl FROM wallet_pnl_summary_final "
+                             "WHERE wallet = {w:String}", parameters={"w": USER}).result_rows
+    assert summary == [(-5 * U, 4 * U, -1 * U)]
+    assert sql_state(fresh_db) == oracle_state(cashflow_pnl(s.rows))
