@@ -39,20 +39,22 @@ def _check(pm: Polymarket, flow: flows.Flow) -> None:
     cash = {r: pm.balance_of("usdc", [w])[w] + pm.balance_of("pusd", [w])[w] for r, w in ws.items()}
     for role, want in flow.expected_cash.items():
         assert cash[role] == want, f"{flow.name}: {role} collateral {cash[role]} != {want}"
+    who = dict(ws, **flow.extra)
     for (role, label), want in flow.expected_shares.items():
-        got = pm.balance_of_batch([ws[role]], [flow.tokens[label]])[0]
+        got = pm.balance_of_batch([who[role]], [flow.tokens[label]])[0]
         assert got == want, f"{flow.name}: {role} holds {got} {label}, expected {want}"
     assert flows.state_pnl(pm, flow) == flow.expected_pnl
 
 
-def test_ctf_split_merge_redeem(pm):
-    _check(pm, flows.ctf_split_merge_redeem(pm))
+@pytest.mark.parametrize("play", flows.FLOWS, ids=lambda f: f.__name__)
+def test_flow_balances_and_pnl_match_the_hand_written_story(pm, play):
+    _check(pm, play(pm))
 
 
 def test_revert_names_the_call_and_the_reason(pm):
     w = flows.addr("revert", "W")
     cid = pm.prepare_condition(flows.addr("revert", "oracle"), flows.b32("revert", "q"))
-    with pytest.raises(ContractError, match=r"merge\(0x[0-9a-f]{40}, 0x[0-9a-f]{64}, 5\) via ctf reverted.*"
+    with pytest.raises(ContractError, match=r"mergePositions\(0x[0-9a-f]{40}, 0x[0-9a-f]{64}, 5\) via ctf reverted.*"
                                             r"SafeMath: subtraction overflow"):
         pm.merge(w, cid, 5)
 
