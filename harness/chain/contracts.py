@@ -553,6 +553,11 @@ class Polymarket:
         return token_id(condition, 0, neg_risk=neg_risk), token_id(condition, 1, neg_risk=neg_risk)
 
     # reads -------------------------------------------------------------------------------------------------------
+    def logs(self, from_block: int, to_block: int | str = "latest") -> list[dict]:
+        """Every log the node holds in [from_block, to_block] (eth_getLogs, with blockTimestamp), chain order."""
+        tb = hex(to_block) if isinstance(to_block, int) else to_block
+        return self.node.call("eth_getLogs", {"fromBlock": hex(from_block), "toBlock": tb})
+
     def balance_of(self, token: str, owners: Sequence[str], block: int | str = "latest") -> dict[str, int]:
         """ERC20 balanceOf of each owner (token: 'usdc', 'pusd', 'wcol' or an address), one batched request."""
         t = getattr(self.addr, token) if hasattr(self.addr, token) else token.lower()
@@ -584,6 +589,20 @@ class Polymarket:
         pairs = [(o.lower(), i) for o in owners for i in ids]
         bals = self.balance_of_batch([p[0] for p in pairs], [p[1] for p in pairs], block)
         return {p: b for p, b in zip(pairs, bals) if b}
+
+
+@lru_cache(maxsize=1)
+def event_abis() -> dict[str, tuple[str, dict]]:
+    """topic0 -> (contract name, ABI event entry) for the CTF build and every artefact of ours."""
+    out: dict[str, tuple[str, dict]] = {}
+    sources = [("ConditionalTokens", json.loads(ctf_artefact_path().read_text(encoding="utf-8"))["abi"])]
+    sources += [(p.stem, json.loads(p.read_text(encoding="utf-8"))["abi"]) for p in sorted(ARTEFACT_DIR.glob("*.json"))]
+    for name, abi in sources:
+        for e in abi:
+            if e["type"] == "event":
+                sig = f"{e['name']}({','.join(i['type'] for i in e['inputs'])})"
+                out.setdefault("0x" + keccak(sig.encode()).hex(), (name, e))
+    return out
 
 
 def v1_fee(bps: int, outcome_tokens: int, maker_amount: int, taker_amount: int, side: Side) -> int:
