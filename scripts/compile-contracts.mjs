@@ -33,7 +33,7 @@ let n = 0;
 for (const f of files) {
   for (const [name, c] of Object.entries(out.contracts[f] || {})) {
     const code = c.evm.deployedBytecode.object;
-    if (!code) continue; // abstract contracts, interfaces, libraries without code
+    if (!code || c.abi.length === 0) continue; // interfaces, abstract contracts, internal-only libraries
     const art = { contractName: name, source: "contracts/" + f, compiler: "solc-js " + solc.version(),
                   settings: input.settings, abi: c.abi, deployedBytecode: "0x" + code };
     fs.writeFileSync(path.join(outDir, name + ".json"), JSON.stringify(art, null, 1) + "\n");

@@ -35,7 +35,7 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 from harness.chain.node import TX_GAS, Anvil, NodeError
-from harness.chain.tokens import collateral_for, condition_id, token_id
+from harness.chain.tokens import condition_id, token_id
 from harness.config import DATA_DIR, PROJECT_ROOT, contracts, token_address
 
 CTF_ARTEFACT = Path(".tools/node_modules/@gnosis.pm/conditional-tokens-contracts/build/contracts/"
@@ -221,8 +221,14 @@ class Addresses:
 
 #: Which of our contracts sits at which address key (the CTF is the npm build).
 LAYOUT = {
-    "usdc": "Collateral", "pusd": "Collateral",
+    "usdc": "Collateral", "pusd": "PUSD", "wcol": "WrappedCollateral", "neg_risk_adapter": "NegRiskAdapter",
+    "ctf_exchange": "CtfExchange", "neg_risk_exchange": "CtfExchange", "ctf_exchange_v2": "CtfExchangeV2",
+    "neg_risk_exchange_v2": "CtfExchangeV2", "ctf_adapter_v2": "CollateralAdapter",
+    "neg_risk_adapter_v2": "CollateralAdapter", "fee_module": "FeeModule", "neg_risk_fee_module": "FeeModule",
 }
+#: Exchange key -> (its fee module key or None, is V2).
+EXCHANGES = {"ctf_exchange": ("fee_module", False), "neg_risk_exchange": ("neg_risk_fee_module", False),
+             "ctf_exchange_v2": (None, True), "neg_risk_exchange_v2": (None, True)}
 
 #: Keys of ``via=`` for split / merge / redeem / convert.
 VIAS = ("ctf", "neg_risk_adapter", "ctf_adapter_v2", "neg_risk_adapter_v2")
@@ -238,6 +244,7 @@ class Polymarket:
     _queue: list[Tx] | None = None
     _salt: int = 0
     _nonces: dict[str, int] = field(default_factory=dict)
+    neg_risk_oracle: dict[str, str] = field(default_factory=dict)
 
     # set-up ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -256,6 +263,32 @@ class Polymarket:
 
     def _init_all(self) -> None:
         """init() calls of contracts that keep addresses in storage (setCode runs no constructor)."""
+        a = self.addr
+        ops = [OPERATOR, a.fee_module, a.neg_risk_fee_module]
+        send = self._send
+        send(DEPLOYER, a.pusd, calldata("init(address)", a.usdc), "PUSD.init")
+        send(DEPLOYER, a.wcol, calldata("init(address,address)", a.neg_risk_adapter, a.usdc), "wcol.init")
+        send(DEPLOYER, a.neg_risk_adapter, calldata(
+            "init(address,address,address,address,address[])", a.ctf, a.usdc, a.wcol, a.neg_risk_adapter,
+            [a.neg_risk_exchange, a.neg_risk_fee_module]), "NegRiskAdapter.init")
+        sig_v1 = "init(address,address,address,address[])"
+        send(DEPLOYER, a.ctf_exchange, calldata(sig_v1, a.usdc, a.ctf, a.ctf, ops), "CtfExchange.init")
+        send(DEPLOYER, a.neg_risk_exchange, calldata(sig_v1, a.usdc, a.neg_risk_adapter, a.ctf, ops),
+             "NegRiskCtfExchange.init")
+        send(DEPLOYER, a.ctf_exchange_v2, calldata(sig_v1, a.pusd, a.ctf_adapter_v2, a.ctf, ops),
+             "CtfExchangeV2.init")
+        send(DEPLOYER, a.neg_risk_exchange_v2, calldata(sig_v1, a.pusd, a.neg_risk_adapter_v2, a.ctf, ops),
+             "NegRiskCtfExchangeV2.init")
+        sig_ad = "init(address,address,address,address,address)"
+        send(DEPLOYER, a.ctf_adapter_v2, calldata(sig_ad, a.ctf, a.pusd, a.usdc, ZERO, a.wcol),
+             "CtfCollateralAdapter.init")
+        send(DEPLOYER, a.neg_risk_adapter_v2, calldata(sig_ad, a.ctf, a.pusd, a.usdc, a.neg_risk_adapter, a.wcol),
+             "NegRiskCtfCollateralAdapter.init")
+        sig_fm = "init(address,address,address,address,address[])"
+        send(DEPLOYER, a.fee_module, calldata(sig_fm, a.ctf_exchange, a.usdc, a.ctf, a.ctf, [OPERATOR]),
+             "FeeModule.init")
+        send(DEPLOYER, a.neg_risk_fee_module, calldata(sig_fm, a.neg_risk_exchange, a.usdc, a.neg_risk_adapter,
+                                                       a.ctf, [OPERATOR]), "NegRiskFeeModule.init")
 
     # transactions ---------------------------------------------------------------------------------------------
     @contextmanager
@@ -367,32 +400,145 @@ class Polymarket:
                    f"reportPayouts({question_id}, {list(payouts)})")
 
     # split / merge / redeem -------------------------------------------------------------------------------------
-    def split(self, wallet: str, condition: str, amount: int, *, via: str = "ctf") -> Tx:
-        """Collateral -> one of each outcome, for ``wallet``."""
-        w = wallet.lower()
+    def _split_merge(self, fn: str, wallet: str, condition: str, amount: int, via: str) -> Tx:
+        w, a = wallet.lower(), self.addr
+        cid = _b32(condition)
+        what = f"{fn}({w}, {condition}, {amount}) via {via}"
+        sig = f"{fn}(address,bytes32,bytes32,uint256[],uint256)"
         if via == "ctf":
-            return self._send(w, self.addr.ctf, calldata(
-                "splitPosition(address,bytes32,bytes32,uint256[],uint256)", self.addr.usdc, bytes(32),
-                _b32(condition), [1, 2], amount), f"split({w}, {condition}, {amount}) via ctf")
-        raise ValueError(f"split via={via!r}: expected one of {VIAS}")
+            return self._send(w, a.ctf, calldata(sig, a.usdc, bytes(32), cid, [1, 2], amount), what)
+        if via == "neg_risk_adapter":
+            return self._send(w, a.neg_risk_adapter, calldata(f"{fn}(bytes32,uint256)", cid, amount), what)
+        if via in ("ctf_adapter_v2", "neg_risk_adapter_v2"):
+            return self._send(w, getattr(a, via), calldata(sig, a.pusd, bytes(32), cid, [1, 2], amount), what)
+        raise ValueError(f"{fn} via={via!r}: expected one of {VIAS}")
+
+    def split(self, wallet: str, condition: str, amount: int, *, via: str = "ctf") -> Tx:
+        """Collateral -> one of each outcome, for ``wallet`` (USDC.e, or pUSD through a V2 adapter)."""
+        return self._split_merge("splitPosition", wallet, condition, amount, via)
 
     def merge(self, wallet: str, condition: str, amount: int, *, via: str = "ctf") -> Tx:
         """One of each outcome -> collateral, for ``wallet``."""
-        w = wallet.lower()
-        if via == "ctf":
-            return self._send(w, self.addr.ctf, calldata(
-                "mergePositions(address,bytes32,bytes32,uint256[],uint256)", self.addr.usdc, bytes(32),
-                _b32(condition), [1, 2], amount), f"merge({w}, {condition}, {amount}) via ctf")
-        raise ValueError(f"merge via={via!r}: expected one of {VIAS}")
+        return self._split_merge("mergePositions", wallet, condition, amount, via)
 
     def redeem(self, wallet: str, condition: str, *, via: str = "ctf", amounts: Sequence[int] | None = None) -> Tx:
-        """Redeem ``wallet``'s whole position in a resolved condition."""
-        w = wallet.lower()
+        """Redeem ``wallet``'s position in a resolved condition: its whole balance, or ``amounts`` (outcome 0, 1)
+        through the NegRiskAdapter (default there: the whole balance, read now)."""
+        w, a = wallet.lower(), self.addr
+        cid = _b32(condition)
+        what = f"redeem({w}, {condition}) via {via}"
         if via == "ctf":
-            return self._send(w, self.addr.ctf, calldata(
-                "redeemPositions(address,bytes32,bytes32,uint256[])", self.addr.usdc, bytes(32),
-                _b32(condition), [1, 2]), f"redeem({w}, {condition}) via ctf")
+            return self._send(w, a.ctf, calldata("redeemPositions(address,bytes32,bytes32,uint256[])", a.usdc,
+                                                 bytes(32), cid, [1, 2]), what)
+        if via == "neg_risk_adapter":
+            if amounts is None:
+                amounts = self.balance_of_batch([w, w], list(self.token_ids(condition, neg_risk=True)))
+            return self._send(w, a.neg_risk_adapter, calldata("redeemPositions(bytes32,uint256[])", cid,
+                                                              list(amounts)), what)
+        if via in ("ctf_adapter_v2", "neg_risk_adapter_v2"):
+            return self._send(w, getattr(a, via), calldata("redeemPositions(address,bytes32,bytes32,uint256[])",
+                                                           a.pusd, bytes(32), cid, [1, 2]), what)
         raise ValueError(f"redeem via={via!r}: expected one of {VIAS}")
+
+    # negRisk -----------------------------------------------------------------------------------------------------
+    def prepare_neg_risk_market(self, n_questions: int, *, oracle: str | None = None, fee_bips: int = 0,
+                                metadata: bytes = b"") -> Market:
+        """NegRiskAdapter prepareMarket + prepareQuestion x n (the oracle reports outcomes later);
+        ``Market(market_id, question_ids, condition_ids)``."""
+        if n_questions < 1 or n_questions > 255:
+            raise ValueError(f"n_questions={n_questions} must be 1..255")
+        o = (oracle or OPERATOR).lower()
+        self._salt += 1
+        meta = metadata or f"market {self._salt}".encode()
+        mid = int.from_bytes(keccak(abi_encode(["address", "uint256", "bytes"], [o, fee_bips, meta])), "big")
+        mid &= MAX_UINT ^ 0xFF
+        market_id = "0x" + format(mid, "064x")
+        a = self.addr
+        self._send(o, a.neg_risk_adapter, calldata("prepareMarket(uint256,bytes)", fee_bips, meta),
+                   f"prepareMarket({market_id})")
+        qids = []
+        for i in range(n_questions):
+            self._send(o, a.neg_risk_adapter, calldata("prepareQuestion(bytes32,bytes)", _b32(market_id),
+                                                       f"question {i}".encode()),
+                       f"prepareQuestion({market_id}, {i})")
+            qids.append("0x" + format(mid + i, "064x"))
+        m = Market(market_id, qids, [condition_id(a.neg_risk_adapter, q, 2) for q in qids])
+        self.neg_risk_oracle[market_id] = o
+        return m
+
+    def resolve_question(self, market: Market, index: int, outcome: bool) -> None:
+        """NegRiskAdapter reportOutcome for one question (YES wins when ``outcome``): CTF reportPayouts."""
+        q = market.question_ids[index]
+        self._send(self.neg_risk_oracle[market.market_id], self.addr.neg_risk_adapter,
+                   calldata("reportOutcome(bytes32,bool)", _b32(q), outcome),
+                   f"reportOutcome({market.market_id}, question {index}, {outcome})")
+
+    def convert(self, wallet: str, market_id: str, index_set: int, amount: int, *,
+                via: str = "neg_risk_adapter") -> Tx:
+        """convertPositions: NO of the questions in ``index_set`` -> YES of the others + collateral."""
+        w = wallet.lower()
+        if via not in ("neg_risk_adapter", "neg_risk_adapter_v2"):
+            raise ValueError(f"convert via={via!r}: expected neg_risk_adapter or neg_risk_adapter_v2")
+        return self._send(w, getattr(self.addr, via), calldata(
+            "convertPositions(bytes32,uint256,uint256)", _b32(market_id), index_set, amount),
+            f"convert({w}, {market_id}, {index_set:#b}, {amount}) via {via}")
+
+    # exchanges ---------------------------------------------------------------------------------------------------
+    def register(self, condition: str, *, neg_risk: bool = False) -> tuple[int, int]:
+        """Register a condition's two position ids on the exchanges of its kind (V1 and V2); the ids."""
+        y, n = self.token_ids(condition, neg_risk=neg_risk)
+        keys = ("neg_risk_exchange", "neg_risk_exchange_v2") if neg_risk else ("ctf_exchange", "ctf_exchange_v2")
+        for k in keys:
+            self._send(OPERATOR, getattr(self.addr, k), calldata("registerToken(uint256,uint256,bytes32)", y, n,
+                                                                 _b32(condition)),
+                       f"registerToken({k}, {condition})")
+        return y, n
+
+    def order(self, maker: str, token: int, side: Side | str, maker_amount: int, taker_amount: int,
+              fee_rate_bps: int = 0) -> Order:
+        """An Order with a fresh salt (so equal orders hash apart)."""
+        sd = Side[side] if isinstance(side, str) else Side(side)
+        return Order(maker.lower(), token, sd, maker_amount, taker_amount, fee_rate_bps, self.salt())
+
+    def match(self, exchange_key: str, taker_order: Order, maker_orders: Sequence[Order], taker_fill: int,
+              maker_fills: Sequence[int], *, fee_module: bool = False, operator_fees: Sequence[int] | None = None,
+              fees: Sequence[int] | None = None) -> Tx:
+        """matchOrders on an exchange, from the operator (V1 directly or through its FeeModule, V2 directly).
+
+        V1: fees come from each order's fee_rate_bps (exchange formula); with ``fee_module`` the FeeModule is the
+        operator and refunds each order the part above ``operator_fees`` (taker first, then makers; default 0 =
+        refund all). V2: ``fees`` are the collateral fees per order (taker first), default v2_fee of each order.
+        """
+        if exchange_key not in EXCHANGES:
+            raise ValueError(f"exchange {exchange_key!r}: expected one of {sorted(EXCHANGES)}")
+        if len(maker_orders) != len(maker_fills):
+            raise ValueError(f"match: {len(maker_orders)} maker orders but {len(maker_fills)} fills")
+        fm_key, v2 = EXCHANGES[exchange_key]
+        ex = getattr(self.addr, exchange_key)
+        t, ms = taker_order.as_tuple(), [o.as_tuple() for o in maker_orders]
+        what = f"match({exchange_key}, taker {taker_order.maker} {taker_order.side.name} {taker_fill}, " \
+               f"{len(maker_orders)} makers{', fee module' if fee_module else ''})"
+        if v2:
+            if fee_module:
+                raise ValueError("match: the V2 exchanges take fees directly; fee_module is V1 only")
+            if fees is None:
+                fees = [v2_fee(taker_order, taker_fill)] + [v2_fee(o, f) for o, f in zip(maker_orders, maker_fills)]
+            if len(fees) != 1 + len(maker_orders):
+                raise ValueError(f"match: {len(fees)} fees for {1 + len(maker_orders)} orders")
+            return self._send(OPERATOR, ex, calldata(
+                f"matchOrders({ORDER_TYPE},{ORDER_TYPE}[],uint256,uint256[],uint256,uint256[])", t, ms, taker_fill,
+                list(maker_fills), fees[0], list(fees[1:])), what)
+        if not fee_module:
+            return self._send(OPERATOR, ex, calldata(
+                f"matchOrders({ORDER_TYPE},{ORDER_TYPE}[],uint256,uint256[])", t, ms, taker_fill,
+                list(maker_fills)), what)
+        op = list(operator_fees) if operator_fees is not None else [0] * (1 + len(maker_orders))
+        if len(op) != 1 + len(maker_orders):
+            raise ValueError(f"match: {len(op)} operator fees for {1 + len(maker_orders)} orders")
+        receive = taker_fill * taker_order.taker_amount // taker_order.maker_amount if taker_order.maker_amount else 0
+        return self._send(OPERATOR, getattr(self.addr, fm_key), calldata(
+            f"matchOrders({ORDER_TYPE},{ORDER_TYPE}[],uint256,uint256,uint256[],uint256,uint256[])", t, ms,
+            taker_fill, receive, list(maker_fills), op[0], op[1:]), what)
 
     def transfer(self, frm: str, to: str, token: int, amount: int) -> Tx:
         """A plain ERC1155 transfer between wallets (CTF safeTransferFrom)."""
@@ -407,6 +553,11 @@ class Polymarket:
         return token_id(condition, 0, neg_risk=neg_risk), token_id(condition, 1, neg_risk=neg_risk)
 
     # reads -------------------------------------------------------------------------------------------------------
+    def logs(self, from_block: int, to_block: int | str = "latest") -> list[dict]:
+        """Every log the node holds in [from_block, to_block] (eth_getLogs, with blockTimestamp), chain order."""
+        tb = hex(to_block) if isinstance(to_block, int) else to_block
+        return self.node.call("eth_getLogs", {"fromBlock": hex(from_block), "toBlock": tb})
+
     def balance_of(self, token: str, owners: Sequence[str], block: int | str = "latest") -> dict[str, int]:
         """ERC20 balanceOf of each owner (token: 'usdc', 'pusd', 'wcol' or an address), one batched request."""
         t = getattr(self.addr, token) if hasattr(self.addr, token) else token.lower()
@@ -440,5 +591,40 @@ class Polymarket:
         return {p: b for p, b in zip(pairs, bals) if b}
 
 
-def collateral_of(neg_risk: bool) -> str:
-    return collateral_for(neg_risk)
+@lru_cache(maxsize=1)
+def event_abis() -> dict[str, tuple[str, dict]]:
+    """topic0 -> (contract name, ABI event entry) for the CTF build and every artefact of ours."""
+    out: dict[str, tuple[str, dict]] = {}
+    sources = [("ConditionalTokens", json.loads(ctf_artefact_path().read_text(encoding="utf-8"))["abi"])]
+    sources += [(p.stem, json.loads(p.read_text(encoding="utf-8"))["abi"]) for p in sorted(ARTEFACT_DIR.glob("*.json"))]
+    for name, abi in sources:
+        for e in abi:
+            if e["type"] == "event":
+                sig = f"{e['name']}({','.join(i['type'] for i in e['inputs'])})"
+                out.setdefault("0x" + keccak(sig.encode()).hex(), (name, e))
+    return out
+
+
+def v1_fee(bps: int, outcome_tokens: int, maker_amount: int, taker_amount: int, side: Side) -> int:
+    """CalculatorHelper.calculateFee (V1 exchange, FeeModule): price at 1e18, fee in the proceeds asset."""
+    one = 10 ** 18
+    if bps == 0:
+        return 0
+    if side == Side.BUY:
+        price = maker_amount * one // taker_amount if taker_amount else 0
+    else:
+        price = taker_amount * one // maker_amount if maker_amount else 0
+    if price == 0 or price > one:
+        return 0
+    m = min(price, one - price)
+    if side == Side.BUY:
+        return bps * m * outcome_tokens // (price * 10_000)
+    return bps * m * outcome_tokens // (10_000 * one)
+
+
+def v2_fee(order: Order, fill: int) -> int:
+    """Default V2 collateral fee of a fill (the operator sets V2 fees): bps x min(collateral, shares - collateral),
+    the simulator's V2 rule."""
+    taking = fill * order.taker_amount // order.maker_amount if order.maker_amount else 0
+    usdc, shares = (fill, taking) if order.side == Side.BUY else (taking, fill)
+    return order.fee_rate_bps * min(usdc, shares - usdc) // 10_000 if shares > usdc else 0
