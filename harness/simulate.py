@@ -28,6 +28,9 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
+from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
+
 from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
@@ -143,6 +146,21 @@ def _h(*parts) -> str:
 
 def _addr(*parts) -> str:
     return "0x" + hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+def neg_risk_market_id(oracle: str, fee_bips: int, metadata: bytes) -> str:
+    """The NegRiskAdapter's market id: keccak256(abi.encode(oracle, feeBips, metadata)) with the last byte zeroed
+    (its questions are market id + index)."""
+    mid = int.from_bytes(keccak(abi_encode(["address", "uint256", "bytes"], [oracle, fee_bips, metadata])), "big")
+    return "0x" + format(mid & ~0xFF, "064x")
+
+
+def _market_metadata(k: int) -> bytes:
+    return f"market {k}".encode()
+
+
+def _question_data(i: int) -> bytes:
+    return f"question {i}".encode()
 
 
 def _fee(bps: int, making: int, taking: int, buy: bool) -> int:
@@ -264,7 +282,7 @@ class Simulation:
             neg = r.random() < p.neg_risk_share
             if neg:
                 nq = r.randint(3, 5)
-                mid = _h("market", p.seed, k)[:-2] + "00"
+                mid = neg_risk_market_id(self.oracle, 0, _market_metadata(k))
                 qids = [mid[:-2] + format(i, "02x") for i in range(nq)]
                 conds = [neg_risk_condition_id(q) for q in qids]
             else:
@@ -298,7 +316,7 @@ class Simulation:
                            self.addr["ctf"])
                 if m.neg_risk:
                     self._emit("adapter.QuestionPrepared", {"marketId": m.market_id, "questionId": q, "index": i,
-                                                            "data": "0x" + f"q{i}".encode().hex()}, self.adapter)
+                                                            "data": "0x" + _question_data(i).hex()}, self.adapter)
 
     # ---- operations --------------------------------------------------------------------------------------------
 
