@@ -172,8 +172,22 @@ def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> 
 
 
 def check_wallets(client: Client, wallets: list[ReferenceWallet], *, suffix: str = "") -> list[WalletCheck]:
-    values = wallet_values(client, [w.address for w in wallets], suffix=suffix)
-    return [judge(w, values[w.address][w.metric] if w.address in values else None) for w in wallets]
+    """Judge each wallet on its metric at its ``as_of``: from the (suffixed) views when as_of is at or after the
+    data's last block time (the views already hold everything up to then), else recomputed as of that instant
+    from the wallet's own raw rows (harness.asof)."""
+    from harness.asof import wallet_pnl_as_of
+
+    horizon = gates.watermark(client).time
+
+    def at(w: ReferenceWallet) -> int | None:
+        return None if w.as_of_ts is None or w.as_of_ts >= horizon else w.as_of_ts
+
+    values = {(a, None): v for a, v in wallet_values(
+        client, [w.address for w in wallets if at(w) is None], suffix=suffix).items()}
+    for ts in sorted({at(w) for w in wallets} - {None}):
+        for a, v in wallet_pnl_as_of(client, [w.address for w in wallets if at(w) == ts], ts).items():
+            values[(a, ts)] = v
+    return [judge(w, values.get((w.address, at(w)), {}).get(w.metric)) for w in wallets]
 
 
 @dataclass

@@ -502,20 +502,82 @@ def world_range(world_dir: Path) -> tuple[int, int]:
     return lo, hi
 
 
-def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterator[tuple[int, int, list[dict]]]:
-    """(first block, last block, logs) chunks that end on block boundaries, in file order."""
+class BlockClock:
+    """Block number -> unix time, for logs without ``blockTimestamp`` (many nodes omit it): a blocks file's
+    mapping, or an RPC node asked in batches (cached). ``times`` raises IngestError naming a block it lacks."""
+
+    def __init__(self, mapping: dict[int, int] | None = None, rpc: RpcClient | None = None, *, what: str = ""):
+        self.mapping, self.rpc, self.what = dict(mapping or {}), rpc, what
+
+    def times(self, numbers: Iterable[int]) -> dict[int, int]:
+        want = set(numbers)
+        missing = sorted(want - self.mapping.keys())
+        if missing and self.rpc is not None:
+            self.mapping.update(self.rpc.block_times(missing))
+        elif missing:
+            raise IngestError(f"{self.what}: no timestamp for block {missing[0]} ({len(missing)} blocks missing)")
+        return {n: self.mapping[n] for n in want}
+
+
+def _num(v) -> int:
+    return int(v, 16) if isinstance(v, str) and v.lower().startswith("0x") else int(v)
+
+
+def read_blocks_file(path: Path) -> BlockClock:
+    """A blocks file: CSV with header ``block_number,timestamp`` (decimal, or 0x hex), or JSON lines / a JSON
+    array of block objects with ``number`` and ``timestamp`` (eth_getBlockByNumber results); .gz allowed."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    out: dict[int, int] = {}
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, EOFError) as exc:
+        raise IngestError(f"{path}: cannot read ({exc})") from exc
+    head, i = text.lstrip()[:1], 0
+    try:
+        if head in ("[", "{"):
+            items = json.loads(text) if head == "[" else [json.loads(x) for x in text.splitlines() if x.strip()]
+            for i, b in enumerate(items, 1):
+                out[_num(b["number"])] = _num(b["timestamp"])
+        else:
+            reader = csv.DictReader(text.splitlines())
+            if not reader.fieldnames or not {"block_number", "timestamp"} <= set(reader.fieldnames):
+                raise IngestError(f"{path}: header must have block_number,timestamp, got {reader.fieldnames}")
+            for row in reader:
+                i = reader.line_num
+                out[_num(row["block_number"].strip())] = _num(row["timestamp"].strip())
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, IngestError):
+            raise
+        raise IngestError(f"{path}: entry {i}: needs a block number and a timestamp ({exc})") from None
+    return BlockClock(out, what=str(path))
+
+
+def _log_time(log: dict) -> int | None:
+    ts = log.get("blockTimestamp")
+    return None if ts is None else (int(ts, 16) if isinstance(ts, str) else int(ts))
+
+
+def _block_batches(path: Path, batch_logs: int, min_time: int | None,
+                   clock: BlockClock | None = None) -> Iterator[tuple[int, int, list[dict]]]:
+    """(first block, last block, logs) chunks that end on block boundaries, in file order. A log without
+    blockTimestamp gets its block's time from ``clock``; without one it is an error naming the log."""
     pending: list[dict] = []
     first = last = None
     for n, log in _open_logs(path):
         b = _block(log)
         if last is not None and b < last:
             raise IngestError(f"{path}:{n}: block {b} after block {last}: logs must be in chain order")
-        if min_time is not None:
-            ts = log.get("blockTimestamp")
-            if ts is None:
-                raise IngestError(f"{path}:{n}: no blockTimestamp, cannot select by --since")
-            if (int(ts, 16) if isinstance(ts, str) else int(ts)) < min_time:
-                continue
+        if log.get("blockTimestamp") is None:
+            if clock is None:
+                raise IngestError(
+                    f"{path}:{n}: log tx {log.get('transactionHash')} index {log.get('logIndex')} (block {b}) has "
+                    "no blockTimestamp: give its block time with --blocks FILE (block_number,timestamp) or "
+                    "--block-time-rpc URL")
+            log["blockTimestamp"] = clock.times([b])[b]
+        if min_time is not None and _log_time(log) < min_time:
+            continue
         if pending and b != last and len(pending) >= batch_logs:
             yield first, last, pending
             pending, first = [], None
@@ -527,8 +589,8 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterato
 
 
 def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
-                 batch_logs: int = 50_000, command: str = "files") -> IngestStats:
-    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into market_prices), checkpointed per chunk of blocks.
+                 batch_logs: int = 50_000, command: str = "files", clock: BlockClock | None = None) -> IngestStats:
+    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into imported_prices), checkpointed per chunk of blocks.
 
     One pass over the file: the range is world.json's when declared, else the logs' own first and last block.
     ``since_seconds`` keeps only the world's last window (its clock: the end time world.json gives, else the
@@ -540,7 +602,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         raise IngestError(f"{world_dir}: no logs.jsonl.gz (is this a simulator world directory?)")
     source = source or world_source(world_dir)
     declared = declared_range(world_dir)
-    min_time = None if since_seconds is None else _world_end_time(world_dir) - since_seconds
+    min_time = None if since_seconds is None else _world_end_time(world_dir, clock) - since_seconds
     run = Run(client, source, command, *(declared or (0, 0)))
     run.record("running")
     stats = IngestStats(source=source)
@@ -549,7 +611,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
     prog = Progress(f"{command} {source}", (declared[1] - declared[0] + 1) if declared else 0)
     try:
         prev = declared[0] if declared and min_time is None else None
-        for first, last, logs in _block_batches(logs_path, batch_logs, min_time):
+        for first, last, logs in _block_batches(logs_path, batch_logs, min_time, clock):
             prog.update(last - (first if prev is None else prev) + 1, len(logs))
             try:
                 stats.add(ingest_logs(client, logs, source=source))
@@ -574,7 +636,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         if prices.is_file():
             as_of = _declared_end_time(world_dir) or last_ts
             if as_of is None:
-                as_of = _world_end_time(world_dir)
+                as_of = _world_end_time(world_dir, clock)
             stats.prices = ingest_prices(client, prices, source=source, as_of=as_of)
     except (IngestError, ValueError) as exc:
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
@@ -599,16 +661,18 @@ def _declared_end_time(world_dir: Path) -> int | None:
     return None
 
 
-def _world_end_time(world_dir: Path) -> int:
+def _world_end_time(world_dir: Path, clock: BlockClock | None = None) -> int:
     """The world's "now": world.json's end time when given, else the last log's block time."""
     declared = _declared_end_time(world_dir)
     if declared is not None:
         return declared
     end = None
+    last = None
     for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
-        ts = log.get("blockTimestamp")
-        if ts is not None:
-            end = int(ts, 16) if isinstance(ts, str) else int(ts)
+        t, last = _log_time(log), log
+        end = t if t is not None else end
+    if last is not None and _log_time(last) is None and clock is not None:
+        end = clock.times([_block(last)])[_block(last)]
     if end is None:
         raise IngestError(f"{world_dir}: no block timestamps to tell the world's time")
     return end
@@ -640,22 +704,24 @@ def read_prices(path: Path) -> list[tuple[str, int, int]]:
 
 
 def ingest_prices(client: Client, path: Path, *, source: str, as_of: int) -> int:
+    """Import a prices CSV into imported_prices, dated ``as_of``; the build applies them over fill prices."""
     from datetime import datetime
 
     rows = read_prices(path)
     when = datetime.fromtimestamp(as_of, UTC)
     if rows:
-        client.insert("market_prices", [[c, i, p, when, source] for c, i, p in rows], column_names=list(PRICE_COLUMNS))
+        client.insert("imported_prices", [[c, i, p, when, source] for c, i, p in rows],
+                      column_names=list(PRICE_COLUMNS))
     return len(rows)
 
 
-def expected_world_rows(world_dir: Path) -> dict[str, int]:
+def expected_world_rows(world_dir: Path, clock: BlockClock | None = None) -> dict[str, int]:
     """Live rows per raw table that the world's logs decode to (last write per key wins, retractions removed)."""
     from harness.chain.decode import COLUMNS, Decoded, make_decoder
 
     keyed: dict[str, dict[tuple, int]] = {}
     dec = make_decoder()
-    for _, _, logs in _block_batches(Path(world_dir) / "logs.jsonl.gz", 50_000, None):
+    for _, _, logs in _block_batches(Path(world_dir) / "logs.jsonl.gz", 50_000, None, clock):
         out = dec.feed(logs, Decoded())
         for table, rows in out.rows.items():
             cols = COLUMNS[table]
@@ -711,12 +777,13 @@ def _client(args):
     return client
 
 
-def _rebuild(client, cutoff: int | None) -> str:
+def _rebuild(client, cutoff: int | None, allow_unmapped: bool = False) -> str:
     try:
         from harness.build import rebuild
     except ImportError:
         return "rebuild skipped (harness.build not available)"
-    return str(rebuild(client, cutoff=cutoff))
+    rep = rebuild(client, cutoff=cutoff, allow_unmapped=allow_unmapped)
+    return "\n".join([str(rep)] + rep.warnings())
 
 
 def _cmd(fn):
@@ -767,11 +834,17 @@ def cmd_sync(args) -> int:
 def cmd_files(args) -> int:
     from harness.pipeline import parse_age
 
+    if args.blocks and args.block_time_rpc:
+        raise IngestError("--blocks and --block-time-rpc both give block times: pass one")
+    clock = read_blocks_file(Path(args.blocks)) if args.blocks else None
+    if args.block_time_rpc:
+        clock = BlockClock(rpc=RpcClient(args.block_time_rpc), what="--block-time-rpc")
     client = _client(args)
-    stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None)
+    stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None,
+                         clock=clock)
     print(stats)
     if args.rebuild:
-        print(_rebuild(client, None))
+        print(_rebuild(client, None, args.allow_unmapped))
     return 0
 
 
@@ -833,6 +906,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir")
     p.add_argument("--since", help="only the world's last window, e.g. 24h")
     p.add_argument("--rebuild", action="store_true", help="rebuild the derived tables afterwards")
+    p.add_argument("--blocks", metavar="FILE", help="block times for logs without blockTimestamp: CSV "
+                   "block_number,timestamp or JSON lines of blocks with number and timestamp")
+    p.add_argument("--block-time-rpc", metavar="URL", help="or ask this JSON-RPC node for those block times")
+    p.add_argument("--allow-unmapped", action="store_true", help="with --rebuild: build even when tokens are "
+                   "missing from token_map (still reported)")
     p.set_defaults(func=cmd_files)
 
     p = sub.add_parser("gaps", help="list block ranges never ingested for a source (exit 1 when any)")

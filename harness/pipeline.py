@@ -95,7 +95,7 @@ def parse_age(text: str) -> int:
     return int(m.group(1)) * mult
 
 
-ORACLE_TABLES = RAW_TABLES + ("token_map", "market_prices")
+ORACLE_TABLES = RAW_TABLES + ("token_map", "imported_prices")
 ORACLE_MAX_ROWS = 5_000_000
 
 
