@@ -146,3 +146,70 @@ def test_cli_ingest_files_blocks_option(tmp_path):
     _harness("build", "--database", "d", wdir=wdir)
     wallet, t = max(truth().items(), key=lambda kv: abs(kv[1]["total"]))
     assert _pnl_line(t) in _harness("pnl", "--database", "d", wallet, wdir=wdir).stdout
+
+
+# --- 5. prices ---------------------------------------------------------------------------------------------------
+
+def _last_fill_prices(rows: dict) -> dict[tuple[str, int], int]:
+    """Written apart from the build: walk the fills in chain order; a binary condition's latest fill sets both
+    outcomes (p, 1 - p), a wider one each outcome's own."""
+    outcomes: dict[str, list[int]] = {}
+    where = {}
+    for r in rows["token_map"]:
+        where[int(r["token_id"])] = (r["condition_id"], int(r["outcome_index"]))
+        outcomes.setdefault(r["condition_id"], []).append(int(r["outcome_index"]))
+    out: dict[tuple[str, int], int] = {}
+    for r in sorted(rows["trades_raw"], key=lambda r: (r["block_number"], r["log_index"])):
+        cid, o = where[int(r["token_id"])]
+        p = min(int(r["usdc"]) * 10**6 // int(r["shares"]), 10**6)
+        out[(cid, o)] = p
+        if len(outcomes[cid]) == 2:
+            out[(cid, 1 - o)] = 10**6 - p
+    return out
+
+
+def test_world_without_price_file_values_open_positions_from_fills(fresh_db, tmp_path):
+    """Nothing filled market_prices on real data, so open positions were worth 0. Without prices.csv the marks
+    come from the fills, and the simulator's own ledger (which marks open markets at its price, not from logs)
+    agrees with every wallet's unrealized P&L to the micro-dollar."""
+    from harness.chain.decode import COLUMNS, decode_logs
+    from tests.support.worlds import world_logs
+
+    world = variant(tmp_path / "w", prices=False)
+    ingest.ingest_world(fresh_db, world)
+    rep = rebuild(fresh_db)
+    create_views(fresh_db)
+    decoded = decode_logs(world_logs(world)).rows
+    rows = {t: [dict(zip(COLUMNS[t], r)) for r in decoded[t]] for t in ("token_map", "trades_raw")}
+    expected = _last_fill_prices(rows)
+    got = {(c, o): p for c, o, p in fresh_db.query(
+        "SELECT condition_id, outcome_index, price_micros FROM market_prices").result_rows}
+    assert got == expected
+    assert rep.unpriced.positions == 0
+    sql = {w: (u, t) for w, u, t in fresh_db.query(
+        "SELECT wallet, unrealized_pnl, total_pnl FROM wallet_pnl_summary_final").result_rows}
+    true = truth()
+    assert any(t["unrealized"] for t in true.values())
+    assert sql == {w: (t["unrealized"], t["total"]) for w, t in true.items()}
+
+
+def test_unpriced_open_positions_are_counted_and_gate_the_build(fresh_db):
+    """A split in a market that never traded leaves shares no fill prices: counted (200 of 300 open shares),
+    over the threshold; an imported price for one outcome prices that outcome only."""
+    from harness.build import UNPRICED_MAX_PCT, Unpriced
+
+    s = Stream()
+    quiet, busy = s.market(2), s.market(2)
+    a, b, c = addr(1), addr(2), addr(3)
+    s.split(a, quiet, 100_000_000)
+    s.split(b, busy, 50_000_000)
+    s.trade(c, b, busy.tokens[0], 50_000_000, 25_000_000)
+    insert(fresh_db, s.rows)
+    rep = rebuild(fresh_db)
+    assert rep.unpriced == Unpriced(positions=2, outcomes=2, shares=200_000_000, open_shares=300_000_000)
+    assert rep.unpriced.too_much and UNPRICED_MAX_PCT < 66
+    assert any(w.startswith("unpriced: 2 open positions in 2 outcomes") for w in rep.warnings())
+    s.rows.clear()
+    s.price(quiet, 0, 300_000)
+    insert(fresh_db, s.rows)
+    assert rebuild(fresh_db).unpriced == Unpriced(1, 1, 100_000_000, 300_000_000)
