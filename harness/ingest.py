@@ -61,6 +61,8 @@ class IngestStats:
     retries: int = 0
     range_errors: int = 0
     prices: int = 0
+    preparations: int = 0  # logs from the preparations scan (RPC) before the range
+    tokens: int = 0  # token_map rows from a markets or token map file
 
     def add(self, other: IngestStats) -> None:
         self.logs += other.logs
@@ -85,6 +87,10 @@ class IngestStats:
             parts.append(f"{self.retries} retries, {self.range_errors} window halvings")
         if self.prices:
             parts.append(f"{self.prices} prices")
+        if self.preparations:
+            parts.append(f"{self.preparations} earlier market preparations")
+        if self.tokens:
+            parts.append(f"{self.tokens} tokens mapped from file")
         return ", ".join(parts)
 
 
@@ -295,12 +301,15 @@ def plan_range(rpc: RpcClient, *, from_block: int | None = None, to_block: int |
 def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *, source: str, run_id: str,
                stats: IngestStats, retract: tuple[int, int] | None = None, window: int = 2000,
                max_window: int = 100_000, batch_logs: int = 20_000, batch_blocks: int | None = None,
-               progress: Progress | None = None) -> None:
+               progress: Progress | None = None, addresses: list[str] | None = None,
+               topic0s: list[str] | None = None) -> None:
     """Fetch each range by adaptive windows, insert in batches, checkpoint each batch after its insert.
 
     Windows inside ``retract`` (a re-fetched, already ingested span) also retract rows of logs that vanished.
+    ``addresses`` / ``topic0s`` narrow the filter (default: every known event); checkpoints name those addresses.
     """
-    addresses, topic0s = ingest_addresses(), ingest_topic0s()
+    contracts = addresses
+    addresses, topic0s = addresses or ingest_addresses(), topic0s or ingest_topic0s()
     for lo, hi in ranges:
         pending: list[dict] = []
         b_lo = lo
@@ -311,13 +320,13 @@ def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *,
                 progress.update(w_hi - w_lo + 1, len(logs))
             if len(pending) >= batch_logs or w_hi == hi or (batch_blocks and w_hi - b_lo + 1 >= batch_blocks):
                 _flush(client, rpc, pending, b_lo, w_hi, source=source, run_id=run_id, stats=stats,
-                       retract=retract)
+                       retract=retract, contracts=contracts)
                 pending, b_lo = [], w_hi + 1
         stats.ranges += 1
 
 
 def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *, source: str, run_id: str,
-           stats: IngestStats, retract: tuple[int, int] | None) -> None:
+           stats: IngestStats, retract: tuple[int, int] | None, contracts: list[str] | None = None) -> None:
     need = {int(log["blockNumber"], 16) for log in logs if log.get("blockTimestamp") is None}
     times = rpc.block_times(need) if need else None
     version = new_version()
@@ -329,7 +338,7 @@ def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *
         a, b = max(lo, retract[0]), min(hi, retract[1])
         stats.retracted += retract_vanished(client, logs, a, b, version=new_version())
     per: Counter = Counter(log["address"].lower() for log in logs)
-    write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per)
+    write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per, contracts=contracts)
     stats.from_block = lo if stats.from_block is None else min(stats.from_block, lo)
     stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
 
@@ -364,25 +373,74 @@ def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: in
     return gone_total
 
 
+#: Market-structure events: token_map and the negRisk questions come from these, so a range whose markets were
+#: prepared before it needs them from the contracts' first blocks.
+PREPARATION_EVENTS = ("ctf.ConditionPreparation", "adapter.QuestionPrepared")
+
+
+def preparation_filter() -> tuple[list[str], list[str]]:
+    """(addresses, topic0s) of the preparation events, for a topic-filtered eth_getLogs scan."""
+    from harness.chain.events import by_address
+
+    addrs, topics = set(), set()
+    for addr, by_topic in by_address().items():
+        for t0, e in by_topic.items():
+            if e.key in PREPARATION_EVENTS:
+                addrs.add(addr)
+                topics.add(t0)
+    return sorted(addrs), sorted(topics)
+
+
+def preparations_source(source: str) -> str:
+    """The scan's own checkpoint source (``rpc:137:preparations``), apart from the full-event coverage."""
+    return f"{source}:preparations"
+
+
+def scan_preparations(client: Client, rpc: RpcClient, to_block: int, *, source: str, window: int = 2000,
+                      max_window: int = 100_000, progress: bool | None = None) -> IngestStats:
+    """Fetch every ConditionPreparation / QuestionPrepared from the contracts' first blocks to ``to_block`` that
+    neither this scan nor a full-event ingest has covered yet (checkpointed under preparations_source)."""
+    from harness.config import contracts
+
+    addrs, topics = preparation_filter()
+    firsts = [c.first_block for c in contracts().values() if c.address in addrs and c.first_block]
+    lo = min(firsts) if firsts and min(firsts) <= to_block else 0
+    psource = preparations_source(source)
+    main, prep = coverage(client, source, lo=lo, hi=to_block), coverage(client, psource, lo=lo, hi=to_block)
+    todo = merge_ranges(h for a in addrs
+                        for h in complement(merge_ranges(main.get(a, []) + prep.get(a, [])), lo, to_block))
+    if not todo:
+        return IngestStats(source=psource)
+    return _run(client, rpc, "preparations", psource, lo, to_block, todo, None, window=window,
+                max_window=max_window, batch_logs=20_000, batch_blocks=None, progress=progress,
+                addresses=addrs, topic0s=topics)
+
+
 def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = None, to_block: int | None = None,
              *, cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
              confirmations: int = DEFAULT_CONFIRMATIONS, refetch: bool = False, source: str | None = None,
              window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-             batch_blocks: int | None = None, progress: bool | None = None) -> IngestStats:
-    """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``)."""
+             batch_blocks: int | None = None, progress: bool | None = None,
+             preparations: bool = True) -> IngestStats:
+    """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``), then (with
+    ``preparations``) the market preparations before it that nothing has covered yet (scan_preparations)."""
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, from_block=from_block, to_block=to_block, cutoff=cutoff, no_cutoff=no_cutoff,
                         since_seconds=since_seconds, confirmations=confirmations)
     todo = [(lo, hi)] if refetch and lo <= hi else gaps(client, source, lo, hi)
-    return _run(client, rpc, "backfill", source, lo, hi, todo, None, window=window, max_window=max_window,
-                batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
+    stats = _run(client, rpc, "backfill", source, lo, hi, todo, None, window=window, max_window=max_window,
+                 batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
+    if preparations and lo <= hi:
+        stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
+                                               max_window=max_window, progress=progress).logs
+    return stats
 
 
 def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, *,
          margin: int = DEFAULT_MARGIN, confirmations: int = DEFAULT_CONFIRMATIONS, cutoff: int | None = None,
          source: str | None = None, window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-         progress: bool | None = None) -> IngestStats:
+         progress: bool | None = None, preparations: bool = True) -> IngestStats:
     """The daily run: fill every gap of the last ``since_seconds`` up to head - confirmations, and re-fetch the
     last ``margin`` ingested blocks, retracting logs a reorg removed."""
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
@@ -403,11 +461,14 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
     stats = _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
                  batch_logs=batch_logs, batch_blocks=None, progress=progress)
     stats.retracted += above
+    if preparations and lo <= hi:
+        stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
+                                               max_window=max_window, progress=progress).logs
     return stats
 
 
 def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_window, batch_logs, batch_blocks,
-         progress) -> IngestStats:
+         progress, addresses=None, topic0s=None) -> IngestStats:
     run = Run(client, source, command, lo, hi)
     run.record("running", detail=f"todo {todo[:20]}")
     stats = IngestStats(source=source)
@@ -417,7 +478,7 @@ def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_win
     try:
         fetch_into(client, rpc, todo, source=source, run_id=run.run_id, stats=stats, retract=retract,
                    window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks,
-                   progress=prog)
+                   progress=prog, addresses=addresses, topic0s=topic0s)
     except (RpcError, IngestError, ValueError) as exc:
         stats.seconds = time.monotonic() - t0
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
@@ -589,7 +650,8 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None,
 
 
 def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
-                 batch_logs: int = 50_000, command: str = "files", clock: BlockClock | None = None) -> IngestStats:
+                 batch_logs: int = 50_000, command: str = "files", clock: BlockClock | None = None,
+                 markets: Path | None = None, token_map: Path | None = None) -> IngestStats:
     """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into imported_prices), checkpointed per chunk of blocks.
 
     One pass over the file: the range is world.json's when declared, else the logs' own first and last block.
@@ -633,11 +695,21 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         if not declared:
             run.from_block, run.to_block = stats.from_block or 0, stats.to_block or 0
         prices = world_dir / "prices.csv"
+        as_of = _declared_end_time(world_dir) or last_ts
+        meta_files = _market_files(world_dir, markets, token_map)
+        if (prices.is_file() or meta_files) and as_of is None:
+            as_of = _world_end_time(world_dir, clock)
+        for kind, path in meta_files:
+            from harness.markets import insert_markets, read_gamma_markets
+            from harness.markets import read_token_map as _read_token_map
+
+            found = read_gamma_markets(path) if kind == "markets" else _read_token_map(path)
+            n_tok, n_px = insert_markets(client, found, version=new_version(), source=f"{source}:{path.name}",
+                                         default_as_of=as_of)
+            stats.tokens += n_tok
+            stats.prices += n_px
         if prices.is_file():
-            as_of = _declared_end_time(world_dir) or last_ts
-            if as_of is None:
-                as_of = _world_end_time(world_dir, clock)
-            stats.prices = ingest_prices(client, prices, source=source, as_of=as_of)
+            stats.prices += ingest_prices(client, prices, source=source, as_of=as_of)
     except (IngestError, ValueError) as exc:
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
@@ -646,6 +718,24 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
     stats.seconds = time.monotonic() - t0
     run.record("done", stats.logs, str(stats))
     return stats
+
+
+#: Market metadata a world directory may carry beside its logs (ingest-files reads them without options).
+MARKET_FILES = ("markets.jsonl", "markets.jsonl.gz", "markets.json", "markets.json.gz")
+TOKEN_MAP_FILE = "token_map.csv"
+
+
+def _market_files(world_dir: Path, markets: Path | None, token_map: Path | None) -> list[tuple[str, Path]]:
+    """(kind, path) of the markets / token map files to import: the ones given, else the ones in the world dir."""
+    out = []
+    for kind, given, names in (("markets", markets, MARKET_FILES), ("token_map", token_map, (TOKEN_MAP_FILE,))):
+        if given is not None:
+            if not Path(given).is_file():
+                raise IngestError(f"{given}: no such {kind.replace('_', ' ')} file")
+            out.append((kind, Path(given)))
+        else:
+            out.extend((kind, world_dir / n) for n in names if (world_dir / n).is_file())
+    return out
 
 
 def sync_world(client: Client, world_dir: Path, since_seconds: int = 86_400) -> IngestStats:
@@ -811,7 +901,7 @@ def cmd_backfill(args) -> int:
                      no_cutoff=args.no_cutoff, since_seconds=parse_age(args.since) if args.since else None,
                      confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
-                     batch_blocks=args.batch_blocks)
+                     batch_blocks=args.batch_blocks, preparations=not args.no_preparations)
     print(stats)
     return 0
 
@@ -841,7 +931,8 @@ def cmd_files(args) -> int:
         clock = BlockClock(rpc=RpcClient(args.block_time_rpc), what="--block-time-rpc")
     client = _client(args)
     stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None,
-                         clock=clock)
+                         clock=clock, markets=Path(args.markets) if args.markets else None,
+                         token_map=Path(args.token_map) if args.token_map else None)
     print(stats)
     if args.rebuild:
         print(_rebuild(client, None, args.allow_unmapped))
@@ -889,6 +980,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--refetch", action="store_true", help="fetch the whole range even where checkpointed")
     p.add_argument("--batch-logs", type=int, default=20_000, help="logs per insert + checkpoint")
     p.add_argument("--batch-blocks", type=int, default=None, help="also checkpoint at least every N blocks")
+    p.add_argument("--no-preparations", action="store_true", help="skip the scan for market preparations before "
+                   "the range (ConditionPreparation / QuestionPrepared from the contracts' first blocks)")
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("sync", help="daily: ingest the last --since window (+ reorg margin), then rebuild")
@@ -909,6 +1002,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blocks", metavar="FILE", help="block times for logs without blockTimestamp: CSV "
                    "block_number,timestamp or JSON lines of blocks with number and timestamp")
     p.add_argument("--block-time-rpc", metavar="URL", help="or ask this JSON-RPC node for those block times")
+    p.add_argument("--markets", metavar="FILE", help="Gamma markets JSON / JSON lines: token_map for markets "
+                   "prepared before the logs, outcomePrices as prices (default: DIR/markets.jsonl[.gz] if present)")
+    p.add_argument("--token-map", metavar="FILE", help="CSV token_id,condition_id,outcome_index[,neg_risk] "
+                   "(default: DIR/token_map.csv if present)")
     p.add_argument("--allow-unmapped", action="store_true", help="with --rebuild: build even when tokens are "
                    "missing from token_map (still reported)")
     p.set_defaults(func=cmd_files)

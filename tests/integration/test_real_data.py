@@ -16,7 +16,7 @@ from harness.build import create_views, rebuild
 from harness.pipeline import RAW_TABLES, table_counts
 from harness.wallets import ReferenceWallet
 from tests.property.pnl_stream import Stream, addr, insert
-from tests.support.worlds import ROOT, WORLD, truth, variant
+from tests.support.worlds import PREPARATION_TOPICS, ROOT, WORLD, truth, variant
 
 pytestmark = pytest.mark.skipif(not (WORLD / "logs.jsonl.gz").is_file(), reason="fixture world not generated")
 
@@ -213,3 +213,154 @@ def test_unpriced_open_positions_are_counted_and_gate_the_build(fresh_db):
     s.price(quiet, 0, 300_000)
     insert(fresh_db, s.rows)
     assert rebuild(fresh_db).unpriced == Unpriced(1, 1, 100_000_000, 300_000_000)
+
+
+# --- 4. token map completeness -----------------------------------------------------------------------------------
+
+CONDITION_PREPARATION = PREPARATION_TOPICS[0]
+
+
+def _world_token_map() -> list[dict]:
+    from harness.chain.decode import COLUMNS, decode_logs
+    from tests.support.worlds import world_logs
+
+    return [dict(zip(COLUMNS["token_map"], r)) for r in decode_logs(world_logs()).rows["token_map"]]
+
+
+def _late_counts(world: Path) -> tuple[int, int]:
+    """Fills and transfers of a world with no preparations at all: every one of them has an unknown token."""
+    from harness.chain.decode import decode_logs
+    from tests.support.worlds import world_logs
+
+    rows = decode_logs(world_logs(world)).rows
+    return len(rows["trades_raw"]), len(rows["erc1155_transfers"])
+
+
+def test_range_after_its_preparations_fails_the_build_naming_the_count(fresh_db, tmp_path):
+    """7,311 of 7,311 fills vanished in a held-out slice and the build exited 0."""
+    from harness.build import BuildError
+
+    world = variant(tmp_path / "late", drop_topics=PREPARATION_TOPICS)
+    ingest.ingest_world(fresh_db, world)
+    fills, transfers = _late_counts(world)
+    assert fills > 1000
+    with pytest.raises(BuildError) as e:
+        rebuild(fresh_db)
+    assert f"{fills} fills and {transfers} transfers use" in str(e.value) and "--allow-unmapped" in str(e.value)
+    rep = rebuild(fresh_db, allow_unmapped=True)
+    assert (rep.unmapped.fills, rep.unmapped.transfers) == (fills, transfers)
+    assert rep.warnings()[0].startswith(f"unmapped: {fills} fills")
+
+
+@pytest.mark.parametrize("kind", ["token_map", "gamma_jsonl", "gamma_array_wrapped"])
+def test_range_after_its_preparations_is_complete_with_a_market_file(fresh_db, tmp_path, kind):
+    """The world without its ConditionPreparation logs, plus a token map file or a Gamma markets file: the same
+    P&L as the simulator's ledger for every wallet."""
+    import json
+
+    world = variant(tmp_path / "late", drop_topics=(CONDITION_PREPARATION,))
+    by_cid: dict[str, dict] = {}
+    for r in _world_token_map():
+        by_cid.setdefault(r["condition_id"], {"neg": r["neg_risk"], "tokens": {}})["tokens"][r["outcome_index"]] = \
+            r["token_id"]
+    if kind == "token_map":
+        path = world / "token_map.csv"
+        path.write_text("token_id,condition_id,outcome_index,neg_risk\n" + "".join(
+            f"{t},{c},{o},{m['neg']}\n" for c, m in by_cid.items() for o, t in m["tokens"].items()))
+    else:
+        recs = [{"conditionId": c, "clobTokenIds": json.dumps([str(m["tokens"][o]) for o in sorted(m["tokens"])]),
+                 "negRisk": bool(m["neg"]), "question": "?"} for c, m in by_cid.items()]
+        if kind == "gamma_jsonl":
+            path = world / "markets.jsonl"
+            path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+        else:
+            path = tmp_path / "gamma.json"
+            path.write_text(json.dumps([{"condition_id": r["conditionId"], "raw": r} for r in recs]))
+    stats = ingest.ingest_world(fresh_db, world, markets=path if kind == "gamma_array_wrapped" else None)
+    assert stats.tokens == sum(len(m["tokens"]) for m in by_cid.values())
+    rep = rebuild(fresh_db)
+    create_views(fresh_db)
+    assert not rep.unmapped
+    got = {w: t for w, t in fresh_db.query("SELECT wallet, total_pnl FROM wallet_pnl_summary_final").result_rows}
+    assert got == {w: t["total"] for w, t in truth().items()}
+
+
+def test_markets_file_errors_name_the_line(tmp_path):
+    from harness.markets import MarketsFileError, read_gamma_markets, read_token_map
+
+    tmap = _world_token_map()
+    r = next(x for x in tmap if x["outcome_index"] == 0)
+    r1 = next(x for x in tmap if x["condition_id"] == r["condition_id"] and x["outcome_index"] == 1)
+    bad = tmp_path / "m.jsonl"
+    bad.write_text('{"conditionId": "%s", "clobTokenIds": "[\\"1\\", \\"2\\"]"}\n' % r["condition_id"])
+    with pytest.raises(MarketsFileError, match=r"m.jsonl:1: token ids of 0x.* are not its outcomes' position ids"):
+        read_gamma_markets(bad)
+    bad.write_text("{}\n")
+    with pytest.raises(MarketsFileError, match=r"m.jsonl:1: condition id"):
+        read_gamma_markets(bad)
+    tm = tmp_path / "t.csv"
+    tm.write_text(f"token_id,condition_id,outcome_index\n{r['token_id']},{r['condition_id']},1\n"
+                  f"{r1['token_id']},{r['condition_id']},0\n")  # outcomes swapped
+    with pytest.raises(MarketsFileError, match=r"t.csv:\d: token ids of"):
+        read_token_map(tm)
+
+
+def test_real_gamma_markets_map_every_token():
+    """The 292 real Gamma markets (../shared/realdata): every clobTokenId is its outcome's position id, and the
+    closed markets' outcomePrices import as 0 / 1000000."""
+    from harness.config import SHARED_DIR
+    from harness.markets import read_gamma_markets
+
+    path = SHARED_DIR / "realdata" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
+    if not path.is_file():
+        pytest.skip(f"real sample not present at {path}")
+    ms = read_gamma_markets(path)
+    assert len(ms) == 292 and all(not m.neg_risk and len(m.tokens) == 2 for m in ms)
+    assert all(sorted(m.prices) == [0, 1_000_000] for m in ms) and all(m.as_of for m in ms)
+
+
+def test_cli_build_fails_without_and_passes_with_the_markets_file(tmp_path):
+    import json
+
+    world = variant(tmp_path / "late", drop_topics=(CONDITION_PREPARATION,))
+    wdir = tmp_path / "wh"
+    _harness("ingest-files", str(world), "--database", "d", wdir=wdir)
+    r = _harness("build", "--database", "d", wdir=wdir, check=False)
+    assert r.returncode == 1 and "fills and" in r.stderr and "missing from token_map" in r.stderr
+    by_cid: dict[str, dict] = {}
+    for x in _world_token_map():
+        by_cid.setdefault(x["condition_id"], {})[x["outcome_index"]] = str(x["token_id"])
+    markets = tmp_path / "gamma.jsonl"
+    markets.write_text("".join(json.dumps({"conditionId": c, "clobTokenIds": [t[o] for o in sorted(t)]}) + "\n"
+                               for c, t in by_cid.items()))
+    _harness("ingest-files", str(world), "--database", "d", "--markets", str(markets), wdir=wdir)
+    _harness("build", "--database", "d", wdir=wdir)
+    wallet, t = max(truth().items(), key=lambda kv: abs(kv[1]["total"]))
+    assert _pnl_line(t) in _harness("pnl", "--database", "d", wallet, wdir=wdir).stdout
+
+
+@pytest.mark.anvil
+def test_backfill_of_a_late_range_scans_earlier_preparations(replayed_chain, chain_logs, new_db):
+    """Over RPC: a range that starts after markets were prepared still gets every ConditionPreparation, by a
+    topic-filtered scan from the contracts' first blocks, checkpointed under its own source; a re-run scans
+    nothing, and --no-preparations (preparations=False) leaves the earlier ones out."""
+    node, rep = replayed_chain
+    preps = [(rep.blocks[int(lg["blockNumber"], 16)], lg["topics"][0]) for lg in chain_logs
+             if lg["topics"][0] in PREPARATION_TOPICS and not lg.get("removed")]
+    mid = sorted(preps)[len(preps) // 2][0] + 1  # half the markets were prepared before the range
+    before = sum(1 for b, _ in preps if b < mid)
+    assert before and len(preps) > before
+    count = ("SELECT (SELECT count() FROM condition_preparations FINAL) + "
+             "(SELECT count() FROM neg_risk_questions FINAL)")
+    db = new_db()
+    stats = ingest.backfill(db, node.url, mid, rep.last_block, confirmations=0)
+    assert stats.preparations == before
+    assert db.query(count).result_rows[0][0] == len(preps)
+    psource = ingest.preparations_source(stats.source)
+    addrs, _ = ingest.preparation_filter()
+    assert ingest.gaps(db, psource, 0, mid - 1, contracts=addrs) == []
+    again = ingest.backfill(db, node.url, mid, rep.last_block, confirmations=0)
+    assert again.preparations == 0 and again.logs == 0
+    bare = new_db()
+    ingest.backfill(bare, node.url, mid, rep.last_block, confirmations=0, preparations=False)
+    assert bare.query(count).result_rows[0][0] == len(preps) - before
