@@ -23,9 +23,11 @@ from harness.pnl import excluded_addresses
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
 #: final views read, one row per wallet and condition) reads them all.
 DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "market_prices",
-                  "wallet_unrealized_pnl_v2", "wallet_market_pnl")
+                  "wallet_unrealized_pnl_v2", "wallet_market_pnl", "wallet_token_avgcost", "wallet_market_pnl_avgcost")
 PRICE_COLUMNS = "(condition_id, outcome_index, price_micros, as_of, source)"
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
+#: Average-cost (UI-comparable) P&L per wallet, read from wallet_market_pnl_avgcost.
+UI_VIEW = "ui_wallet_pnl_summary"
 #: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per
 #: condition; winning_index and wallet_unrealized_pnl_v2 are rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
@@ -189,6 +191,10 @@ def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> li
         steps.append(("wallet_market_pnl (copy)", sql.load("build/keep_resolved"), {"conditions": conditions}))
     steps.append(("wallet_market_pnl", sql.load("build/wallet_market_pnl"),
                   {"all": int(conditions is None), "conditions": conditions or []}))
+    # the average-cost (UI) book is a walk over each (wallet, token)'s whole history: always rebuilt whole
+    steps.append(("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"),
+                  {"cutoff": c, "excluded": excluded_addresses()}))
+    steps.append(("wallet_market_pnl_avgcost", sql.load("build/wallet_market_pnl_avgcost"), {}))
     return steps
 
 
@@ -242,6 +248,7 @@ def create_views(client: Client, suffix: str = "") -> list[str]:
         raise ValueError(f"view suffix {suffix!r}: letters, digits and _ only")
     for v in VIEWS:
         client.command(_render(f"views/{v}", suffix=suffix))
+    client.command(sql.load(f"views/{UI_VIEW}"))  # beside the final views, one name for every suffix
     return [v + suffix for v in VIEWS]
 
 

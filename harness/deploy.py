@@ -162,13 +162,22 @@ def drop_test_views(client: Client) -> list[str]:
 
 
 def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> dict[str, dict[str, int]]:
-    """{wallet: {realized, unrealized, total}} in micro-USDC from the summary view; absent wallets omitted."""
+    """{wallet: {realized, unrealized, total, ui_realized, ui_total}} in micro-USDC from the (suffixed) cash-flow
+    summary view and the average-cost ui_wallet_pnl_summary view (when built); absent wallets omitted."""
+    from harness.build import UI_VIEW
+
     view = _ident("wallet_pnl_summary_final" + suffix)
+    ws = {"ws": [a.lower() for a in addresses]}
     res = client.query(
         f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view} WHERE wallet IN {{ws:Array(String)}}",
-        parameters={"ws": [a.lower() for a in addresses]},
+        parameters=ws,
     )
-    return {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
+    out = {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
+    if table_exists(client, UI_VIEW):
+        for w, r, t in client.query(f"SELECT wallet, ui_realized_pnl, ui_total_pnl FROM {_ident(UI_VIEW)} "
+                                    "WHERE wallet IN {ws:Array(String)}", parameters=ws).result_rows:
+            out.setdefault(w, {}).update({"ui_realized": int(r), "ui_total": int(t)})
+    return out
 
 
 def check_wallets(client: Client, wallets: list[ReferenceWallet], *, suffix: str = "") -> list[WalletCheck]:

@@ -286,13 +286,15 @@ def test_range_after_its_preparations_is_complete_with_a_market_file(fresh_db, t
 
 
 def test_markets_file_errors_name_the_line(tmp_path):
+    import json
+
     from harness.markets import MarketsFileError, read_gamma_markets, read_token_map
 
     tmap = _world_token_map()
     r = next(x for x in tmap if x["outcome_index"] == 0)
     r1 = next(x for x in tmap if x["condition_id"] == r["condition_id"] and x["outcome_index"] == 1)
     bad = tmp_path / "m.jsonl"
-    bad.write_text('{"conditionId": "%s", "clobTokenIds": "[\\"1\\", \\"2\\"]"}\n' % r["condition_id"])
+    bad.write_text(json.dumps({"conditionId": r["condition_id"], "clobTokenIds": '["1", "2"]'}) + "\n")
     with pytest.raises(MarketsFileError, match=r"m.jsonl:1: token ids of 0x.* are not its outcomes' position ids"):
         read_gamma_markets(bad)
     bad.write_text("{}\n")
@@ -364,3 +366,46 @@ def test_backfill_of_a_late_range_scans_earlier_preparations(replayed_chain, cha
     bare = new_db()
     ingest.backfill(bare, node.url, mid, rep.last_block, confirmations=0, preparations=False)
     assert bare.query(count).result_rows[0][0] == len(preps) - before
+
+
+# --- 8. UI-comparable (average-cost) P&L ---------------------------------------------------------------------------
+
+def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
+    """The plan's targets are read off Polymarket's UI (average cost); the warehouse computed only cash flow. Now
+    the average-cost P&L is built in SQL, equals the pure-Python pnl-subgraph oracle for every wallet of the
+    fixture world, is served by the API beside the cash-flow figures (labelled), and wallets.yaml can target it."""
+    import httpx
+
+    from harness import api
+    from harness.deploy import check_wallets
+    from harness.pipeline import ORACLE_TABLES, compare_ui_to_oracle
+    from harness.pnl import avg_cost_pnl
+
+    ingest.ingest_world(fresh_db, WORLD)
+    rebuild(fresh_db)
+    create_views(fresh_db)
+    diffs, n = compare_ui_to_oracle(fresh_db)
+    assert n >= 250 and diffs == []
+    tables = {}
+    for t in ORACLE_TABLES:
+        res = fresh_db.query(f"SELECT * FROM {t}")
+        tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
+    ui: dict[str, list[int]] = {}
+    for (w, _c), m in avg_cost_pnl(tables).markets.items():
+        acc = ui.setdefault(w, [0, 0])
+        acc[0], acc[1] = acc[0] + int(m.realized), acc[1] + int(m.total)
+    busiest = sorted(truth(), key=lambda w: -abs(truth()[w]["total"]))[:8]
+    with api.serve(lambda: fresh_db) as srv, httpx.Client(base_url=srv.url, timeout=60) as http:
+        for w in busiest:
+            body = http.get(f"/wallets/{w}/pnl").json()
+            assert body["method"] == "cash_flow" and body["ui"]["method"] == "average_cost"
+            assert "UI" in body["ui"]["label"]
+            assert (_micros(body["ui"]["realized"]), _micros(body["ui"]["total"])) == tuple(ui[w])
+            assert _micros(body["total"]) == truth()[w]["total"]
+    refs = [_ref(w, 0, "ui_total", None) for w in busiest]
+    refs = [ReferenceWallet(**{**r.__dict__, "target_micros": ui[r.address][1]}) for r in refs]
+    assert {c.outcome for c in check_wallets(fresh_db, refs)} == {"passed"}
+
+
+def _micros(text: str) -> int:
+    return int(Decimal(text) * 1_000_000)
