@@ -138,9 +138,46 @@ def resolutions(tables: Tables, cutoff: int | None = None) -> dict[str, list[int
     return {c: v[1] for c, v in out.items()}
 
 
-def prices(tables: Tables) -> dict[tuple[str, int], int]:
-    return {(r["condition_id"], int(r["outcome_index"])): int(r["price_micros"])
-            for r in final("market_prices", tables.get("market_prices", ()))}
+def prices(tables: Tables, cutoff: int | None = None) -> dict[tuple[str, int], int]:
+    """(condition, outcome) -> mark price in micro-USDC at ``cutoff``.
+
+    Given ``market_prices`` rows (already derived marks), those. Otherwise derived as the build derives them: the
+    last fill at or before the cutoff (price = usdc * 1e6 // shares, at most 1e6); a binary condition takes both
+    outcomes from its latest fill (p and 1e6 - p), other conditions each outcome's own last fill; the latest
+    ``imported_prices`` row dated at or before the cutoff overrides its outcome.
+    """
+    if "market_prices" in tables:
+        return {(r["condition_id"], int(r["outcome_index"])): int(r["price_micros"])
+                for r in final("market_prices", tables["market_prices"])}
+    tmap = {int(r["token_id"]): (r["condition_id"], int(r["outcome_index"])) for r in _live(tables, "token_map", None)}
+    n_out: dict[str, int] = defaultdict(int)
+    for c, _o in tmap.values():
+        n_out[c] += 1
+    last: dict[tuple, tuple[tuple[int, int], int]] = {}  # (cid,) or (cid, outcome) -> (position, price)
+    for r in _live(tables, "trades_raw", cutoff):
+        m, shares = tmap.get(int(r["token_id"])), int(r["shares"])
+        if m is None or shares == 0:
+            continue
+        px = min(int(r["usdc"]) * SCALE // shares, SCALE)
+        pos = (int(r["block_number"]), int(r["log_index"]))
+        key = (m[0],) if n_out[m[0]] == 2 else m
+        if key not in last or pos > last[key][0]:
+            last[key] = (pos, px if len(key) == 2 else (m[1], px))
+    out: dict[tuple[str, int], int] = {}
+    for key, (_pos, v) in last.items():
+        if len(key) == 2:
+            out[key] = v
+        else:
+            o, px = v
+            out[(key[0], o)], out[(key[0], 1 - o)] = px, SCALE - px
+    imported: dict[tuple[str, int], tuple[int, int]] = {}
+    for r in tables.get("imported_prices", ()):
+        t = unix_time(r["as_of"])
+        k = (r["condition_id"], int(r["outcome_index"]))
+        if (cutoff is None or t <= cutoff) and (k not in imported or t >= imported[k][0]):
+            imported[k] = (t, int(r["price_micros"]))
+    out.update({k: v for k, (_t, v) in imported.items()})
+    return out
 
 
 def collateral_adapters() -> list[str]:
@@ -234,7 +271,7 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
     res.positions = dict(pos)
     res.cashflows = {k: cash[k] for k in touched}
     res.resolutions = resolutions(tables, cutoff)
-    px = prices(tables)
+    px = prices(tables, cutoff)
     keys = {(w, c) for (w, c, _o) in pos} | touched
     gross: dict[tuple[str, str], int] = defaultdict(int)
     for (w, c, o), n in pos.items():
@@ -401,7 +438,7 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
             if r["stakeholder"]:
                 _convert(book, r, questions[r["market_id"]], by_cond, ex)
     res = AvgCostPnl(tokens=dict(book.tokens))
-    px = prices(tables)
+    px = prices(tables, cutoff)
     acc: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0, 0])
     for (w, tok), s in book.tokens.items():
         c, o = tmap[tok]

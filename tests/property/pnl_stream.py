@@ -113,7 +113,7 @@ class Stream:
         return NegRiskMarket(mid, qs)
 
     def price(self, m: Market, outcome: int, micros: int) -> None:
-        self.add("market_prices", {"condition_id": m.condition_id, "outcome_index": outcome, "price_micros": micros,
+        self.add("imported_prices", {"condition_id": m.condition_id, "outcome_index": outcome, "price_micros": micros,
                                    "as_of": self.time, "source": "test"})
 
     def resolve(self, m: Market, numerators: list[int]) -> None:
