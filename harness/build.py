@@ -193,7 +193,7 @@ def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> li
                   {"all": int(conditions is None), "conditions": conditions or []}))
     # the average-cost (UI) book is a walk over each (wallet, token)'s whole history: always rebuilt whole
     steps.append(("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"),
-                  {"cutoff": c, "excluded": excluded_addresses()}))
+                  {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters()}))
     steps.append(("wallet_market_pnl_avgcost", sql.load("build/wallet_market_pnl_avgcost"), {}))
     return steps
 

@@ -11,12 +11,30 @@
 -- records the average it sold at), then yesPrice = (noPrice * noCount - 1e6 * (noCount - 1)) / (questions -
 -- noCount), noPrice = sum of NO averages / noCount, questions = the market's questions prepared before it.
 -- Attribution, the one place it is decided here: a fill belongs to its maker, a split / merge / redemption to its
--- stakeholder, a conversion to its stakeholder; {excluded} addresses (contracts) are never wallets.
+-- stakeholder, a conversion to its stakeholder; {excluded} addresses (contracts) are never wallets. When the
+-- stakeholder is a V2 collateral adapter ({adapters}), the flow belongs to the non-contract address on the other side
+-- of the adapter's share transfers in the same transaction (per condition; for a conversion, per transaction), as
+-- in build/trade_cashflows.sql; with no such address the leg is internal.
 INSERT INTO wallet_token_avgcost_new
     (wallet, token_id, condition_id, outcome_index, amount, avg_price, realized, clamped)
 WITH
     tm AS (SELECT token_id, condition_id, outcome_index FROM token_map FINAL),
     ntok AS (SELECT condition_id, toInt256(count()) AS n FROM token_map FINAL GROUP BY condition_id),
+    adapter_legs AS
+    (
+        SELECT tx_hash, token_id, if(from_addr IN {adapters:Array(String)}, to_addr, from_addr) AS user
+        FROM erc1155_transfers FINAL
+        PREWHERE from_addr IN {adapters:Array(String)} OR to_addr IN {adapters:Array(String)}
+        WHERE _deleted = 0 AND if(from_addr IN {adapters:Array(String)}, to_addr, from_addr)
+                               NOT IN {excluded:Array(String)}
+    ),
+    adapter_users AS
+    (
+        SELECT x.tx_hash AS tx_hash, m.condition_id AS condition_id, min(x.user) AS user
+        FROM adapter_legs AS x INNER JOIN tm AS m ON x.token_id = m.token_id
+        GROUP BY x.tx_hash, m.condition_id
+    ),
+    adapter_tx_users AS (SELECT tx_hash, min(user) AS user FROM adapter_legs GROUP BY tx_hash),
     res AS
     (
         SELECT cid AS condition_id, argMin(payout_numerators, (block_number, log_index)) AS nums,
@@ -40,7 +58,7 @@ WITH
     ),
     ev_ctf AS
     (
-        SELECT a.stakeholder AS wallet, m.token_id AS token_id, a.block_number AS b, a.log_index AS l,
+        SELECT a.who AS wallet, m.token_id AS token_id, a.block_number AS b, a.log_index AS l,
                toUInt8(multiIf(a.action = 'split', 1, a.action = 'merge', 2,
                                a.source = 'neg_risk_adapter' AND m.outcome_index < length(a.amounts), 2, 4)) AS kind,
                multiIf(a.action IN ('split', 'merge'), toInt256(a.amount),
@@ -49,9 +67,13 @@ WITH
                if(a.action IN ('split', 'merge'), intDiv(toInt256(1000000), n.n),
                   intDiv(toInt256(if(m.outcome_index < length(r.nums), r.nums[m.outcome_index + 1], 0))
                          * toInt256(1000000), toInt256(arraySum(r.nums)))) AS price
-        FROM (SELECT * FROM ctf_actions FINAL
-              WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
-                AND stakeholder NOT IN {excluded:Array(String)}) AS a
+        FROM (SELECT c.source AS source, c.action AS action, c.amount AS amount, c.amounts AS amounts,
+                     c.condition_id AS condition_id, c.block_number AS block_number, c.log_index AS log_index,
+                     if(c.stakeholder IN {adapters:Array(String)}, u.user, c.stakeholder) AS who
+              FROM (SELECT * FROM ctf_actions FINAL
+                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS c
+              LEFT JOIN adapter_users AS u ON u.tx_hash = c.tx_hash AND u.condition_id = c.condition_id
+              WHERE who != '' AND who NOT IN {excluded:Array(String)}) AS a
         INNER JOIN tm AS m ON m.condition_id = a.condition_id
         INNER JOIN ntok AS n ON n.condition_id = a.condition_id
         LEFT JOIN res AS r ON r.condition_id = a.condition_id
@@ -66,10 +88,13 @@ WITH
                q.question_index AS i, count() OVER (PARTITION BY c.stakeholder, c.market_id, c.b, c.l) AS cnt,
                bitAnd(bitShiftRight(c.index_set, q.question_index), 1) = 1 AS is_no,
                q.condition_id AS qcid
-        FROM (SELECT stakeholder, market_id, index_set, amount, block_number AS b, log_index AS l
-              FROM neg_risk_conversions FINAL
-              WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
-                AND stakeholder NOT IN {excluded:Array(String)}) AS c
+        FROM (SELECT if(v.stakeholder IN {adapters:Array(String)}, u.user, v.stakeholder) AS stakeholder,
+                     v.market_id AS market_id, v.index_set AS index_set, v.amount AS amount, v.b AS b, v.l AS l
+              FROM (SELECT tx_hash, stakeholder, market_id, index_set, amount, block_number AS b, log_index AS l
+                    FROM neg_risk_conversions FINAL
+                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS v
+              LEFT JOIN adapter_tx_users AS u ON u.tx_hash = v.tx_hash
+              WHERE stakeholder != '' AND stakeholder NOT IN {excluded:Array(String)}) AS c
         INNER JOIN (SELECT market_id, question_index, argMin(condition_id, (block_number, log_index)) AS condition_id,
                            min((block_number, log_index)) AS qpos
                     FROM neg_risk_questions FINAL WHERE _deleted = 0
