@@ -10,6 +10,8 @@ import shutil
 import subprocess
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.chain import contracts as cx
 from harness.chain import events as ev
@@ -52,6 +54,17 @@ def _check(pm: Polymarket, flow: flows.Flow) -> None:
 @pytest.mark.parametrize("play", flows.FLOWS, ids=lambda f: f.__name__)
 def test_flow_balances_and_pnl_match_the_hand_written_story(pm, play):
     _check(pm, play(pm))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from((0, 1, 100, 200, 1000)), st.integers(1, 10**12), st.integers(1, 10**12), st.integers(0, 1))
+def test_exchange_fee_on_chain_equals_v1_fee(pm, bps, making, taking, side):
+    """The exchange's calculateFee (what it charges) and the Python formula the FeeModule refund path mirrors."""
+    sd = cx.Side(side)
+    tokens = taking if sd == cx.Side.BUY else making
+    out = pm.call(pm.addr.ctf_exchange, cx.calldata("calculateFee(uint256,uint256,uint256,uint256,uint8)", bps,
+                                                    tokens, making, taking, side))
+    assert int.from_bytes(out, "big") == cx.v1_fee(bps, tokens, making, taking, sd)
 
 
 def test_revert_names_the_call_and_the_reason(pm):

@@ -322,5 +322,51 @@ def v2_neg_risk_adapter(pm: Polymarket, tag: str = "v2n") -> Flow:
                 conditions=list(m.condition_ids), first_block=first, last_block=pm.node.block_number())
 
 
+def neg_risk_fee_module(pm: Polymarket, tag: str = "nfm") -> Flow:
+    """negRisk V1 through the NegRiskFeeModule, 2 questions: B splits 10 on q0 through the adapter and sells its 10
+    YES0 at 0.50 to A; both orders at 200 bps. Operator fees: A 0, B 0.05 USDC, so A gets back its whole 0.2 YES0
+    fee and B 0.1 - 0.05 = 0.05 USDC. q0 YES, q1 NO.
+
+    A: 95 USDC + 10 YES0 worth 1: +5. B: 90 + 5 - 0.1 + 0.05 = 94.95, 10 NO0 worth 0: -5.05.
+    """
+    first = pm.node.block_number() + 1
+    w = _wallets(pm, tag, "AB", usdc=100 * U)
+    m, ids = _neg_market(pm, 2, register=True)
+    y0, n0 = ids[0]
+    pm.split(w["B"], m.condition_ids[0], 10 * U, via="neg_risk_adapter")
+    pm.match("neg_risk_exchange", pm.order(w["A"], y0, "BUY", 5 * U, 10 * U, 200),
+             [pm.order(w["B"], y0, "SELL", 10 * U, 5 * U, 200)], 5 * U, [10 * U], fee_module=True,
+             operator_fees=[0, 50_000])
+    pm.resolve_question(m, 0, True)
+    pm.resolve_question(m, 1, False)
+    return Flow("neg_risk_fee_module", w, {"YES0": y0, "NO0": n0}, {y0: U, n0: 0},
+                expected_pnl={"A": 5 * U, "B": -5_050_000}, expected_cash={"A": 95 * U, "B": 94_950_000},
+                expected_shares={("A", "YES0"): 10 * U, ("B", "NO0"): 10 * U, ("B", "YES0"): 0},
+                conditions=list(m.condition_ids), first_block=first, last_block=pm.node.block_number())
+
+
+def neg_risk_exchange_v2(pm: Polymarket, tag: str = "nx2") -> Flow:
+    """NegRisk Exchange V2 in pUSD, 2 questions. MINT through the V2 negRisk adapter: A (taker, 200 bps) buys 10
+    YES0 at 0.40 (fee 200 x min(4, 6) / 1e4 = 0.08 pUSD), B (maker) buys 10 NO0 at 0.60. q0 YES, q1 NO; A redeems
+    through the V2 negRisk adapter.
+
+    A: 100 - 4 - 0.08 + 10 = 105.92: +5.92. B: 100 - 6 = 94, NO0 worth 0: -6.
+    """
+    first = pm.node.block_number() + 1
+    w = _wallets(pm, tag, "AB", pusd=100 * U)
+    m, ids = _neg_market(pm, 2, register=True)
+    y0, n0 = ids[0]
+    pm.match("neg_risk_exchange_v2", pm.order(w["A"], y0, "BUY", 4 * U, 10 * U, 200),
+             [pm.order(w["B"], n0, "BUY", 6 * U, 10 * U)], 4 * U, [6 * U])
+    pm.resolve_question(m, 0, True)
+    pm.resolve_question(m, 1, False)
+    pm.redeem(w["A"], m.condition_ids[0], via="neg_risk_adapter_v2")
+    return Flow("neg_risk_exchange_v2", w, {"YES0": y0, "NO0": n0}, {y0: U, n0: 0},
+                expected_pnl={"A": 5_920_000, "B": -6 * U}, expected_cash={"A": 105_920_000, "B": 94 * U},
+                expected_shares={("A", "YES0"): 0, ("B", "NO0"): 10 * U},
+                conditions=list(m.condition_ids), first_block=first, last_block=pm.node.block_number())
+
+
 FLOWS = (ctf_split_merge_redeem, v1_normal_with_fees, v1_mint, v1_merge_with_taker_fee, fee_module_refund,
-         neg_risk_exchange, neg_risk_adapter, v2_exchange, v2_adapter, v2_neg_risk_adapter)
+         neg_risk_exchange, neg_risk_adapter, v2_exchange, v2_adapter, v2_neg_risk_adapter, neg_risk_fee_module,
+         neg_risk_exchange_v2)
