@@ -247,7 +247,9 @@ class Polymarket:
     _queue: list[Tx] | None = None
     _salt: int = 0
     _nonces: dict[str, int] = field(default_factory=dict)
-    neg_risk_oracle: dict[str, str] = field(default_factory=dict)
+    neg_risk_oracle: dict[str, str] = field(default_factory=dict)  # market id -> its oracle
+    neg_risk_question: dict[str, tuple[Market, int]] = field(default_factory=dict)  # condition -> (market, index)
+    standard: dict[str, tuple[str, str]] = field(default_factory=dict)  # condition -> (oracle, question id)
 
     # set-up ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -408,21 +410,47 @@ class Polymarket:
 
     # conditions -----------------------------------------------------------------------------------------------
     def prepare_condition(self, oracle: str, question_id: str, outcomes: int = 2) -> str:
-        """CTF prepareCondition; the condition id."""
+        """CTF prepareCondition; the condition id (remembered with its oracle and question for ``resolve``)."""
         self._send(oracle, self.addr.ctf, calldata("prepareCondition(address,bytes32,uint256)", oracle.lower(),
                                                    _b32(question_id), outcomes),
                    f"prepareCondition({oracle}, {question_id})")
-        return condition_id(oracle.lower(), question_id.lower(), outcomes)
+        cid = condition_id(oracle.lower(), question_id.lower(), outcomes)
+        self.standard[cid] = (oracle.lower(), question_id.lower())
+        return cid
 
-    def resolve(self, oracle: str, question_id: str, payouts: Sequence[int]) -> None:
-        """CTF reportPayouts from the condition's oracle (standard markets)."""
-        self._send(oracle, self.addr.ctf, calldata("reportPayouts(bytes32,uint256[])", _b32(question_id),
-                                                   list(payouts)),
-                   f"reportPayouts({question_id}, {list(payouts)})")
+    def resolve(self, *args: Any) -> None:
+        """Report a condition's payouts: ``resolve(condition_id, payouts)`` (standard: CTF reportPayouts from its
+        oracle; negRisk: the question's reportOutcome, payouts [1, 0] = YES, [0, 1] = NO), or
+        ``resolve(oracle, question_id, payouts)`` for a condition prepared elsewhere."""
+        if len(args) == 3:
+            oracle, qid, payouts = args
+        elif len(args) == 2:
+            cond, payouts = args[0].lower(), list(args[1])
+            if cond in self.neg_risk_question:
+                market, index = self.neg_risk_question[cond]
+                if payouts not in ([1, 0], [0, 1]):
+                    raise ValueError(f"resolve {cond}: a negRisk question pays [1, 0] or [0, 1], not {payouts}")
+                return self.resolve_question(market, index, payouts == [1, 0])
+            if cond not in self.standard:
+                raise ValueError(f"resolve {cond}: not prepared through this Polymarket; "
+                                 "use resolve(oracle, question_id, payouts)")
+            oracle, qid = self.standard[cond]
+        else:
+            raise TypeError("resolve(condition_id, payouts) or resolve(oracle, question_id, payouts)")
+        self._send(oracle, self.addr.ctf, calldata("reportPayouts(bytes32,uint256[])", _b32(qid), list(payouts)),
+                   f"reportPayouts({qid}, {list(payouts)})")
 
-    # split / merge / redeem -------------------------------------------------------------------------------------
+    def _check_via(self, what: str, condition: str, via: str) -> None:
+        """Refuse a route that cannot hold this condition's positions (it would silently use other ids)."""
+        neg = condition.lower() in self.neg_risk_question
+        std = condition.lower() in self.standard
+        if neg and via in ("ctf", "ctf_adapter_v2") or std and via in ("neg_risk_adapter", "neg_risk_adapter_v2"):
+            kind = "a negRisk" if neg else "a standard"
+            raise ValueError(f"{what} {condition} via={via}: {kind} condition cannot go that way")
+
     def _split_merge(self, fn: str, wallet: str, condition: str, amount: int, via: str) -> Tx:
         w, a = wallet.lower(), self.addr
+        self._check_via(fn, condition, via)
         cid = _b32(condition)
         what = f"{fn}({w}, {condition}, {amount}) via {via}"
         sig = f"{fn}(address,bytes32,bytes32,uint256[],uint256)"
@@ -446,6 +474,7 @@ class Polymarket:
         """Redeem ``wallet``'s position in a resolved condition: its whole balance, or ``amounts`` (outcome 0, 1)
         through the NegRiskAdapter (default there: the whole balance, read now)."""
         w, a = wallet.lower(), self.addr
+        self._check_via("redeem", condition, via)
         cid = _b32(condition)
         what = f"redeem({w}, {condition}) via {via}"
         if via == "ctf":
@@ -485,6 +514,8 @@ class Polymarket:
             qids.append("0x" + format(mid + i, "064x"))
         m = Market(market_id, qids, [condition_id(a.neg_risk_adapter, q, 2) for q in qids])
         self.neg_risk_oracle[market_id] = o
+        for i, c in enumerate(m.condition_ids):
+            self.neg_risk_question[c] = (m, i)
         return m
 
     def resolve_question(self, market: Market, index: int, outcome: bool) -> None:

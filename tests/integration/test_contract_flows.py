@@ -75,6 +75,20 @@ def test_revert_names_the_call_and_the_reason(pm):
         pm.merge(w, cid, 5)
 
 
+def test_a_route_that_cannot_hold_the_condition_is_refused(pm):
+    m = pm.prepare_neg_risk_market(2)
+    w = flows.addr("route", "W")
+    with pytest.raises(ValueError, match=r"negRisk condition cannot go that way"):
+        pm.split(w, m.condition_ids[0], U, via="ctf")
+    cid = pm.prepare_condition(flows.addr("route", "oracle"), flows.b32("route", "q"))
+    with pytest.raises(ValueError, match=r"standard condition cannot go that way"):
+        pm.redeem(w, cid, via="neg_risk_adapter")
+    with pytest.raises(ValueError, match=r"negRisk question pays \[1, 0\] or \[0, 1\]"):
+        pm.resolve(m.condition_ids[1], [1, 1])
+    with pytest.raises(ValueError, match=r"not prepared through this Polymarket"):
+        pm.resolve(flows.b32("route", "unknown"), [1, 0])
+
+
 def test_one_block_holds_the_queued_calls_at_the_given_time(pm):
     w = flows.addr("block", "W")
     before = pm.node.block_number()

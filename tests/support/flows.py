@@ -84,12 +84,11 @@ def ctf_split_merge_redeem(pm: Polymarket, tag: str = "ctf") -> Flow:
 
 
 
-def _binary(pm: Polymarket, tag: str) -> tuple[str, str, str, int, int]:
-    """A registered standard condition: (oracle, question id, condition id, YES id, NO id)."""
-    oracle, q = addr(tag, "oracle"), b32(tag, "question")
-    cid = pm.prepare_condition(oracle, q)
+def _binary(pm: Polymarket, tag: str) -> tuple[str, int, int]:
+    """A registered standard condition: (condition id, YES id, NO id)."""
+    cid = pm.prepare_condition(addr(tag, "oracle"), b32(tag, "question"))
     yes, no = pm.register(cid)
-    return oracle, q, cid, yes, no
+    return cid, yes, no
 
 
 def _wallets(pm: Polymarket, tag: str, roles: str, *, usdc: int = 0, pusd: int = 0) -> dict[str, str]:
@@ -109,12 +108,12 @@ def v1_normal_with_fees(pm: Polymarket, tag: str = "v1n") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["B"], cid, 10 * U)
     taker = pm.order(w["A"], yes, "BUY", 5 * U, 10 * U, 100)
     maker = pm.order(w["B"], yes, "SELL", 10 * U, 5 * U, 100)
     pm.match("ctf_exchange", taker, [maker], 5 * U, [10 * U])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     pm.redeem(w["A"], cid)
     return Flow("v1_normal_with_fees", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": 4_900_000, "B": -5_050_000},
@@ -130,11 +129,11 @@ def v1_mint(pm: Polymarket, tag: str = "v1m") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     taker = pm.order(w["A"], yes, "BUY", 6 * U, 10 * U)
     maker = pm.order(w["B"], no, "BUY", 4 * U, 10 * U)
     pm.match("ctf_exchange", taker, [maker], 6 * U, [4 * U])
-    pm.resolve(oracle, q, [0, 1])
+    pm.resolve(cid, [0, 1])
     pm.redeem(w["B"], cid)
     return Flow("v1_mint", w, {"YES": yes, "NO": no}, {yes: 0, no: U},
                 expected_pnl={"A": -6 * U, "B": 6 * U}, expected_cash={"A": 94 * U, "B": 106 * U},
@@ -150,13 +149,13 @@ def v1_merge_with_taker_fee(pm: Polymarket, tag: str = "v1g") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["A"], cid, 10 * U)
     pm.split(w["B"], cid, 10 * U)
     taker = pm.order(w["A"], yes, "SELL", 10 * U, 7 * U, 200)
     maker = pm.order(w["B"], no, "SELL", 10 * U, 3 * U)
     pm.match("ctf_exchange", taker, [maker], 10 * U, [10 * U])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     return Flow("v1_merge_with_taker_fee", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": -3_060_000, "B": 3 * U}, expected_cash={"A": 96_940_000, "B": 93 * U},
                 expected_shares={("A", "NO"): 10 * U, ("A", "YES"): 0, ("B", "YES"): 10 * U, ("B", "NO"): 0},
@@ -171,12 +170,12 @@ def fee_module_refund(pm: Polymarket, tag: str = "fm") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["B"], cid, 10 * U)
     taker = pm.order(w["A"], yes, "BUY", 5 * U, 10 * U, 200)
     maker = pm.order(w["B"], yes, "SELL", 10 * U, 5 * U, 200)
     pm.match("ctf_exchange", taker, [maker], 5 * U, [10 * U], fee_module=True, operator_fees=[100_000, 0])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     return Flow("fee_module_refund", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": 4_900_000, "B": -5 * U}, expected_cash={"A": 95 * U, "B": 95 * U},
                 expected_shares={("A", "YES"): 9_900_000, ("B", "NO"): 10 * U, ("B", "YES"): 0},
@@ -259,13 +258,13 @@ def v2_exchange(pm: Polymarket, tag: str = "v2x") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "ABCD", pusd=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["B"], cid, 10 * U, via="ctf_adapter_v2")
     pm.match("ctf_exchange_v2", pm.order(w["A"], yes, "BUY", 4 * U, 10 * U, 100),
              [pm.order(w["B"], yes, "SELL", 10 * U, 4 * U)], 4 * U, [10 * U])
     pm.match("ctf_exchange_v2", pm.order(w["C"], yes, "BUY", 3 * U, 10 * U),
              [pm.order(w["D"], no, "BUY", 7 * U, 10 * U)], 3 * U, [7 * U])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     pm.redeem(w["A"], cid, via="ctf_adapter_v2")
     return Flow("v2_exchange", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": 5_960_000, "B": -6 * U, "C": 7 * U, "D": -7 * U},
@@ -283,11 +282,11 @@ def v2_adapter(pm: Polymarket, tag: str = "v2a") -> Flow:
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "WV")
     pm.fund(w["W"], pusd=50 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["W"], cid, 20 * U, via="ctf_adapter_v2")
     pm.merge(w["W"], cid, 5 * U, via="ctf_adapter_v2")
     pm.transfer(w["W"], w["V"], no, 15 * U)
-    pm.resolve(oracle, q, [0, 1])
+    pm.resolve(cid, [0, 1])
     pm.redeem(w["W"], cid, via="ctf_adapter_v2")
     pm.redeem(w["V"], cid, via="ctf_adapter_v2")
     return Flow("v2_adapter", w, {"YES": yes, "NO": no}, {yes: 0, no: U},
@@ -358,8 +357,8 @@ def neg_risk_exchange_v2(pm: Polymarket, tag: str = "nx2") -> Flow:
     y0, n0 = ids[0]
     pm.match("neg_risk_exchange_v2", pm.order(w["A"], y0, "BUY", 4 * U, 10 * U, 200),
              [pm.order(w["B"], n0, "BUY", 6 * U, 10 * U)], 4 * U, [6 * U])
-    pm.resolve_question(m, 0, True)
-    pm.resolve_question(m, 1, False)
+    pm.resolve(m.condition_ids[0], [1, 0])  # a negRisk question through the condition-id form
+    pm.resolve(m.condition_ids[1], [0, 1])
     pm.redeem(w["A"], m.condition_ids[0], via="neg_risk_adapter_v2")
     return Flow("neg_risk_exchange_v2", w, {"YES0": y0, "NO0": n0}, {y0: U, n0: 0},
                 expected_pnl={"A": 5_920_000, "B": -6 * U}, expected_cash={"A": 105_920_000, "B": 94 * U},
