@@ -105,6 +105,10 @@ class Market:
     question_ids: list[str]
     condition_ids: list[str]
 
+    def __iter__(self):
+        """Unpacks as (market_id, question_ids, condition_ids)."""
+        return iter((self.market_id, self.question_ids, self.condition_ids))
+
 
 # --- ABI helpers --------------------------------------------------------------------------------------------------
 
@@ -618,6 +622,15 @@ class Polymarket:
         res = self.node.batch([("eth_call", [{"to": t, "data": calldata("balanceOf(address)", o)}, tag])
                                for o in owners])
         return {o: int(r, 16) for o, r in zip(owners, res)}
+
+    def collateral(self, owners: Sequence[str], block: int | str = "latest") -> dict[str, int]:
+        """USDC.e + pUSD of each owner (both balanceOf calls in one request): the truth's cash."""
+        tag = hex(block) if isinstance(block, int) else block
+        owners = [o.lower() for o in owners]
+        calls = [("eth_call", [{"to": t, "data": calldata("balanceOf(address)", o)}, tag])
+                 for o in owners for t in (self.addr.usdc, self.addr.pusd)]
+        res = self._batch(calls)
+        return {o: int(res[2 * i], 16) + int(res[2 * i + 1], 16) for i, o in enumerate(owners)}
 
     def balance_of_batch(self, owners: Sequence[str], ids: Sequence[int],
                          block: int | str = "latest") -> list[int]:

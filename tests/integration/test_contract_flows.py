@@ -75,6 +75,14 @@ def test_revert_names_the_call_and_the_reason(pm):
         pm.merge(w, cid, 5)
 
 
+def test_market_unpacks_and_collateral_sums_both_tokens(pm):
+    mid, qids, cids = pm.prepare_neg_risk_market(2)
+    assert len(qids) == len(cids) == 2 and int(qids[1], 16) == int(mid, 16) + 1
+    w = flows.addr("coll", "W")
+    pm.fund(w, usdc=2 * U, pusd=3 * U)
+    assert pm.collateral([w]) == {w: 5 * U}
+
+
 def test_a_route_that_cannot_hold_the_condition_is_refused(pm):
     m = pm.prepare_neg_risk_market(2)
     w = flows.addr("route", "W")

@@ -46,12 +46,12 @@ def state_pnl(pm: Polymarket, flow: Flow) -> dict[str, int]:
     """Cash-flow P&L per role from contract state only: collateral now - funded + sum shares x value."""
     roles = list(flow.wallets)
     ws = [flow.wallets[r] for r in roles]
-    usdc, pusd = pm.balance_of("usdc", ws), pm.balance_of("pusd", ws)
+    coll = pm.collateral(ws)
     ids = list(flow.token_value)
     held = pm.positions(ws, ids)
     out = {}
     for r, w in zip(roles, ws):
-        cash = usdc[w] + pusd[w] - pm.funded[w]["usdc"] - pm.funded[w]["pusd"]
+        cash = coll[w] - pm.funded[w]["usdc"] - pm.funded[w]["pusd"]
         value = sum(n * flow.token_value[t] for (o, t), n in held.items() if o == w)
         out[r] = cash + value // U
     return out
