@@ -83,6 +83,25 @@ def test_market_unpacks_and_collateral_sums_both_tokens(pm):
     assert pm.collateral([w]) == {w: 5 * U}
 
 
+def test_exchange_refuses_overfills_and_orders_that_do_not_cross(pm):
+    w = {r: flows.addr("xcheck", r) for r in "AB"}
+    for a in w.values():
+        pm.fund(a, usdc=100 * U)
+    pm.approve(w.values())
+    cid = pm.prepare_condition(flows.addr("xcheck", "oracle"), flows.b32("xcheck", "q"))
+    yes, no = pm.register(cid)
+    # two buys at 0.40 + 0.50 < 1 cannot mint a complete set
+    with pytest.raises(ContractError, match="not crossing"):
+        pm.match("ctf_exchange", pm.order(w["A"], yes, "BUY", 4 * U, 10 * U),
+                 [pm.order(w["B"], no, "BUY", 5 * U, 10 * U)], 4 * U, [5 * U])
+    taker = pm.order(w["A"], yes, "BUY", 6 * U, 10 * U)
+    maker = pm.order(w["B"], no, "BUY", 4 * U, 10 * U)
+    pm.match("ctf_exchange", taker, [maker], 3 * U, [2 * U])  # half of each
+    with pytest.raises(ContractError, match="making greater than remaining"):
+        pm.match("ctf_exchange", taker, [maker], 4 * U, [2 * U])
+    assert pm.balance_of_batch([w["A"], w["B"]], [yes, no]) == [5 * U, 5 * U]
+
+
 def test_a_route_that_cannot_hold_the_condition_is_refused(pm):
     m = pm.prepare_neg_risk_market(2)
     w = flows.addr("route", "W")
