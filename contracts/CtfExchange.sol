@@ -30,8 +30,6 @@ contract CtfExchange is ExchangeBase {
     );
     event FeeCharged(address indexed receiver, uint256 tokenId, uint256 amount);
 
-    uint256 internal constant ONE = 10 ** 18;
-
     function init(address _collateral, address _ctfLike, address _ctf, address[] calldata _operators)
         external
         initializer
@@ -66,6 +64,7 @@ contract CtfExchange is ExchangeBase {
         uint256 making = takerFillAmount;
         uint256 taking = _taking(making, takerOrder);
         bytes32 orderHash = hashOrder(takerOrder);
+        _fill(orderHash, takerOrder, making);
         (uint256 makerAssetId, uint256 takerAssetId) = _assetIds(takerOrder);
         _transfer(takerOrder.maker, address(this), makerAssetId, making);
         for (uint256 i = 0; i < makerOrders.length; ++i) _fillMaker(takerOrder, makerOrders[i], makerFillAmounts[i]);
@@ -87,6 +86,7 @@ contract CtfExchange is ExchangeBase {
         uint256 fee = calculateFee(o.feeRateBps, o.side == Side.BUY ? taking : making, o.makerAmount, o.takerAmount,
                                    o.side);
         (uint256 makerAssetId, uint256 takerAssetId) = _assetIds(o);
+        _fill(hashOrder(o), o, making);
         _transfer(o.maker, address(this), makerAssetId, making);
         _matchCall(takerOrder, o, making, taking);
         require(_balance(takerAssetId) >= taking, "too little tokens received");

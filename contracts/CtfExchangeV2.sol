@@ -42,6 +42,7 @@ contract CtfExchangeV2 is ExchangeBase {
         uint256 making = takerFillAmount;
         uint256 taking = _taking(making, takerOrder);
         (uint256 makerAssetId, uint256 takerAssetId) = _assetIds(takerOrder);
+        _fill(hashOrder(takerOrder), takerOrder, making);
         _transfer(takerOrder.maker, address(this), makerAssetId, making);
         for (uint256 i = 0; i < makerOrders.length; ++i) {
             _fillMaker(takerOrder, makerOrders[i], makerFillAmounts[i], makerFeeAmounts[i]);
@@ -58,6 +59,7 @@ contract CtfExchangeV2 is ExchangeBase {
     function _fillMaker(Order memory takerOrder, Order memory o, uint256 making, uint256 fee) internal {
         uint256 taking = _taking(making, o);
         (uint256 makerAssetId, uint256 takerAssetId) = _assetIds(o);
+        _fill(hashOrder(o), o, making);
         _transfer(o.maker, address(this), makerAssetId, making);
         _matchCall(takerOrder, o, making, taking);
         require(_balance(takerAssetId) >= taking, "too little tokens received");

@@ -33,6 +33,9 @@ abstract contract ExchangeBase is Receiver, Initialised {
     address public factory; // who mints/merges complete sets (CTF, NegRiskAdapter or a V2 collateral adapter)
     mapping(address => bool) public operators;
     mapping(uint256 => Registered) public registry;
+    mapping(bytes32 => uint256) public filled; // order hash -> maker amount filled so far
+
+    uint256 internal constant ONE = 10 ** 18;
 
     modifier onlyOperator() {
         require(operators[msg.sender], "not operator");
@@ -105,12 +108,33 @@ abstract contract ExchangeBase is Receiver, Initialised {
         return (o.tokenId, 0);
     }
 
+    /// @notice Record a fill of ``making`` on an order; an order is never filled past its maker amount.
+    function _fill(bytes32 orderHash, Order memory o, uint256 making) internal {
+        uint256 total = filled[orderHash] + making;
+        require(total <= o.makerAmount, "making greater than remaining");
+        filled[orderHash] = total;
+    }
+
+    function _price(Order memory o) internal pure returns (uint256) {
+        if (o.side == Side.BUY) return o.takerAmount == 0 ? 0 : o.makerAmount * ONE / o.takerAmount;
+        return o.makerAmount == 0 ? 0 : o.takerAmount * ONE / o.makerAmount;
+    }
+
+    /// @notice CalculatorHelper.isCrossing: the two orders' prices allow the match.
+    function _crossing(Order memory a, Order memory b) internal pure returns (bool) {
+        if (a.takerAmount == 0 || b.takerAmount == 0) return true;
+        (uint256 pa, uint256 pb) = (_price(a), _price(b));
+        if (a.side == Side.BUY) return b.side == Side.BUY ? pa + pb >= ONE : pa >= pb;
+        return b.side == Side.BUY ? pb >= pa : pa + pb <= ONE;
+    }
+
     function _taking(uint256 making, Order memory o) internal pure returns (uint256) {
         return o.makerAmount == 0 ? 0 : making * o.takerAmount / o.makerAmount;
     }
 
     /// @notice Mint (two buys), merge (two sells) or nothing (a buy against a sell), after checking the tokens.
     function _matchCall(Order memory taker, Order memory maker, uint256 making, uint256 taking) internal {
+        require(_crossing(taker, maker), "not crossing");
         if (taker.side != maker.side) {
             require(taker.tokenId == maker.tokenId, "mismatched token ids");
             return;

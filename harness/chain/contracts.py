@@ -49,6 +49,9 @@ DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 #: The exchanges' operator when no fee module is in the way (Polymarket's operator EOA in real life).
 OPERATOR = "0x" + keccak(b"polymarket-pnl-harness operator").hex()[:40]
 BALANCE_CHUNK = 400  # (owner, id) pairs per balanceOfBatch call
+CALLS_PER_REQUEST = 10  # balanceOfBatch calls per HTTP request (~0.5 MB)
+TXS_PER_REQUEST = 500  # transactions (or receipts) per HTTP request
+BLOCK_TXS = 200  # what approve() puts in one block when the caller did not open one (see approve)
 
 
 class ContractError(RuntimeError):
@@ -101,6 +104,10 @@ class Market:
     market_id: str
     question_ids: list[str]
     condition_ids: list[str]
+
+    def __iter__(self):
+        """Unpacks as (market_id, question_ids, condition_ids)."""
+        return iter((self.market_id, self.question_ids, self.condition_ids))
 
 
 # --- ABI helpers --------------------------------------------------------------------------------------------------
@@ -244,7 +251,9 @@ class Polymarket:
     _queue: list[Tx] | None = None
     _salt: int = 0
     _nonces: dict[str, int] = field(default_factory=dict)
-    neg_risk_oracle: dict[str, str] = field(default_factory=dict)
+    neg_risk_oracle: dict[str, str] = field(default_factory=dict)  # market id -> its oracle
+    neg_risk_question: dict[str, tuple[Market, int]] = field(default_factory=dict)  # condition -> (market, index)
+    standard: dict[str, tuple[str, str]] = field(default_factory=dict)  # condition -> (oracle, question id)
 
     # set-up ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -325,20 +334,27 @@ class Polymarket:
                                                    "gasPrice": "0x0", "nonce": hex(self._nonces[t.frm])}]))
             self._nonces[t.frm] += 1
         try:
-            hashes = self.node.batch(calls)
+            hashes = self._batch(calls)
         except NodeError:
             self._nonces.clear()  # some were refused: ask the node again next time
             raise
         for t, h in zip(txs, hashes):
             t.hash = h
         block = self.node.mine(timestamp)
-        receipts = self.node.batch([("eth_getTransactionReceipt", [t.hash]) for t in txs])
+        receipts = self._batch([("eth_getTransactionReceipt", [t.hash]) for t in txs])
         for t, r in zip(txs, receipts):
             if r is None or int(r["blockNumber"], 16) != block:
                 raise ContractError(f"{t.what}: tx {t.hash} was not mined in block {block}")
             if int(r["status"], 16) != 1:
                 raise ContractError(f"{t.what} reverted (tx {t.hash}, block {block}): {self._why(t.hash)}")
         return block
+
+    def _batch(self, calls: list[tuple[str, list]], per: int = TXS_PER_REQUEST) -> list:
+        """node.batch in requests of at most ``per`` calls (anvil refuses bodies of a few MB)."""
+        out: list = []
+        for i in range(0, len(calls), per):
+            out += self.node.batch(calls[i:i + per])
+        return out
 
     def _why(self, tx_hash: str) -> str:
         try:
@@ -373,12 +389,23 @@ class Polymarket:
         return [a.ctf, a.ctf_exchange, a.neg_risk_exchange, a.ctf_exchange_v2, a.neg_risk_exchange_v2,
                 a.neg_risk_adapter, a.ctf_adapter_v2, a.neg_risk_adapter_v2]
 
-    def approve(self, wallets: Iterable[str]) -> None:
-        """ERC20 approvals (USDC.e, pUSD) and CTF setApprovalForAll to every exchange and adapter."""
+    def approve(self, wallets: Iterable[str], spenders: Sequence[str] | None = None) -> None:
+        """ERC20 approvals (USDC.e, pUSD) and CTF setApprovalForAll to every exchange and adapter (or ``spenders``).
+
+        Outside ``block()`` the approvals are mined in blocks of ~200 transactions: anvil's time per transaction
+        grows with the number pending (0.3 ms at 50, 1 ms at 500, 5.5 ms at 2,000 per block).
+        """
         a = self.addr
-        for w in wallets:
-            w = w.lower()
-            for s in self.spenders():
+        ws = [w.lower() for w in wallets]
+        sp = [x.lower() for x in (spenders or self.spenders())]
+        if self._queue is None and ws:
+            per = max(1, BLOCK_TXS // (3 * len(sp)))
+            for i in range(0, len(ws), per):
+                with self.block():
+                    self.approve(ws[i:i + per], sp)
+            return
+        for w in ws:
+            for s in sp:
                 for tok in (a.usdc, a.pusd):
                     self._send(w, tok, calldata("approve(address,uint256)", s, MAX_UINT), f"approve({w}, {s})")
                 if s != a.ctf:
@@ -387,21 +414,47 @@ class Polymarket:
 
     # conditions -----------------------------------------------------------------------------------------------
     def prepare_condition(self, oracle: str, question_id: str, outcomes: int = 2) -> str:
-        """CTF prepareCondition; the condition id."""
+        """CTF prepareCondition; the condition id (remembered with its oracle and question for ``resolve``)."""
         self._send(oracle, self.addr.ctf, calldata("prepareCondition(address,bytes32,uint256)", oracle.lower(),
                                                    _b32(question_id), outcomes),
                    f"prepareCondition({oracle}, {question_id})")
-        return condition_id(oracle.lower(), question_id.lower(), outcomes)
+        cid = condition_id(oracle.lower(), question_id.lower(), outcomes)
+        self.standard[cid] = (oracle.lower(), question_id.lower())
+        return cid
 
-    def resolve(self, oracle: str, question_id: str, payouts: Sequence[int]) -> None:
-        """CTF reportPayouts from the condition's oracle (standard markets)."""
-        self._send(oracle, self.addr.ctf, calldata("reportPayouts(bytes32,uint256[])", _b32(question_id),
-                                                   list(payouts)),
-                   f"reportPayouts({question_id}, {list(payouts)})")
+    def resolve(self, *args: Any) -> None:
+        """Report a condition's payouts: ``resolve(condition_id, payouts)`` (standard: CTF reportPayouts from its
+        oracle; negRisk: the question's reportOutcome, payouts [1, 0] = YES, [0, 1] = NO), or
+        ``resolve(oracle, question_id, payouts)`` for a condition prepared elsewhere."""
+        if len(args) == 3:
+            oracle, qid, payouts = args
+        elif len(args) == 2:
+            cond, payouts = args[0].lower(), list(args[1])
+            if cond in self.neg_risk_question:
+                market, index = self.neg_risk_question[cond]
+                if payouts not in ([1, 0], [0, 1]):
+                    raise ValueError(f"resolve {cond}: a negRisk question pays [1, 0] or [0, 1], not {payouts}")
+                return self.resolve_question(market, index, payouts == [1, 0])
+            if cond not in self.standard:
+                raise ValueError(f"resolve {cond}: not prepared through this Polymarket; "
+                                 "use resolve(oracle, question_id, payouts)")
+            oracle, qid = self.standard[cond]
+        else:
+            raise TypeError("resolve(condition_id, payouts) or resolve(oracle, question_id, payouts)")
+        self._send(oracle, self.addr.ctf, calldata("reportPayouts(bytes32,uint256[])", _b32(qid), list(payouts)),
+                   f"reportPayouts({qid}, {list(payouts)})")
 
-    # split / merge / redeem -------------------------------------------------------------------------------------
+    def _check_via(self, what: str, condition: str, via: str) -> None:
+        """Refuse a route that cannot hold this condition's positions (it would silently use other ids)."""
+        neg = condition.lower() in self.neg_risk_question
+        std = condition.lower() in self.standard
+        if neg and via in ("ctf", "ctf_adapter_v2") or std and via in ("neg_risk_adapter", "neg_risk_adapter_v2"):
+            kind = "a negRisk" if neg else "a standard"
+            raise ValueError(f"{what} {condition} via={via}: {kind} condition cannot go that way")
+
     def _split_merge(self, fn: str, wallet: str, condition: str, amount: int, via: str) -> Tx:
         w, a = wallet.lower(), self.addr
+        self._check_via(fn, condition, via)
         cid = _b32(condition)
         what = f"{fn}({w}, {condition}, {amount}) via {via}"
         sig = f"{fn}(address,bytes32,bytes32,uint256[],uint256)"
@@ -425,6 +478,7 @@ class Polymarket:
         """Redeem ``wallet``'s position in a resolved condition: its whole balance, or ``amounts`` (outcome 0, 1)
         through the NegRiskAdapter (default there: the whole balance, read now)."""
         w, a = wallet.lower(), self.addr
+        self._check_via("redeem", condition, via)
         cid = _b32(condition)
         what = f"redeem({w}, {condition}) via {via}"
         if via == "ctf":
@@ -464,6 +518,8 @@ class Polymarket:
             qids.append("0x" + format(mid + i, "064x"))
         m = Market(market_id, qids, [condition_id(a.neg_risk_adapter, q, 2) for q in qids])
         self.neg_risk_oracle[market_id] = o
+        for i, c in enumerate(m.condition_ids):
+            self.neg_risk_question[c] = (m, i)
         return m
 
     def resolve_question(self, market: Market, index: int, outcome: bool) -> None:
@@ -567,6 +623,15 @@ class Polymarket:
                                for o in owners])
         return {o: int(r, 16) for o, r in zip(owners, res)}
 
+    def collateral(self, owners: Sequence[str], block: int | str = "latest") -> dict[str, int]:
+        """USDC.e + pUSD of each owner (both balanceOf calls in one request): the truth's cash."""
+        tag = hex(block) if isinstance(block, int) else block
+        owners = [o.lower() for o in owners]
+        calls = [("eth_call", [{"to": t, "data": calldata("balanceOf(address)", o)}, tag])
+                 for o in owners for t in (self.addr.usdc, self.addr.pusd)]
+        res = self._batch(calls)
+        return {o: int(res[2 * i], 16) + int(res[2 * i + 1], 16) for i, o in enumerate(owners)}
+
     def balance_of_batch(self, owners: Sequence[str], ids: Sequence[int],
                          block: int | str = "latest") -> list[int]:
         """CTF balanceOfBatch over (owner, id) pairs, chunked, all chunks in one batched request."""
@@ -579,8 +644,9 @@ class Polymarket:
             calls.append(("eth_call", [{"to": self.addr.ctf, "data": calldata(
                 "balanceOfBatch(address[],uint256[])", o, list(ids[i:i + BALANCE_CHUNK]))}, tag]))
         out: list[int] = []
-        for r in self.node.batch(calls):
-            out += list(abi_decode(["uint256[]"], bytes.fromhex(r[2:]))[0])
+        for j in range(0, len(calls), CALLS_PER_REQUEST):  # anvil refuses request bodies of a few MB
+            for r in self.node.batch(calls[j:j + CALLS_PER_REQUEST]):
+                out += list(abi_decode(["uint256[]"], bytes.fromhex(r[2:]))[0])
         return out
 
     def positions(self, owners: Sequence[str], ids: Sequence[int], block: int | str = "latest"

@@ -250,8 +250,8 @@ class Anvil:
             return []
         body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
         resp = self._session.post(self.url, json=body, timeout=120).json()
-        if isinstance(resp, dict):  # the batch was refused as a whole
-            raise NodeError(f"anvil refused a batch of {len(calls)} {calls[0][0]}: {resp.get('error', resp)}")
+        if isinstance(resp, dict):  # the whole batch was refused (e.g. a request body over the node's limit)
+            raise NodeError(f"anvil refused a batch of {len(calls)} calls ({calls[0][0]}, ...): {resp.get('error')}")
         out = [None] * len(calls)
         for r in resp:
             if "error" in r:

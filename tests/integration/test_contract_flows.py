@@ -10,6 +10,8 @@ import shutil
 import subprocess
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.chain import contracts as cx
 from harness.chain import events as ev
@@ -54,12 +56,64 @@ def test_flow_balances_and_pnl_match_the_hand_written_story(pm, play):
     _check(pm, play(pm))
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from((0, 1, 100, 200, 1000)), st.integers(1, 10**12), st.integers(1, 10**12), st.integers(0, 1))
+def test_exchange_fee_on_chain_equals_v1_fee(pm, bps, making, taking, side):
+    """The exchange's calculateFee (what it charges) and the Python formula the FeeModule refund path mirrors."""
+    sd = cx.Side(side)
+    tokens = taking if sd == cx.Side.BUY else making
+    out = pm.call(pm.addr.ctf_exchange, cx.calldata("calculateFee(uint256,uint256,uint256,uint256,uint8)", bps,
+                                                    tokens, making, taking, side))
+    assert int.from_bytes(out, "big") == cx.v1_fee(bps, tokens, making, taking, sd)
+
+
 def test_revert_names_the_call_and_the_reason(pm):
     w = flows.addr("revert", "W")
     cid = pm.prepare_condition(flows.addr("revert", "oracle"), flows.b32("revert", "q"))
     with pytest.raises(ContractError, match=r"mergePositions\(0x[0-9a-f]{40}, 0x[0-9a-f]{64}, 5\) via ctf reverted.*"
                                             r"SafeMath: subtraction overflow"):
         pm.merge(w, cid, 5)
+
+
+def test_market_unpacks_and_collateral_sums_both_tokens(pm):
+    mid, qids, cids = pm.prepare_neg_risk_market(2)
+    assert len(qids) == len(cids) == 2 and int(qids[1], 16) == int(mid, 16) + 1
+    w = flows.addr("coll", "W")
+    pm.fund(w, usdc=2 * U, pusd=3 * U)
+    assert pm.collateral([w]) == {w: 5 * U}
+
+
+def test_exchange_refuses_overfills_and_orders_that_do_not_cross(pm):
+    w = {r: flows.addr("xcheck", r) for r in "AB"}
+    for a in w.values():
+        pm.fund(a, usdc=100 * U)
+    pm.approve(w.values())
+    cid = pm.prepare_condition(flows.addr("xcheck", "oracle"), flows.b32("xcheck", "q"))
+    yes, no = pm.register(cid)
+    # two buys at 0.40 + 0.50 < 1 cannot mint a complete set
+    with pytest.raises(ContractError, match="not crossing"):
+        pm.match("ctf_exchange", pm.order(w["A"], yes, "BUY", 4 * U, 10 * U),
+                 [pm.order(w["B"], no, "BUY", 5 * U, 10 * U)], 4 * U, [5 * U])
+    taker = pm.order(w["A"], yes, "BUY", 6 * U, 10 * U)
+    maker = pm.order(w["B"], no, "BUY", 4 * U, 10 * U)
+    pm.match("ctf_exchange", taker, [maker], 3 * U, [2 * U])  # half of each
+    with pytest.raises(ContractError, match="making greater than remaining"):
+        pm.match("ctf_exchange", taker, [maker], 4 * U, [2 * U])
+    assert pm.balance_of_batch([w["A"], w["B"]], [yes, no]) == [5 * U, 5 * U]
+
+
+def test_a_route_that_cannot_hold_the_condition_is_refused(pm):
+    m = pm.prepare_neg_risk_market(2)
+    w = flows.addr("route", "W")
+    with pytest.raises(ValueError, match=r"negRisk condition cannot go that way"):
+        pm.split(w, m.condition_ids[0], U, via="ctf")
+    cid = pm.prepare_condition(flows.addr("route", "oracle"), flows.b32("route", "q"))
+    with pytest.raises(ValueError, match=r"standard condition cannot go that way"):
+        pm.redeem(w, cid, via="neg_risk_adapter")
+    with pytest.raises(ValueError, match=r"negRisk question pays \[1, 0\] or \[0, 1\]"):
+        pm.resolve(m.condition_ids[1], [1, 1])
+    with pytest.raises(ValueError, match=r"not prepared through this Polymarket"):
+        pm.resolve(flows.b32("route", "unknown"), [1, 0])
 
 
 def test_one_block_holds_the_queued_calls_at_the_given_time(pm):

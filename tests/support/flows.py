@@ -46,12 +46,12 @@ def state_pnl(pm: Polymarket, flow: Flow) -> dict[str, int]:
     """Cash-flow P&L per role from contract state only: collateral now - funded + sum shares x value."""
     roles = list(flow.wallets)
     ws = [flow.wallets[r] for r in roles]
-    usdc, pusd = pm.balance_of("usdc", ws), pm.balance_of("pusd", ws)
+    coll = pm.collateral(ws)
     ids = list(flow.token_value)
     held = pm.positions(ws, ids)
     out = {}
     for r, w in zip(roles, ws):
-        cash = usdc[w] + pusd[w] - pm.funded[w]["usdc"] - pm.funded[w]["pusd"]
+        cash = coll[w] - pm.funded[w]["usdc"] - pm.funded[w]["pusd"]
         value = sum(n * flow.token_value[t] for (o, t), n in held.items() if o == w)
         out[r] = cash + value // U
     return out
@@ -84,12 +84,11 @@ def ctf_split_merge_redeem(pm: Polymarket, tag: str = "ctf") -> Flow:
 
 
 
-def _binary(pm: Polymarket, tag: str) -> tuple[str, str, str, int, int]:
-    """A registered standard condition: (oracle, question id, condition id, YES id, NO id)."""
-    oracle, q = addr(tag, "oracle"), b32(tag, "question")
-    cid = pm.prepare_condition(oracle, q)
+def _binary(pm: Polymarket, tag: str) -> tuple[str, int, int]:
+    """A registered standard condition: (condition id, YES id, NO id)."""
+    cid = pm.prepare_condition(addr(tag, "oracle"), b32(tag, "question"))
     yes, no = pm.register(cid)
-    return oracle, q, cid, yes, no
+    return cid, yes, no
 
 
 def _wallets(pm: Polymarket, tag: str, roles: str, *, usdc: int = 0, pusd: int = 0) -> dict[str, str]:
@@ -109,12 +108,12 @@ def v1_normal_with_fees(pm: Polymarket, tag: str = "v1n") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["B"], cid, 10 * U)
     taker = pm.order(w["A"], yes, "BUY", 5 * U, 10 * U, 100)
     maker = pm.order(w["B"], yes, "SELL", 10 * U, 5 * U, 100)
     pm.match("ctf_exchange", taker, [maker], 5 * U, [10 * U])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     pm.redeem(w["A"], cid)
     return Flow("v1_normal_with_fees", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": 4_900_000, "B": -5_050_000},
@@ -130,11 +129,11 @@ def v1_mint(pm: Polymarket, tag: str = "v1m") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     taker = pm.order(w["A"], yes, "BUY", 6 * U, 10 * U)
     maker = pm.order(w["B"], no, "BUY", 4 * U, 10 * U)
     pm.match("ctf_exchange", taker, [maker], 6 * U, [4 * U])
-    pm.resolve(oracle, q, [0, 1])
+    pm.resolve(cid, [0, 1])
     pm.redeem(w["B"], cid)
     return Flow("v1_mint", w, {"YES": yes, "NO": no}, {yes: 0, no: U},
                 expected_pnl={"A": -6 * U, "B": 6 * U}, expected_cash={"A": 94 * U, "B": 106 * U},
@@ -150,13 +149,13 @@ def v1_merge_with_taker_fee(pm: Polymarket, tag: str = "v1g") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["A"], cid, 10 * U)
     pm.split(w["B"], cid, 10 * U)
     taker = pm.order(w["A"], yes, "SELL", 10 * U, 7 * U, 200)
     maker = pm.order(w["B"], no, "SELL", 10 * U, 3 * U)
     pm.match("ctf_exchange", taker, [maker], 10 * U, [10 * U])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     return Flow("v1_merge_with_taker_fee", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": -3_060_000, "B": 3 * U}, expected_cash={"A": 96_940_000, "B": 93 * U},
                 expected_shares={("A", "NO"): 10 * U, ("A", "YES"): 0, ("B", "YES"): 10 * U, ("B", "NO"): 0},
@@ -171,12 +170,12 @@ def fee_module_refund(pm: Polymarket, tag: str = "fm") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "AB", usdc=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["B"], cid, 10 * U)
     taker = pm.order(w["A"], yes, "BUY", 5 * U, 10 * U, 200)
     maker = pm.order(w["B"], yes, "SELL", 10 * U, 5 * U, 200)
     pm.match("ctf_exchange", taker, [maker], 5 * U, [10 * U], fee_module=True, operator_fees=[100_000, 0])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     return Flow("fee_module_refund", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": 4_900_000, "B": -5 * U}, expected_cash={"A": 95 * U, "B": 95 * U},
                 expected_shares={("A", "YES"): 9_900_000, ("B", "NO"): 10 * U, ("B", "YES"): 0},
@@ -259,13 +258,13 @@ def v2_exchange(pm: Polymarket, tag: str = "v2x") -> Flow:
     """
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "ABCD", pusd=100 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["B"], cid, 10 * U, via="ctf_adapter_v2")
     pm.match("ctf_exchange_v2", pm.order(w["A"], yes, "BUY", 4 * U, 10 * U, 100),
              [pm.order(w["B"], yes, "SELL", 10 * U, 4 * U)], 4 * U, [10 * U])
     pm.match("ctf_exchange_v2", pm.order(w["C"], yes, "BUY", 3 * U, 10 * U),
              [pm.order(w["D"], no, "BUY", 7 * U, 10 * U)], 3 * U, [7 * U])
-    pm.resolve(oracle, q, [1, 0])
+    pm.resolve(cid, [1, 0])
     pm.redeem(w["A"], cid, via="ctf_adapter_v2")
     return Flow("v2_exchange", w, {"YES": yes, "NO": no}, {yes: U, no: 0},
                 expected_pnl={"A": 5_960_000, "B": -6 * U, "C": 7 * U, "D": -7 * U},
@@ -283,11 +282,11 @@ def v2_adapter(pm: Polymarket, tag: str = "v2a") -> Flow:
     first = pm.node.block_number() + 1
     w = _wallets(pm, tag, "WV")
     pm.fund(w["W"], pusd=50 * U)
-    oracle, q, cid, yes, no = _binary(pm, tag)
+    cid, yes, no = _binary(pm, tag)
     pm.split(w["W"], cid, 20 * U, via="ctf_adapter_v2")
     pm.merge(w["W"], cid, 5 * U, via="ctf_adapter_v2")
     pm.transfer(w["W"], w["V"], no, 15 * U)
-    pm.resolve(oracle, q, [0, 1])
+    pm.resolve(cid, [0, 1])
     pm.redeem(w["W"], cid, via="ctf_adapter_v2")
     pm.redeem(w["V"], cid, via="ctf_adapter_v2")
     return Flow("v2_adapter", w, {"YES": yes, "NO": no}, {yes: 0, no: U},
@@ -322,5 +321,51 @@ def v2_neg_risk_adapter(pm: Polymarket, tag: str = "v2n") -> Flow:
                 conditions=list(m.condition_ids), first_block=first, last_block=pm.node.block_number())
 
 
+def neg_risk_fee_module(pm: Polymarket, tag: str = "nfm") -> Flow:
+    """negRisk V1 through the NegRiskFeeModule, 2 questions: B splits 10 on q0 through the adapter and sells its 10
+    YES0 at 0.50 to A; both orders at 200 bps. Operator fees: A 0, B 0.05 USDC, so A gets back its whole 0.2 YES0
+    fee and B 0.1 - 0.05 = 0.05 USDC. q0 YES, q1 NO.
+
+    A: 95 USDC + 10 YES0 worth 1: +5. B: 90 + 5 - 0.1 + 0.05 = 94.95, 10 NO0 worth 0: -5.05.
+    """
+    first = pm.node.block_number() + 1
+    w = _wallets(pm, tag, "AB", usdc=100 * U)
+    m, ids = _neg_market(pm, 2, register=True)
+    y0, n0 = ids[0]
+    pm.split(w["B"], m.condition_ids[0], 10 * U, via="neg_risk_adapter")
+    pm.match("neg_risk_exchange", pm.order(w["A"], y0, "BUY", 5 * U, 10 * U, 200),
+             [pm.order(w["B"], y0, "SELL", 10 * U, 5 * U, 200)], 5 * U, [10 * U], fee_module=True,
+             operator_fees=[0, 50_000])
+    pm.resolve_question(m, 0, True)
+    pm.resolve_question(m, 1, False)
+    return Flow("neg_risk_fee_module", w, {"YES0": y0, "NO0": n0}, {y0: U, n0: 0},
+                expected_pnl={"A": 5 * U, "B": -5_050_000}, expected_cash={"A": 95 * U, "B": 94_950_000},
+                expected_shares={("A", "YES0"): 10 * U, ("B", "NO0"): 10 * U, ("B", "YES0"): 0},
+                conditions=list(m.condition_ids), first_block=first, last_block=pm.node.block_number())
+
+
+def neg_risk_exchange_v2(pm: Polymarket, tag: str = "nx2") -> Flow:
+    """NegRisk Exchange V2 in pUSD, 2 questions. MINT through the V2 negRisk adapter: A (taker, 200 bps) buys 10
+    YES0 at 0.40 (fee 200 x min(4, 6) / 1e4 = 0.08 pUSD), B (maker) buys 10 NO0 at 0.60. q0 YES, q1 NO; A redeems
+    through the V2 negRisk adapter.
+
+    A: 100 - 4 - 0.08 + 10 = 105.92: +5.92. B: 100 - 6 = 94, NO0 worth 0: -6.
+    """
+    first = pm.node.block_number() + 1
+    w = _wallets(pm, tag, "AB", pusd=100 * U)
+    m, ids = _neg_market(pm, 2, register=True)
+    y0, n0 = ids[0]
+    pm.match("neg_risk_exchange_v2", pm.order(w["A"], y0, "BUY", 4 * U, 10 * U, 200),
+             [pm.order(w["B"], n0, "BUY", 6 * U, 10 * U)], 4 * U, [6 * U])
+    pm.resolve(m.condition_ids[0], [1, 0])  # a negRisk question through the condition-id form
+    pm.resolve(m.condition_ids[1], [0, 1])
+    pm.redeem(w["A"], m.condition_ids[0], via="neg_risk_adapter_v2")
+    return Flow("neg_risk_exchange_v2", w, {"YES0": y0, "NO0": n0}, {y0: U, n0: 0},
+                expected_pnl={"A": 5_920_000, "B": -6 * U}, expected_cash={"A": 105_920_000, "B": 94 * U},
+                expected_shares={("A", "YES0"): 0, ("B", "NO0"): 10 * U},
+                conditions=list(m.condition_ids), first_block=first, last_block=pm.node.block_number())
+
+
 FLOWS = (ctf_split_merge_redeem, v1_normal_with_fees, v1_mint, v1_merge_with_taker_fee, fee_module_refund,
-         neg_risk_exchange, neg_risk_adapter, v2_exchange, v2_adapter, v2_neg_risk_adapter)
+         neg_risk_exchange, neg_risk_adapter, v2_exchange, v2_adapter, v2_neg_risk_adapter, neg_risk_fee_module,
+         neg_risk_exchange_v2)
