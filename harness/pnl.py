@@ -35,6 +35,7 @@ KEYS = {
     "neg_risk_questions": ("tx_hash", "log_index"),
     "orders_matched": ("tx_hash", "log_index"),
     "fee_charged": ("tx_hash", "log_index"),
+    "fee_refunds": ("tx_hash", "log_index"),
     "token_map": ("token_id",),
     "market_prices": ("condition_id", "outcome_index"),
 }
@@ -238,6 +239,19 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         cash[k] += (-usdc if r["side"] in ("BUY", 0) else usdc) - fee
         fees[k] += fee
         fee_sh[k] += int(r.get("fee_shares", 0))
+        touched.add(k)
+    orders = {(r["tx_hash"], r["order_hash"]): int(r["token_id"]) for r in _live(tables, "trades_raw", None)}
+    for r in _live(tables, "fee_refunds", cutoff):  # FeeModule refunds: collateral back, or fewer fee shares
+        tok, refund, who = int(r["token_id"]), int(r["refund"]), r["to_addr"]
+        m = tmap.get(orders.get((r["tx_hash"], r["order_hash"]), -1))  # booked on the refunded order's market
+        if m is None or who in ex:
+            continue
+        k = (who, m[0])
+        if tok == 0:
+            cash[k] += refund
+            fees[k] -= refund
+        else:
+            fee_sh[k] -= refund
         touched.add(k)
     by_cond, by_tx = adapter_users(tables, tmap, ex)
     adapters = set(collateral_adapters())

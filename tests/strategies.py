@@ -18,7 +18,7 @@ amount = st.one_of(st.integers(0, 10**12), st.integers(0, U128))  # shares / mic
 token = st.integers(1, 2**256 - 1)
 
 #: Field-name overrides where the schema narrows the ABI type (amounts are UInt128, asset ids are tokens).
-_AMOUNT_FIELDS = {"value", "amount", "payout", "makerAmountFilled", "takerAmountFilled", "fee"}
+_AMOUNT_FIELDS = {"value", "amount", "payout", "makerAmountFilled", "takerAmountFilled", "fee", "refund"}
 
 
 def _field(event: Event, name: str, typ: str):

@@ -35,6 +35,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "orders_matched": _BASE + ("exchange", "taker_order_hash", "taker_order_maker", "maker_asset_id",
                                "taker_asset_id", "maker_amount", "taker_amount") + _RAW,
     "fee_charged": _BASE + ("exchange", "receiver", "token_id", "amount") + _RAW,
+    "fee_refunds": _BASE + ("module", "order_hash", "to_addr", "token_id", "refund", "fee_charged") + _RAW,
     "token_map": ("token_id", "condition_id", "outcome_index", "index_set", "collateral", "neg_risk", "_version"),
 }
 TABLES = tuple(COLUMNS)
@@ -159,14 +160,20 @@ class Decoder:
             "exchange_v2.OrderFilled": self._fill_v2, "adapter.PositionSplit": self._adapter_split,
             "adapter.PositionsMerge": self._adapter_merge, "adapter.PositionsConverted": self._converted,
             "adapter.PayoutRedemption": self._adapter_redeem, "adapter.QuestionPrepared": self._question,
+            "fee_module.FeeRefunded": self._fee_refund,
         }
+        #: events whose topic count varies between deployments (the handler checks the layout itself)
+        loose = {"fee_module.FeeRefunded"}
         self.handlers: dict[str, dict[str, tuple[Callable, int, int | None]]] = {}
         for addr, by_topic in ev.by_address().items():
             self.handlers[addr] = {}
             for t0, e in by_topic.items():
                 dyn = any(f.type.endswith("[]") or f.type == "bytes" for f in e.data_fields)
                 nwords = None if dyn else len(e.data_fields)  # fixed layouts: exact data length
-                self.handlers[addr][t0] = (topic_handler[e.key], 1 + len(e.indexed), nwords)
+                if e.key in loose:
+                    self.handlers[addr][t0] = (topic_handler[e.key], None, None)
+                else:
+                    self.handlers[addr][t0] = (topic_handler[e.key], 1 + len(e.indexed), nwords)
 
     # -- the loop --------------------------------------------------------------------------------------------
 
@@ -196,7 +203,7 @@ class Decoder:
                     unknown[(addr.lower(), t0.lower())] += 1
                     continue
                 fn, ntopics, nwords = h
-                if len(topics) != ntopics:
+                if ntopics is not None and len(topics) != ntopics:
                     raise _Bad(f"expected {ntopics} topics, got {len(topics)}")
                 data = log["data"]
                 ld = len(data)
@@ -359,6 +366,18 @@ class Decoder:
         rows["fee_charged"].append(base + (
             ex, _addr(topics[1]), x >> 256, _u128(x & _M, "amount"),
             self.version, deleted))
+
+    def _fee_refund(self, rows, base, topics, data, x, deleted, ex):
+        """FeeRefunded, either layout: feeCharged as the 4th topic (older modules) or the 3rd data word."""
+        words = (len(data) - 2) // 64
+        if len(topics) == 4 and words == 2:
+            tok, refund, charged = x >> 256, x & _M, int(topics[3], 16)
+        elif len(topics) == 3 and words == 3:
+            tok, refund, charged = x >> 512, (x >> 256) & _M, x & _M
+        else:
+            raise _Bad(f"FeeRefunded with {len(topics)} topics and {words} data words (expected 4 and 2, or 3 and 3)")
+        rows["fee_refunds"].append(base + (
+            ex, _b32(topics[1]), _addr(topics[2]), tok, _u128(refund, "refund"), charged, self.version, deleted))
 
     # -- NegRiskAdapter --------------------------------------------------------------------------------------------
 

@@ -119,20 +119,20 @@ EVENTS: tuple[Event, ...] = (
     Event("adapter.QuestionPrepared", "QuestionPrepared",
           _f("idx bytes32 marketId, idx bytes32 questionId, uint256 index, bytes data"),
           "0xaac410f87d423a922a7b226ac68f0c2eaf5bf6d15e644ac0758c7f96e2c253f7", ADAPTER),
-)
-
-BY_KEY: dict[str, Event] = {e.key: e for e in EVENTS}
-
-#: Events the emulated contracts emit that the decoder does not read yet (not in EVENTS, so neither ingest nor the
-#: decoder sees them). FeeRefunded (Polymarket/exchange-fee-module IFeeModule): the FeeModule hands back the part
-#: of an order's exchange fee above the operator's fee; id 0 = collateral, else the shares' position id.
-#: feeCharged is the operator's intended fee, not the exchange's.
-UNREAD_EVENTS: tuple[Event, ...] = (
+    # FeeRefunded (Polymarket/exchange-fee-module IFeeModule): the FeeModule hands back the part of an order's
+    # exchange fee above the operator's; id 0 = collateral, else the shares' position id; feeCharged is the
+    # operator's fee. Older deployments index feeCharged (4 topics), newer ones do not (3 topics, 3 data words):
+    # same topic0, and the decoder takes both.
     Event("fee_module.FeeRefunded", "FeeRefunded",
           _f("idx bytes32 orderHash, idx address to, uint256 id, uint256 refund, idx uint256 feeCharged"),
           "0xb608d2bf25d8b4b744ba23ce2ea9802ea955e216c064a62f42152fbf98958d24", FEE_MODULES),
 )
-FEE_REFUNDED = UNREAD_EVENTS[0]
+
+BY_KEY: dict[str, Event] = {e.key: e for e in EVENTS}
+
+#: Events the decoder does not read (none at the moment; kept so a new emitter's extra events have a place).
+UNREAD_EVENTS: tuple[Event, ...] = ()
+FEE_REFUNDED = BY_KEY["fee_module.FeeRefunded"]
 
 
 def check_topics() -> None:

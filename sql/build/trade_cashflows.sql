@@ -1,5 +1,7 @@
 -- Net collateral per (wallet, condition), micro-USDC. Fills are credited to the OrderFilled maker only (trades_raw
--- has one row per OrderFilled): BUY -usdc - fee_usdc, SELL +usdc - fee_usdc. CTF/adapter splits -amount, merges
+-- has one row per OrderFilled): BUY -usdc - fee_usdc, SELL +usdc - fee_usdc; a FeeModule refund (fee_refunds, joined
+-- to its order by tx and order hash) gives collateral back (+refund, fees - refund) or, in shares, lowers
+-- fee_shares (the shares themselves arrive by transfer, counted in positions). CTF/adapter splits -amount, merges
 -- +amount, redemptions +payout; legs whose stakeholder is an exchange or the NegRiskAdapter are internal and skipped.
 -- A V2 collateral adapter ({adapters}) emits no event of its own: its split/merge/redeem/convert belongs to the one
 -- non-contract address on the other side of that adapter's share transfers in the same transaction (for the same
@@ -22,6 +24,26 @@ FROM
                 OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)})
           WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS t
     INNER JOIN (SELECT token_id, condition_id FROM token_map FINAL) AS m ON t.token_id = m.token_id
+
+    UNION ALL
+
+    SELECT r.to_addr, m.condition_id, if(r.token_id = 0, toInt128(r.refund), toInt128(0)),
+           if(r.token_id = 0, -toInt128(r.refund), toInt128(0)), if(r.token_id = 0, toInt128(0), -toInt128(r.refund))
+    FROM
+    (
+        SELECT tx_hash, order_hash, to_addr, token_id, refund
+        FROM fee_refunds FINAL
+        WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+    ) AS r
+    INNER JOIN
+    (
+        SELECT tx_hash, order_hash, any(token_id) AS token_id
+        FROM trades_raw FINAL
+        PREWHERE tx_hash IN (SELECT tx_hash FROM fee_refunds)
+        WHERE _deleted = 0
+        GROUP BY tx_hash, order_hash
+    ) AS o ON r.tx_hash = o.tx_hash AND r.order_hash = o.order_hash
+    INNER JOIN (SELECT token_id, condition_id FROM token_map FINAL) AS m ON o.token_id = m.token_id
 
     UNION ALL
 

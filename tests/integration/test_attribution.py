@@ -120,3 +120,22 @@ def test_conversion_cash_goes_to_the_questions_it_came_from(fresh_db):
                              "WHERE wallet = {w:String}", parameters={"w": USER}).result_rows
     assert summary == [(-5 * U, 4 * U, -1 * U)]
     assert sql_state(fresh_db) == oracle_state(cashflow_pnl(s.rows))
+
+
+def test_fee_module_refund_reduces_the_fee_paid(fresh_db):
+    """SELLER sells 10 YES at 0.50 with a 0.10 collateral fee; the FeeModule refunds 0.06 of it. USER buys with a
+    0.30-share fee, 0.20 of the shares refunded. SELLER: -10 (split) + 5 - 0.10 + 0.06 = -5.04, fees 0.04, and
+    holds 10 NO (NO wins: +10) -> +4.96. USER: -5, holds 10 - 0.30 + 0.20 = 9.90 YES, worth 0 -> -5."""
+    s = Stream()
+    m = s.market()
+    s.split(SELLER, m, 10 * U)
+    s.trade(USER, SELLER, m.tokens[0], 10 * U, 5 * U, buyer_fee_shares=300_000, seller_fee_usdc=100_000,
+            seller_refund=60_000, buyer_share_refund=200_000)
+    s.resolve(m, [0, 1])
+    load(fresh_db, s.rows)
+    rows = {w: (int(c), int(f), int(fs)) for w, c, f, fs in fresh_db.query(
+        "SELECT wallet, cashflow, fees, fee_shares FROM trade_cashflows_v3").result_rows}
+    assert rows[SELLER] == (-5_040_000, 40_000, 0)
+    assert rows[USER] == (-5 * U, 0, 100_000)
+    assert _wallets(fresh_db) == {SELLER: 4_960_000, USER: -5 * U}
+    assert sql_state(fresh_db) == oracle_state(cashflow_pnl(s.rows))

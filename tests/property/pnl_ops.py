@@ -20,7 +20,7 @@ def ops(*, transfers: bool = True, fees: bool = True, one_hot: bool = False, max
         st.tuples(st.just("block"), st.integers(1, 3)),
         st.tuples(st.just("split"), w, m, amount, st.booleans()),
         st.tuples(st.just("merge"), w, m, amount, st.booleans()),
-        st.tuples(st.just("trade"), w, w, m, st.integers(0, 3), amount, price, fee, fee),
+        st.tuples(st.just("trade"), w, w, m, st.integers(0, 3), amount, price, fee, fee, st.integers(0, 3)),
         st.tuples(st.just("resolve"), m, st.lists(st.integers(0, 3), min_size=3, max_size=3)),
         st.tuples(st.just("redeem"), w, m, st.booleans()),
         st.tuples(st.just("price"), m, st.integers(0, 2), price),
@@ -77,8 +77,10 @@ def play(op_list, stream: Stream | None = None) -> Stream:
                 s.split(seller, mk, shares - s.balances[(seller, tok)])
             usdc = shares * args[5] // 1_000_000
             fee_sh = min(args[6] % 7, shares)
-            s.trade(buyer, seller, tok, shares, usdc, buyer_fee_shares=fee_sh if args[6] else 0,
-                    seller_fee_usdc=args[7])
+            back = args[8] if len(args) > 8 else 0  # FeeModule refunds: 0..3 thirds of the fee
+            buyer_fee = fee_sh if args[6] else 0
+            s.trade(buyer, seller, tok, shares, usdc, buyer_fee_shares=buyer_fee, seller_fee_usdc=args[7],
+                    seller_refund=args[7] * back // 3, buyer_share_refund=buyer_fee * back // 3)
         elif kind == "resolve":
             mk = markets[args[0] % len(markets)]
             if mk.condition_id in resolved or (one_hot and mk.neg_risk):

@@ -17,6 +17,7 @@ NEG_EXCHANGE = contracts()["neg_risk_exchange"].address
 ADAPTER = contracts()["neg_risk_adapter"].address
 CTF_ADAPTER_V2 = contracts()["ctf_collateral_adapter"].address
 NEG_ADAPTER_V2 = contracts()["neg_risk_collateral_adapter"].address
+FEE_MODULE = contracts()["fee_module"].address
 CTF = contracts()["ctf"].address
 USDC = token_address("usdc_e")
 WCOL = token_address("wcol")
@@ -130,15 +131,26 @@ class Stream:
                                        "fee_usdc": fee_usdc})
 
     def trade(self, buyer: str, seller: str, tok: int, shares: int, usdc: int, *, buyer_fee_shares: int = 0,
-              buyer_fee_usdc: int = 0, seller_fee_usdc: int = 0) -> str:
-        """A match: one OrderFilled per side (each credited to its maker), shares seller -> exchange -> buyer."""
+              buyer_fee_usdc: int = 0, seller_fee_usdc: int = 0, seller_refund: int = 0,
+              buyer_share_refund: int = 0) -> str:
+        """A match: one OrderFilled per side (each credited to its maker), shares seller -> exchange -> buyer.
+        Refunds: the FeeModule gives back part of the seller's collateral fee / the buyer's share fee."""
         tx = self.new_tx()
-        self.fill(tx, buyer, "BUY", tok, shares, usdc, fee_shares=buyer_fee_shares, fee_usdc=buyer_fee_usdc,
-                  counterparty=seller)
-        self.fill(tx, seller, "SELL", tok, shares, usdc, fee_usdc=seller_fee_usdc)
+        bf = self.fill(tx, buyer, "BUY", tok, shares, usdc, fee_shares=buyer_fee_shares, fee_usdc=buyer_fee_usdc,
+                       counterparty=seller)
+        sf = self.fill(tx, seller, "SELL", tok, shares, usdc, fee_usdc=seller_fee_usdc)
         self.transfer(tx, seller, EXCHANGE, tok, shares)
         self.transfer(tx, EXCHANGE, buyer, tok, shares - buyer_fee_shares)
+        if seller_refund:
+            self.fee_refund(tx, sf["order_hash"], seller, 0, seller_refund)
+        if buyer_share_refund:
+            self.transfer(tx, FEE_MODULE, buyer, tok, buyer_share_refund)
+            self.fee_refund(tx, bf["order_hash"], buyer, tok, buyer_share_refund)
         return tx
+
+    def fee_refund(self, tx: str, order_hash: str, to: str, tok: int, refund: int) -> dict:
+        return self.add("fee_refunds", {**self._base(tx), "module": FEE_MODULE, "order_hash": order_hash,
+                                        "to_addr": to, "token_id": tok, "refund": refund, "fee_charged": 0})
 
     def _ctf(self, tx: str, action: str, wallet: str, m: Market, amount: int, payout: int = 0,
              index_sets: list[int] | None = None) -> dict:

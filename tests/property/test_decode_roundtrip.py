@@ -106,6 +106,9 @@ def expected_rows(e, args, base, ex, version=0, deleted=0) -> dict[str, list[tup
         cid = "0x" + keccak(bytes.fromhex(ADAPTER[2:] + a["questionId"][2:]) + (2).to_bytes(32, "big")).hex()
         return {"neg_risk_questions": [base + (a["marketId"], a["questionId"], a["index"], cid, a["data"],
                                                version, deleted)]}
+    if e.key == "fee_module.FeeRefunded":
+        return {"fee_refunds": [base + (ex, a["orderHash"], a["to"], a["id"], a["refund"], a["feeCharged"],
+                                        version, deleted)]}
     raise AssertionError(e.key)
 
 

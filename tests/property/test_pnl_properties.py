@@ -49,7 +49,8 @@ def test_complete_set_is_worth_exactly_one(amount, numerators):
 @given(ops(transfers=True, fees=True, one_hot=True))
 def test_closed_markets_sum_to_minus_fees(op_list):
     """Resolve every market (one YES per negRisk market) and redeem everyone: wallets' P&L sums to minus the
-    collateral fees and the winning share fees the exchange kept (one-hot payouts: no redemption rounding)."""
+    collateral fees and the winning share fees the exchange kept, less what the FeeModule refunded (one-hot
+    payouts: no redemption rounding)."""
     s = play(op_list)
     conds = {r["condition_id"]: r for r in s.rows.get("condition_preparations", [])}
     res = {r["condition_id"]: r["payout_numerators"] for r in s.rows.get("condition_resolutions", [])}
@@ -67,9 +68,12 @@ def test_closed_markets_sum_to_minus_fees(op_list):
         for cid in conds:
             s.redeem(w, _market(s, cid), res[cid])
     out = cashflow_pnl(s.rows)
-    fees = sum(r["fee_usdc"] for r in s.rows.get("trades_raw", []))
-    fee_value = sum(r["fee_shares"] * res[tmap[r["token_id"]][0]][tmap[r["token_id"]][1]]
-                    for r in s.rows.get("trades_raw", []))
+    refunds = s.rows.get("fee_refunds", [])  # what the FeeModule gave back is not kept
+    fees = sum(r["fee_usdc"] for r in s.rows.get("trades_raw", [])) - sum(r["refund"] for r in refunds
+                                                                          if r["token_id"] == 0)
+    value = lambda tok: res[tmap[tok][0]][tmap[tok][1]]  # noqa: E731
+    fee_value = sum(r["fee_shares"] * value(r["token_id"]) for r in s.rows.get("trades_raw", [])) \
+        - sum(r["refund"] * value(r["token_id"]) for r in refunds if r["token_id"] != 0)
     assert sum(p.total for p in out.wallets.values()) == -(fees + fee_value)
     assert all(p.unrealized == 0 and p.markets_open == 0 for p in out.wallets.values())
 

@@ -33,6 +33,8 @@ DOCUMENTED_TOPICS = {
     "adapter.PositionsConverted": "0xb03d19dddbc72a87e735ff0ea3b57bef133ebe44e1894284916a84044deb367e",
     "adapter.PayoutRedemption": "0x9140a6a270ef945260c03894b3c6b3b2695e9d5101feef0ff24fec960cfd3224",
     "adapter.QuestionPrepared": "0xaac410f87d423a922a7b226ac68f0c2eaf5bf6d15e644ac0758c7f96e2c253f7",
+    # Polymarket/exchange-fee-module and its published Go bindings (FilterFeeRefunded)
+    "fee_module.FeeRefunded": "0xb608d2bf25d8b4b744ba23ce2ea9802ea955e216c064a62f42152fbf98958d24",
 }
 
 
@@ -209,3 +211,23 @@ def test_transfer_batch_two_ids_in_a_non_standard_layout_still_decodes():
     rows = decode_logs([_batch([0, 0], [0, 0], data=data)]).rows["erc1155_transfers"]
     cols = COLUMNS["erc1155_transfers"]
     assert [(r[cols.index("token_id")], r[cols.index("value")]) for r in rows] == [(11, 30), (12, 40)]
+
+
+def test_fee_refunded_both_layouts():
+    """Older FeeModules index feeCharged (4 topics, 2 data words); newer ones do not (3 topics, 3 words)."""
+    from harness.chain.decode import DecodeError, decode_logs
+    from harness.chain.events import address_of
+
+    fm = address_of("fee_module")
+    t0 = "0xb608d2bf25d8b4b744ba23ce2ea9802ea955e216c064a62f42152fbf98958d24"
+    oh, to = "0x" + "ab" * 32, "0x" + "00" * 12 + "cd" * 20
+    base = {"address": fm, "blockNumber": "0x10", "transactionHash": "0x" + "11" * 32, "blockTimestamp": "0x64"}
+    w = lambda v: format(v, "064x")  # noqa: E731
+    old = {**base, "logIndex": "0x1", "topics": [t0, oh, to, "0x" + w(900)], "data": "0x" + w(0) + w(400)}
+    new = {**base, "logIndex": "0x2", "topics": [t0, oh, to], "data": "0x" + w(7) + w(300) + w(600)}
+    rows = decode_logs([old, new]).as_dicts("fee_refunds")
+    assert [(r["token_id"], r["refund"], r["fee_charged"], r["to_addr"], r["order_hash"]) for r in rows] == [
+        (0, 400, 900, "0x" + "cd" * 20, oh), (7, 300, 600, "0x" + "cd" * 20, oh)]
+    bad = {**base, "logIndex": "0x3", "topics": [t0, oh, to], "data": "0x" + w(0) + w(400)}
+    with pytest.raises(DecodeError, match="FeeRefunded with 3 topics and 2 data words"):
+        decode_logs([bad])

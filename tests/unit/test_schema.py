@@ -5,7 +5,7 @@ from harness.schema import apply_schema, current_version, drifted, schema_files
 
 RAW_KEYED = {
     "trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",
-    "neg_risk_conversions", "neg_risk_questions", "orders_matched", "fee_charged",
+    "neg_risk_conversions", "neg_risk_questions", "orders_matched", "fee_charged", "fee_refunds",
 }
 
 
