@@ -54,6 +54,7 @@ class ChainWorld:
     last_block: int = 0
     txs: int = 0
     truth: dict[str, ChainTruth] = field(default_factory=dict)
+    sim_logs: list[dict] = field(default_factory=list)
 
 
 class Player:
@@ -185,8 +186,7 @@ def play(params: WorldParams, node: Anvil) -> ChainWorld:
     player = Player(pm, sim)
     sim.player = player
     world.first_block = node.block_number() + 1
-    for _log in sim.logs():  # the simulator's own logs are not used here: the node's are
-        pass
+    world.sim_logs = list(sim.logs())  # the fast simulator's own logs of the same world, for the cross-check
     player.flush()
     world.last_block = node.block_number()
     world.txs = player.txs
@@ -356,3 +356,40 @@ def _cmd_chain_world(args) -> int:
             except KeyboardInterrupt:
                 pass
     return 0
+
+
+# ---- the fast simulator against the contracts ----------------------------------------------------------------
+
+#: Columns that name where and when a log was, not what it says: left out when comparing two runs of one world.
+PLACE_COLUMNS = ("tx_hash", "log_index", "block_number", "block_time", "_version", "_deleted")
+
+
+def decoded_rows(logs) -> list[tuple[str, tuple]]:
+    """Every decoded row in chain order as (table, row without PLACE_COLUMNS), the form two runs are compared in."""
+    from harness.chain.decode import COLUMNS, Decoder, Decoded
+
+    out: list[tuple[str, tuple]] = []
+    dec = Decoder()
+    for log in sorted(logs, key=lambda x: (int(x["blockNumber"], 16) if isinstance(x["blockNumber"], str)
+                                           else x["blockNumber"],
+                                           int(x["logIndex"], 16) if isinstance(x["logIndex"], str)
+                                           else x["logIndex"])):
+        d = dec.feed([log], Decoded())
+        for table, rows in d.rows.items():
+            if table == "token_map":
+                continue
+            keep = [i for i, c in enumerate(COLUMNS[table]) if c not in PLACE_COLUMNS]
+            out += [(table, tuple(r[i] for i in keep)) for r in rows]
+    return out
+
+
+def first_differences(a: list, b: list, n: int = 5) -> list[str]:
+    """Where two row sequences part: up to ``n`` positions with both sides (for a readable failure)."""
+    out = []
+    for i in range(max(len(a), len(b))):
+        x, y = (a[i] if i < len(a) else None), (b[i] if i < len(b) else None)
+        if x != y:
+            out.append(f"row {i}: simulator {x} | contracts {y}")
+            if len(out) >= n:
+                break
+    return out

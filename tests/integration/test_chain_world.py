@@ -1,0 +1,204 @@
+"""chain-world: a seeded world played as transactions on the real ConditionalTokens bytecode; the warehouse's P&L
+against a truth read from balances (never from events), reconcile, faults, and the fast simulator against it."""
+from __future__ import annotations
+
+import json
+import subprocess
+from decimal import Decimal
+import sys
+
+import pytest
+
+from harness.build import create_views, rebuild
+from harness.chain import contracts as cx
+from harness.chain.rpc import RpcClient
+from harness.chain_world import decoded_rows, first_differences, node_logs, play, start_node, write
+from harness.config import PROJECT_ROOT, contracts, non_wallets
+from harness.ingest import backfill, ingest_prices
+from harness.reconcile import reconcile
+from harness.simulate import WorldParams
+
+pytestmark = pytest.mark.anvil
+
+#: The acceptance world: 300 wallets, 40 markets, 3,000 matched trades (about 2 minutes on 2 cores).
+BIG = WorldParams(seed=11, wallets=300, markets=40, fills=3000)
+
+
+def _need_contracts():
+    why = cx.available()
+    if why:
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def big(anvil_bin, tmp_path_factory):
+    _need_contracts()
+    node = start_node(BIG)
+    try:
+        world = play(BIG, node)
+        out = tmp_path_factory.mktemp("chain-world")
+        write(world, out)
+        yield world, out
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def module_db(warehouse_settings):
+    """Factory of new empty databases with the schema, dropped when the module ends."""
+    import secrets
+    from dataclasses import replace
+
+    from harness.schema import apply_schema
+    from harness.warehouse import connect, drop_database
+
+    made = []
+
+    def make():
+        s = replace(warehouse_settings, database=f"cw_{secrets.token_hex(4)}")
+        c = connect(s)
+        apply_schema(c)
+        made.append((c, s.database))
+        return c
+
+    yield make
+    for c, name in made:
+        drop_database(c, name)
+
+
+@pytest.fixture(scope="module")
+def big_db(big, module_db):
+    """The world backfilled from the node over JSON-RPC (as `harness backfill` does), its marks imported."""
+    world, out = big
+    client = module_db()
+    backfill(client, world.node.url, world.first_block, world.last_block, confirmations=0, progress=False)
+    ingest_prices(client, out / "prices.csv", source="chain-world", as_of=0)
+    rebuild(client)
+    create_views(client)
+    return client
+
+
+def _totals(client, wallets) -> dict[str, int]:
+    rows = client.query("SELECT wallet, total_pnl FROM wallet_pnl_summary_final WHERE wallet IN {w:Array(String)}",
+                        parameters={"w": list(wallets)}).result_rows
+    return {w: int(t) for w, t in rows}
+
+
+def test_world_exercises_every_flow(big):
+    """The node's own logs hold every flow the issue lists, so the comparison below covers them."""
+    world, _out = big
+    rows = decoded_rows(node_logs(world.node, world.first_block, world.last_block))
+    tables = {t for t, _r in rows}
+    assert {"trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "condition_resolutions",
+            "fee_refunds"} <= tables
+    exchanges = {r[0] for t, r in rows if t == "trades_raw"}
+    addrs = {c.key: c.address for c in contracts().values()}
+    assert {addrs["ctf_exchange"], addrs["neg_risk_exchange"], addrs["ctf_exchange_v2"]} <= exchanges
+    stakeholders = {r[2] for t, r in rows if t == "ctf_actions"}
+    assert addrs["ctf_collateral_adapter"] in stakeholders or addrs["neg_risk_collateral_adapter"] in stakeholders
+    ops = world.sim.meta()["ops"]
+    assert ops.get("convert", 0) > 0 and ops.get("redeem", 0) > 0 and ops.get("transfer", 0) > 0
+    assert any(m.early for m in world.sim.markets), "no negRisk market resolved question by question"
+    assert any(not m.resolved for m in world.sim.markets), "no market left open"
+    assert len(world.sim.wallets) == 300 and world.sim.fills_done == BIG.fills
+
+
+def test_every_wallet_equals_contract_state_truth(big, big_db):
+    world, _out = big
+    truth = {w: t.total for w, t in world.truth.items()}
+    assert len(truth) >= 250
+    got = _totals(big_db, truth)
+    diff = {w: (got.get(w), t) for w, t in truth.items() if got.get(w, 0) != t}
+    assert diff == {}, f"{len(diff)} wallets differ (warehouse, truth): {list(diff.items())[:5]}"
+
+
+def test_no_contract_gets_a_pnl_row(big_db):
+    rows = big_db.query("SELECT DISTINCT wallet FROM wallet_market_pnl WHERE wallet IN {w:Array(String)}",
+                        parameters={"w": non_wallets()}).result_rows
+    assert rows == []
+
+
+def test_reconcile_reports_zero_mismatches(big, big_db):
+    world, _out = big
+    res = reconcile(big_db, RpcClient(world.node.url).batch, block=world.last_block, wallets=sorted(world.truth))
+    assert res.ok, str(res)[:2000]
+    assert res.positions > 1000
+
+
+def test_a_deleted_fill_transfer_fails_both_checks(big, module_db):
+    """One fill's share delivery removed from the warehouse: reconcile and the truth comparison both name the
+    wallet (and reconcile the token)."""
+    world, out = big
+    client = module_db()
+    backfill(client, world.node.url, world.first_block, world.last_block, confirmations=0, progress=False)
+    ingest_prices(client, out / "prices.csv", source="chain-world", as_of=0)
+    ex = contracts()["ctf_exchange"].address
+    victim, token = client.query(
+        "SELECT to_addr, token_id FROM erc1155_transfers WHERE from_addr = {ex:String} AND to_addr IN "
+        "{w:Array(String)} ORDER BY tx_hash, log_index LIMIT 1", parameters={"ex": ex, "w": sorted(world.truth)}
+    ).result_rows[0]
+    client.command("ALTER TABLE erc1155_transfers DELETE WHERE to_addr = {v:String} AND token_id = {t:UInt256} "
+                   "AND from_addr = {ex:String}", parameters={"v": victim, "t": token, "ex": ex},
+                   settings={"mutations_sync": 2})
+    rebuild(client)
+    create_views(client)
+    res = reconcile(client, RpcClient(world.node.url).batch, block=world.last_block, wallets=[victim])
+    assert [(m.wallet, m.token_id) for m in res.mismatches] == [(victim, int(token))]
+    assert _totals(client, [victim]).get(victim, 0) != world.truth[victim].total
+
+
+def test_a_taker_credited_fails_the_truth_comparison(big, module_db):
+    """A fill credited to its taker as well (the double count the domain notes warn of): that wallet's P&L no
+    longer equals the balances' truth."""
+    world, out = big
+    client = module_db()
+    backfill(client, world.node.url, world.first_block, world.last_block, confirmations=0, progress=False)
+    ingest_prices(client, out / "prices.csv", source="chain-world", as_of=0)
+    wallets = sorted(world.truth)
+    row = client.query("SELECT * FROM trades_raw WHERE counterparty IN {w:Array(String)} AND usdc > 0 "
+                       "ORDER BY tx_hash, log_index LIMIT 1", parameters={"w": wallets}).result_rows[0]
+    cols = [c for c, *_ in client.query("DESCRIBE trades_raw").result_rows]
+    r = dict(zip(cols, row))
+    taker = r["counterparty"]
+    client.insert("trades_raw", [[{**r, "wallet": taker, "side": "BUY" if r["side"] == "SELL" else "SELL",
+                                   "log_index": r["log_index"] + 100_000}[c] for c in cols]], column_names=cols)
+    rebuild(client)
+    create_views(client)
+    assert _totals(client, [taker])[taker] != world.truth[taker].total
+
+
+def test_fast_simulator_agrees_with_the_contracts(anvil_bin):
+    """The same seeded world both ways: the simulator's logs and the node's decode to the same rows (tx hashes,
+    blocks and times aside) and give the same P&L; where they differ, the contract run is right."""
+    _need_contracts()
+    params = WorldParams(seed=5, wallets=30, markets=8, fills=300, neg_risk_share=0.5, v2_share=0.3)
+    with start_node(params) as node:
+        world = play(params, node)
+        chain = decoded_rows(node_logs(node, world.first_block, world.last_block))
+    sim = decoded_rows(world.sim_logs)
+    assert first_differences(sim, chain) == []
+    ledger = {w: t.total for w, t in world.sim.truth().items() if w in world.truth}
+    assert ledger == {w: t.total for w, t in world.truth.items()}
+
+
+def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
+    """The command a user runs: chain-world writes a file world whose truth.json the warehouse reproduces."""
+    _need_contracts()
+    out = tmp_path / "w"
+    run = subprocess.run([sys.executable, "-m", "harness", "chain-world", "--seed", "3", "--wallets", "20",
+                          "--markets", "5", "--fills", "80", "--out", str(out)], cwd=PROJECT_ROOT,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "wallets with P&L from contract state" in run.stdout
+    truth = json.loads((out / "truth.json").read_text())
+    assert "no event was read" in truth["definition"] and truth["wallets"]
+    db = ["--clickhouse", f"chdb://{tmp_path / 'wh'}", "--database", "cw"]
+    for cmd in (["ingest-files", str(out)], ["build"]):
+        done = subprocess.run([sys.executable, "-m", "harness", *cmd, *db], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+    w, t = sorted(truth["wallets"].items())[0]
+    pnl = subprocess.run([sys.executable, "-m", "harness", "pnl", w, *db], cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert pnl.returncode == 0, pnl.stderr
+    assert f"total {Decimal(t['total']) / 10**6:,.6f}" in pnl.stdout
