@@ -366,7 +366,7 @@ PLACE_COLUMNS = ("tx_hash", "log_index", "block_number", "block_time", "_version
 
 def decoded_rows(logs) -> list[tuple[str, tuple]]:
     """Every decoded row in chain order as (table, row without PLACE_COLUMNS), the form two runs are compared in."""
-    from harness.chain.decode import COLUMNS, Decoder, Decoded
+    from harness.chain.decode import COLUMNS, Decoded, Decoder
 
     out: list[tuple[str, tuple]] = []
     dec = Decoder()

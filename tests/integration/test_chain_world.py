@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from decimal import Decimal
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -197,7 +197,7 @@ def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
         done = subprocess.run([sys.executable, "-m", "harness", *cmd, *db], cwd=PROJECT_ROOT, capture_output=True,
                               text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stderr
-    w, t = sorted(truth["wallets"].items())[0]
+    w, t = min(truth["wallets"].items())
     pnl = subprocess.run([sys.executable, "-m", "harness", "pnl", w, *db], cwd=PROJECT_ROOT, capture_output=True,
                          text=True, timeout=120, check=False)
     assert pnl.returncode == 0, pnl.stderr
