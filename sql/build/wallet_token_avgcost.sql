@@ -11,6 +11,8 @@
 -- The YES price needs the NO legs' averages at the conversion, so the NO tokens are folded once first (kind 3
 -- records the average it sold at), then yesPrice = (noPrice * noCount - 1e6 * (noCount - 1)) / (questions -
 -- noCount), noPrice = sum of NO averages / noCount, questions = the market's questions prepared before it.
+-- {all:UInt8} = 0 (incremental) recomputes only the tokens of {conditions} (build/keep_unaffected.sql copies the
+-- rest): affected_conditions already widens a negRisk market with a conversion in range to all its questions.
 -- Attribution, the one place it is decided here: a fill belongs to its maker, a split / merge / redemption to its
 -- stakeholder, a conversion to its stakeholder; {excluded} addresses (contracts) are never wallets.
 INSERT INTO wallet_token_avgcost_new
@@ -38,6 +40,8 @@ WITH
         FROM trades_raw FINAL
         WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64} AND shares > 0
           AND wallet NOT IN {excluded:Array(String)} AND token_id IN (SELECT token_id FROM tm)
+          AND ({all:UInt8} = 1
+               OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)}))
     ),
     ev_ctf AS
     (
@@ -52,7 +56,8 @@ WITH
                          * toInt256(1000000), toInt256(arraySum(r.nums)))) AS price
         FROM (SELECT * FROM ctf_actions FINAL
               WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
-                AND stakeholder NOT IN {excluded:Array(String)}) AS a
+                AND stakeholder NOT IN {excluded:Array(String)}
+                AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})) AS a
         INNER JOIN tm AS m ON m.condition_id = a.condition_id
         INNER JOIN ntok AS n ON n.condition_id = a.condition_id
         LEFT JOIN res AS r ON r.condition_id = a.condition_id
@@ -70,7 +75,9 @@ WITH
         FROM (SELECT stakeholder, market_id, index_set, amount, block_number AS b, log_index AS l
               FROM neg_risk_conversions FINAL
               WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
-                AND stakeholder NOT IN {excluded:Array(String)}) AS c
+                AND stakeholder NOT IN {excluded:Array(String)}
+                AND ({all:UInt8} = 1 OR market_id IN (SELECT market_id FROM neg_risk_questions
+                                                      WHERE condition_id IN {conditions:Array(String)}))) AS c
         INNER JOIN (SELECT market_id, question_index, argMin(condition_id, (block_number, log_index)) AS condition_id,
                            min((block_number, log_index)) AS qpos
                     FROM neg_risk_questions FINAL WHERE _deleted = 0
