@@ -289,10 +289,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     # One cutoff rule for both modes (an incremental build must use the cutoff of the full build it extends): no
     # cutoff unless --cutoff is given, like sync and the stages.
     cutoff = None if args.no_cutoff else args.cutoff
-    if args.from_block is not None or args.to_block is not None:
-        if args.from_block is None or args.to_block is None:
-            print("error: --from-block and --to-block go together", flush=True)
-            return 2
+    if (args.from_block is None) != (args.to_block is None):
+        print("error: --from-block and --to-block go together", flush=True)
+        return 2
     try:
         if args.from_block is not None:
             rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff,
