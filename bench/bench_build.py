@@ -76,7 +76,7 @@ def generate(client, fills: int, seed: int) -> dict:
             if(number % 4 = 0, [1, 0], if(number % 4 = 1, [0, 1], [1, 1])), 1, 0
             FROM (SELECT number, least({{b:UInt64}}, intDiv((number + 65) * {{b:UInt64}}, {{c:UInt64}})) AS rb
                   FROM numbers({{c:UInt64}})) WHERE number % 2 = 0""",
-        "market_prices": f"""INSERT INTO market_prices SELECT {COND.format(x='intDiv(number, 2)')}, number % 2,
+        "imported_prices": f"""INSERT INTO imported_prices SELECT {COND.format(x='intDiv(number, 2)')}, number % 2,
             cityHash64({{s:UInt64}}, number, 7) % 1000001, now(), 'bench'
             FROM numbers({{c:UInt64}} * 2) WHERE intDiv(number, 2) % 2 = 1""",
     }

@@ -325,7 +325,10 @@ def create_app(
         realized, unrealized, total, n_resolved, n_open = known(wallet)
         markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
         shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
-        ui_rows = wh.rows("api/wallet_ui_summary", wallet=wallet)
+        try:  # a warehouse built before the average-cost tables has no UI view: serve the cash-flow figures
+            ui_rows = wh.rows("api/wallet_ui_summary", wallet=wallet)
+        except WarehouseUnavailable:
+            ui_rows = []
         ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][0])), unrealized=micros_to_decimal(int(ui_rows[0][1])),
                       total=micros_to_decimal(int(ui_rows[0][2]))) if ui_rows else None
         return PnlOut(

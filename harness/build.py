@@ -191,9 +191,14 @@ def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> li
         steps.append(("wallet_market_pnl (copy)", sql.load("build/keep_resolved"), {"conditions": conditions}))
     steps.append(("wallet_market_pnl", sql.load("build/wallet_market_pnl"),
                   {"all": int(conditions is None), "conditions": conditions or []}))
-    # the average-cost (UI) book is a walk over each (wallet, token)'s whole history: always rebuilt whole
+    # the average-cost (UI) book walks each (wallet, token)'s whole history: the tokens of ``conditions`` are
+    # walked again, the others copied; the per-market P&L (marked to today's prices) is always redone whole
+    if conditions is not None:
+        steps.append(("wallet_token_avgcost (copy)", _render("build/keep_unaffected", table="wallet_token_avgcost"),
+                      {"conditions": conditions}))
     steps.append(("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"),
-                  {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters()}))
+                  {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(),
+                   "all": int(conditions is None), "conditions": conditions or []}))
     steps.append(("wallet_market_pnl_avgcost", sql.load("build/wallet_market_pnl_avgcost"), {}))
     return steps
 
@@ -224,8 +229,9 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
                   allow_unmapped: bool = False) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
-    blocks touched (from all their history) and copy the rest; winning_index and every open condition (prices
-    move without blocks) are recomputed whole. Use the cutoff of the last full rebuild."""
+    blocks touched (from all their history) and copy the rest, the average-cost book included; winning_index,
+    market_prices and every open condition (prices move without blocks) are recomputed whole. Use the cutoff of
+    the last full rebuild."""
     if from_block > to_block:
         raise ValueError(f"rebuild_range: from_block {from_block} is after to_block {to_block}")
     t0 = time.perf_counter()
@@ -284,10 +290,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     # One cutoff rule for both modes (an incremental build must use the cutoff of the full build it extends): no
     # cutoff unless --cutoff is given, like sync and the stages.
     cutoff = None if args.no_cutoff else args.cutoff
-    if args.from_block is not None or args.to_block is not None:
-        if args.from_block is None or args.to_block is None:
-            print("error: --from-block and --to-block go together", flush=True)
-            return 2
+    if (args.from_block is None) != (args.to_block is None):
+        print("error: --from-block and --to-block go together", flush=True)
+        return 2
     try:
         if args.from_block is not None:
             rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff,

@@ -913,10 +913,10 @@ def cmd_sync(args) -> int:
     client = _client(args)
     stats = sync(client, _rpc(args), parse_age(args.since), margin=args.margin,
                  confirmations=args.confirmations, cutoff=args.cutoff, window=args.window,
-                 max_window=args.max_window)
+                 max_window=args.max_window, preparations=not args.no_preparations)
     print(stats)
     if not args.no_rebuild:
-        print(_rebuild(client, args.cutoff))
+        print(_rebuild(client, args.cutoff, args.allow_unmapped))
     return 0
 
 
@@ -992,6 +992,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="ingest and rebuild only up to this block time")
     g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
     p.add_argument("--no-rebuild", action="store_true", help="ingest only")
+    p.add_argument("--no-preparations", action="store_true", help="skip the scan for earlier market preparations")
+    p.add_argument("--allow-unmapped", action="store_true", help="rebuild even when tokens are missing from "
+                   "token_map (still reported)")
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("ingest-files", help="ingest a simulator world directory (logs.jsonl.gz, prices.csv)")

@@ -9,7 +9,7 @@ FROM
     SELECT a.wallet AS wallet, a.condition_id AS condition_id, w.condition_id != '' AS res, a.realized AS realized,
            a.clamped AS clamped,
            intDiv(a.amount * (if(w.condition_id != '',
-                                 intDiv(toInt256(if(a.outcome_index < length(w.payout_numerators),
+                                 intDivOrZero(toInt256(if(a.outcome_index < length(w.payout_numerators),
                                                     w.payout_numerators[a.outcome_index + 1], 0))
                                         * toInt256(1000000), toInt256(w.payout_denominator)),
                                  toInt256(p.price_micros)) - a.avg_price),

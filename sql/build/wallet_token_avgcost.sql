@@ -1,6 +1,7 @@
 -- Average-cost book per (wallet, token), Polymarket's pnl-subgraph rules, up to {cutoff}; harness.pnl.avg_cost_pnl
 -- is the oracle. Every event of a (wallet, token) becomes (kind, amount, price, block, log index) and one arrayFold
--- walks them in chain order over (amount, avg, realized, clamped), dividing like graph-ts (intDiv truncates):
+-- walks them in chain order over (amount, avg, realized, clamped), dividing like graph-ts (intDiv truncates;
+-- intDivOrZero where the divisor is 0 only in a branch not taken, as ClickHouse may evaluate both):
 --   1 buy   avg = (avg * amount + price * amt) / (amount + amt), amount += amt      (fills BUY, splits at 1/n)
 --   2 sell  adj = min(amt, amount), realized += adj * (price - avg) / 1e6, amount -= adj, clamped += amt - adj
 --           (fills SELL, merges at 1/n, adapter redemptions of their given amounts at the payout share)
@@ -10,6 +11,8 @@
 -- The YES price needs the NO legs' averages at the conversion, so the NO tokens are folded once first (kind 3
 -- records the average it sold at), then yesPrice = (noPrice * noCount - 1e6 * (noCount - 1)) / (questions -
 -- noCount), noPrice = sum of NO averages / noCount, questions = the market's questions prepared before it.
+-- {all:UInt8} = 0 (incremental) recomputes only the tokens of {conditions} (build/keep_unaffected.sql copies the
+-- rest): affected_conditions already widens a negRisk market with a conversion in range to all its questions.
 -- Attribution, the one place it is decided here: a fill belongs to its maker, a split / merge / redemption to its
 -- stakeholder, a conversion to its stakeholder; {excluded} addresses (contracts) are never wallets. When the
 -- stakeholder is a V2 collateral adapter ({adapters}), the flow belongs to the non-contract address on the other side
@@ -51,10 +54,12 @@ WITH
     ev_fill AS
     (
         SELECT wallet, token_id, block_number AS b, log_index AS l, toUInt8(if(side = 'BUY', 1, 2)) AS kind,
-               toInt256(shares) AS amt, intDiv(toInt256(usdc) * toInt256(1000000), toInt256(shares)) AS price
+               toInt256(shares) AS amt, intDivOrZero(toInt256(usdc) * toInt256(1000000), toInt256(shares)) AS price
         FROM trades_raw FINAL
         WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64} AND shares > 0
           AND wallet NOT IN {excluded:Array(String)} AND token_id IN (SELECT token_id FROM tm)
+          AND ({all:UInt8} = 1
+               OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)}))
     ),
     ev_ctf AS
     (
@@ -64,14 +69,15 @@ WITH
                multiIf(a.action IN ('split', 'merge'), toInt256(a.amount),
                        a.source = 'neg_risk_adapter' AND m.outcome_index < length(a.amounts),
                        toInt256(a.amounts[m.outcome_index + 1]), toInt256(0)) AS amt,
-               if(a.action IN ('split', 'merge'), intDiv(toInt256(1000000), n.n),
-                  intDiv(toInt256(if(m.outcome_index < length(r.nums), r.nums[m.outcome_index + 1], 0))
+               if(a.action IN ('split', 'merge'), intDivOrZero(toInt256(1000000), n.n),
+                  intDivOrZero(toInt256(if(m.outcome_index < length(r.nums), r.nums[m.outcome_index + 1], 0))
                          * toInt256(1000000), toInt256(arraySum(r.nums)))) AS price
         FROM (SELECT c.source AS source, c.action AS action, c.amount AS amount, c.amounts AS amounts,
                      c.condition_id AS condition_id, c.block_number AS block_number, c.log_index AS log_index,
                      if(c.stakeholder IN {adapters:Array(String)}, u.user, c.stakeholder) AS who
               FROM (SELECT * FROM ctf_actions FINAL
-                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS c
+                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+                      AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})) AS c
               LEFT JOIN adapter_users AS u ON u.tx_hash = c.tx_hash AND u.condition_id = c.condition_id
               WHERE who != '' AND who NOT IN {excluded:Array(String)}) AS a
         INNER JOIN tm AS m ON m.condition_id = a.condition_id
@@ -92,7 +98,9 @@ WITH
                      v.market_id AS market_id, v.index_set AS index_set, v.amount AS amount, v.b AS b, v.l AS l
               FROM (SELECT tx_hash, stakeholder, market_id, index_set, amount, block_number AS b, log_index AS l
                     FROM neg_risk_conversions FINAL
-                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS v
+                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+                      AND ({all:UInt8} = 1 OR market_id IN (SELECT market_id FROM neg_risk_questions
+                                                            WHERE condition_id IN {conditions:Array(String)}))) AS v
               LEFT JOIN adapter_tx_users AS u ON u.tx_hash = v.tx_hash
               WHERE stakeholder != '' AND stakeholder NOT IN {excluded:Array(String)}) AS c
         INNER JOIN (SELECT market_id, question_index, argMin(condition_id, (block_number, log_index)) AS condition_id,
@@ -124,7 +132,7 @@ WITH
         (
             SELECT wallet, token_id,
                    arrayFold((acc, e) -> if(e.1 = 1,
-                       if(e.2 > 0, (acc.1 + e.2, intDiv(acc.2 * acc.1 + e.3 * e.2, acc.1 + e.2), acc.3), acc),
+                       if(e.2 > 0, (acc.1 + e.2, intDivOrZero(acc.2 * acc.1 + e.3 * e.2, acc.1 + e.2), acc.3), acc),
                        (acc.1 - least(if(e.1 = 4, acc.1, e.2), acc.1), acc.2,
                         if(e.1 = 3, arrayPushBack(acc.3, (e.4, e.5, acc.2)), acc.3))),
                        arraySort(x -> (x.4, x.5), groupArray((kind, amt, price, b, l))),
@@ -143,7 +151,7 @@ WITH
     yes_price AS
     (
         SELECT g.wallet AS wallet, g.market_id AS market_id, g.b AS b, g.l AS l,
-               intDiv(intDiv(sum(a.avg), toInt256(any(g.no_count))) * toInt256(any(g.no_count))
+               intDivOrZero(intDivOrZero(sum(a.avg), toInt256(any(g.no_count))) * toInt256(any(g.no_count))
                       - toInt256(1000000) * toInt256(any(g.no_count) - 1),
                       toInt256(any(g.cnt) - any(g.no_count))) AS price
         FROM legs AS g
@@ -165,7 +173,7 @@ FROM
 (
     SELECT wallet, token_id,
            arrayFold((acc, e) -> if(e.1 IN (1, 5),
-               if(e.2 > 0, (acc.1 + e.2, intDiv(acc.2 * acc.1 + e.3 * e.2, acc.1 + e.2), acc.3, acc.4), acc),
+               if(e.2 > 0, (acc.1 + e.2, intDivOrZero(acc.2 * acc.1 + e.3 * e.2, acc.1 + e.2), acc.3, acc.4), acc),
                (acc.1 - least(if(e.1 = 4, acc.1, e.2), acc.1), acc.2,
                 acc.3 + intDiv(least(if(e.1 = 4, acc.1, e.2), acc.1) * (if(e.1 = 3, acc.2, e.3) - acc.2),
                                toInt256(1000000)),

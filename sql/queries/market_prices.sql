@@ -8,7 +8,7 @@ WITH fills AS
 (
     SELECT m.condition_id AS condition_id, m.outcome_index AS outcome_index, m.n AS n,
            t.block_number AS block_number, t.log_index AS log_index, t.block_time AS block_time,
-           least(intDiv(toUInt256(t.usdc) * 1000000, toUInt256(t.shares)), 1000000) AS px
+           least(intDivOrZero(toUInt256(t.usdc) * 1000000, toUInt256(t.shares)), 1000000) AS px
     FROM (SELECT token_id, usdc, shares, block_number, log_index, block_time FROM trades_raw FINAL
           PREWHERE {all:UInt8} = 1
                 OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)})

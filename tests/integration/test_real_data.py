@@ -409,3 +409,34 @@ def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
 
 def _micros(text: str) -> int:
     return int(Decimal(text) * 1_000_000)
+
+
+# --- the backfill gate -------------------------------------------------------------------------------------------
+
+ORDER_FILLED = ("0xd0a08e8c493f9c94f29311604c9de1b4e8c8d4c06bd0c789af57f2d65bfec0f6",  # V1 OrderFilled
+                "0xd543adfd945773f1a62f74f0ee55a5e3b9b1a28262980ba90b1a89f2ea84d8ee")  # V2 OrderFilled
+
+
+def _backfill_stage(world: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKHOUSE_", "PYTEST_XDIST", "POLYGON_"))}
+    env["HARNESS_WAREHOUSE_DIR"] = str(tmp_path / "wh")
+    return subprocess.run([sys.executable, "-m", "pytest", "tests/stages/test_1_backfill.py", "-m", "backfill",
+                           "--world", str(world), "-p", "no:cacheprovider", "-p", "no:xdist", "-o",
+                           "addopts=--strict-markers", "-q", "--reports", str(tmp_path / "reports")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.mark.parametrize("case", ["unmapped", "unpriced"])
+def test_backfill_gate_fails_on_unmapped_tokens_and_unpriced_positions(tmp_path, case):
+    """A range after its preparations (tokens unknown), or open positions nothing prices (no fills, no prices
+    file): the backfill stage's rebuild check fails and says why, instead of passing with P&L rows missing."""
+    if case == "unmapped":
+        world = variant(tmp_path / "w", drop_topics=PREPARATION_TOPICS)
+        why = "missing from token_map"
+    else:
+        world = variant(tmp_path / "w", drop_topics=ORDER_FILLED, prices=False)
+        why = "have no price (valued at 0)"
+    r = _backfill_stage(world, tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out[-3000:]
+    assert "test_1_backfill.py::test_rebuild" in out and why in out, out[-3000:]
