@@ -102,6 +102,14 @@ def _siblings(client, tokens: Iterable[int]) -> dict[int, tuple[str, int]]:
     return {int(t): (c, int(o)) for t, c, o in rows}
 
 
+def _condition_tokens(client, conditions: set[str]) -> list[int]:
+    if not conditions:
+        return []
+    rows = client.query(sql.load("reconcile/condition_tokens"),
+                        parameters={"conditions": sorted(conditions)}).result_rows
+    return [int(r[0]) for r in rows]
+
+
 def _encode_call(owners: Sequence[str], ids: Sequence[int]) -> str:
     return "0x" + (BALANCE_OF_BATCH + abi_encode(["address[]", "uint256[]"], [list(owners), list(ids)])).hex()
 
@@ -147,14 +155,19 @@ def reconcile(client, batch: Callable[[list[tuple[str, list]]], list], *, block:
     if not chosen:
         return res
     wh = warehouse_balances(client, chosen, block)
-    tokens = _siblings(client, {t for _, t in wh})
+    claimed = client.query(sql.load("reconcile/wallet_conditions"),
+                           parameters={"wallets": chosen, "block": int(block)}).result_rows
+    tokens = _siblings(client, {t for _, t in wh} | set(_condition_tokens(client, {c for _, c in claimed})))
     touched: dict[str, set[str]] = {}
     for (w, t) in wh:
         if t in tokens:
             touched.setdefault(w, set()).add(tokens[t][0])
+    for w, c in claimed:  # fills and CTF actions name conditions even when their transfers are missing
+        touched.setdefault(w, set()).add(c)
     by_cond: dict[str, list[int]] = {}
     for t, (c, _o) in tokens.items():
         by_cond.setdefault(c, []).append(t)
+    touched = {w: {c for c in cs if c in by_cond} for w, cs in touched.items()}
     pairs = {(w, t) for w, conds in touched.items() for c in conds for t in by_cond[c]}
     pairs |= set(wh)  # a token missing from token_map is still compared on its own
     # A chosen wallet with no rows at all is checked on every token the others touched (a wallet whose transfers

@@ -71,6 +71,19 @@ def test_a_credit_to_the_wrong_wallet_is_caught(ingested):
     assert got == {(a, yes): (10 * flows.U, 0), (b, yes): (-10 * flows.U, 0)}
 
 
+def test_a_wallet_whose_only_transfer_is_lost_is_still_checked(played, fresh_db):
+    """A buys 10 YES in a V1 MINT match and holds them: its one share transfer lost, A has no row left in
+    erc1155_transfers, yet its fill still names the condition, so A is compared there (warehouse 0, chain 10)."""
+    pm, _ = played
+    flow = flows.v1_mint(pm, "reconcile-mint")
+    backfill(fresh_db, pm.node.url, flow.first_block, flow.last_block, confirmations=0, progress=False)
+    a, yes = flow.wallets["A"], flow.tokens["YES"]
+    fresh_db.command("ALTER TABLE erc1155_transfers DELETE WHERE to_addr = {a:String}", parameters={"a": a},
+                     settings={"mutations_sync": 2})
+    res = reconcile(fresh_db, RpcClient(pm.node.url).batch, block=flow.last_block, wallets=[a])
+    assert [(m.wallet, m.token_id, m.warehouse, m.chain) for m in res.mismatches] == [(a, yes, 0, 10 * flows.U)]
+
+
 def test_an_earlier_block_compares_the_state_then(ingested):
     """Before the transfer to B, B held nothing on chain and in the warehouse."""
     client, pm, flow = ingested
