@@ -61,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
     winput = getattr(config, "workerinput", None)
     config._harness_run_id = (winput or {}).get("harness_run_id") or os.environ.get("HARNESS_RUN_ID") \
         or new_run_id()  # type: ignore[attr-defined]
+    # One pytest session = one session id, shared with xdist workers: a stage's checks must all come from it.
+    config._harness_session = (winput or {}).get("harness_session") or secrets.token_hex(8)  # type: ignore
     if not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.xmlpath and not config.option.collectonly:
         # Every run leaves JUnit XML beside its gate report (reports/<run id>/), for CI gate jobs.
         reports = Path(config.getoption("--reports"))
@@ -99,6 +101,7 @@ class _XdistRunId:
 
     def pytest_configure_node(self, node) -> None:
         node.workerinput["harness_run_id"] = self.config._harness_run_id  # type: ignore[attr-defined]
+        node.workerinput["harness_session"] = self.config._harness_session  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(optionalhook=True)

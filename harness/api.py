@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from harness import gates
+from harness.errors import HarnessError
 from harness.sql import load
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -39,7 +40,7 @@ MARKET_VIEW = "realized_pnl_by_market_final"
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
 
 
-class WarehouseUnavailable(RuntimeError):
+class WarehouseUnavailable(HarnessError, RuntimeError):
     """A query failed for reasons of the warehouse, not the request: answered with 503."""
 
 

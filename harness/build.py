@@ -17,6 +17,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness import sql
 from harness.config import PLAN_CUTOFF_TS
+from harness.errors import HarnessError
 from harness.pnl import excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first three ``_new`` tables, wallet_market_pnl (what the
@@ -31,7 +32,7 @@ NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
 
 
-class BuildError(RuntimeError):
+class BuildError(HarnessError, RuntimeError):
     """A rebuild step failed; the live tables are unchanged (the message names the step)."""
 
 

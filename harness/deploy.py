@@ -16,13 +16,14 @@ from clickhouse_connect.driver.client import Client
 from harness import gates
 from harness.build import DERIVED_TABLES
 from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
+from harness.errors import HarnessError
 from harness.wallets import ReferenceWallet, WalletCheck, judge
 
 FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
 
-class DeployError(RuntimeError):
+class DeployError(HarnessError, RuntimeError):
     """A deploy, backup or rollback step refused or failed; the message says what was (not) changed."""
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from harness.chain.rpc import RpcClient, RpcError, iter_windows
+from harness.errors import HarnessError
 from harness.sql import load
 
 DEFAULT_CONFIRMATIONS = 64
@@ -31,7 +32,7 @@ DEFAULT_MARGIN = 64
 PRICE_COLUMNS = ("condition_id", "outcome_index", "price_micros", "as_of", "source")
 
 
-class IngestError(RuntimeError):
+class IngestError(HarnessError, RuntimeError):
     """Bad input or a failed run, with the file / block range / log it concerns."""
 
 

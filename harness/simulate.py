@@ -32,6 +32,7 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
+from harness.errors import HarnessError
 
 SCALE = 1_000_000
 ZERO = "0x" + "00" * 20
@@ -40,7 +41,7 @@ SIMULATOR_VERSION = 1
 _E = {k: BY_KEY[k] for k in BY_KEY}
 
 
-class SimulationError(RuntimeError):
+class SimulationError(HarnessError, RuntimeError):
     """The simulator broke one of its own invariants (a bug, never bad input)."""
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from harness.errors import UsageError
+
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 METRICS = ("total", "realized", "unrealized")
 LEVELS = ("must", "nice")
@@ -21,7 +23,7 @@ _REQUIRED = ("name", "address", "target_usd", "tolerance_pct", "source", "level"
 MICRO = Decimal(1_000_000)
 
 
-class WalletsFileError(ValueError):
+class WalletsFileError(UsageError):
     """``<file>:<line>: <field>: <problem>``."""
 
 

@@ -18,6 +18,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 from harness.config import PROJECT_ROOT
+from harness.errors import HarnessError
 
 BACKENDS = ("embedded", "container", "server")
 DEFAULT_EMBEDDED_DIR = PROJECT_ROOT / ".warehouse"
@@ -27,7 +28,7 @@ _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 PROD_ENV = ("CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(HarnessError, RuntimeError):
     """A configuration or connection problem, phrased as one line a user can act on."""
 
 

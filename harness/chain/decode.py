@@ -16,6 +16,7 @@ from harness.chain import events as ev
 from harness.chain.tokens import collateral_for, collection_id, position_id
 from harness.chain.tokens import condition_id as _condition_id
 from harness.config import contracts, token_address
+from harness.errors import HarnessError
 
 _RAW = ("_version", "_deleted")
 _BASE = ("tx_hash", "log_index", "block_number", "block_time")
@@ -45,7 +46,7 @@ _BATCH2_HEAD = (0x40 << 512) | (0xA0 << 256) | 2  # words 0-2 of a 2-id Transfer
 MAX_UINT128 = (1 << 128) - 1
 
 
-class DecodeError(ValueError):
+class DecodeError(HarnessError, ValueError):
     """A log from a known contract with a known topic0 that cannot be decoded; names the tx and log index."""
 
     def __init__(self, message: str, tx_hash: Any = None, log_index: Any = None):

@@ -23,6 +23,7 @@ from typing import Self
 import requests
 
 from harness.config import PROJECT_ROOT
+from harness.errors import HarnessError
 
 ANVIL_REL = Path(".tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 #: anvil's first dev account (unlocked, funded): the sender of every replayed transaction.
@@ -30,7 +31,7 @@ DEV_ACCOUNT = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 TX_GAS = 15_000_000  # under the 2**24 per-transaction cap of recent hardforks
 
 
-class NodeError(RuntimeError):
+class NodeError(HarnessError, RuntimeError):
     """anvil is missing, would not start, or rejected a call (the message names which)."""
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import requests
 
+from harness.errors import HarnessError
+
 #: Messages (lower-cased) that providers use to refuse a getLogs range as too large.
 _RANGE_PATTERNS = re.compile(
     r"too many (results|logs|blocks)|more than \d+ (results|logs)|limit exceeded|exceeds? (the )?(max|limit)|response size|"
@@ -27,7 +29,7 @@ _RANGE_PATTERNS = re.compile(
 _RATE_PATTERNS = re.compile(r"rate limit|too many requests|capacity|try again|temporarily|header not found")
 
 
-class RpcError(RuntimeError):
+class RpcError(HarnessError, RuntimeError):
     """A JSON-RPC call failed for good (after retries, or with a non-retryable error)."""
 
 

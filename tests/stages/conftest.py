@@ -142,8 +142,13 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         detail = getattr(item, "gate_detail", None)
         if detail is None:
             detail = "" if rep.passed else _reason(rep)
-        check = item.name[5:] if item.name.startswith("test_") else item.name
-        gates.record(p.client, run_id=p.run_id, stage=stage, check=check, outcome=result, detail=detail)
+        gates.record(p.client, run_id=p.run_id, stage=stage, check=check_name(item), outcome=result, detail=detail,
+                     session=item.config._harness_session)
+
+
+def check_name(item: pytest.Item) -> str:
+    """The gate_runs check name of a stage test (its name without ``test_``)."""
+    return item.name[5:] if item.name.startswith("test_") else item.name
 
 
 def _reason(rep) -> str:
@@ -154,9 +159,26 @@ def _reason(rep) -> str:
     return " ".join(ln[2:].strip() if ln.startswith("E ") else ln for ln in lines)[:500]
 
 
-def stage_complete(p: Pipeline, stage: str) -> None:
-    """The last test of each stage module: the stage passed only if every check in this run did."""
-    ok, why = gates.stage_summary(p.client, p.run_id, stage)
+def stage_checks(request: pytest.FixtureRequest, stage: str) -> list[str]:
+    """Every check the stage's module defines (each parametrization), whatever this run selected.
+
+    Collected afresh from the module, so -k, --deselect or a node id cannot shrink the list.
+    """
+    module = request.node.getparent(pytest.Module)
+    names = []
+    for node in module.collect():
+        items = [node] if isinstance(node, pytest.Function) else list(getattr(node, "collect", list)())
+        for it in items:
+            if isinstance(it, pytest.Function) and stage_of(it) == stage and it.name != request.node.name:
+                names.append(check_name(it))
+    return names
+
+
+def stage_complete(p: Pipeline, stage: str, request: pytest.FixtureRequest) -> None:
+    """The last test of each stage module: the stage passed only if every check it defines ran and passed in
+    this run, on the data as it is now."""
+    ok, why = gates.stage_summary(p.client, p.run_id, stage, stage_checks(request, stage),
+                                  session=request.config._harness_session)
     assert ok, why
 
 
