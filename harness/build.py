@@ -3,21 +3,23 @@
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
 The incremental form recomputes only the conditions a block range touched and copies every other row over.
-One rebuild at a time per database: a rebuild starts by dropping any ``_new`` left by a crashed one.
+One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
+``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
 from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from string import Template
 
 from clickhouse_connect.driver.client import Client
 
-from harness import sql
+from harness import lease, sql
 from harness.config import PLAN_CUTOFF_TS
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError, check_span
 from harness.pnl import excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first three ``_new`` tables, wallet_market_pnl (what the
@@ -53,25 +55,41 @@ def _render(name: str, **names: str) -> str:
     return Template(sql.load(name)).substitute(**names)
 
 
-def _drop_new(client: Client) -> None:
+def _for_run(text: str, run: str) -> str:
+    """SQL text whose ``<derived table>_new`` names point at this run's build tables, ``<table>_new_<run>``."""
+    names = "|".join(sorted(map(re.escape, DERIVED_TABLES), key=len, reverse=True))
+    return re.sub(rf"\b({names})_new\b", lambda m: f"{m.group(1)}_new_{run}", text)
+
+
+def _drop_new(client: Client, run: str) -> None:
     for t in DERIVED_TABLES:
-        client.command(f"DROP TABLE IF EXISTS `{t}_new`")
+        client.command(f"DROP TABLE IF EXISTS `{t}_new_{run}`")
 
 
-def _swap_in(client: Client) -> None:
-    """Exchange every ``_new`` with its live table; if one exchange fails, undo the ones already done."""
+def _drop_stale(client: Client) -> None:
+    """Drop build tables of crashed runs (called under the writer lease, so no live run owns any)."""
+    pattern = re.compile(r"^(" + "|".join(map(re.escape, DERIVED_TABLES)) + r")_new(_[0-9a-f]+)?$")
+    for (name,) in client.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                "AND name LIKE '%\\_new%'").result_rows:
+        if pattern.match(name):
+            client.command(f"DROP TABLE IF EXISTS `{name}`")
+
+
+def _swap_in(client: Client, run: str, held: lease.Lease) -> None:
+    """Exchange every ``_new_<run>`` with its live table; if one exchange fails, undo the ones already done."""
+    held.check()
     done = []
     try:
         for t in DERIVED_TABLES:
-            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new`")
+            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new_{run}`")
             done.append(t)
     except Exception as exc:
         for t in reversed(done):
-            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new`")
-        _drop_new(client)
+            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new_{run}`")
+        _drop_new(client, run)
         raise BuildError(f"swap failed at {DERIVED_TABLES[len(done)]}: {_first_line(exc)}; live tables unchanged") \
             from exc
-    _drop_new(client)  # they now hold the previous contents
+    _drop_new(client, run)  # they now hold the previous contents
 
 
 def _first_line(exc: BaseException) -> str:
@@ -79,19 +97,23 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:400]
 
 
-def _run_steps(client: Client, steps: list[tuple[str, str, dict]]) -> dict[str, float]:
-    """Create empty ``_new`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
-    _drop_new(client)
+def _run_steps(client: Client, steps: list[tuple[str, str, dict]], run: str,
+               held: lease.Lease) -> dict[str, float]:
+    """Create empty ``_new_<run>`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
+    _drop_stale(client)
     for t in DERIVED_TABLES:
-        client.command(f"CREATE TABLE `{t}_new` AS `{t}`")
+        client.command(f"CREATE TABLE `{t}_new_{run}` AS `{t}`")
     label, timings = "?", {}
     try:
         for label, text, params in steps:
+            held.renew()
             t0 = time.perf_counter()
-            client.command(text, parameters=params)
+            client.command(_for_run(text, run), parameters=params)
             timings[label] = time.perf_counter() - t0
-    except Exception as exc:
-        _drop_new(client)
+    except BaseException as exc:
+        _drop_new(client, run)
+        if not isinstance(exc, Exception) or isinstance(exc, lease.LeaseLost):
+            raise
         raise BuildError(f"rebuild failed at step {label}: {_first_line(exc)}; live tables unchanged") from exc
     return timings
 
@@ -114,15 +136,26 @@ def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> li
     return steps
 
 
-def rebuild(client: Client, *, cutoff: int | None = None) -> BuildReport:
-    """Full rebuild of the derived tables from the raw tables, events up to ``cutoff`` (unix block time)."""
+def _check_cutoff(cutoff: int | None) -> None:
+    if cutoff is not None and (not isinstance(cutoff, int) or isinstance(cutoff, bool) or cutoff < 0):
+        raise UsageError(f"cutoff={cutoff!r} must be a unix time (an integer >= 0) or None")
+
+
+def rebuild(client: Client, *, cutoff: int | None = None, lease_wait: float | None = None) -> BuildReport:
+    """Full rebuild of the derived tables from the raw tables, events up to ``cutoff`` (unix block time).
+
+    Holds the writer lease throughout (waits up to ``lease_wait`` seconds for another writer, then LeaseHeld).
+    """
+    _check_cutoff(cutoff)
     t0 = time.perf_counter()
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     params = {"cutoff": c, "excluded": excluded_addresses(), "all": 1, "conditions": []}
     steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
-    timings = _run_steps(client, steps)
-    _swap_in(client)
-    return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings)
+    run = secrets.token_hex(4)
+    with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
+        timings = _run_steps(client, steps, run, held)
+        _swap_in(client, run, held)
+        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings)
 
 
 def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
@@ -131,13 +164,21 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
     return sorted(r[0] for r in rows)
 
 
-def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None) -> BuildReport:
+def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
+                  lease_wait: float | None = None) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
     blocks touched (from all their history) and copy the rest; winning_index and every open condition (prices
     move without blocks) are recomputed whole. Use the cutoff of the last full rebuild."""
-    if from_block > to_block:
-        raise ValueError(f"rebuild_range: from_block {from_block} is after to_block {to_block}")
+    check_span(from_block, to_block, "rebuild_range")
+    _check_cutoff(cutoff)
     t0 = time.perf_counter()
+    run = secrets.token_hex(4)
+    with lease.writer_lease(client, f"range rebuild {run}", wait=lease_wait) as held:
+        return _rebuild_range(client, from_block, to_block, cutoff, run, held, t0)
+
+
+def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int | None, run: str,
+                   held: lease.Lease, t0: float) -> BuildReport:
     conds = affected_conditions(client, from_block, to_block)
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     steps = []
@@ -145,8 +186,8 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
         steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
         steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(), "all": 0,
                                           "conditions": conds}))
-    timings = _run_steps(client, steps + _common_steps(cutoff, conds))
-    _swap_in(client)
+    timings = _run_steps(client, steps + _common_steps(cutoff, conds), run, held)
+    _swap_in(client, run, held)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
                        timings)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gzip
 import json
 import sys
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.chain.rpc import RpcClient, RpcError, iter_windows
+from harness.chain.rpc import RpcClient, iter_windows
+from harness.errors import redact
+from harness.lease import renew_held, writer_lease
 from harness.errors import HarnessError
 from harness.sql import load
 
@@ -198,9 +201,35 @@ class Run:
         self.client.insert(
             "ingest_runs",
             [[self.run_id, self.source, self.command, max(self.from_block, 0), max(self.to_block, 0), status, logs,
-              detail[:2000], datetime.fromtimestamp(self.started, UTC), datetime.now(UTC)]],
+              redact(detail)[:2000], datetime.fromtimestamp(self.started, UTC), datetime.now(UTC)]],
             column_names=["run_id", "source", "command", "from_block", "to_block", "status", "logs", "detail",
                           "started_at", "updated_at"])
+
+
+def mark_abandoned_runs(client: Client) -> int:
+    """Mark failed every run still 'running' (call under the writer lease: none of them can be alive). Count."""
+    from datetime import datetime
+
+    rows = client.query(load("ingest/abandoned_runs")).result_rows
+    if rows:
+        client.insert("ingest_runs", [
+            [r, s, c, a, b, "failed", n, "abandoned: the run died before finishing (found by a later writer)",
+             started, datetime.now(UTC)] for r, s, c, a, b, n, started in rows],
+            column_names=["run_id", "source", "command", "from_block", "to_block", "status", "logs", "detail",
+                          "started_at", "updated_at"])
+    return len(rows)
+
+
+def _writer(what: str):
+    """Run the decorated ingest under the warehouse's writer lease (``lease_wait`` seconds to get it)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def run(client: Client, *args, lease_wait: float | None = None, **kwargs):
+            with writer_lease(client, what, wait=lease_wait):
+                mark_abandoned_runs(client)
+                return fn(client, *args, **kwargs)
+        return run
+    return deco
 
 
 def run_hull(client: Client, source: str) -> tuple[int, int] | None:
@@ -330,6 +359,7 @@ def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *
         a, b = max(lo, retract[0]), min(hi, retract[1])
         stats.retracted += retract_vanished(client, logs, a, b, version=new_version())
     per: Counter = Counter(log["address"].lower() for log in logs)
+    renew_held(client)
     write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per)
     stats.from_block = lo if stats.from_block is None else min(stats.from_block, lo)
     stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
@@ -365,6 +395,7 @@ def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: in
     return gone_total
 
 
+@_writer("backfill")
 def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = None, to_block: int | None = None,
              *, cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
              confirmations: int = DEFAULT_CONFIRMATIONS, refetch: bool = False, source: str | None = None,
@@ -380,6 +411,7 @@ def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = 
                 batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
 
 
+@_writer("sync")
 def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, *,
          margin: int = DEFAULT_MARGIN, confirmations: int = DEFAULT_CONFIRMATIONS, cutoff: int | None = None,
          source: str | None = None, window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
@@ -419,7 +451,7 @@ def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_win
         fetch_into(client, rpc, todo, source=source, run_id=run.run_id, stats=stats, retract=retract,
                    window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks,
                    progress=prog)
-    except (RpcError, IngestError, ValueError) as exc:
+    except BaseException as exc:  # any death the process can see (errors, SIGTERM, Ctrl-C) marks the run failed
         stats.seconds = time.monotonic() - t0
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
@@ -527,6 +559,7 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterato
         yield first, last, pending
 
 
+@_writer("file ingest")
 def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
                  batch_logs: int = 50_000, command: str = "files") -> IngestStats:
     """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into market_prices), checkpointed per chunk of blocks.
@@ -557,6 +590,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
             except ValueError as exc:
                 raise IngestError(f"{logs_path}: {exc}") from exc
             start = first if prev is None else prev
+            renew_held(client)
             write_checkpoint(client, source, start, last, run_id=run.run_id,
                              logs_by_contract=Counter(log["address"].lower() for log in logs))
             stats.from_block = start if stats.from_block is None else stats.from_block
@@ -577,7 +611,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
             if as_of is None:
                 as_of = _world_end_time(world_dir)
             stats.prices = ingest_prices(client, prices, source=source, as_of=as_of)
-    except (IngestError, ValueError) as exc:
+    except BaseException as exc:  # any death the process can see marks the run failed
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
     finally:
