@@ -50,10 +50,10 @@ def register_secret(value: str | None) -> None:
     if not value or not isinstance(value, str):
         return
     parts = [value]
-    if "://" in value:
+    if "://" in value:  # a URL: its secret parts, not its host (an endpoint's host is fine to print)
         try:
             u = urlsplit(value)
-            parts += [u.username or "", u.password or "", u.query, u.fragment]
+            parts = [u.username or "", u.password or "", u.query, u.fragment]
             parts += [s for s in u.path.split("/") if s and not _PLAIN_SEGMENT.match(s)]
             parts += [kv.split("=", 1)[-1] for kv in u.query.split("&") if "=" in kv]
         except ValueError:

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, redact, redact_url, register_secret
 
 #: Messages (lower-cased) that providers use to refuse a getLogs range as too large.
 _RANGE_PATTERNS = re.compile(
@@ -80,6 +80,7 @@ class RpcClient:
     def __init__(self, url: str, *, timeout: float = 30.0, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, timestamp_batch: int = 100) -> None:
         self.url = url
+        register_secret(url)  # a key in the path, query or user info is hidden from every message from now on
         from web3 import (
             HTTPProvider,  # imported here: web3 takes seconds to import and most commands never need it
         )
@@ -111,7 +112,7 @@ class RpcClient:
             if status == 413 or _RANGE_PATTERNS.search(body.lower()):
                 self.stats.range_errors += 1
                 raise RangeTooLarge(f"{what}: HTTP {status}: {body}") from exc
-            raise RpcError(f"{what}: HTTP {status} from {_redact(self.url)}: {body}") from exc
+            raise RpcError(f"{what}: HTTP {status} from {_redact(self.url)}: {redact(body)}") from None
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             self.stats.note(type(exc).__name__)
             raise _Transient(type(exc).__name__) from exc
@@ -279,8 +280,5 @@ def _short(params) -> str:
 
 
 def _redact(url: str) -> str:
-    from harness.warehouse import redact_url
-
-    # Keys are often in the path of hosted RPC URLs: keep only scheme and host.
-    parts = url.split("/")
-    return redact_url("/".join(parts[:3])) + ("/…" if len(parts) > 3 and any(parts[3:]) else "")
+    """The endpoint as it may be printed: keys in the path, query or user info masked (harness.errors)."""
+    return redact_url(url)
