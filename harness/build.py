@@ -19,7 +19,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness import lease, sql
 from harness.config import PLAN_CUTOFF_TS
-from harness.errors import HarnessError, UsageError, check_span
+from harness.errors import HarnessError, UsageError, check_span, non_negative_int
 from harness.pnl import excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first three ``_new`` tables, wallet_market_pnl (what the
@@ -233,8 +233,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     cutoff = None if args.no_cutoff else (args.cutoff if args.cutoff is not None else PLAN_CUTOFF_TS)
     if args.from_block is not None or args.to_block is not None:
         if args.from_block is None or args.to_block is None:
-            print("error: --from-block and --to-block go together", flush=True)
-            return 2
+            raise UsageError("--from-block and --to-block go together (both ends of the range just ingested)")
+        check_span(args.from_block, args.to_block, "build")
         rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff)
     else:
         rep = rebuild(client, cutoff=cutoff)
@@ -264,10 +264,11 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("build", help="rebuild the derived P&L tables (build-then-swap) and the views")
     warehouse_args(p)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help=f"block-time limit (default {PLAN_CUTOFF_TS})")
+    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
+                   help=f"block-time limit (default {PLAN_CUTOFF_TS})")
     g.add_argument("--no-cutoff", action="store_true", help="use every ingested event")
-    p.add_argument("--from-block", type=int, help="incremental: first block of the range just ingested")
-    p.add_argument("--to-block", type=int, help="incremental: last block of that range")
+    p.add_argument("--from-block", type=non_negative_int, help="incremental: first block of the range just ingested")
+    p.add_argument("--to-block", type=non_negative_int, help="incremental: last block of that range")
     p.set_defaults(func=cmd_build)
     p = subparsers.add_parser("pnl", help="print one wallet's P&L summary from the final views")
     warehouse_args(p)

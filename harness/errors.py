@@ -150,6 +150,17 @@ def positive_float(text: str) -> float:
     return v
 
 
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+    return v
+
+
 def require(cond: bool, message: str) -> None:
     """Raise UsageError(message) unless ``cond``: the library-side twin of the argparse types."""
     if not cond:

@@ -25,7 +25,14 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from harness.chain.rpc import RpcClient, iter_windows
-from harness.errors import redact
+from harness.errors import (
+    check_span,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    redact,
+    require,
+)
 from harness.lease import renew_held, writer_lease
 from harness.errors import HarnessError
 from harness.sql import load
@@ -174,8 +181,7 @@ def coverage(client: Client, source: str, *, lo: int = 0, hi: int = 2**63 - 1) -
 def gaps(client: Client, source: str, from_block: int, to_block: int,
          contracts: list[str] | None = None) -> list[tuple[int, int]]:
     """Block ranges in [from_block, to_block] never ingested for at least one contract, merged and sorted."""
-    if from_block > to_block:
-        return []
+    check_span(from_block, to_block, "gaps")
     cov = coverage(client, source, lo=from_block, hi=to_block)
     holes: list[tuple[int, int]] = []
     for c in contracts or ingest_addresses():
@@ -295,6 +301,11 @@ def plan_range(rpc: RpcClient, *, from_block: int | None = None, to_block: int |
     """
     if cutoff is not None and no_cutoff:
         raise IngestError("--cutoff and --no-cutoff are mutually exclusive")
+    require(isinstance(confirmations, int) and confirmations >= 0,
+            f"confirmations={confirmations} must be 0 or more (blocks to stay behind the head)")
+    require(cutoff is None or cutoff >= 0, f"cutoff={cutoff} must be a unix time >= 0")
+    require(since_seconds is None or since_seconds >= 0, f"since={since_seconds}s must not be negative")
+    check_span(from_block, to_block)
     head = rpc.block_number()
     safe = max(head - confirmations, 0)
     if to_block is not None:
@@ -402,6 +413,7 @@ def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = 
              window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
              batch_blocks: int | None = None, progress: bool | None = None) -> IngestStats:
     """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``)."""
+    _check_fetch(window, max_window, batch_logs, batch_blocks)
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, from_block=from_block, to_block=to_block, cutoff=cutoff, no_cutoff=no_cutoff,
@@ -418,6 +430,8 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
          progress: bool | None = None) -> IngestStats:
     """The daily run: fill every gap of the last ``since_seconds`` up to head - confirmations, and re-fetch the
     last ``margin`` ingested blocks, retracting logs a reorg removed."""
+    _check_fetch(window, max_window, batch_logs, None)
+    require(isinstance(margin, int) and margin >= 0, f"margin={margin} must be 0 or more blocks")
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, cutoff=cutoff, since_seconds=since_seconds, confirmations=confirmations)
@@ -437,6 +451,13 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
                  batch_logs=batch_logs, batch_blocks=None, progress=progress)
     stats.retracted += above
     return stats
+
+
+def _check_fetch(window: int, max_window: int, batch_logs: int, batch_blocks: int | None) -> None:
+    """The paging options, checked by name before anything is fetched (a 0 window would loop forever)."""
+    for name, v in (("window", window), ("max_window", max_window), ("batch_logs", batch_logs)):
+        require(isinstance(v, int) and v >= 1, f"{name}={v} must be at least 1")
+    require(batch_blocks is None or batch_blocks >= 1, f"batch_blocks={batch_blocks} must be at least 1")
 
 
 def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_window, batch_logs, batch_blocks,
@@ -735,7 +756,8 @@ def _rpc(args) -> RpcClient:
     url = args.rpc_url or os.environ.get("POLYGON_RPC_URL")
     if not url:
         raise IngestError("no RPC endpoint: pass --rpc-url or set POLYGON_RPC_URL")
-    return RpcClient(url, timeout=args.rpc_timeout, retry=RetryPolicy(attempts=max(1, args.retries)))
+    return RpcClient(url, timeout=args.rpc_timeout, deadline=args.rpc_deadline,
+                     retry=RetryPolicy(attempts=args.retries))
 
 
 def _client(args):
@@ -804,6 +826,7 @@ def cmd_files(args) -> int:
 @_cmd
 def cmd_gaps(args) -> int:
     client = _client(args)
+    check_span(args.from_block, args.to_block, "gaps")
     hull = run_hull(client, args.source)
     lo = args.from_block if args.from_block is not None else (hull[0] if hull else None)
     hi = args.to_block if args.to_block is not None else (hull[1] if hull else None)
@@ -822,34 +845,41 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     def rpc_opts(p):
         p.add_argument("--rpc-url", help="Polygon JSON-RPC endpoint (env POLYGON_RPC_URL)")
-        p.add_argument("--confirmations", type=int, default=DEFAULT_CONFIRMATIONS,
+        p.add_argument("--confirmations", type=non_negative_int, default=DEFAULT_CONFIRMATIONS,
                        help=f"stay this many blocks behind the head (default {DEFAULT_CONFIRMATIONS})")
-        p.add_argument("--window", type=int, default=2000, help="initial eth_getLogs block window (adapts)")
-        p.add_argument("--max-window", type=int, default=100_000, help="largest eth_getLogs block window")
-        p.add_argument("--retries", type=int, default=8, help="attempts per RPC call before giving up (default 8)")
-        p.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per RPC request (default 30)")
+        p.add_argument("--window", type=positive_int, default=2000, help="initial eth_getLogs block window (adapts)")
+        p.add_argument("--max-window", type=positive_int, default=100_000, help="largest eth_getLogs block window")
+        p.add_argument("--retries", type=positive_int, default=8,
+                       help="attempts per RPC call before giving up (default 8)")
+        p.add_argument("--rpc-timeout", type=positive_float, default=30.0,
+                       help="seconds a socket read may wait (default 30)")
+        p.add_argument("--rpc-deadline", type=positive_float, default=None,
+                       help="seconds one RPC request may take in total (default 4 x --rpc-timeout)")
         warehouse_args(p)
 
     p = sub.add_parser("backfill", help="ingest a block range from a JSON-RPC node (resumable)")
     rpc_opts(p)
-    p.add_argument("--from-block", type=int)
-    p.add_argument("--to-block", type=int)
+    p.add_argument("--from-block", type=non_negative_int)
+    p.add_argument("--to-block", type=non_negative_int)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="stop at the last block at or before this time")
+    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
+                   help="stop at the last block at or before this time")
     g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
     p.add_argument("--since", help="start at the first block of this last window instead of --from-block "
                    "(e.g. 7d; measured from the head block's time)")
     p.add_argument("--refetch", action="store_true", help="fetch the whole range even where checkpointed")
-    p.add_argument("--batch-logs", type=int, default=20_000, help="logs per insert + checkpoint")
-    p.add_argument("--batch-blocks", type=int, default=None, help="also checkpoint at least every N blocks")
+    p.add_argument("--batch-logs", type=positive_int, default=20_000, help="logs per insert + checkpoint")
+    p.add_argument("--batch-blocks", type=positive_int, default=None, help="also checkpoint at least every N blocks")
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("sync", help="daily: ingest the last --since window (+ reorg margin), then rebuild")
     rpc_opts(p)
     p.add_argument("--since", default="24h", help="window to make complete, e.g. 24h, 3d (default 24h)")
-    p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="re-fetch this many last ingested blocks")
+    p.add_argument("--margin", type=non_negative_int, default=DEFAULT_MARGIN,
+                   help="re-fetch this many last ingested blocks")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="ingest and rebuild only up to this block time")
+    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
+                   help="ingest and rebuild only up to this block time")
     g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
     p.add_argument("--no-rebuild", action="store_true", help="ingest only")
     p.set_defaults(func=cmd_sync)
@@ -864,7 +894,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gaps", help="list block ranges never ingested for a source (exit 1 when any)")
     warehouse_args(p)
     p.add_argument("--source", required=True, help="e.g. rpc:137 or file:world")
-    p.add_argument("--from-block", type=int)
-    p.add_argument("--to-block", type=int)
+    p.add_argument("--from-block", type=non_negative_int)
+    p.add_argument("--to-block", type=non_negative_int)
     p.set_defaults(func=cmd_gaps)
 

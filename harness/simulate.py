@@ -32,7 +32,7 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
-from harness.errors import HarnessError
+from harness.errors import HarnessError, fraction, non_negative_int, positive_int
 
 SCALE = 1_000_000
 ZERO = "0x" + "00" * 20
@@ -791,12 +791,12 @@ def world_hashes(world: str | Path) -> dict[str, str]:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="write a simulated world (logs, prices, truth, wallets.yaml)")
     d = WorldParams()
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--wallets", type=int, default=d.wallets)
-    p.add_argument("--markets", type=int, default=d.markets)
-    p.add_argument("--fills", type=int, default=d.fills, help="matched trades (one matchOrders tx each)")
-    p.add_argument("--neg-risk-share", type=float, default=d.neg_risk_share)
-    p.add_argument("--open-share", type=float, default=d.open_share)
+    p.add_argument("--seed", type=non_negative_int, default=d.seed)
+    p.add_argument("--wallets", type=positive_int, default=d.wallets)
+    p.add_argument("--markets", type=positive_int, default=d.markets)
+    p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
+    p.add_argument("--neg-risk-share", type=fraction, default=d.neg_risk_share)
+    p.add_argument("--open-share", type=fraction, default=d.open_share)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_cmd_simulate)
 
