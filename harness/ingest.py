@@ -72,6 +72,7 @@ class IngestStats:
     retries: int = 0
     range_errors: int = 0
     prices: int = 0
+    notes: list[str] = field(default_factory=list)  # decisions the operator should see (e.g. a hole filled)
 
     def add(self, other: IngestStats) -> None:
         self.logs += other.logs
@@ -96,7 +97,7 @@ class IngestStats:
             parts.append(f"{self.retries} retries, {self.range_errors} window halvings")
         if self.prices:
             parts.append(f"{self.prices} prices")
-        return ", ".join(parts)
+        return ", ".join(parts + self.notes)
 
 
 def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: int | None = None,
@@ -376,6 +377,18 @@ def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *
     stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
 
 
+def contiguous_end(client: Client, source: str) -> int | None:
+    """Last block of the coverage that runs without a hole (for every contract) from the first covered block."""
+    cov = coverage(client, source)
+    if not cov:
+        return None
+    first = min(r[0][0] for r in cov.values() if r)
+    last = max(r[-1][1] for r in cov.values() if r)
+    holes = gaps(client, source, first, last)
+    end = holes[0][0] - 1 if holes else last
+    return end if end >= first else None
+
+
 def uncover_above(client: Client, source: str, hi: int) -> None:
     """Forget checkpointed coverage above block ``hi`` (ranges that straddle it are cut at ``hi``)."""
     straddling = [(c, int(a)) for c, a, b in client.query(
@@ -435,6 +448,12 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, cutoff=cutoff, since_seconds=since_seconds, confirmations=confirmations)
+    notes = []
+    tail = contiguous_end(client, source)
+    if tail is not None and tail + 1 < lo:  # a missed day (or more): fill from the last contiguous checkpoint
+        notes.append(f"last contiguous checkpoint {tail} is older than the window (starts at block {lo}): "
+                     f"filled from block {tail + 1}")
+        lo = tail + 1
     todo = gaps(client, source, lo, hi) if lo <= hi else []
     retract, above = None, 0
     covered = [b for ranges in coverage(client, source).values() for _, b in ranges]
@@ -450,6 +469,7 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
     stats = _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
                  batch_logs=batch_logs, batch_blocks=None, progress=progress)
     stats.retracted += above
+    stats.notes += notes
     return stats
 
 
