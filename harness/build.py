@@ -247,7 +247,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_pnl(args: argparse.Namespace) -> int:
     from harness.__main__ import client_from_args
 
-    client, _ = client_from_args(args)
+    client, settings = client_from_args(args)
+    if not client.query("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = "
+                        "'wallet_pnl_summary_final'").result_rows[0][0]:
+        raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")
     s = wallet_summary(client, args.wallet)
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")

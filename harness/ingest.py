@@ -360,7 +360,7 @@ def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *,
 
 def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *, source: str, run_id: str,
            stats: IngestStats, retract: tuple[int, int] | None) -> None:
-    need = {int(log["blockNumber"], 16) for log in logs if log.get("blockTimestamp") is None}
+    need = {_block(log) for log in logs if log.get("blockTimestamp") is None}
     times = rpc.block_times(need) if need else None
     version = new_version()
     try:
@@ -403,9 +403,11 @@ def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: in
     """Retract rows in blocks [lo, hi] whose log is not among ``canonical_logs`` (a complete re-fetch). Count."""
     from harness.chain.decode import COLUMNS
 
+    from harness.chain.decode import is_removed
+
     keep = {(log["transactionHash"].lower(), int(log["logIndex"], 16) if isinstance(log["logIndex"], str)
              else int(log["logIndex"])) for log in canonical_logs
-            if not log.get("removed") and lo <= int(log["blockNumber"], 16) <= hi}
+            if not is_removed(log) and lo <= _block(log) <= hi}
     gone_total = 0
     for table, cols in COLUMNS.items():
         if "tx_hash" not in cols:
@@ -526,7 +528,20 @@ def _open_logs(path: Path) -> Iterator[tuple[int, dict]]:
 
 def _block(log: dict) -> int:
     v = log["blockNumber"]
-    return int(v, 16) if isinstance(v, str) else int(v)
+    try:
+        b = int(v, 16) if isinstance(v, str) else (v if v.__class__ is int else None)
+    except ValueError:
+        b = None
+    if b is None or b < 0:
+        raise IngestError(f"blockNumber {str(v)[:40]!r} is not a block number (hex string or integer >= 0)")
+    return b
+
+
+def _file_block(path: Path, n: int, log: dict) -> int:
+    try:
+        return _block(log)
+    except IngestError as exc:
+        raise IngestError(f"{path}:{n}: {exc}") from None
 
 
 def world_source(world_dir: Path) -> str:
@@ -567,8 +582,8 @@ def world_range(world_dir: Path) -> tuple[int, int]:
     if declared is not None:
         return declared
     lo = hi = None
-    for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
-        b = _block(log)
+    for n, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
+        b = _file_block(Path(world_dir) / "logs.jsonl.gz", n, log)
         lo = b if lo is None else min(lo, b)
         hi = b if hi is None else max(hi, b)
     if lo is None:
@@ -581,7 +596,7 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterato
     pending: list[dict] = []
     first = last = None
     for n, log in _open_logs(path):
-        b = _block(log)
+        b = _file_block(path, n, log)
         if last is not None and b < last:
             raise IngestError(f"{path}:{n}: block {b} after block {last}: logs must be in chain order")
         if min_time is not None:

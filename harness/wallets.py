@@ -127,6 +127,8 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WalletsFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise WalletsFileError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
