@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from harness import gates
-from harness.errors import HarnessError
+from harness.errors import HarnessError, redact
 from harness.sql import load
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -111,9 +111,21 @@ class ClientPool:
             raise WarehouseUnavailable(f"cannot open warehouse: {_one_line(exc)}") from exc
 
 
+_SQL_START = re.compile(r"(?i)\b(in scope|in query|while executing|select|insert|with|from|where)\b\s")
+_CODE_NAME = re.compile(r"\(([A-Z][A-Z0-9_]{3,})\)")
+
+
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+    """The error's first line for a client: redacted, cut before any SQL text, with ClickHouse's code name."""
+    text = redact(str(exc).strip())
+    line = text.splitlines()[0] if text else type(exc).__name__
+    code = _CODE_NAME.search(text)
+    cut = _SQL_START.search(line)
+    if cut:
+        line = line[:cut.start()].rstrip(" :,;") + " …"
+    if code and code.group(1) not in line:
+        line += f" ({code.group(1)})"
+    return line[:300]
 
 
 class _Warehouse:

@@ -30,6 +30,7 @@ VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pn
 #: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per
 #: condition; winning_index and wallet_unrealized_pnl_v2 are rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
+PREVIEW_SUFFIX = "_build"  # views `harness build` makes for a look before deploying (never the final names)
 NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
 
@@ -238,9 +239,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff)
     else:
         rep = rebuild(client, cutoff=cutoff)
-    create_views(client)
+    # The final views are the public contract: only a gated deploy creates or changes them. The build gives
+    # a preview under the _build suffix, which `pnl` reads while nothing is deployed.
+    create_views(client, suffix=PREVIEW_SUFFIX)
     rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())
-    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}")
+    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}; "
+          f"preview views *{PREVIEW_SUFFIX} (the final views change only through a gated deploy)")
     return 0
 
 
@@ -248,16 +252,22 @@ def cmd_pnl(args: argparse.Namespace) -> int:
     from harness.__main__ import client_from_args
 
     client, settings = client_from_args(args)
-    if not client.query("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = "
-                        "'wallet_pnl_summary_final'").result_rows[0][0]:
+    present = {r[0] for r in client.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {n:Array(String)}",
+        parameters={"n": [f"wallet_pnl_summary_final{x}" for x in ("", PREVIEW_SUFFIX)]}).result_rows}
+    if "wallet_pnl_summary_final" in present:
+        suffix, note = "", ""
+    elif f"wallet_pnl_summary_final{PREVIEW_SUFFIX}" in present:
+        suffix, note = PREVIEW_SUFFIX, " [undeployed build preview]"
+    else:
         raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")
-    s = wallet_summary(client, args.wallet)
+    s = wallet_summary(client, args.wallet, suffix=suffix)
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")
         return 1
     usd = lambda v: f"{v / 1_000_000:,.6f}"
     print(f"{s.wallet}: realized {usd(s.realized_pnl)} unrealized {usd(s.unrealized_pnl)} total {usd(s.total_pnl)}"
-          f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets)")
+          f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}")
     return 0
 
 

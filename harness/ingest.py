@@ -434,7 +434,9 @@ def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = 
     lo, hi = plan_range(rpc, from_block=from_block, to_block=to_block, cutoff=cutoff, no_cutoff=no_cutoff,
                         since_seconds=since_seconds, confirmations=confirmations)
     todo = [(lo, hi)] if refetch and lo <= hi else gaps(client, source, lo, hi)
-    return _run(client, rpc, "backfill", source, lo, hi, todo, None, window=window, max_window=max_window,
+    # A refetch is a complete re-read of the range: logs no longer on the chain (a reorg) are retracted.
+    retract = (lo, hi) if refetch and lo <= hi else None
+    return _run(client, rpc, "backfill", source, lo, hi, todo, retract, window=window, max_window=max_window,
                 batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
 
 

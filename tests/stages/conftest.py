@@ -110,7 +110,10 @@ def _gate_order(request):
         return
     p: Pipeline = request.getfixturevalue("pipeline")
     if stage in ("deploy", "rollback") and not p.deploy_allowed:
-        pytest.skip(f"{stage} needs --prod (CI exercises it with the test-only --throwaway-prod)")
+        why = f"{stage} needs --prod (CI exercises it with the test-only --throwaway-prod)"
+        if getattr(request.config, "_harness_deploy_only", False):
+            pytest.fail(f"{why}: nothing was deployed", pytrace=False)  # asked for deploy: never a quiet skip
+        pytest.skip(why)
     if stage not in p.refusals:
         if stage == "rollback":
             from harness.deploy import last_deploy_id
@@ -121,6 +124,13 @@ def _gate_order(request):
             p.refusals[stage] = f"stage {stage!r} refused: missing gate " + "; ".join(missing) if missing else None
     if p.refusals[stage]:
         pytest.fail(p.refusals[stage], pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:  # noqa: ARG001
+    """A run that selected only deploy/rollback was asked to deploy: without --prod it fails instead of skipping."""
+    stages = {stage_of(i) for i in items}
+    config._harness_deploy_only = bool(items) and stages <= {"deploy", "rollback"}
 
 
 @pytest.hookimpl(hookwrapper=True)
