@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from harness import gates
-from harness.errors import HarnessError, redact
+from harness.errors import HarnessError, port_number, positive_int, redact
 from harness.sql import load
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -469,8 +469,8 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("api", help="serve the read-only P&L API and dashboard")
     warehouse_args(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000)
     p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")
-    p.add_argument("--pool", type=int, default=1, metavar="N",
+    p.add_argument("--pool", type=positive_int, default=1, metavar="N",
                    help="warehouse clients serving requests side by side (default 1; see bench/results/api.md)")
     p.set_defaults(func=cmd_api)

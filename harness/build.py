@@ -251,6 +251,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_pnl(args: argparse.Namespace) -> int:
     from harness.__main__ import client_from_args
 
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", args.wallet):
+        raise UsageError(f"wallet {args.wallet!r} is not a 0x + 40 hex address")
     client, settings = client_from_args(args)
     present = {r[0] for r in client.query(
         "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {n:Array(String)}",

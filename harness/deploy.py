@@ -17,6 +17,7 @@ from harness import gates
 from harness.build import DERIVED_TABLES
 from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
 from harness.errors import HarnessError
+from harness.lease import holds_lease
 from harness.sql import load
 from harness.wallets import ReferenceWallet, WalletCheck, judge
 
@@ -144,6 +145,7 @@ class CleanupResult:
     absent: list[str] = field(default_factory=list)
 
 
+@holds_lease("cleanup")
 def cleanup_broken_tables(
     client: Client, guard: Guard, tables: tuple[str, ...] = BROKEN_TABLES, *, backup_id: str | None = None,
 ) -> CleanupResult:
@@ -227,6 +229,7 @@ def _log(client: Client, deploy_id: str, action: str, view: str, previous: str, 
     )
 
 
+@holds_lease("deploy")
 def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, deploy_id: str | None = None) -> DeployResult:
     """Backup, drop test views, create the real views, validate; on failed validation roll straight back."""
     if not (guard.prod or guard.throwaway):
@@ -275,6 +278,7 @@ def last_deploy_id(client: Client) -> str | None:
     return rows[0][0] if rows else None
 
 
+@holds_lease("rollback")
 def rollback(client: Client, guard: Guard, *, deploy_id: str | None = None) -> dict[str, str]:
     """Restore the view definitions a deploy replaced (dropping views it created); returns view -> restored."""
     guard.check("rollback")

@@ -150,6 +150,14 @@ def positive_float(text: str) -> float:
     return v
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1..65535."""
+    v = _int(text)
+    if not 1 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port 1..65535 (got {v})")
+    return v
+
+
 def fraction(text: str) -> float:
     """argparse type: a number from 0 to 1."""
     try:

@@ -14,7 +14,8 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -198,3 +199,14 @@ def writer_lease(client: Client, owner: str, *, wait: float | None = None,
         lease.depth -= 1
         if lease.depth == 0:
             lease.release()
+
+
+def holds_lease(what: str) -> Callable:
+    """Decorator: run ``fn(client, ...)`` under the writer lease (callers may pass ``lease_wait=`` seconds)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def run(client: Client, *args, lease_wait: float | None = None, **kwargs):
+            with writer_lease(client, what, wait=lease_wait):
+                return fn(client, *args, **kwargs)
+        return run
+    return deco

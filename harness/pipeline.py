@@ -90,7 +90,9 @@ def parse_age(text: str) -> int:
     """'24h', '3d', '90m', '3600s' or plain seconds → seconds; a clear error otherwise."""
     m = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text or "")
     if not m:
-        raise ValueError(f"--since {text!r}: expected a number with unit s, m, h, d or w (e.g. 24h)")
+        from harness.errors import UsageError
+
+        raise UsageError(f"--since {text!r}: expected a number with unit s, m, h, d or w (e.g. 24h)")
     mult = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
     return int(m.group(1)) * mult
 

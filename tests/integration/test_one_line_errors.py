@@ -80,6 +80,11 @@ def test_commands_on_bad_input_are_one_line(tmp_path):
     _one_line(_harness("schema", "--database", "bad-name!", tmp_path=tmp_path))
     _one_line(_harness("pipeline", "--database", "bad-name!", tmp_path=tmp_path))
     _one_line(_harness("simulate", "--wallets", "0", "--out", str(tmp_path / "w"), tmp_path=tmp_path))
+    _one_line(_harness("pnl", "not-an-address", "--database", "noviews", tmp_path=tmp_path))
+    _one_line(_harness("api", "--port", "99999", tmp_path=tmp_path))
+    _one_line(_harness("sync", "--since", "yesterday", tmp_path=tmp_path,
+                       env_extra={"POLYGON_RPC_URL": "http://127.0.0.1:9"}))
+    _one_line(_harness("ingest-files", str(tmp_path / "nowhere"), "--database", "x", tmp_path=tmp_path))
 
 
 def test_pipeline_on_a_locked_warehouse_is_one_line(tmp_path):

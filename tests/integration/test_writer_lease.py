@@ -77,6 +77,12 @@ def test_a_writer_that_cannot_wait_is_refused_naming_the_holder(world_db):
             build.rebuild(other, lease_wait=0.2)
         with pytest.raises(lease.LeaseHeld):
             ingest_world(other, WORLD, lease_wait=0.2)
+        from harness.deploy import Guard, cleanup_broken_tables, rollback
+
+        with pytest.raises(lease.LeaseHeld):  # destructive steps are writers too
+            cleanup_broken_tables(other, Guard("embedded"), lease_wait=0.2)
+        with pytest.raises(lease.LeaseHeld):
+            rollback(other, Guard("embedded"), lease_wait=0.2)
     with lease.writer_lease(other, "after release", wait=0):
         pass
 
