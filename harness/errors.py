@@ -40,7 +40,7 @@ _KV = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|apikey|ac
 #: A path segment kept in clear: plain words ("rpc", "polygon-mainnet") or versions ("v2"); anything else
 #: (digits, long mixed tokens) may be a key.
 _PLAIN_SEGMENT = re.compile(r"^(?:[A-Za-z][A-Za-z._-]{0,19}|v\d{1,2})$")
-_SECRET_ENV = re.compile(r"(?i)(PASSWORD|SECRET|TOKEN|KEY|_URL$|^CLICKHOUSE_USER$)")
+_SECRET_ENV = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|_URL$|_DSN$)")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 

@@ -102,10 +102,14 @@ def data_fingerprint(client: Client) -> str:
     """
     tables = list(fingerprint_tables())
     parts = client.query(load("checks/fingerprint_parts"), parameters={"tables": tables}).result_rows
-    db = client.query("SELECT currentDatabase()").result_rows[0][0]
-    key = (db, tuple(tuple(str(v) for v in r) for r in parts))
+    shape = client.query(
+        "SELECT currentDatabase(), groupArray((name, engine, toString(uuid))) FROM (SELECT name, engine, uuid "
+        "FROM system.tables WHERE database = currentDatabase() AND name IN {t:Array(String)} ORDER BY name)",
+        parameters={"t": tables}).result_rows[0]
+    key = (str(shape), tuple(tuple(str(v) for v in r) for r in parts))
+    cacheable = all("MergeTree" in engine for _, engine, _ in shape[1])  # parts only describe MergeTree tables
     with _cache_lock:
-        contents = _cache.get(key)
+        contents = _cache.get(key) if cacheable else None
     if contents is None:
         contents = _table_contents(client, tables)
         with _cache_lock:

@@ -148,3 +148,19 @@ def test_gate_table_lists_every_check(fresh_db):
     assert lines[0].split() == ["stage", "check", "outcome", "block", "detail"]
     assert any("some_check" in ln and "passed" in ln for ln in lines)
     assert any("stage_complete" in ln for ln in lines)
+
+
+def test_a_table_swapped_for_a_view_or_memory_table_is_seen(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    fp = gates.data_fingerprint(fresh_db)
+    fresh_db.command("DROP TABLE winning_index")
+    fresh_db.command("CREATE TABLE winning_index (condition_id String, payout_numerators Array(UInt256), "
+                     "payout_denominator UInt256, winning_index Int16, resolved_block UInt64, "
+                     "resolved_time DateTime('UTC')) ENGINE = Memory")
+    fresh_db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
+                     "VALUES ('0x01', [1, 0], 1)")
+    fp_memory = gates.data_fingerprint(fresh_db)
+    assert fp_memory != fp
+    fresh_db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
+                     "VALUES ('0x02', [0, 1], 1)")
+    assert gates.data_fingerprint(fresh_db) != fp_memory  # no parts to watch: contents are re-read
