@@ -111,3 +111,72 @@ def test_non_utf8_wallets_file_is_one_line(tmp_path):
     f.write_bytes(b"wallets:\n  - name: \xff\xfe\n")
     with pytest.raises(WalletsFileError, match="wallets.yaml.*UTF-8"):
         load_wallets(f)
+
+
+class _StallingNode:
+    """Answers the chain id, head and block headers at once; eth_getLogs never answers (a stuck provider)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                return None
+
+            def do_POST(self):
+                import time
+
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                if isinstance(body, list):
+                    out = [{"jsonrpc": "2.0", "id": b["id"], "result": {
+                        "number": b["params"][0], "timestamp": hex(1_700_000_000 + int(b["params"][0], 16)),
+                        "hash": "0x" + "00" * 32}} for b in body]
+                elif body["method"] == "eth_getLogs":
+                    time.sleep(120)
+                    return
+                else:
+                    out = {"jsonrpc": "2.0", "id": body["id"],
+                           "result": {"eth_chainId": "0x89", "eth_blockNumber": hex(5000)}[body["method"]]}
+                data = json.dumps(out).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.parametrize("sig", ["TERM", "KILL"])
+def test_a_run_that_dies_is_marked_failed(tmp_path, sig):
+    import signal
+    import time
+
+    node = _StallingNode()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKHOUSE_", "POLYGON_", "PYTEST_"))}
+    env["HARNESS_WAREHOUSE_DIR"] = str(tmp_path / "wh")
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "backfill", "--rpc-url", node.url, "--from-block",
+                             "0", "--to-block", "100", "--database", "dies"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # connected, schema applied, run recorded, stuck in eth_getLogs
+    proc.send_signal(getattr(signal, f"SIG{sig}"))
+    out, err = proc.communicate(timeout=60)
+    node.server.shutdown()
+    if sig == "TERM":
+        assert proc.returncode == 2 and "stopped by signal" in err and "Traceback" not in err, err
+    else:  # nothing runs after SIGKILL: the next writer finds the run abandoned and marks it
+        r = _harness("gaps", "--source", "rpc:137", "--from-block", "0", "--to-block", "1", "--database", "dies",
+                     tmp_path=tmp_path)
+        assert r.returncode == 1
+        code = ("from harness.warehouse import *; from harness.ingest import mark_abandoned_runs\n"
+                "from harness.lease import writer_lease\nc = connect(resolve_settings(database='dies'))\n"
+                "with writer_lease(c, 'test'):\n    print(mark_abandoned_runs(c))\n")
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+    runs, checkpoints, _rows = _runs_and_rows(tmp_path, "dies")
+    assert "'running'" not in runs and "'failed'" in runs, runs
+    assert checkpoints == 0
