@@ -98,7 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ARG001
+def pytest_runtest_makereport(item, call):
     """Every test report (terminal, junit.xml, captured output) goes through the one redaction function."""
     outcome = yield
     redact_report(outcome.get_result())

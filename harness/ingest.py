@@ -26,6 +26,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness.chain.rpc import RpcClient, iter_windows
 from harness.errors import (
+    HarnessError,
     check_span,
     non_negative_int,
     positive_float,
@@ -34,7 +35,6 @@ from harness.errors import (
     require,
 )
 from harness.lease import renew_held, writer_lease
-from harness.errors import HarnessError
 from harness.sql import load
 
 DEFAULT_CONFIRMATIONS = 64
@@ -401,9 +401,7 @@ def uncover_above(client: Client, source: str, hi: int) -> None:
 
 def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: int, *, version: int) -> int:
     """Retract rows in blocks [lo, hi] whose log is not among ``canonical_logs`` (a complete re-fetch). Count."""
-    from harness.chain.decode import COLUMNS
-
-    from harness.chain.decode import is_removed
+    from harness.chain.decode import COLUMNS, is_removed
 
     keep = {(log["transactionHash"].lower(), int(log["logIndex"], 16) if isinstance(log["logIndex"], str)
              else int(log["logIndex"])) for log in canonical_logs

@@ -9,12 +9,12 @@ lease expired, or whose process on this host is gone (SIGKILL), is taken over.
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import socket
 import threading
 import time
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,7 +93,7 @@ def _holder(client: Client) -> dict | None:
         res = client.query(
             f"SELECT owner, token, pid, host, started, expires, expires < now64(3) AS expired, "
             f"count() OVER () AS n FROM `{TABLE}` ORDER BY expires DESC LIMIT 1")
-    except Exception as exc:  # noqa: BLE001 - no table: nobody holds it
+    except Exception as exc:  # no table: nobody holds it; anything else is re-raised
         if "UNKNOWN_TABLE" in str(exc) or "doesn't exist" in str(exc) or "does not exist" in str(exc):
             return None
         raise
@@ -156,7 +156,7 @@ def acquire(client: Client, owner: str, *, wait: float | None = None, ttl: float
             client.command(
                 f"CREATE TABLE `{TABLE}` (owner String, token String, pid UInt32, host String, "
                 "started DateTime64(3, 'UTC'), expires DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY tuple()")
-        except Exception as exc:  # noqa: BLE001 - exists: someone holds it (or is taking it)
+        except Exception as exc:
             if "already exists" not in str(exc).lower() and "TABLE_ALREADY_EXISTS" not in str(exc):
                 raise
             holder = _holder(client)

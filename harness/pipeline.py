@@ -184,7 +184,7 @@ def run_stages(
             env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
         )
         if done.returncode != 0:
-            lines = (done.stderr.strip() or "exit status %d" % done.returncode).splitlines()
+            lines = (done.stderr.strip() or f"exit status {done.returncode}").splitlines()
             raise WarehouseError(f"pipeline: cannot prepare database {database!r}: {lines[-1]}")
     cmd = [sys.executable, "-m", "pytest", "tests/stages", "-m", "not rollback", "-p", "no:cacheprovider",
            "--database", database, "--throwaway-prod", "--world", str(world), "--reports", str(reports),

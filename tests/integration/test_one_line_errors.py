@@ -165,7 +165,7 @@ def test_a_run_that_dies_is_marked_failed(tmp_path, sig):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)  # connected, schema applied, run recorded, stuck in eth_getLogs
     proc.send_signal(getattr(signal, f"SIG{sig}"))
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     node.server.shutdown()
     if sig == "TERM":
         assert proc.returncode == 2 and "stopped by signal" in err and "Traceback" not in err, err

@@ -92,7 +92,7 @@ def _write_reports(p: Pipeline) -> None:
         gates.format_table(rows) + f"\n\nreports: {md}\n         {page}\n", encoding="utf-8")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     table = Path(config.getoption("--reports"))
     if not table.is_absolute():
         table = PROJECT_ROOT / table
@@ -127,7 +127,7 @@ def _gate_order(request):
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session, config, items) -> None:  # noqa: ARG001
+def pytest_collection_modifyitems(session, config, items) -> None:
     """A run that selected only deploy/rollback was asked to deploy: without --prod it fails instead of skipping."""
     stages = {stage_of(i) for i in items}
     config._harness_deploy_only = bool(items) and stages <= {"deploy", "rollback"}
