@@ -156,7 +156,7 @@ def acquire(client: Client, owner: str, *, wait: float | None = None, ttl: float
             client.command(
                 f"CREATE TABLE `{TABLE}` (owner String, token String, pid UInt32, host String, "
                 "started DateTime64(3, 'UTC'), expires DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY tuple()")
-        except Exception as exc:
+        except Exception as exc:  # exists: someone holds it (or is taking it); anything else is re-raised
             if "already exists" not in str(exc).lower() and "TABLE_ALREADY_EXISTS" not in str(exc):
                 raise
             holder = _holder(client)
