@@ -46,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="reference wallets file(s) (default wallets.yaml, plus the world's own)")
     g.addoption("--reports", metavar="DIR", default="reports", help="where stage runs write gate reports")
     g.addoption("--keep-db", action="store_true", help="keep the session database after the run")
+    g.addoption("--allow-unmapped", action="store_true",
+                help="backfill gate: build even when fills/transfers use tokens missing from token_map (reported)")
 
 
 def _worker() -> str:

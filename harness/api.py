@@ -194,11 +194,24 @@ class MarketOut(BaseModel):
     resolved_time: int | None = Field(description="unix time of resolution; null for open markets")
 
 
+class UiPnlOut(BaseModel):
+    method: Literal["average_cost"] = "average_cost"
+    label: str = Field(default="Polymarket UI (average cost)",
+                       description="what these figures are: Polymarket's pnl-subgraph average-cost P&L")
+    realized: Money = Field(description="realized on sells, merges and redemptions at the average cost")
+    unrealized: Money = Field(description="tracked shares x (price or payout - average cost)")
+    total: Money
+
+
 class PnlOut(BaseModel):
     wallet: str
+    method: Literal["cash_flow"] = Field(default="cash_flow",
+                                         description="realized / unrealized / total are cash-flow P&L (the plan's)")
     realized: Money = Field(description="P&L of resolved markets")
     unrealized: Money = Field(description="P&L of open markets marked to the current price")
     total: Money
+    ui: UiPnlOut | None = Field(default=None, description="the same wallet by Polymarket UI's average-cost method; "
+                                "null when the warehouse has no average-cost rows for it")
     markets_resolved: int
     markets_open: int
     markets_total: int = Field(description="rows in the breakdown before the limit")
@@ -325,9 +338,12 @@ def create_app(
         realized, unrealized, total, n_resolved, n_open = known(wallet)
         markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
         shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
+        ui_rows = wh.rows("api/wallet_ui_summary", wallet=wallet)
+        ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][0])), unrealized=micros_to_decimal(int(ui_rows[0][1])),
+                      total=micros_to_decimal(int(ui_rows[0][2]))) if ui_rows else None
         return PnlOut(
             wallet=wallet, realized=micros_to_decimal(int(realized)),
-            unrealized=micros_to_decimal(int(unrealized)), total=micros_to_decimal(int(total)),
+            unrealized=micros_to_decimal(int(unrealized)), total=micros_to_decimal(int(total)), ui=ui,
             markets_resolved=int(n_resolved), markets_open=int(n_open), markets_total=len(markets),
             markets=[MarketOut(condition_id=cid, status=st, cashflow=micros_to_decimal(int(cf)),
                                value=micros_to_decimal(int(v)), pnl=micros_to_decimal(int(p)),

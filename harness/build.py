@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import secrets
+import sys
 import time
 from dataclasses import dataclass, field
 from string import Template
@@ -19,14 +20,17 @@ from clickhouse_connect.driver.client import Client
 
 from harness import lease, sql
 from harness.config import PLAN_CUTOFF_TS
-from harness.errors import HarnessError, UsageError, check_span, non_negative_int
-from harness.pnl import excluded_addresses
+from harness.errors import HarnessError, UsageError, check_span, first_line, non_negative_int
+from harness.pnl import collateral_adapters, excluded_addresses
 
-#: Build order matters: wallet_unrealized_pnl_v2 reads the first three ``_new`` tables, wallet_market_pnl (what the
-#: final views read, one row per wallet and condition) reads all four.
-DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "wallet_unrealized_pnl_v2",
-                  "wallet_market_pnl")
+#: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
+#: final views read, one row per wallet and condition) reads them all.
+DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "market_prices",
+                  "wallet_unrealized_pnl_v2", "wallet_market_pnl", "wallet_token_avgcost", "wallet_market_pnl_avgcost")
+PRICE_COLUMNS = "(condition_id, outcome_index, price_micros, as_of, source)"
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
+#: Average-cost (UI-comparable) P&L per wallet, read from wallet_market_pnl_avgcost.
+UI_VIEW = "ui_wallet_pnl_summary"
 #: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per
 #: condition; winning_index and wallet_unrealized_pnl_v2 are rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
@@ -35,8 +39,75 @@ NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
 
 
+#: The unpriced-open threshold: a build whose open positions without any price (valued at 0) hold more than this
+#: percentage of all open shares fails the backfill gate (shares bound the value: a share is worth at most 1 USDC).
+UNPRICED_MAX_PCT = 1.0
+
+
 class BuildError(HarnessError, RuntimeError):
     """A rebuild step failed; the live tables are unchanged (the message names the step)."""
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """Fills and transfers whose token is not in token_map (so no P&L row can hold them)."""
+
+    fills: int = 0
+    transfers: int = 0
+    tokens: int = 0
+    first_tokens: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.fills or self.transfers)
+
+    def __str__(self) -> str:
+        return (f"{self.fills} fills and {self.transfers} transfers use {self.tokens} token ids missing from "
+                f"token_map (first: {', '.join(self.first_tokens)})")
+
+
+@dataclass(frozen=True)
+class Unpriced:
+    """Open positions whose outcome has no price (no fill, no import): valued at 0."""
+
+    positions: int = 0
+    outcomes: int = 0
+    shares: int = 0  # micro-units; at most this many micro-USDC of value is missing
+    open_shares: int = 0
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.shares / self.open_shares if self.open_shares else 0.0
+
+    @property
+    def too_much(self) -> bool:
+        return self.pct > UNPRICED_MAX_PCT
+
+    def __str__(self) -> str:
+        return (f"{self.positions} open positions in {self.outcomes} outcomes have no price (valued at 0): "
+                f"{self.shares / 1e6:,.2f} shares, up to {self.shares / 1e6:,.2f} USDC, {self.pct:.2f}% of open "
+                f"shares (gate threshold {UNPRICED_MAX_PCT}%)")
+
+
+def unmapped_tokens(client: Client, cutoff: int | None = None) -> Unmapped:
+    """Fills and transfers up to ``cutoff`` whose token token_map does not know, with the first token ids."""
+    c = NO_CUTOFF if cutoff is None else int(cutoff)
+    f, t, n, first = client.query(sql.load("checks/unmapped_tokens"), parameters={"cutoff": c}).result_rows[0]
+    return Unmapped(int(f), int(t), int(n), tuple(first))
+
+
+def unpriced_open(client: Client) -> Unpriced:
+    """Open positions of the live derived tables that no price marks."""
+    p, o, s, total = client.query(sql.load("checks/unpriced_open")).result_rows[0]
+    return Unpriced(int(p), int(o), int(s), int(total))
+
+
+def _check_mapped(client: Client, cutoff: int | None, allow_unmapped: bool) -> Unmapped:
+    un = unmapped_tokens(client, cutoff)
+    if un and not allow_unmapped:
+        raise BuildError(f"{un}: their markets' preparations were never ingested (backfill scans them from the "
+                         "contracts' first blocks; ingest-files takes --markets or --token-map). Pass "
+                         "--allow-unmapped to build without them; live tables unchanged")
+    return un
 
 
 @dataclass
@@ -49,6 +120,13 @@ class BuildReport:
     to_block: int | None = None
     conditions: int | None = None  # conditions recomputed (range mode)
     steps: dict[str, float] = field(default_factory=dict)  # seconds per build step
+    unmapped: Unmapped = field(default_factory=Unmapped)  # only non-empty with allow_unmapped
+    unpriced: Unpriced = field(default_factory=Unpriced)
+
+    def warnings(self) -> list[str]:
+        """Lines to show beside the summary: dropped fills / transfers and unpriced open positions."""
+        out = [f"unmapped: {self.unmapped} (dropped: --allow-unmapped)"] if self.unmapped else []
+        return out + ([f"unpriced: {self.unpriced}"] if self.unpriced.positions else [])
 
 
 def _render(name: str, **names: str) -> str:
@@ -128,12 +206,19 @@ def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> li
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     steps = [
         ("winning_index", sql.load("build/winning_index"), {"cutoff": c}),
+        # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
+        ("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
+         {"cutoff": c, "all": 1, "conditions": []}),
         ("wallet_unrealized_pnl_v2", sql.load("build/wallet_unrealized"), {}),
     ]
     if conditions is not None:
         steps.append(("wallet_market_pnl (copy)", sql.load("build/keep_resolved"), {"conditions": conditions}))
     steps.append(("wallet_market_pnl", sql.load("build/wallet_market_pnl"),
                   {"all": int(conditions is None), "conditions": conditions or []}))
+    # the average-cost (UI) book is a walk over each (wallet, token)'s whole history: always rebuilt whole
+    steps.append(("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"),
+                  {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters()}))
+    steps.append(("wallet_market_pnl_avgcost", sql.load("build/wallet_market_pnl_avgcost"), {}))
     return steps
 
 
@@ -142,21 +227,26 @@ def _check_cutoff(cutoff: int | None) -> None:
         raise UsageError(f"cutoff={cutoff!r} must be a unix time (an integer >= 0) or None")
 
 
-def rebuild(client: Client, *, cutoff: int | None = None, lease_wait: float | None = None) -> BuildReport:
+def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool = False,
+            lease_wait: float | None = None) -> BuildReport:
     """Full rebuild of the derived tables from the raw tables, events up to ``cutoff`` (unix block time).
 
-    Holds the writer lease throughout (waits up to ``lease_wait`` seconds for another writer, then LeaseHeld).
-    """
+    Refuses (BuildError, live tables unchanged) when fills or transfers use tokens token_map lacks, unless
+    ``allow_unmapped``; the report then counts them, and always counts unpriced open positions. Holds the
+    writer lease throughout (waits up to ``lease_wait`` seconds for another writer, then LeaseHeld)."""
     _check_cutoff(cutoff)
     t0 = time.perf_counter()
-    c = NO_CUTOFF if cutoff is None else int(cutoff)
-    params = {"cutoff": c, "excluded": excluded_addresses(), "all": 1, "conditions": []}
-    steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
     run = secrets.token_hex(4)
     with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
+        un = _check_mapped(client, cutoff, allow_unmapped)
+        c = NO_CUTOFF if cutoff is None else int(cutoff)
+        params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
+                  "conditions": []}
+        steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
         timings = _run_steps(client, steps, run, held)
         _swap_in(client, run, held)
-        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings)
+        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
+                           unpriced=unpriced_open(client))
 
 
 def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
@@ -166,7 +256,7 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 
 
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
-                  lease_wait: float | None = None) -> BuildReport:
+                  allow_unmapped: bool = False, lease_wait: float | None = None) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
     blocks touched (from all their history) and copy the rest; winning_index and every open condition (prices
     move without blocks) are recomputed whole. Use the cutoff of the last full rebuild."""
@@ -175,22 +265,23 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
     t0 = time.perf_counter()
     run = secrets.token_hex(4)
     with lease.writer_lease(client, f"range rebuild {run}", wait=lease_wait) as held:
-        return _rebuild_range(client, from_block, to_block, cutoff, run, held, t0)
+        return _rebuild_range(client, from_block, to_block, cutoff, allow_unmapped, run, held, t0)
 
 
-def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int | None, run: str,
-                   held: lease.Lease, t0: float) -> BuildReport:
+def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int | None, allow_unmapped: bool,
+                   run: str, held: lease.Lease, t0: float) -> BuildReport:
+    un = _check_mapped(client, cutoff, allow_unmapped)
     conds = affected_conditions(client, from_block, to_block)
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     steps = []
     for t, name in _PER_CONDITION.items():
         steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
-        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(), "all": 0,
-                                          "conditions": conds}))
+        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(),
+                                          "adapters": collateral_adapters(), "all": 0, "conditions": conds}))
     timings = _run_steps(client, steps + _common_steps(cutoff, conds), run, held)
     _swap_in(client, run, held)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
-                       timings)
+                       timings, unmapped=un, unpriced=unpriced_open(client))
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:
@@ -199,6 +290,7 @@ def create_views(client: Client, suffix: str = "") -> list[str]:
         raise ValueError(f"view suffix {suffix!r}: letters, digits and _ only")
     for v in VIEWS:
         client.command(_render(f"views/{v}", suffix=suffix))
+    client.command(sql.load(f"views/{UI_VIEW}"))  # beside the final views, one name for every suffix
     return [v + suffix for v in VIEWS]
 
 
@@ -230,21 +322,30 @@ def cmd_build(args: argparse.Namespace) -> int:
     from harness.__main__ import client_from_args
 
     client, settings = client_from_args(args)
-    # One cutoff rule for both modes: an incremental build must use the cutoff of the full build it extends.
-    cutoff = None if args.no_cutoff else (args.cutoff if args.cutoff is not None else PLAN_CUTOFF_TS)
+    # One cutoff rule for both modes (an incremental build must use the cutoff of the full build it extends): no
+    # cutoff unless --cutoff is given, like sync and the stages.
+    cutoff = None if args.no_cutoff else args.cutoff
     if args.from_block is not None or args.to_block is not None:
         if args.from_block is None or args.to_block is None:
             raise UsageError("--from-block and --to-block go together (both ends of the range just ingested)")
         check_span(args.from_block, args.to_block, "build")
-        rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff)
-    else:
-        rep = rebuild(client, cutoff=cutoff)
+    try:
+        if args.from_block is not None:
+            rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff,
+                                allow_unmapped=args.allow_unmapped)
+        else:
+            rep = rebuild(client, cutoff=cutoff, allow_unmapped=args.allow_unmapped)
+    except BuildError as exc:
+        print(f"error: BuildError: {first_line(exc, 2000)}", file=sys.stderr)
+        return 1
     # The final views are the public contract: only a gated deploy creates or changes them. The build gives
     # a preview under the _build suffix, which `pnl` reads while nothing is deployed.
     create_views(client, suffix=PREVIEW_SUFFIX)
     rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())
     print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}; "
           f"preview views *{PREVIEW_SUFFIX} (the final views change only through a gated deploy)")
+    for line in rep.warnings():
+        print(line)
     return 0
 
 
@@ -280,10 +381,12 @@ def add_commands(subparsers) -> None:
     warehouse_args(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
-                   help=f"block-time limit (default {PLAN_CUTOFF_TS})")
-    g.add_argument("--no-cutoff", action="store_true", help="use every ingested event")
+                   help=f"block-time limit (default: none; the plan's is {PLAN_CUTOFF_TS} = 2025-10-31 23:59:59 UTC)")
+    g.add_argument("--no-cutoff", action="store_true", help="use every ingested event (the default)")
     p.add_argument("--from-block", type=non_negative_int, help="incremental: first block of the range just ingested")
     p.add_argument("--to-block", type=non_negative_int, help="incremental: last block of that range")
+    p.add_argument("--allow-unmapped", action="store_true",
+                   help="build even when fills/transfers use tokens missing from token_map (still reported)")
     p.set_defaults(func=cmd_build)
     p = subparsers.add_parser("pnl", help="print one wallet's P&L summary from the final views")
     warehouse_args(p)

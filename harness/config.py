@@ -18,8 +18,9 @@ SQL_DIR = PROJECT_ROOT / "sql"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SHARED_DIR = Path(os.environ.get("HARNESS_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
 
-#: The plan's cutoff: 2024-10-31 23:59:59 UTC.
-PLAN_CUTOFF_TS = 1730419199
+#: The plan's cutoff: 2025-10-31 23:59:59 UTC (the plan's own comment; its written constant is a year early). Only used
+#: when asked for (``--cutoff``); builds and ingests default to no cutoff.
+PLAN_CUTOFF_TS = 1761955199
 
 #: Tables the plan keeps, and the broken enriched tables it drops in the cleanup phase.
 KEPT_TABLES = ("trades_raw", "outcome_positions_v2", "trade_cashflows_v3", "winning_index")
@@ -32,6 +33,7 @@ class Contract:
     address: str  # lower-case 0x
     name: str
     first_block: int | None
+    role: str = "contract"  # see harness/data/contracts.yaml: what the address is to the P&L
 
 
 @lru_cache(maxsize=1)
@@ -43,8 +45,20 @@ def _contracts_file() -> dict:
 def contracts() -> dict[str, Contract]:
     raw = _contracts_file()["contracts"]
     return {
-        k: Contract(k, v["address"].lower(), v["name"], v.get("first_block")) for k, v in raw.items()
+        k: Contract(k, v["address"].lower(), v["name"], v.get("first_block"), v.get("role", "contract"))
+        for k, v in raw.items()
     }
+
+
+def addresses_with_role(*roles: str) -> list[str]:
+    """Lower-case addresses of the contracts whose role is one of ``roles`` (sorted)."""
+    return sorted(c.address for c in contracts().values() if c.role in roles)
+
+
+def non_wallets() -> list[str]:
+    """Every protocol address (all of contracts.yaml's contracts and tokens): none of them is ever a wallet."""
+    toks = [v["address"].lower() for v in _contracts_file()["tokens"].values()]
+    return sorted({c.address for c in contracts().values()} | set(toks))
 
 
 def token_address(key: str) -> str:

@@ -194,18 +194,41 @@ def drop_test_views(client: Client) -> list[str]:
 
 
 def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> dict[str, dict[str, int]]:
-    """{wallet: {realized, unrealized, total}} in micro-USDC from the summary view; absent wallets omitted."""
+    """{wallet: {realized, unrealized, total, ui_realized, ui_total}} in micro-USDC from the (suffixed) cash-flow
+    summary view and the average-cost ui_wallet_pnl_summary view (when built); absent wallets omitted."""
+    from harness.build import UI_VIEW
+
     view = _ident("wallet_pnl_summary_final" + suffix)
+    ws = {"ws": [a.lower() for a in addresses]}
     res = client.query(
         f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view} WHERE wallet IN {{ws:Array(String)}}",
-        parameters={"ws": [a.lower() for a in addresses]},
+        parameters=ws,
     )
-    return {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
+    out = {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
+    if table_exists(client, UI_VIEW):
+        for w, r, t in client.query(f"SELECT wallet, ui_realized_pnl, ui_total_pnl FROM {_ident(UI_VIEW)} "
+                                    "WHERE wallet IN {ws:Array(String)}", parameters=ws).result_rows:
+            out.setdefault(w, {}).update({"ui_realized": int(r), "ui_total": int(t)})
+    return out
 
 
 def check_wallets(client: Client, wallets: list[ReferenceWallet], *, suffix: str = "") -> list[WalletCheck]:
-    values = wallet_values(client, [w.address for w in wallets], suffix=suffix)
-    return [judge(w, values[w.address][w.metric] if w.address in values else None) for w in wallets]
+    """Judge each wallet on its metric at its ``as_of``: from the (suffixed) views when as_of is at or after the
+    data's last block time (the views already hold everything up to then), else recomputed as of that instant
+    from the wallet's own raw rows (harness.asof)."""
+    from harness.asof import wallet_pnl_as_of
+
+    horizon = gates.watermark(client).time
+
+    def at(w: ReferenceWallet) -> int | None:
+        return None if w.as_of_ts is None or w.as_of_ts >= horizon else w.as_of_ts
+
+    values = {(a, None): v for a, v in wallet_values(
+        client, [w.address for w in wallets if at(w) is None], suffix=suffix).items()}
+    for ts in sorted({at(w) for w in wallets} - {None}):
+        for a, v in wallet_pnl_as_of(client, [w.address for w in wallets if at(w) == ts], ts).items():
+            values[(a, ts)] = v
+    return [judge(w, values.get((w.address, at(w)), {}).get(w.metric)) for w in wallets]
 
 
 @dataclass

@@ -52,11 +52,11 @@ def watermark(client: Client) -> Watermark:
 # --- the data fingerprint ------------------------------------------------------------------------------------------
 
 def fingerprint_tables() -> tuple[str, ...]:
-    """Raw tables (every table the decoder fills), prices, and every derived table the build writes."""
+    """Raw tables (every table the decoder fills), imported and derived prices, and every derived table."""
     from harness.build import DERIVED_TABLES
     from harness.chain.decode import COLUMNS
 
-    return tuple(COLUMNS) + ("market_prices",) + tuple(DERIVED_TABLES)
+    return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES)))
 
 
 _CODE_GLOBS = ("harness/**/*.py", "harness/data/*", "sql/**/*.sql", "tests/stages/*.py")

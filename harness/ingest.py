@@ -73,6 +73,8 @@ class IngestStats:
     range_errors: int = 0
     prices: int = 0
     notes: list[str] = field(default_factory=list)  # decisions the operator should see (e.g. a hole filled)
+    preparations: int = 0  # logs from the preparations scan (RPC) before the range
+    tokens: int = 0  # token_map rows from a markets or token map file
 
     def add(self, other: IngestStats) -> None:
         self.logs += other.logs
@@ -97,6 +99,10 @@ class IngestStats:
             parts.append(f"{self.retries} retries, {self.range_errors} window halvings")
         if self.prices:
             parts.append(f"{self.prices} prices")
+        if self.preparations:
+            parts.append(f"{self.preparations} earlier market preparations")
+        if self.tokens:
+            parts.append(f"{self.tokens} tokens mapped from file")
         return ", ".join(parts + self.notes)
 
 
@@ -337,12 +343,15 @@ def plan_range(rpc: RpcClient, *, from_block: int | None = None, to_block: int |
 def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *, source: str, run_id: str,
                stats: IngestStats, retract: tuple[int, int] | None = None, window: int = 2000,
                max_window: int = 100_000, batch_logs: int = 20_000, batch_blocks: int | None = None,
-               progress: Progress | None = None) -> None:
+               progress: Progress | None = None, addresses: list[str] | None = None,
+               topic0s: list[str] | None = None) -> None:
     """Fetch each range by adaptive windows, insert in batches, checkpoint each batch after its insert.
 
     Windows inside ``retract`` (a re-fetched, already ingested span) also retract rows of logs that vanished.
+    ``addresses`` / ``topic0s`` narrow the filter (default: every known event); checkpoints name those addresses.
     """
-    addresses, topic0s = ingest_addresses(), ingest_topic0s()
+    contracts = addresses
+    addresses, topic0s = addresses or ingest_addresses(), topic0s or ingest_topic0s()
     for lo, hi in ranges:
         pending: list[dict] = []
         b_lo = lo
@@ -353,13 +362,13 @@ def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *,
                 progress.update(w_hi - w_lo + 1, len(logs))
             if len(pending) >= batch_logs or w_hi == hi or (batch_blocks and w_hi - b_lo + 1 >= batch_blocks):
                 _flush(client, rpc, pending, b_lo, w_hi, source=source, run_id=run_id, stats=stats,
-                       retract=retract)
+                       retract=retract, contracts=contracts)
                 pending, b_lo = [], w_hi + 1
         stats.ranges += 1
 
 
 def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *, source: str, run_id: str,
-           stats: IngestStats, retract: tuple[int, int] | None) -> None:
+           stats: IngestStats, retract: tuple[int, int] | None, contracts: list[str] | None = None) -> None:
     need = {_block(log) for log in logs if log.get("blockTimestamp") is None}
     times = rpc.block_times(need) if need else None
     version = new_version()
@@ -372,7 +381,7 @@ def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *
         stats.retracted += retract_vanished(client, logs, a, b, version=new_version())
     per: Counter = Counter(log["address"].lower() for log in logs)
     renew_held(client)
-    write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per)
+    write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per, contracts=contracts)
     stats.from_block = lo if stats.from_block is None else min(stats.from_block, lo)
     stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
 
@@ -419,13 +428,58 @@ def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: in
     return gone_total
 
 
+#: Market-structure events: token_map and the negRisk questions come from these, so a range whose markets were
+#: prepared before it needs them from the contracts' first blocks.
+PREPARATION_EVENTS = ("ctf.ConditionPreparation", "adapter.QuestionPrepared")
+
+
+def preparation_filter() -> tuple[list[str], list[str]]:
+    """(addresses, topic0s) of the preparation events, for a topic-filtered eth_getLogs scan."""
+    from harness.chain.events import by_address
+
+    addrs, topics = set(), set()
+    for addr, by_topic in by_address().items():
+        for t0, e in by_topic.items():
+            if e.key in PREPARATION_EVENTS:
+                addrs.add(addr)
+                topics.add(t0)
+    return sorted(addrs), sorted(topics)
+
+
+def preparations_source(source: str) -> str:
+    """The scan's own checkpoint source (``rpc:137:preparations``), apart from the full-event coverage."""
+    return f"{source}:preparations"
+
+
+def scan_preparations(client: Client, rpc: RpcClient, to_block: int, *, source: str, window: int = 2000,
+                      max_window: int = 100_000, progress: bool | None = None) -> IngestStats:
+    """Fetch every ConditionPreparation / QuestionPrepared from the contracts' first blocks to ``to_block`` that
+    neither this scan nor a full-event ingest has covered yet (checkpointed under preparations_source)."""
+    from harness.config import contracts
+
+    addrs, topics = preparation_filter()
+    firsts = [c.first_block for c in contracts().values() if c.address in addrs and c.first_block]
+    lo = min(firsts) if firsts and min(firsts) <= to_block else 0
+    psource = preparations_source(source)
+    main, prep = coverage(client, source, lo=lo, hi=to_block), coverage(client, psource, lo=lo, hi=to_block)
+    todo = merge_ranges(h for a in addrs
+                        for h in complement(merge_ranges(main.get(a, []) + prep.get(a, [])), lo, to_block))
+    if not todo:
+        return IngestStats(source=psource)
+    return _run(client, rpc, "preparations", psource, lo, to_block, todo, None, window=window,
+                max_window=max_window, batch_logs=20_000, batch_blocks=None, progress=progress,
+                addresses=addrs, topic0s=topics)
+
+
 @_writer("backfill")
 def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = None, to_block: int | None = None,
              *, cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
              confirmations: int = DEFAULT_CONFIRMATIONS, refetch: bool = False, source: str | None = None,
              window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-             batch_blocks: int | None = None, progress: bool | None = None) -> IngestStats:
-    """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``)."""
+             batch_blocks: int | None = None, progress: bool | None = None,
+             preparations: bool = True) -> IngestStats:
+    """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``), then (with
+    ``preparations``) the market preparations before it that nothing has covered yet (scan_preparations)."""
     _check_fetch(window, max_window, batch_logs, batch_blocks)
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
@@ -434,17 +488,22 @@ def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = 
     todo = [(lo, hi)] if refetch and lo <= hi else gaps(client, source, lo, hi)
     # A refetch is a complete re-read of the range: logs no longer on the chain (a reorg) are retracted.
     retract = (lo, hi) if refetch and lo <= hi else None
-    return _run(client, rpc, "backfill", source, lo, hi, todo, retract, window=window, max_window=max_window,
-                batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
+    stats = _run(client, rpc, "backfill", source, lo, hi, todo, retract, window=window, max_window=max_window,
+                 batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
+    if preparations and lo <= hi:
+        stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
+                                               max_window=max_window, progress=progress).logs
+    return stats
 
 
 @_writer("sync")
 def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, *,
          margin: int = DEFAULT_MARGIN, confirmations: int = DEFAULT_CONFIRMATIONS, cutoff: int | None = None,
          source: str | None = None, window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-         progress: bool | None = None) -> IngestStats:
+         progress: bool | None = None, preparations: bool = True) -> IngestStats:
     """The daily run: fill every gap of the last ``since_seconds`` up to head - confirmations, and re-fetch the
-    last ``margin`` ingested blocks, retracting logs a reorg removed."""
+    last ``margin`` ingested blocks, retracting logs a reorg removed. When the last contiguous checkpoint is
+    older than the window (a missed day), it starts there instead, and says so in the stats."""
     _check_fetch(window, max_window, batch_logs, None)
     require(isinstance(margin, int) and margin >= 0, f"margin={margin} must be 0 or more blocks")
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
@@ -472,6 +531,9 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
                  batch_logs=batch_logs, batch_blocks=None, progress=progress)
     stats.retracted += above
     stats.notes += notes
+    if preparations and lo <= hi:
+        stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
+                                               max_window=max_window, progress=progress).logs
     return stats
 
 
@@ -483,7 +545,7 @@ def _check_fetch(window: int, max_window: int, batch_logs: int, batch_blocks: in
 
 
 def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_window, batch_logs, batch_blocks,
-         progress) -> IngestStats:
+         progress, addresses=None, topic0s=None) -> IngestStats:
     run = Run(client, source, command, lo, hi)
     run.record("running", detail=f"todo {todo[:20]}")
     stats = IngestStats(source=source)
@@ -493,7 +555,7 @@ def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_win
     try:
         fetch_into(client, rpc, todo, source=source, run_id=run.run_id, stats=stats, retract=retract,
                    window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks,
-                   progress=prog)
+                   progress=prog, addresses=addresses, topic0s=topic0s)
     except BaseException as exc:  # any death the process can see (errors, SIGTERM, Ctrl-C) marks the run failed
         stats.seconds = time.monotonic() - t0
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
@@ -591,20 +653,82 @@ def world_range(world_dir: Path) -> tuple[int, int]:
     return lo, hi
 
 
-def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterator[tuple[int, int, list[dict]]]:
-    """(first block, last block, logs) chunks that end on block boundaries, in file order."""
+class BlockClock:
+    """Block number -> unix time, for logs without ``blockTimestamp`` (many nodes omit it): a blocks file's
+    mapping, or an RPC node asked in batches (cached). ``times`` raises IngestError naming a block it lacks."""
+
+    def __init__(self, mapping: dict[int, int] | None = None, rpc: RpcClient | None = None, *, what: str = ""):
+        self.mapping, self.rpc, self.what = dict(mapping or {}), rpc, what
+
+    def times(self, numbers: Iterable[int]) -> dict[int, int]:
+        want = set(numbers)
+        missing = sorted(want - self.mapping.keys())
+        if missing and self.rpc is not None:
+            self.mapping.update(self.rpc.block_times(missing))
+        elif missing:
+            raise IngestError(f"{self.what}: no timestamp for block {missing[0]} ({len(missing)} blocks missing)")
+        return {n: self.mapping[n] for n in want}
+
+
+def _num(v) -> int:
+    return int(v, 16) if isinstance(v, str) and v.lower().startswith("0x") else int(v)
+
+
+def read_blocks_file(path: Path) -> BlockClock:
+    """A blocks file: CSV with header ``block_number,timestamp`` (decimal, or 0x hex), or JSON lines / a JSON
+    array of block objects with ``number`` and ``timestamp`` (eth_getBlockByNumber results); .gz allowed."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    out: dict[int, int] = {}
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, EOFError) as exc:
+        raise IngestError(f"{path}: cannot read ({exc})") from exc
+    head, i = text.lstrip()[:1], 0
+    try:
+        if head in ("[", "{"):
+            items = json.loads(text) if head == "[" else [json.loads(x) for x in text.splitlines() if x.strip()]
+            for i, b in enumerate(items, 1):
+                out[_num(b["number"])] = _num(b["timestamp"])
+        else:
+            reader = csv.DictReader(text.splitlines())
+            if not reader.fieldnames or not {"block_number", "timestamp"} <= set(reader.fieldnames):
+                raise IngestError(f"{path}: header must have block_number,timestamp, got {reader.fieldnames}")
+            for row in reader:
+                i = reader.line_num
+                out[_num(row["block_number"].strip())] = _num(row["timestamp"].strip())
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, IngestError):
+            raise
+        raise IngestError(f"{path}: entry {i}: needs a block number and a timestamp ({exc})") from None
+    return BlockClock(out, what=str(path))
+
+
+def _log_time(log: dict) -> int | None:
+    ts = log.get("blockTimestamp")
+    return None if ts is None else (int(ts, 16) if isinstance(ts, str) else int(ts))
+
+
+def _block_batches(path: Path, batch_logs: int, min_time: int | None,
+                   clock: BlockClock | None = None) -> Iterator[tuple[int, int, list[dict]]]:
+    """(first block, last block, logs) chunks that end on block boundaries, in file order. A log without
+    blockTimestamp gets its block's time from ``clock``; without one it is an error naming the log."""
     pending: list[dict] = []
     first = last = None
     for n, log in _open_logs(path):
         b = _file_block(path, n, log)
         if last is not None and b < last:
             raise IngestError(f"{path}:{n}: block {b} after block {last}: logs must be in chain order")
-        if min_time is not None:
-            ts = log.get("blockTimestamp")
-            if ts is None:
-                raise IngestError(f"{path}:{n}: no blockTimestamp, cannot select by --since")
-            if (int(ts, 16) if isinstance(ts, str) else int(ts)) < min_time:
-                continue
+        if log.get("blockTimestamp") is None:
+            if clock is None:
+                raise IngestError(
+                    f"{path}:{n}: log tx {log.get('transactionHash')} index {log.get('logIndex')} (block {b}) has "
+                    "no blockTimestamp: give its block time with --blocks FILE (block_number,timestamp) or "
+                    "--block-time-rpc URL")
+            log["blockTimestamp"] = clock.times([b])[b]
+        if min_time is not None and _log_time(log) < min_time:
+            continue
         if pending and b != last and len(pending) >= batch_logs:
             yield first, last, pending
             pending, first = [], None
@@ -617,8 +741,9 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None) -> Iterato
 
 @_writer("file ingest")
 def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
-                 batch_logs: int = 50_000, command: str = "files") -> IngestStats:
-    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into market_prices), checkpointed per chunk of blocks.
+                 batch_logs: int = 50_000, command: str = "files", clock: BlockClock | None = None,
+                 markets: Path | None = None, token_map: Path | None = None) -> IngestStats:
+    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into imported_prices), checkpointed per chunk of blocks.
 
     One pass over the file: the range is world.json's when declared, else the logs' own first and last block.
     ``since_seconds`` keeps only the world's last window (its clock: the end time world.json gives, else the
@@ -630,7 +755,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         raise IngestError(f"{world_dir}: no logs.jsonl.gz (is this a simulator world directory?)")
     source = source or world_source(world_dir)
     declared = declared_range(world_dir)
-    min_time = None if since_seconds is None else _world_end_time(world_dir) - since_seconds
+    min_time = None if since_seconds is None else _world_end_time(world_dir, clock) - since_seconds
     run = Run(client, source, command, *(declared or (0, 0)))
     run.record("running")
     stats = IngestStats(source=source)
@@ -639,7 +764,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
     prog = Progress(f"{command} {source}", (declared[1] - declared[0] + 1) if declared else 0)
     try:
         prev = declared[0] if declared and min_time is None else None
-        for first, last, logs in _block_batches(logs_path, batch_logs, min_time):
+        for first, last, logs in _block_batches(logs_path, batch_logs, min_time, clock):
             prog.update(last - (first if prev is None else prev) + 1, len(logs))
             try:
                 stats.add(ingest_logs(client, logs, source=source))
@@ -662,11 +787,21 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         if not declared:
             run.from_block, run.to_block = stats.from_block or 0, stats.to_block or 0
         prices = world_dir / "prices.csv"
+        as_of = _declared_end_time(world_dir) or last_ts
+        meta_files = _market_files(world_dir, markets, token_map)
+        if (prices.is_file() or meta_files) and as_of is None:
+            as_of = _world_end_time(world_dir, clock)
+        for kind, path in meta_files:
+            from harness.markets import insert_markets, read_gamma_markets
+            from harness.markets import read_token_map as _read_token_map
+
+            found = read_gamma_markets(path) if kind == "markets" else _read_token_map(path)
+            n_tok, n_px = insert_markets(client, found, version=new_version(), source=f"{source}:{path.name}",
+                                         default_as_of=as_of)
+            stats.tokens += n_tok
+            stats.prices += n_px
         if prices.is_file():
-            as_of = _declared_end_time(world_dir) or last_ts
-            if as_of is None:
-                as_of = _world_end_time(world_dir)
-            stats.prices = ingest_prices(client, prices, source=source, as_of=as_of)
+            stats.prices += ingest_prices(client, prices, source=source, as_of=as_of)
     except BaseException as exc:  # any death the process can see marks the run failed
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
@@ -675,6 +810,24 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
     stats.seconds = time.monotonic() - t0
     run.record("done", stats.logs, str(stats))
     return stats
+
+
+#: Market metadata a world directory may carry beside its logs (ingest-files reads them without options).
+MARKET_FILES = ("markets.jsonl", "markets.jsonl.gz", "markets.json", "markets.json.gz")
+TOKEN_MAP_FILE = "token_map.csv"
+
+
+def _market_files(world_dir: Path, markets: Path | None, token_map: Path | None) -> list[tuple[str, Path]]:
+    """(kind, path) of the markets / token map files to import: the ones given, else the ones in the world dir."""
+    out = []
+    for kind, given, names in (("markets", markets, MARKET_FILES), ("token_map", token_map, (TOKEN_MAP_FILE,))):
+        if given is not None:
+            if not Path(given).is_file():
+                raise IngestError(f"{given}: no such {kind.replace('_', ' ')} file")
+            out.append((kind, Path(given)))
+        else:
+            out.extend((kind, world_dir / n) for n in names if (world_dir / n).is_file())
+    return out
 
 
 def sync_world(client: Client, world_dir: Path, since_seconds: int = 86_400) -> IngestStats:
@@ -690,16 +843,18 @@ def _declared_end_time(world_dir: Path) -> int | None:
     return None
 
 
-def _world_end_time(world_dir: Path) -> int:
+def _world_end_time(world_dir: Path, clock: BlockClock | None = None) -> int:
     """The world's "now": world.json's end time when given, else the last log's block time."""
     declared = _declared_end_time(world_dir)
     if declared is not None:
         return declared
     end = None
+    last = None
     for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
-        ts = log.get("blockTimestamp")
-        if ts is not None:
-            end = int(ts, 16) if isinstance(ts, str) else int(ts)
+        t, last = _log_time(log), log
+        end = t if t is not None else end
+    if last is not None and _log_time(last) is None and clock is not None:
+        end = clock.times([_block(last)])[_block(last)]
     if end is None:
         raise IngestError(f"{world_dir}: no block timestamps to tell the world's time")
     return end
@@ -731,22 +886,24 @@ def read_prices(path: Path) -> list[tuple[str, int, int]]:
 
 
 def ingest_prices(client: Client, path: Path, *, source: str, as_of: int) -> int:
+    """Import a prices CSV into imported_prices, dated ``as_of``; the build applies them over fill prices."""
     from datetime import datetime
 
     rows = read_prices(path)
     when = datetime.fromtimestamp(as_of, UTC)
     if rows:
-        client.insert("market_prices", [[c, i, p, when, source] for c, i, p in rows], column_names=list(PRICE_COLUMNS))
+        client.insert("imported_prices", [[c, i, p, when, source] for c, i, p in rows],
+                      column_names=list(PRICE_COLUMNS))
     return len(rows)
 
 
-def expected_world_rows(world_dir: Path) -> dict[str, int]:
+def expected_world_rows(world_dir: Path, clock: BlockClock | None = None) -> dict[str, int]:
     """Live rows per raw table that the world's logs decode to (last write per key wins, retractions removed)."""
     from harness.chain.decode import COLUMNS, Decoded, make_decoder
 
     keyed: dict[str, dict[tuple, int]] = {}
     dec = make_decoder()
-    for _, _, logs in _block_batches(Path(world_dir) / "logs.jsonl.gz", 50_000, None):
+    for _, _, logs in _block_batches(Path(world_dir) / "logs.jsonl.gz", 50_000, None, clock):
         out = dec.feed(logs, Decoded())
         for table, rows in out.rows.items():
             cols = COLUMNS[table]
@@ -803,12 +960,13 @@ def _client(args):
     return client
 
 
-def _rebuild(client, cutoff: int | None) -> str:
+def _rebuild(client, cutoff: int | None, allow_unmapped: bool = False) -> str:
     try:
         from harness.build import rebuild
     except ImportError:
         return "rebuild skipped (harness.build not available)"
-    return str(rebuild(client, cutoff=cutoff))
+    rep = rebuild(client, cutoff=cutoff, allow_unmapped=allow_unmapped)
+    return "\n".join([str(rep)] + rep.warnings())
 
 
 def _cmd(fn):
@@ -827,7 +985,7 @@ def cmd_backfill(args) -> int:
                      no_cutoff=args.no_cutoff, since_seconds=parse_age(args.since) if args.since else None,
                      confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
-                     batch_blocks=args.batch_blocks)
+                     batch_blocks=args.batch_blocks, preparations=not args.no_preparations)
     print(stats)
     return 0
 
@@ -850,11 +1008,18 @@ def cmd_sync(args) -> int:
 def cmd_files(args) -> int:
     from harness.pipeline import parse_age
 
+    if args.blocks and args.block_time_rpc:
+        raise IngestError("--blocks and --block-time-rpc both give block times: pass one")
+    clock = read_blocks_file(Path(args.blocks)) if args.blocks else None
+    if args.block_time_rpc:
+        clock = BlockClock(rpc=RpcClient(args.block_time_rpc), what="--block-time-rpc")
     client = _client(args)
-    stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None)
+    stats = ingest_world(client, Path(args.dir), since_seconds=parse_age(args.since) if args.since else None,
+                         clock=clock, markets=Path(args.markets) if args.markets else None,
+                         token_map=Path(args.token_map) if args.token_map else None)
     print(stats)
     if args.rebuild:
-        print(_rebuild(client, None))
+        print(_rebuild(client, None, args.allow_unmapped))
     return 0
 
 
@@ -905,6 +1070,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--refetch", action="store_true", help="fetch the whole range even where checkpointed")
     p.add_argument("--batch-logs", type=positive_int, default=20_000, help="logs per insert + checkpoint")
     p.add_argument("--batch-blocks", type=positive_int, default=None, help="also checkpoint at least every N blocks")
+    p.add_argument("--no-preparations", action="store_true", help="skip the scan for market preparations before "
+                   "the range (ConditionPreparation / QuestionPrepared from the contracts' first blocks)")
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("sync", help="daily: ingest the last --since window (+ reorg margin), then rebuild")
@@ -924,6 +1091,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir")
     p.add_argument("--since", help="only the world's last window, e.g. 24h")
     p.add_argument("--rebuild", action="store_true", help="rebuild the derived tables afterwards")
+    p.add_argument("--blocks", metavar="FILE", help="block times for logs without blockTimestamp: CSV "
+                   "block_number,timestamp or JSON lines of blocks with number and timestamp")
+    p.add_argument("--block-time-rpc", metavar="URL", help="or ask this JSON-RPC node for those block times")
+    p.add_argument("--markets", metavar="FILE", help="Gamma markets JSON / JSON lines: token_map for markets "
+                   "prepared before the logs, outcomePrices as prices (default: DIR/markets.jsonl[.gz] if present)")
+    p.add_argument("--token-map", metavar="FILE", help="CSV token_id,condition_id,outcome_index[,neg_risk] "
+                   "(default: DIR/token_map.csv if present)")
+    p.add_argument("--allow-unmapped", action="store_true", help="with --rebuild: build even when tokens are "
+                   "missing from token_map (still reported)")
     p.set_defaults(func=cmd_files)
 
     p = sub.add_parser("gaps", help="list block ranges never ingested for a source (exit 1 when any)")

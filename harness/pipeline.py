@@ -97,7 +97,7 @@ def parse_age(text: str) -> int:
     return int(m.group(1)) * mult
 
 
-ORACLE_TABLES = RAW_TABLES + ("token_map", "market_prices")
+ORACLE_TABLES = RAW_TABLES + ("token_map", "imported_prices")
 ORACLE_MAX_ROWS = 5_000_000
 
 
@@ -129,6 +129,32 @@ def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int
     view = _q("wallet_pnl_summary_final" + suffix)
     sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(
         f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view}").result_rows}
+    zero = (0, 0, 0)
+    diffs = [OracleDiff(w, sql.get(w), oracle.get(w)) for w in sorted(set(sql) | set(oracle))
+             if sql.get(w, zero) != oracle.get(w, zero)]
+    return diffs, len(set(sql) | set(oracle))
+
+
+def compare_ui_to_oracle(client: Client, *, cutoff: int | None = None) -> tuple[list[OracleDiff], int]:
+    """The average-cost (UI) P&L of ui_wallet_pnl_summary against harness.pnl.avg_cost_pnl recomputed from the raw
+    rows, per wallet (realized, unrealized, total); same row limit as compare_warehouse_to_oracle."""
+    from harness.build import UI_VIEW
+    from harness.pnl import avg_cost_pnl
+
+    total_rows = sum(int(client.query(f"SELECT count() FROM {_q(t)}").result_rows[0][0]) for t in ORACLE_TABLES)
+    if total_rows > ORACLE_MAX_ROWS:
+        raise ValueError(f"oracle cross-check reads all {total_rows:,} raw rows; limit is {ORACLE_MAX_ROWS:,}")
+    tables = {}
+    for t in ORACLE_TABLES:
+        res = client.query(f"SELECT * FROM {_q(t)}")
+        tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
+    acc: dict[str, list[int]] = {}
+    for (w, _c), m in avg_cost_pnl(tables, cutoff=cutoff).markets.items():
+        a = acc.setdefault(w, [0, 0])
+        a[0], a[1] = a[0] + int(m.realized), a[1] + int(m.unrealized)
+    oracle = {w: (r, u, r + u) for w, (r, u) in acc.items()}
+    sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(
+        f"SELECT wallet, ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl FROM {_q(UI_VIEW)}").result_rows}
     zero = (0, 0, 0)
     diffs = [OracleDiff(w, sql.get(w), oracle.get(w)) for w in sorted(set(sql) | set(oracle))
              if sql.get(w, zero) != oracle.get(w, zero)]

@@ -17,7 +17,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from harness.config import contracts
+from harness.config import addresses_with_role, non_wallets
 
 SCALE = 1_000_000  # micro-USDC per USDC; also micro-units per share
 ZERO_ADDRESS = "0x" + "0" * 40
@@ -42,10 +42,9 @@ _VERSION = {"market_prices": "as_of"}
 
 
 def excluded_addresses() -> list[str]:
-    """Addresses that are never wallets: the exchanges (V1, V2), the NegRiskAdapter and 0x0."""
-    keys = ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2", "neg_risk_adapter")
-    c = contracts()
-    return sorted({c[k].address for k in keys if k in c} | {ZERO_ADDRESS})
+    """Addresses that are never wallets: every protocol contract in contracts.yaml (exchanges, adapters, fee
+    modules, the NO-token burn address, collateral tokens) and 0x0."""
+    return sorted(set(non_wallets()) | {ZERO_ADDRESS})
 
 
 def rows_as_dicts(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -84,8 +83,15 @@ def _live(tables: Tables, name: str, cutoff: int | None) -> list[Row]:
     return rows
 
 
-def _lowest_bit(x: int) -> int:
-    return (x & -x).bit_length() - 1
+def conversion_cash(index_set: int, amount: int) -> list[tuple[int, int]]:
+    """(question index, micro-USDC) of a negRisk conversion's returned collateral, amount * (k - 1) for k NO given
+    up, shared by those k questions: floor(total / k) each, the first total mod k (in question order) one more."""
+    qs = [i for i in range(index_set.bit_length()) if index_set >> i & 1]
+    if not qs:
+        return []
+    total = amount * (len(qs) - 1)
+    base, rem = divmod(total, len(qs))
+    return [(q, base + (1 if rank < rem else 0)) for rank, q in enumerate(qs)]
 
 
 @dataclass(frozen=True)
@@ -132,9 +138,77 @@ def resolutions(tables: Tables, cutoff: int | None = None) -> dict[str, list[int
     return {c: v[1] for c, v in out.items()}
 
 
-def prices(tables: Tables) -> dict[tuple[str, int], int]:
-    return {(r["condition_id"], int(r["outcome_index"])): int(r["price_micros"])
-            for r in final("market_prices", tables.get("market_prices", ()))}
+def prices(tables: Tables, cutoff: int | None = None) -> dict[tuple[str, int], int]:
+    """(condition, outcome) -> mark price in micro-USDC at ``cutoff``.
+
+    Given ``market_prices`` rows (already derived marks), those. Otherwise derived as the build derives them: the
+    last fill at or before the cutoff (price = usdc * 1e6 // shares, at most 1e6); a binary condition takes both
+    outcomes from its latest fill (p and 1e6 - p), other conditions each outcome's own last fill; the latest
+    ``imported_prices`` row dated at or before the cutoff overrides its outcome.
+    """
+    if "market_prices" in tables:
+        return {(r["condition_id"], int(r["outcome_index"])): int(r["price_micros"])
+                for r in final("market_prices", tables["market_prices"])}
+    tmap = {int(r["token_id"]): (r["condition_id"], int(r["outcome_index"])) for r in _live(tables, "token_map", None)}
+    n_out: dict[str, int] = defaultdict(int)
+    for c, _o in tmap.values():
+        n_out[c] += 1
+    last: dict[tuple, tuple[tuple[int, int], int]] = {}  # (cid,) or (cid, outcome) -> (position, price)
+    for r in _live(tables, "trades_raw", cutoff):
+        m, shares = tmap.get(int(r["token_id"])), int(r["shares"])
+        if m is None or shares == 0:
+            continue
+        px = min(int(r["usdc"]) * SCALE // shares, SCALE)
+        pos = (int(r["block_number"]), int(r["log_index"]))
+        key = (m[0],) if n_out[m[0]] == 2 else m
+        if key not in last or pos > last[key][0]:
+            last[key] = (pos, px if len(key) == 2 else (m[1], px))
+    out: dict[tuple[str, int], int] = {}
+    for key, (_pos, v) in last.items():
+        if len(key) == 2:
+            out[key] = v
+        else:
+            o, px = v
+            out[(key[0], o)], out[(key[0], 1 - o)] = px, SCALE - px
+    imported: dict[tuple[str, int], tuple[int, int]] = {}
+    for r in tables.get("imported_prices", ()):
+        t = unix_time(r["as_of"])
+        k = (r["condition_id"], int(r["outcome_index"]))
+        if (cutoff is None or t <= cutoff) and (k not in imported or t >= imported[k][0]):
+            imported[k] = (t, int(r["price_micros"]))
+    out.update({k: v for k, (_t, v) in imported.items()})
+    return out
+
+
+def collateral_adapters() -> list[str]:
+    """The V2 collateral adapters: contracts that route a user's flows and emit no event of their own."""
+    return addresses_with_role("collateral_adapter")
+
+
+def adapter_users(tables: Tables, tmap: Mapping[int, tuple[str, int]], ex: set[str]
+                  ) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Who a collateral adapter acted for: the non-contract address on the other side of the adapter's share
+    transfers in the same transaction, per (tx, condition) and per tx (the smallest address if several)."""
+    adapters = set(collateral_adapters())
+    by_cond: dict[tuple[str, str], str] = {}
+    by_tx: dict[str, str] = {}
+    for r in _live(tables, "erc1155_transfers", None):
+        frm, to = r["from_addr"], r["to_addr"]
+        if frm in adapters:
+            user = to
+        elif to in adapters:
+            user = frm
+        else:
+            continue
+        if user in ex:
+            continue
+        tx = r["tx_hash"]
+        by_tx[tx] = min(by_tx.get(tx, user), user)
+        m = tmap.get(int(r["token_id"]))
+        if m is not None:
+            k = (tx, m[0])
+            by_cond[k] = min(by_cond.get(k, user), user)
+    return by_cond, by_tx
 
 
 def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str] | None = None) -> CashflowPnl:
@@ -165,10 +239,15 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         fees[k] += fee
         fee_sh[k] += int(r.get("fee_shares", 0))
         touched.add(k)
+    by_cond, by_tx = adapter_users(tables, tmap, ex)
+    adapters = set(collateral_adapters())
     for r in _live(tables, "ctf_actions", cutoff):
-        if r["stakeholder"] in ex:
+        who = r["stakeholder"]
+        if who in adapters:
+            who = by_cond.get((r["tx_hash"], r["condition_id"]), "")
+        if not who or who in ex:
             continue
-        k = (r["stakeholder"], r["condition_id"])
+        k = (who, r["condition_id"])
         a = r["action"]
         cash[k] += {"split": -int(r["amount"]), "merge": int(r["amount"])}.get(a, int(r["payout"]) if a == "redeem" else 0)
         touched.add(k)
@@ -177,18 +256,22 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         questions.setdefault((r["market_id"], int(r["question_index"])), r["condition_id"])
     for r in _live(tables, "neg_risk_conversions", cutoff):
         iset = int(r["index_set"])
-        if iset == 0 or r["stakeholder"] in ex:
+        who = r["stakeholder"]
+        if who in adapters:
+            who = by_tx.get(r["tx_hash"], "")
+        if iset == 0 or not who or who in ex:
             continue
-        cid = questions.get((r["market_id"], _lowest_bit(iset)))
-        if cid is None:
-            continue
-        k = (r["stakeholder"], cid)
-        cash[k] += int(r["amount"]) * (iset.bit_count() - 1)
-        touched.add(k)
+        for qi, share in conversion_cash(iset, int(r["amount"])):
+            cid = questions.get((r["market_id"], qi))
+            if cid is None:
+                continue
+            k = (who, cid)
+            cash[k] += share
+            touched.add(k)
     res.positions = dict(pos)
     res.cashflows = {k: cash[k] for k in touched}
     res.resolutions = resolutions(tables, cutoff)
-    px = prices(tables)
+    px = prices(tables, cutoff)
     keys = {(w, c) for (w, c, _o) in pos} | touched
     gross: dict[tuple[str, str], int] = defaultdict(int)
     for (w, c, o), n in pos.items():
@@ -317,6 +400,8 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         by_cond[c][o] = t
     payouts: dict[str, list[int]] = {}
     questions: dict[str, dict[int, str]] = defaultdict(dict)
+    users_by_cond, users_by_tx = adapter_users(tables, tmap, ex)
+    adapters = set(collateral_adapters())
     for _k, name, r in _chain_events(tables, cutoff):
         if name == "trades_raw":
             shares, tok = int(r["shares"]), int(r["token_id"])
@@ -331,7 +416,9 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
             questions[r["market_id"]].setdefault(int(r["question_index"]), r["condition_id"])
         elif name == "ctf_actions":
             w, cid, toks = r["stakeholder"], r["condition_id"], by_cond.get(r["condition_id"], {})
-            if w in ex or not toks:
+            if w in adapters:  # a V2 collateral adapter acted for the user behind its transfers
+                w = users_by_cond.get((r["tx_hash"], cid), "")
+            if not w or w in ex or not toks:
                 continue
             if r["action"] in ("split", "merge"):
                 price = book.div(SCALE, len(toks))
@@ -346,9 +433,12 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
                     amt = amounts[o] if r.get("source") == "neg_risk_adapter" and o < len(amounts) else whole
                     book.sell(w, toks[o], price, amt)
         elif name == "neg_risk_conversions":
-            _convert(book, r, questions[r["market_id"]], by_cond, ex)
+            if r["stakeholder"] in adapters:
+                r = {**r, "stakeholder": users_by_tx.get(r["tx_hash"], "")}
+            if r["stakeholder"]:
+                _convert(book, r, questions[r["market_id"]], by_cond, ex)
     res = AvgCostPnl(tokens=dict(book.tokens))
-    px = prices(tables)
+    px = prices(tables, cutoff)
     acc: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0, 0])
     for (w, tok), s in book.tokens.items():
         c, o = tmap[tok]

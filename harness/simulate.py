@@ -28,11 +28,15 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
+from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
+
 from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
 from harness.errors import HarnessError, fraction, non_negative_int, positive_int
+from harness.pnl import conversion_cash
 
 SCALE = 1_000_000
 ZERO = "0x" + "00" * 20
@@ -74,6 +78,8 @@ class Market:
     price: list[int] = field(default_factory=list)  # per condition, YES price in cents (1..99)
     winner: int | None = None  # condition index that resolves YES (binary: outcome index that wins)
     resolve_at: int | None = None
+    early: list[int] = field(default_factory=list)  # negRisk: losing questions resolved before the rest
+    early_at: int | None = None
     resolved: bool = False
     payouts: dict[str, list[int]] = field(default_factory=dict)
     v2: bool = False
@@ -143,6 +149,21 @@ def _addr(*parts) -> str:
     return "0x" + hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 
 
+def neg_risk_market_id(oracle: str, fee_bips: int, metadata: bytes) -> str:
+    """The NegRiskAdapter's market id: keccak256(abi.encode(oracle, feeBips, metadata)) with the last byte zeroed
+    (its questions are market id + index)."""
+    mid = int.from_bytes(keccak(abi_encode(["address", "uint256", "bytes"], [oracle, fee_bips, metadata])), "big")
+    return "0x" + format(mid & ~0xFF, "064x")
+
+
+def _market_metadata(k: int) -> bytes:
+    return f"market {k}".encode()
+
+
+def _question_data(i: int) -> bytes:
+    return f"question {i}".encode()
+
+
 def _fee(bps: int, making: int, taking: int, buy: bool) -> int:
     """CTF exchange fee in the proceeds asset: BUY -> shares, SELL -> collateral (CalculatorHelper form)."""
     if bps == 0 or making == 0 or taking == 0:
@@ -155,7 +176,7 @@ def _fee(bps: int, making: int, taking: int, buy: bool) -> int:
 class Simulation:
     """Run once: iterate ``logs()``; afterwards ``truth``, ``prices``, ``meta`` and ``reference_wallets``."""
 
-    def __init__(self, params: WorldParams | None = None, **kw):
+    def __init__(self, params: WorldParams | None = None, *, fee_receiver: str | None = None, **kw):
         self.p = params or WorldParams(**kw)
         self.rng = random.Random(self.p.seed)
         c = contracts()
@@ -163,7 +184,8 @@ class Simulation:
         self.adapter = self.addr["neg_risk_adapter"]
         self.usdc, self.wcol = token_address("usdc_e"), token_address("wcol")
         self.oracle = _addr("uma-ctf-adapter", self.p.seed)
-        self.fee_receiver = _addr("fee-receiver", self.p.seed)
+        # who receives V1 fees: the exchanges' operator (chain-world passes the one its contracts pay)
+        self.fee_receiver = fee_receiver or _addr("fee-receiver", self.p.seed)
         self.wallets = [_addr("wallet", self.p.seed, i) for i in range(self.p.wallets)]
         r = self.rng
         self.informed = {w for w in self.wallets if r.random() < 0.2}
@@ -188,6 +210,12 @@ class Simulation:
         self._done = False
         self.first_block = self.p.start_block
         self.converters: set[str] = set()
+        self.player = None  # set by chain-world: replays every operation as real transactions
+
+    def _play(self, op: str, **kw) -> None:
+        """Hand a decided operation to the player (chain-world), with the block and time the logs carry."""
+        if self.player is not None:
+            self.player.play(op, self.block, self.time, kw)
 
     # ---- emission ------------------------------------------------------------------------------------------------
 
@@ -255,7 +283,7 @@ class Simulation:
             neg = r.random() < p.neg_risk_share
             if neg:
                 nq = r.randint(3, 5)
-                mid = _h("market", p.seed, k)[:-2] + "00"
+                mid = neg_risk_market_id(self.oracle, 0, _market_metadata(k))
                 qids = [mid[:-2] + format(i, "02x") for i in range(nq)]
                 conds = [neg_risk_condition_id(q) for q in qids]
             else:
@@ -276,15 +304,20 @@ class Simulation:
         for m in self.markets:  # resolution point, in matched trades done
             if m.winner is not None:
                 m.resolve_at = int(p.fills * r.uniform(0.3, 0.95))
+                if m.neg_risk and r.random() < 0.5:  # some losing questions resolve first, question by question
+                    losers = [i for i in range(len(m.conditions)) if i != m.winner]
+                    m.early = sorted(r.sample(losers, r.randint(1, len(losers) - 1)))
+                    m.early_at = int(m.resolve_at * r.uniform(0.4, 0.9))
         for m in self.markets:
             self._new_tx()
+            self._play("prepare", m=m)
             for i, (c, q) in enumerate(zip(m.conditions, m.question_ids)):
                 self._emit("ctf.ConditionPreparation", {"conditionId": c, "oracle": self.adapter if m.neg_risk
                                                         else self.oracle, "questionId": q, "outcomeSlotCount": 2},
                            self.addr["ctf"])
                 if m.neg_risk:
                     self._emit("adapter.QuestionPrepared", {"marketId": m.market_id, "questionId": q, "index": i,
-                                                            "data": "0x" + f"q{i}".encode().hex()}, self.adapter)
+                                                            "data": "0x" + _question_data(i).hex()}, self.adapter)
 
     # ---- operations --------------------------------------------------------------------------------------------
 
@@ -360,6 +393,8 @@ class Simulation:
         if not makers:
             return False
         self._new_tx()
+        self._play("match", m=m, ci=ci, taker=taker, taker_buy=taker_buy, kind=kind, tok=tok, comp=comp, p=p,
+                   makers=list(makers), fee_bps={w: self.fee_bps[w] for w in [taker] + [x for x, _ in makers]})
         self._match(m, ci, ex, taker, taker_buy, kind, tok, comp, p, makers)
         self.ops[f"match_{kind}"] += 1
         return True
@@ -444,6 +479,7 @@ class Simulation:
         w = r.choice(self.wallets)
         amount = self._size()
         self._new_tx()
+        self._play("split", w=w, m=m, ci=ci, amount=amount)
         self._split_any(w, m, ci, amount)
         self.cash[(w, m.conditions[ci])] -= amount
         self.ops["split_adapter" if m.neg_risk else "split"] += 1
@@ -464,6 +500,7 @@ class Simulation:
             return False
         amount = r.choice((amount, max(1, amount // 2)))
         self._new_tx()
+        self._play("merge", w=w, m=m, ci=ci, amount=amount)
         self._split_any(w, m, ci, amount, merge=True)
         self.cash[(w, m.conditions[ci])] += amount
         self.ops["merge_adapter" if m.neg_risk else "merge"] += 1
@@ -482,6 +519,7 @@ class Simulation:
             return False
         v = max(1, self.book.get(w, tok) * r.choice((1, 2, 3, 4)) // 4)
         self._new_tx()
+        self._play("transfer", frm=w, to=to, tok=tok, v=v)
         self._single(w, w, to, tok, v)
         self.ops["transfer"] += 1
         return True
@@ -502,6 +540,7 @@ class Simulation:
         amount = r.choice((amount, max(1, amount // 2)))
         rest = [j for j in range(q) if j not in s]
         self._new_tx()
+        self._play("convert", w=w, m=m, index_set=sum(1 << i for i in s), amount=amount)
         for j in rest:  # the adapter mints the YES it hands out (splitting keeps the NO)
             self._ctf_split(self.adapter, m, j, amount)
         self._batch(self.adapter, w, self.adapter, [m.tokens[i][1] for i in s], [amount] * len(s))
@@ -510,15 +549,21 @@ class Simulation:
         iset = sum(1 << i for i in s)
         self._emit("adapter.PositionsConverted", {"stakeholder": w, "marketId": m.market_id, "indexSet": iset,
                                                   "amount": amount}, self.adapter)
-        self.cash[(w, m.conditions[s[0]])] += amount * (len(s) - 1)
+        for qi, share in conversion_cash(iset, amount):  # the collateral goes to the questions it came from
+            self.cash[(w, m.conditions[qi])] += share
         self.converters.add(w)
         self.ops["convert"] += 1
         return True
 
-    def _resolve(self, m: Market) -> None:
+    def _resolve(self, m: Market, questions: list[int] | None = None) -> None:
+        """Resolve ``questions`` of the market (default: every one not resolved yet) in one tx. A market stops
+        trading at its first resolution; it is fully resolved when every question is."""
         r = self.rng
         self._new_tx()
-        for i, (c, q) in enumerate(zip(m.conditions, m.question_ids)):
+        todo = [i for i in range(len(m.conditions)) if (questions is None or i in questions)
+                and m.conditions[i] not in m.payouts]
+        for i in todo:
+            c, q = m.conditions[i], m.question_ids[i]
             if m.neg_risk:
                 nums = [1, 0] if i == m.winner else [0, 1]
             else:
@@ -527,11 +572,13 @@ class Simulation:
             self._emit("ctf.ConditionResolution", {"conditionId": c, "oracle": self.adapter if m.neg_risk
                                                    else self.oracle, "questionId": q, "outcomeSlotCount": 2,
                                                    "payoutNumerators": nums}, self.addr["ctf"])
-        m.resolved = True
-        self.live.remove(m)
-        if m.neg_risk:
-            self.live_neg.remove(m)
-        bisect.insort(self.resolved, m, key=lambda x: x.key)  # market order, like a filter over markets
+        self._play("resolve", m=m, questions=todo)  # the payouts are decided above
+        m.resolved = len(m.payouts) == len(m.conditions)
+        if m in self.live:  # first resolution: no more trading, redemptions from now on
+            self.live.remove(m)
+            if m.neg_risk:
+                self.live_neg.remove(m)
+            bisect.insort(self.resolved, m, key=lambda x: x.key)  # market order, like a filter over markets
         self.ops["resolve"] += 1
 
     def _op_redeem(self) -> bool:
@@ -539,7 +586,7 @@ class Simulation:
         if not self.resolved:
             return False
         m = r.choice(self.resolved)
-        ci = r.randrange(len(m.conditions))
+        ci = r.choice([i for i, c in enumerate(m.conditions) if c in m.payouts])  # resolved questions only
         cid = m.conditions[ci]
         toks = m.tokens[ci]
         w = self.book.random_holder(r, toks[r.randrange(2)], frozenset({self.fee_receiver}))
@@ -549,6 +596,7 @@ class Simulation:
         den = sum(nums)
         bals = [self.book.get(w, t) for t in toks]
         self._new_tx()
+        self._play("redeem", w=w, m=m, ci=ci, amounts=bals)
         if m.neg_risk:
             payout = sum(b * n // den for b, n in zip(bals, nums))
             self._batch(self.adapter, w, self.adapter, list(toks), bals)
@@ -586,13 +634,15 @@ class Simulation:
         self._prepare_markets()
         yield from self._flush()
         r = self.rng
-        pending = sorted((m for m in self.markets if m.resolve_at is not None), key=lambda m: m.resolve_at)
+        pending = sorted([(m.resolve_at, m.key, m, None) for m in self.markets if m.resolve_at is not None]
+                         + [(m.early_at, m.key, m, m.early) for m in self.markets if m.early],
+                         key=lambda e: e[:2])
         ops = (self._op_split, self._op_merge, self._op_transfer, self._op_convert, self._op_redeem)
         weights = (6, 4, 5, 4, 11)
         fills = 0
         while True:
-            while pending and pending[0].resolve_at <= fills:
-                self._resolve(pending.pop(0))
+            while pending and pending[0][0] <= fills:
+                self._resolve(pending[0][2], pending.pop(0)[3])
                 yield from self._flush()
             if fills >= self.p.fills or not self.live:
                 break
@@ -602,7 +652,7 @@ class Simulation:
                 r.choices(ops, weights)[0]()
             yield from self._flush()
         while pending:
-            self._resolve(pending.pop(0))
+            self._resolve(pending[0][2], pending.pop(0)[3])
             yield from self._flush()
         self.fills_done = fills
         for _ in range(max(1, self.p.fills // 10)):  # a tail of late redemptions
@@ -625,10 +675,9 @@ class Simulation:
         """(condition_id, outcome_index, price_micros) for every open condition."""
         out = []
         for m in self.markets:
-            if m.resolved:
-                continue
             for c, p in zip(m.conditions, m.price):
-                out += [(c, 0, p * 10_000), (c, 1, (100 - p) * 10_000)]
+                if c not in m.payouts:  # a negRisk market may be resolved question by question
+                    out += [(c, 0, p * 10_000), (c, 1, (100 - p) * 10_000)]
         return out
 
     def truth(self) -> dict[str, WalletTruth]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import yaml
 from harness.errors import UsageError
 
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
-METRICS = ("total", "realized", "unrealized")
+#: Cash-flow metrics (the plan's formula) and the average-cost ones Polymarket's UI shows (pnl-subgraph rules).
+METRICS = ("total", "realized", "unrealized", "ui_total", "ui_realized")
 LEVELS = ("must", "nice")
 _FIELDS = {"name", "address", "target_usd", "tolerance_pct", "expected_bias_pct", "metric", "source", "as_of",
            "level", "note"}
@@ -38,6 +40,7 @@ class ReferenceWallet:
     metric: str = "total"
     expected_bias_pct: Decimal = Decimal(0)
     as_of: str = ""
+    as_of_ts: int | None = None  # unix seconds the target is valid at (end of day for a date); None = latest
     note: str = ""
     file: str = ""
     line: int = 0
@@ -87,6 +90,24 @@ def judge(wallet: ReferenceWallet, computed_micros: int | None) -> WalletCheck:
     diff = Decimal(computed_micros - wallet.target_micros)
     ok = abs(diff * 100 - wallet.expected_bias_pct * t) <= wallet.tolerance_pct * t
     return WalletCheck(wallet, computed_micros, "passed" if ok else "failed")
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]00:?00)$")
+
+
+def parse_as_of(text: str) -> int:
+    """``as_of`` as unix seconds: a UTC date means the end of that day (23:59:59), a datetime must say UTC (Z or
+    +00:00), a bare integer is unix seconds. Anything else raises ValueError (a target needs a real instant)."""
+    t = text.strip()
+    if t.isdigit():
+        return int(t)
+    if _DATE.match(t):
+        return int(datetime.strptime(t, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) + 86_399
+    if _DATETIME.match(t):
+        return int(datetime.fromisoformat(t.replace(" ", "T")).timestamp())
+    raise ValueError(f"{t!r} is not a UTC instant: use YYYY-MM-DD (end of that day), YYYY-MM-DDTHH:MM:SSZ or "
+                     "unix seconds")
 
 
 def _err(path: Path, line: int, field: str, msg: str) -> WalletsFileError:
@@ -206,10 +227,17 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
         level = _text(path, node("level"), "level")
         if level not in LEVELS:
             raise _err(path, node("level").start_mark.line + 1, "level", f"{level!r}: one of {', '.join(LEVELS)}")
+        as_of, as_of_ts = "", None
+        if "as_of" in fields:
+            as_of = _text(path, node("as_of"), "as_of")
+            try:
+                as_of_ts = parse_as_of(as_of)
+            except ValueError as exc:
+                raise _err(path, node("as_of").start_mark.line + 1, "as_of", str(exc)) from None
         out.append(ReferenceWallet(
             name=_text(path, node("name"), "name"), address=address, target_micros=int(micros), tolerance_pct=tol,
             source=_text(path, node("source"), "source"), level=level, metric=metric, expected_bias_pct=bias,
-            as_of=_text(path, node("as_of"), "as_of") if "as_of" in fields else "",
+            as_of=as_of, as_of_ts=as_of_ts,
             note=_text(path, node("note"), "note") if "note" in fields else "",
             file=str(path), line=line,
         ))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up: a venv with the harness and its test tools, and the local anvil node for chain tests.
-# Safe to re-run. Needs Python 3.11+; npm for anvil (without it, anvil tests skip and say why).
+# Safe to re-run. Needs Python 3.11+; npm for anvil, ConditionalTokens and solc (without it, anvil tests skip
+# and say why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,15 +24,22 @@ echo "setup: installing the harness and its dependencies into .venv (chDB is ~0.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 
+# npm packages beside anvil in .tools/: the audited ConditionalTokens build (its runtime bytecode is read at run
+# time, never committed) and the pinned Solidity compiler for contracts/ (scripts/compile-contracts.sh).
+# One npm command for all three: a later `npm install --no-save` would prune packages an earlier one added.
+CTF_PKG="@gnosis.pm/conditional-tokens-contracts@1.0.3"
+SOLC_PKG="solc@0.8.28"
 if command -v npm >/dev/null 2>&1; then
-  if [ ! -x .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ]; then
-    echo "setup: installing anvil ($ANVIL_PKG) into .tools/"
+  if [ ! -x .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] \
+     || [ ! -f .tools/node_modules/@gnosis.pm/conditional-tokens-contracts/build/contracts/ConditionalTokens.json ] \
+     || [ "$(node -p 'require("./.tools/node_modules/solc/package.json").version' 2>/dev/null)" != "${SOLC_PKG#solc@}" ]; then
+    echo "setup: installing anvil ($ANVIL_PKG), $CTF_PKG and $SOLC_PKG into .tools/"
     mkdir -p .tools
-    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG"
+    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG"
   fi
   .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil --version | head -1
 else
-  echo "setup: npm not found; anvil integration tests will be skipped" >&2
+  echo "setup: npm not found; anvil and contract integration tests will be skipped" >&2
 fi
 
 if [ -f scripts/setup-browser.sh ]; then

@@ -17,6 +17,7 @@ CTF = ("ctf",)
 EXCHANGES_V1 = ("ctf_exchange", "neg_risk_exchange")
 EXCHANGES_V2 = ("ctf_exchange_v2", "neg_risk_exchange_v2")
 ADAPTER = ("neg_risk_adapter",)
+FEE_MODULES = ("fee_module", "neg_risk_fee_module")
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,22 @@ EVENTS: tuple[Event, ...] = (
 
 BY_KEY: dict[str, Event] = {e.key: e for e in EVENTS}
 
+#: Events the emulated contracts emit that the decoder does not read yet (not in EVENTS, so neither ingest nor the
+#: decoder sees them). FeeRefunded (Polymarket/exchange-fee-module IFeeModule): the FeeModule hands back the part
+#: of an order's exchange fee above the operator's fee; id 0 = collateral, else the shares' position id.
+#: feeCharged is the operator's intended fee, not the exchange's.
+UNREAD_EVENTS: tuple[Event, ...] = (
+    Event("fee_module.FeeRefunded", "FeeRefunded",
+          _f("idx bytes32 orderHash, idx address to, uint256 id, uint256 refund, idx uint256 feeCharged"),
+          "0xb608d2bf25d8b4b744ba23ce2ea9802ea955e216c064a62f42152fbf98958d24", FEE_MODULES),
+)
+FEE_REFUNDED = UNREAD_EVENTS[0]
+
 
 def check_topics() -> None:
     """Raise if any constant topic0 differs from keccak(signature)."""
     bad = [f"{e.key}: {e.signature} -> {topic0_of(e.signature)} != {e.topic0}"
-           for e in EVENTS if topic0_of(e.signature) != e.topic0]
+           for e in EVENTS + UNREAD_EVENTS if topic0_of(e.signature) != e.topic0]
     if bad:
         raise AssertionError("topic0 constants disagree with their signatures: " + "; ".join(bad))
 

@@ -247,11 +247,21 @@ class Anvil:
             raise NodeError(f"anvil {method}: {resp['error']}")
         return resp["result"]
 
+    #: JSON-RPC calls and bytes per HTTP request: anvil refuses very large batches with one error object.
+    BATCH_LIMIT = 500
+    BATCH_BYTES = 1_000_000
+
     def batch(self, calls: list[tuple[str, list]]) -> list:
+        size = sum(len(json.dumps(p)) for _m, p in calls) if len(calls) > 1 else 0
+        if len(calls) > self.BATCH_LIMIT or size > self.BATCH_BYTES:
+            half = min(self.BATCH_LIMIT, len(calls) // 2)
+            return self.batch(calls[:half]) + self.batch(calls[half:])
         if not calls:
             return []
         body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
         resp = self._session.post(self.url, json=body, timeout=120).json()
+        if isinstance(resp, dict):  # the whole batch was refused (e.g. a request body over the node's limit)
+            raise NodeError(f"anvil refused a batch of {len(calls)} calls ({calls[0][0]}, ...): {resp.get('error')}")
         out = [None] * len(calls)
         for r in resp:
             if "error" in r:

@@ -90,6 +90,8 @@ async function lookup(address) {
     setMoney($("unrealized"), pnl.unrealized);
     setMoney($("total"), pnl.total);
     $("counts").textContent = `${pnl.markets_resolved} resolved · ${pnl.markets_open} open`;
+    $("ui-pnl").textContent = pnl.ui ? `${pnl.ui.realized} · ${pnl.ui.unrealized} · ${pnl.ui.total}` : "n/a";
+    $("ui-pnl").className = "money " + (pnl.ui ? signClass(pnl.ui.total) : "");
     $("watermark").textContent = `${pnl.wallet} · data to block ${pnl.watermark.block} (${pnl.watermark.time_iso})`;
     renderTable(pnl);
     renderChart(tl.points);

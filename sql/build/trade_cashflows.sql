@@ -1,9 +1,15 @@
 -- Net collateral per (wallet, condition), micro-USDC. Fills are credited to the OrderFilled maker only (trades_raw
 -- has one row per OrderFilled): BUY -usdc - fee_usdc, SELL +usdc - fee_usdc. CTF/adapter splits -amount, merges
--- +amount, redemptions +payout; legs whose stakeholder is an exchange or the adapter are internal and skipped.
--- A negRisk conversion returns amount * (popcount(index_set) - 1), booked on the condition of the lowest question
--- index in index_set (lowest set bit = popcount(x xor (x - 1)) - 1). {all:UInt8} = 0 limits to {conditions}, as a
--- PREWHERE before FINAL (sound: all versions of a log share token and condition); _deleted is tested after FINAL.
+-- +amount, redemptions +payout; legs whose stakeholder is an exchange or the NegRiskAdapter are internal and skipped.
+-- A V2 collateral adapter ({adapters}) emits no event of its own: its split/merge/redeem/convert belongs to the one
+-- non-contract address on the other side of that adapter's share transfers in the same transaction (for the same
+-- condition; for a conversion, any of the market's tokens); with no such address (an exchange's MINT routed
+-- through the adapter) the leg is internal. A negRisk conversion returns amount * (popcount(index_set) - 1),
+-- shared by the k = popcount(index_set) questions whose NO was given up (the collateral comes from them): each gets
+-- floor(total / k), the first (total mod k) of them in question order one micro-USDC more, so the shares sum to
+-- the total exactly and no question's row carries another question's cash.
+-- {all:UInt8} = 0 limits to {conditions}, as a PREWHERE before FINAL (sound: all versions of a log share token,
+-- condition and addresses); _deleted is tested after FINAL.
 INSERT INTO trade_cashflows_v3_new (wallet, condition_id, cashflow, fees, fee_shares)
 SELECT wallet, condition_id, sum(cash) AS cashflow, sum(fee) AS fees, sum(fee_sh) AS fee_shares
 FROM
@@ -19,31 +25,65 @@ FROM
 
     UNION ALL
 
-    SELECT stakeholder, condition_id,
-           multiIf(action = 'split', -toInt128(amount), action = 'merge', toInt128(amount), toInt128(payout)),
+    SELECT if(a.stakeholder IN {adapters:Array(String)}, u.user, a.stakeholder), a.condition_id,
+           multiIf(a.action = 'split', -toInt128(a.amount), a.action = 'merge', toInt128(a.amount),
+                   toInt128(a.payout)),
            toInt128(0), toInt128(0)
-    FROM ctf_actions FINAL
-    PREWHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}
-    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+    FROM
+    (
+        SELECT tx_hash, stakeholder, condition_id, action, amount, payout
+        FROM ctf_actions FINAL
+        PREWHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}
+        WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+    ) AS a
+    LEFT JOIN
+    (
+        SELECT x.tx_hash AS tx_hash, m.condition_id AS condition_id, min(x.user) AS user
+        FROM
+        (
+            SELECT tx_hash, token_id, if(from_addr IN {adapters:Array(String)}, to_addr, from_addr) AS user
+            FROM erc1155_transfers FINAL
+            PREWHERE from_addr IN {adapters:Array(String)} OR to_addr IN {adapters:Array(String)}
+            WHERE _deleted = 0
+        ) AS x
+        INNER JOIN (SELECT token_id, condition_id FROM token_map FINAL) AS m ON x.token_id = m.token_id
+        WHERE x.user NOT IN {excluded:Array(String)}
+        GROUP BY x.tx_hash, m.condition_id
+    ) AS u ON a.tx_hash = u.tx_hash AND a.condition_id = u.condition_id
 
     UNION ALL
 
-    SELECT c.stakeholder, q.condition_id,
-           toInt128(c.amount) * toInt128(bitCount(c.index_set) - 1), toInt128(0), toInt128(0)
+    SELECT if(c.stakeholder IN {adapters:Array(String)}, cu.user, c.stakeholder), q.condition_id,
+           toInt128(intDiv(c.total, c.k) + if(c.rank <= c.total % c.k, 1, 0)), toInt128(0), toInt128(0)
     FROM
     (
-        SELECT stakeholder, market_id, index_set, amount,
-               toUInt32(bitCount(bitXor(index_set, index_set - 1)) - 1) AS lowest_index
-        FROM neg_risk_conversions FINAL
-        WHERE _deleted = 0 AND index_set > 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+        SELECT tx_hash, stakeholder, market_id, qi AS question_index, rank, total, k
+        FROM
+        (
+            SELECT tx_hash, stakeholder, market_id, toUInt256(amount) * (bitCount(index_set) - 1) AS total,
+                   toUInt256(bitCount(index_set)) AS k,
+                   arrayFilter(i -> bitAnd(bitShiftRight(index_set, i), toUInt256(1)) = 1, range(256)) AS qs
+            FROM neg_risk_conversions FINAL
+            WHERE _deleted = 0 AND index_set > 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+        )
+        ARRAY JOIN qs AS qi, arrayEnumerate(qs) AS rank
     ) AS c
+    LEFT JOIN
+    (
+        SELECT tx_hash, min(if(from_addr IN {adapters:Array(String)}, to_addr, from_addr)) AS user
+        FROM erc1155_transfers FINAL
+        PREWHERE from_addr IN {adapters:Array(String)} OR to_addr IN {adapters:Array(String)}
+        WHERE _deleted = 0 AND if(from_addr IN {adapters:Array(String)}, to_addr, from_addr)
+                               NOT IN {excluded:Array(String)}
+        GROUP BY tx_hash
+    ) AS cu ON c.tx_hash = cu.tx_hash
     INNER JOIN
     (
         SELECT market_id, question_index, any(condition_id) AS condition_id
         FROM neg_risk_questions FINAL WHERE _deleted = 0
         GROUP BY market_id, question_index
-    ) AS q ON c.market_id = q.market_id AND c.lowest_index = q.question_index
+    ) AS q ON c.market_id = q.market_id AND c.question_index = q.question_index
 )
-WHERE wallet NOT IN {excluded:Array(String)}
+WHERE wallet != '' AND wallet NOT IN {excluded:Array(String)}
   AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})
 GROUP BY wallet, condition_id

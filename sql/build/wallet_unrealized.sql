@@ -1,4 +1,4 @@
--- Open (unresolved) conditions marked to market_prices: value = floor(sum(net_shares * price_micros) / 1e6), one
+-- Open (unresolved) conditions marked to market_prices (built just before): value = floor(sum(net_shares * price_micros) / 1e6), one
 -- floor per (wallet, condition); an unpriced outcome is worth 0. Reads the freshly built *_new tables, so it is
 -- always consistent with them. Positions and cashflows are aggregated to (wallet, condition) before combining.
 INSERT INTO wallet_unrealized_pnl_v2_new (wallet, condition_id, position_value, cashflow, unrealized_pnl)
@@ -13,7 +13,7 @@ FROM
         SELECT p.wallet AS wallet, p.condition_id AS condition_id,
                sum(toInt256(p.net_shares) * toInt256(pr.price_micros)) AS gross
         FROM outcome_positions_v2_new AS p
-        LEFT JOIN (SELECT condition_id, outcome_index, price_micros FROM market_prices FINAL) AS pr
+        LEFT JOIN (SELECT condition_id, outcome_index, price_micros FROM market_prices_new) AS pr
             ON p.condition_id = pr.condition_id AND p.outcome_index = pr.outcome_index
         GROUP BY wallet, condition_id
     )

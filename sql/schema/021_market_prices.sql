@@ -1,4 +1,5 @@
--- Current price per outcome for open conditions, in micro-USDC per share (0..1000000): no floats for money.
+-- Derived (sql/queries/market_prices.sql, rebuilt by every build): price per outcome at the build's cutoff, in
+-- micro-USDC per share (0..1000000), from the last fill or an import (source says which): no floats for money.
 CREATE TABLE IF NOT EXISTS market_prices
 (
     condition_id   String,

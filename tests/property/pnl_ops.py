@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tests.property.pnl_stream import Stream, addr
+from tests.property.pnl_stream import CTF_ADAPTER_V2, NEG_ADAPTER_V2, Stream, addr
 
 WALLETS = [addr(i) for i in range(5)]
 amount = st.integers(1, 5_000_000)
@@ -18,18 +18,25 @@ def ops(*, transfers: bool = True, fees: bool = True, one_hot: bool = False, max
     setup = st.one_of(st.tuples(st.just("market"), st.integers(2, 3)), st.tuples(st.just("negrisk"), st.integers(2, 4)))
     kinds = [
         st.tuples(st.just("block"), st.integers(1, 3)),
-        st.tuples(st.just("split"), w, m, amount),
-        st.tuples(st.just("merge"), w, m, amount),
+        st.tuples(st.just("split"), w, m, amount, st.booleans()),
+        st.tuples(st.just("merge"), w, m, amount, st.booleans()),
         st.tuples(st.just("trade"), w, w, m, st.integers(0, 3), amount, price, fee, fee),
         st.tuples(st.just("resolve"), m, st.lists(st.integers(0, 3), min_size=3, max_size=3)),
-        st.tuples(st.just("redeem"), w, m),
+        st.tuples(st.just("redeem"), w, m, st.booleans()),
         st.tuples(st.just("price"), m, st.integers(0, 2), price),
-        st.tuples(st.just("convert"), w, m, st.integers(1, 15), amount),
+        st.tuples(st.just("convert"), w, m, st.integers(1, 15), amount, st.booleans()),
     ]
     if transfers:
         kinds.append(st.tuples(st.just("send"), w, w, m, st.integers(0, 2), amount))
     return st.tuples(st.lists(setup, min_size=1, max_size=3), st.lists(st.one_of(kinds), min_size=4, max_size=max_size)) \
         .map(lambda x: [("one_hot", one_hot)] + x[0] + x[1])
+
+
+def _via(mk, flag: tuple) -> str | None:
+    """The V2 collateral adapter for the market when the op's flag asks for it (old op lists have no flag)."""
+    if flag[:1] != (True,):
+        return None
+    return NEG_ADAPTER_V2 if mk.neg_risk else CTF_ADAPTER_V2
 
 
 def play(op_list, stream: Stream | None = None) -> Stream:
@@ -52,13 +59,14 @@ def play(op_list, stream: Stream | None = None) -> Stream:
             markets.extend(nm.questions)
         if not markets or kind in ("block", "market", "negrisk"):
             continue
-        if kind == "split":
-            s.split(WALLETS[args[0]], markets[args[1] % len(markets)], args[2])
+        if kind == "split":  # the last flag routes the flow through the V2 collateral adapter
+            mk = markets[args[1] % len(markets)]
+            s.split(WALLETS[args[0]], mk, args[2], via=_via(mk, args[3:]))
         elif kind == "merge":
             wl, mk, a = WALLETS[args[0]], markets[args[1] % len(markets)], args[2]
             a = min([a] + [s.balances[(wl, t)] for t in mk.tokens])
             if a > 0 and mk.condition_id not in resolved:
-                s.merge(wl, mk, a)
+                s.merge(wl, mk, a, via=_via(mk, args[3:]))
         elif kind == "trade":
             buyer, seller, mk = WALLETS[args[0]], WALLETS[args[1]], markets[args[2] % len(markets)]
             tok = mk.tokens[args[3] % len(mk.tokens)]
@@ -84,7 +92,7 @@ def play(op_list, stream: Stream | None = None) -> Stream:
         elif kind == "redeem":
             mk = markets[args[1] % len(markets)]
             if mk.condition_id in resolved:
-                s.redeem(WALLETS[args[0]], mk, resolved[mk.condition_id])
+                s.redeem(WALLETS[args[0]], mk, resolved[mk.condition_id], via=_via(mk, args[2:]))
         elif kind == "price":
             mk = markets[args[0] % len(markets)]
             s.price(mk, args[1] % len(mk.tokens), args[2])
@@ -98,7 +106,7 @@ def play(op_list, stream: Stream | None = None) -> Stream:
             for i, q in enumerate(nm.questions):  # NO shares are minted first where missing
                 if iset >> i & 1 and s.balances[(wl, q.tokens[1])] < a:
                     s.split(wl, q, a - s.balances[(wl, q.tokens[1])])
-            s.convert(wl, nm, iset, a)
+            s.convert(wl, nm, iset, a, via=NEG_ADAPTER_V2 if args[4:5] == (True,) else None)
         elif kind == "send":
             frm, to, mk = WALLETS[args[0]], WALLETS[args[1]], markets[args[2] % len(markets)]
             tok = mk.tokens[args[3] % len(mk.tokens)]

@@ -15,6 +15,8 @@ from harness.pnl import ZERO_ADDRESS
 EXCHANGE = contracts()["ctf_exchange"].address
 NEG_EXCHANGE = contracts()["neg_risk_exchange"].address
 ADAPTER = contracts()["neg_risk_adapter"].address
+CTF_ADAPTER_V2 = contracts()["ctf_collateral_adapter"].address
+NEG_ADAPTER_V2 = contracts()["neg_risk_collateral_adapter"].address
 CTF = contracts()["ctf"].address
 USDC = token_address("usdc_e")
 WCOL = token_address("wcol")
@@ -111,7 +113,7 @@ class Stream:
         return NegRiskMarket(mid, qs)
 
     def price(self, m: Market, outcome: int, micros: int) -> None:
-        self.add("market_prices", {"condition_id": m.condition_id, "outcome_index": outcome, "price_micros": micros,
+        self.add("imported_prices", {"condition_id": m.condition_id, "outcome_index": outcome, "price_micros": micros,
                                    "as_of": self.time, "source": "test"})
 
     def resolve(self, m: Market, numerators: list[int]) -> None:
@@ -146,22 +148,33 @@ class Stream:
                                         "index_sets": index_sets or [1 << i for i in range(len(m.tokens))],
                                         "amounts": [], "amount": amount, "payout": payout})
 
-    def split(self, wallet: str, m: Market, amount: int) -> None:
+    def split(self, wallet: str, m: Market, amount: int, *, via: str | None = None) -> None:
+        """Mint every outcome to ``wallet``; ``via`` a V2 collateral adapter: the adapter is the CTF stakeholder,
+        mints to itself and hands the shares on (no event of its own names the wallet)."""
         tx = self.new_tx()
-        self._ctf(tx, "split", wallet, m, amount)
+        self._ctf(tx, "split", via or wallet, m, amount)
         base = self._base(tx)
         for i, t in enumerate(m.tokens):
-            self.transfer(tx, ZERO_ADDRESS, wallet, t, amount, sub=i, base=base)
+            self.transfer(tx, ZERO_ADDRESS, via or wallet, t, amount, sub=i, base=base)
+        if via:
+            base = self._base(tx)
+            for i, t in enumerate(m.tokens):
+                self.transfer(tx, via, wallet, t, amount, sub=i, base=base)
 
-    def merge(self, wallet: str, m: Market, amount: int) -> None:
+    def merge(self, wallet: str, m: Market, amount: int, *, via: str | None = None) -> None:
         tx = self.new_tx()
-        self._ctf(tx, "merge", wallet, m, amount)
+        if via:
+            base = self._base(tx)
+            for i, t in enumerate(m.tokens):
+                self.transfer(tx, wallet, via, t, amount, sub=i, base=base)
+        self._ctf(tx, "merge", via or wallet, m, amount)
         base = self._base(tx)
         for i, t in enumerate(m.tokens):
-            self.transfer(tx, wallet, ZERO_ADDRESS, t, amount, sub=i, base=base)
+            self.transfer(tx, via or wallet, ZERO_ADDRESS, t, amount, sub=i, base=base)
 
-    def redeem(self, wallet: str, m: Market, numerators: list[int]) -> int:
-        """Burn the wallet's whole balance of every outcome; payout as the CTF computes it (floor per set)."""
+    def redeem(self, wallet: str, m: Market, numerators: list[int], *, via: str | None = None) -> int:
+        """Burn the wallet's whole balance of every outcome; payout as the CTF computes it (floor per set).
+        ``via`` an adapter: the wallet's shares go to the adapter, which redeems them as the redeemer."""
         tx = self.new_tx()
         den = sum(numerators)
         payout = 0
@@ -169,20 +182,28 @@ class Stream:
             bal = self.balances[(wallet, t)]
             if bal > 0:
                 payout += bal * numerators[i] // den
-                self.transfer(tx, wallet, ZERO_ADDRESS, t, bal)
-        self._ctf(tx, "redeem", wallet, m, 0, payout)
+                if via:
+                    self.transfer(tx, wallet, via, t, bal)
+                self.transfer(tx, via or wallet, ZERO_ADDRESS, t, bal)
+        self._ctf(tx, "redeem", via or wallet, m, 0, payout)
         return payout
 
-    def convert(self, wallet: str, nm: NegRiskMarket, index_set: int, amount: int) -> None:
-        """PositionsConverted: NO of the questions in index_set go to the adapter; YES of the others come back."""
+    def convert(self, wallet: str, nm: NegRiskMarket, index_set: int, amount: int, *, via: str | None = None) -> None:
+        """PositionsConverted: NO of the questions in index_set go to the adapter; YES of the others come back.
+        ``via`` the V2 NegRisk collateral adapter: it takes the wallet's NO, converts as the stakeholder and hands
+        the YES on."""
         tx = self.new_tx()
-        self.add("neg_risk_conversions", {**self._base(tx), "stakeholder": wallet, "market_id": nm.market_id,
+        self.add("neg_risk_conversions", {**self._base(tx), "stakeholder": via or wallet, "market_id": nm.market_id,
                                           "index_set": index_set, "amount": amount})
         for i, q in enumerate(nm.questions):
             if index_set >> i & 1:
-                self.transfer(tx, wallet, ADAPTER, q.tokens[1], amount)
+                if via:
+                    self.transfer(tx, wallet, via, q.tokens[1], amount)
+                self.transfer(tx, via or wallet, ADAPTER, q.tokens[1], amount)
             else:
-                self.transfer(tx, ADAPTER, wallet, q.tokens[0], amount)
+                self.transfer(tx, ADAPTER, via or wallet, q.tokens[0], amount)
+                if via:
+                    self.transfer(tx, via, wallet, q.tokens[0], amount)
 
     def send(self, frm: str, to: str, tok: int, value: int) -> None:
         tx = self.new_tx()

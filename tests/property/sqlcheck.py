@@ -5,7 +5,7 @@ from harness.build import create_views, rebuild
 from tests.property.pnl_stream import insert
 
 RAW = ("trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",
-       "neg_risk_conversions", "neg_risk_questions", "token_map", "market_prices")
+       "neg_risk_conversions", "neg_risk_questions", "token_map", "imported_prices")
 
 
 def reset(client) -> None:

@@ -28,6 +28,16 @@ def test_sql_matches_oracle(pipeline, request):
     assert n > 0 and diffs == []
 
 
+def test_ui_sql_matches_oracle(pipeline, request):
+    """The average-cost (UI) P&L in SQL against the pure-Python pnl-subgraph oracle, every wallet, to the micro-dollar."""
+    from harness.pipeline import compare_ui_to_oracle
+
+    diffs, n = compare_ui_to_oracle(pipeline.client, cutoff=pipeline.cutoff)
+    request.node.gate_detail = json.dumps({"summary": f"{n} wallets compared (average cost), {len(diffs)} differ",
+                                           "first": [str(d) for d in diffs[:5]]})
+    assert n > 0 and diffs == []
+
+
 def test_formula_properties(request):
     """The domain notes' worked vectors and the hypothesis properties of the formula (their own pytest run)."""
     from harness.pipeline import run_formula_tests

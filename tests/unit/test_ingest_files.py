@@ -47,7 +47,7 @@ def test_world_ingest_counts_checkpoints_and_prices(fresh_db, tmp_path):
     assert ingest.gaps(fresh_db, src, 990, 1100) == []
     assert ingest.gaps(fresh_db, src, 980, 1110) == [(980, 989), (1101, 1110)]
     assert stats.prices == 2
-    assert fresh_db.query("SELECT outcome_index, price_micros FROM market_prices FINAL WHERE condition_id = "
+    assert fresh_db.query("SELECT outcome_index, price_micros FROM imported_prices FINAL WHERE condition_id = "
                           "{c:String} ORDER BY 1", parameters={"c": cid}).result_rows == [(0, 250000), (1, 750000)]
 
 

@@ -86,10 +86,12 @@ def test_conversion_buys_yes_at_yes_price():
     for q in nm.questions[:3]:
         st = book[(A, q.tokens[1])]
         assert st.amount == 0 and st.realized == 0
-    # cash-flow: 10 * (3 - 1) = 20 USDC back, booked on question 0's condition
+    # cash-flow: 10 * (3 - 1) = 20 USDC back, shared by the three questions whose NO was given up:
+    # 20_000_000 / 3 = 6_666_666 rest 2, so questions 0 and 1 get one micro-USDC more; questions 3, 4 get nothing
     cf = cashflow_pnl(s.rows).cashflows
-    assert cf[(A, nm.questions[0].condition_id)] == -7_500_000 + 20 * U
-    assert cf[(A, nm.questions[1].condition_id)] == -7_500_000
+    assert [cf[(A, q.condition_id)] for q in nm.questions[:3]] == [
+        -7_500_000 + 6_666_667, -7_500_000 + 6_666_667, -7_500_000 + 6_666_666]
+    assert (A, nm.questions[3].condition_id) not in cf
 
 
 def test_truncation_is_toward_zero():

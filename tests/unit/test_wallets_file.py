@@ -31,6 +31,34 @@ def test_root_wallets_yaml_holds_the_plans_four_wallets():
     assert ws["xcnstrategy"].address == "0xcce2b7c71f21e358b8e5e797e586cbc03160d58b"
 
 
+def test_root_wallets_yaml_metrics_and_dates_follow_the_plan():
+    """niggemon: the plan's total (not realized); the UI figures use the UI's method; real 2025 dates, HolyMoses7
+    at the Oct 31 2025 snapshot (the plan is dated November 2025, not 2024)."""
+    ws = {w.name: w for w in load_wallets(ROOT / "wallets.yaml")}
+    assert ws["niggemon"].metric == "total"
+    assert {ws[n].metric for n in ("LucasMeow", "xcnstrategy", "HolyMoses7")} == {"ui_total"}
+    assert ws["HolyMoses7"].as_of_ts == 1761955199  # 2025-10-31 23:59:59 UTC
+    nov_2025 = (1761955200, 1764547199)
+    assert all(nov_2025[0] <= ws[n].as_of_ts <= nov_2025[1] for n in ("niggemon", "LucasMeow", "xcnstrategy"))
+
+
+@pytest.mark.parametrize(("text", "ts"), [("2025-10-31", 1761955199), ("2025-10-31T23:59:59Z", 1761955199),
+                                          ("2025-11-01 00:00:00+00:00", 1761955200), ("1761955199", 1761955199)])
+def test_as_of_is_a_utc_instant(tmp_path, text, ts):
+    p = tmp_path / "w.yaml"
+    p.write_text(GOOD + f'    as_of: "{text}"\n    metric: ui_realized\n')
+    (w,) = load_wallets(p)
+    assert (w.as_of_ts, w.metric) == (ts, "ui_realized")
+
+
+@pytest.mark.parametrize("text", ["2024-11 (plan date)", "2025-10-31T23:59:59", "Oct 31"])
+def test_as_of_that_is_not_an_instant_names_the_line(tmp_path, text):
+    p = tmp_path / "w.yaml"
+    p.write_text(GOOD + f'    as_of: "{text}"\n')
+    with pytest.raises(WalletsFileError, match=r"w.yaml:8: as_of: .* is not a UTC instant"):
+        load_wallets(p)
+
+
 def test_good_file_parses(tmp_path):
     p = tmp_path / "w.yaml"
     p.write_text(GOOD)

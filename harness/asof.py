@@ -1,0 +1,64 @@
+"""Reference-wallet P&L as of an instant, for wallets.yaml targets dated before the data's end.
+
+The derived tables hold P&L at the build's horizon; a target read off the UI on a given day needs the P&L then.
+Rather than rebuild the warehouse at that cutoff, this reads only the reference wallets' own transactions (every
+log of any transaction a wallet appears in), the market structure, resolutions and prices of the conditions those
+touch, and runs the pure-Python oracle (harness.pnl) on them with the cutoff: bounded by the wallets' activity.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from clickhouse_connect.driver.client import Client
+
+from harness import sql
+from harness.pnl import avg_cost_pnl, cashflow_pnl
+
+#: Raw event tables read per transaction (the only ones the P&L reads besides structure and resolutions).
+TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions")
+
+
+def _dicts(client: Client, text: str, params: dict) -> list[dict]:
+    res = client.query(text, parameters=params)
+    return [dict(zip(res.column_names, r)) for r in res.result_rows]
+
+
+def wallet_tables(client: Client, wallets: Iterable[str], as_of: int) -> dict[str, list[dict]]:
+    """The raw rows the wallets' P&L as of ``as_of`` depends on, in the oracle's input form."""
+    ws = sorted({w.lower() for w in wallets})
+    txs = [r[0] for r in client.query(sql.load("queries/wallet_txs"),
+                                      parameters={"wallets": ws, "as_of": int(as_of)}).result_rows]
+    tables = {t: _dicts(client, sql.load("queries/tx_rows"), {"table": t, "txs": txs, "as_of": int(as_of)})
+              for t in TX_TABLES}
+    markets = sorted({r["market_id"] for r in tables["neg_risk_conversions"]})
+    tables["neg_risk_questions"] = _dicts(client, sql.load("queries/questions_for"), {"markets": markets})
+    tokens = sorted({int(r["token_id"]) for t in ("trades_raw", "erc1155_transfers") for r in tables[t]})
+    conds = sorted({r["condition_id"] for r in tables["ctf_actions"]}
+                   | {r["condition_id"] for r in tables["neg_risk_questions"]})
+    tables["token_map"] = _dicts(client, sql.load("queries/token_map_for"), {"tokens": tokens, "conditions": conds})
+    conds = sorted(set(conds) | {r["condition_id"] for r in tables["token_map"]})
+    tables["condition_resolutions"] = _dicts(client, sql.load("queries/resolutions_for"),
+                                             {"conditions": conds, "as_of": int(as_of)})
+    # prices as the build derives them, at as_of, over every fill of these conditions (not only the wallets')
+    tables["market_prices"] = _dicts(client, sql.load("queries/market_prices"),
+                                     {"cutoff": int(as_of), "all": 0, "conditions": conds})
+    return tables
+
+
+def wallet_pnl_as_of(client: Client, wallets: Iterable[str], as_of: int) -> dict[str, dict[str, int]]:
+    """{wallet: {total, realized, unrealized, ui_total, ui_realized}} in micro-USDC as of ``as_of``; wallets
+    with no activity by then are omitted."""
+    ws = sorted({w.lower() for w in wallets})
+    tables = wallet_tables(client, ws, as_of)
+    cf = cashflow_pnl(tables, cutoff=as_of)
+    ac = avg_cost_pnl(tables, cutoff=as_of)
+    out: dict[str, dict[str, int]] = {}
+    for w in ws:
+        p = cf.wallets.get(w)
+        ui = [m for (mw, _c), m in ac.markets.items() if mw == w]
+        if p is None and not ui:
+            continue
+        out[w] = {"realized": p.realized if p else 0, "unrealized": p.unrealized if p else 0,
+                  "total": p.total if p else 0, "ui_realized": int(sum(m.realized for m in ui)),
+                  "ui_total": int(sum(m.total for m in ui))}
+    return out

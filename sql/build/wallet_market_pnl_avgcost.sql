@@ -1,0 +1,23 @@
+-- Average-cost P&L per (wallet, condition) from the freshly built book: realized as booked; unrealized per token =
+-- tracked amount x (mark - average) / 1e6, truncated toward zero per token (as harness.pnl.avg_cost_pnl), mark =
+-- payout share (numerator x 1e6 / denominator, truncated) when resolved, else market_prices_new (unpriced = 0).
+INSERT INTO wallet_market_pnl_avgcost_new
+    (wallet, condition_id, resolved, realized, unrealized, pnl, clamped_shares)
+SELECT wallet, condition_id, max(res) AS resolved, sum(realized) AS r, sum(unreal) AS u, r + u, sum(clamped)
+FROM
+(
+    SELECT a.wallet AS wallet, a.condition_id AS condition_id, w.condition_id != '' AS res, a.realized AS realized,
+           a.clamped AS clamped,
+           intDiv(a.amount * (if(w.condition_id != '',
+                                 intDiv(toInt256(if(a.outcome_index < length(w.payout_numerators),
+                                                    w.payout_numerators[a.outcome_index + 1], 0))
+                                        * toInt256(1000000), toInt256(w.payout_denominator)),
+                                 toInt256(p.price_micros)) - a.avg_price),
+                  toInt256(1000000)) AS unreal
+    FROM wallet_token_avgcost_new AS a
+    LEFT JOIN (SELECT condition_id, payout_numerators, payout_denominator FROM winning_index_new
+               WHERE payout_denominator > 0) AS w ON w.condition_id = a.condition_id
+    LEFT JOIN (SELECT condition_id, outcome_index, price_micros FROM market_prices_new) AS p
+        ON p.condition_id = a.condition_id AND p.outcome_index = a.outcome_index
+)
+GROUP BY wallet, condition_id

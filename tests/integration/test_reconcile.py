@@ -1,0 +1,96 @@
+"""reconcile: warehouse net shares against balanceOfBatch on a node running the real ConditionalTokens bytecode."""
+from __future__ import annotations
+
+import pytest
+
+from harness.chain import contracts as cx
+from harness.chain.contracts import Polymarket
+from harness.chain.rpc import RpcClient
+from harness.ingest import backfill
+from harness.reconcile import ReconcileError, chain_balances, reconcile
+from tests.support import flows
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def played(anvil_bin):
+    """A node where A split, merged, gave B some NO and redeemed (tests/support/flows.py)."""
+    why = cx.available()
+    if why:
+        pytest.skip(why)
+    from harness.chain.node import Anvil
+
+    node = Anvil.start(binary=anvil_bin)
+    try:
+        pm = Polymarket.install(node)
+        yield pm, flows.ctf_split_merge_redeem(pm, "reconcile")
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def ingested(played, fresh_db):
+    pm, flow = played
+    backfill(fresh_db, pm.node.url, flow.first_block, flow.last_block, confirmations=0, progress=False)
+    return fresh_db, pm, flow
+
+
+def test_complete_warehouse_reconciles_with_zero_mismatches(ingested):
+    client, pm, flow = ingested
+    res = reconcile(client, RpcClient(pm.node.url).batch, block=flow.last_block, wallets=list(flow.wallets.values()))
+    assert res.ok, str(res)
+    # both outcomes of the condition, for both wallets: 4 positions compared, B holding 6 NO
+    assert res.positions == 4
+    assert pm.balance_of_batch([flow.wallets["B"]], [flow.tokens["NO"]])[0] == 6 * flows.U
+
+
+def test_a_deleted_transfer_row_is_named_by_wallet_and_token(ingested):
+    client, pm, flow = ingested
+    b, no = flow.wallets["B"], flow.tokens["NO"]
+    client.command("ALTER TABLE erc1155_transfers DELETE WHERE to_addr = {b:String} AND token_id = {t:UInt256}",
+                   parameters={"b": b, "t": no}, settings={"mutations_sync": 2})
+    res = reconcile(client, RpcClient(pm.node.url).batch, block=flow.last_block, wallets=list(flow.wallets.values()))
+    a = flow.wallets["A"]  # the lost A -> B transfer: A still has 6 NO in the warehouse, B none
+    got = {(m.wallet, m.token_id): (m.warehouse, m.chain) for m in res.mismatches}
+    assert got == {(a, no): (6 * flows.U, 0), (b, no): (0, 6 * flows.U)}
+    assert {m.condition_id for m in res.mismatches} == {flow.conditions[0]}
+    assert f"{b} | {no} |" in str(res)
+
+
+def test_a_credit_to_the_wrong_wallet_is_caught(ingested):
+    """A's YES burns (merge 4, redemption 6) re-pointed to come from B: A keeps its 10 minted YES in the
+    warehouse, B goes to -10; on chain both hold 0 YES."""
+    client, pm, flow = ingested
+    a, b, yes = flow.wallets["A"], flow.wallets["B"], flow.tokens["YES"]
+    client.command("ALTER TABLE erc1155_transfers UPDATE from_addr = {b:String} WHERE from_addr = {a:String} "
+                   "AND to_addr = {z:String} AND token_id = {t:UInt256}",
+                   parameters={"a": a, "b": b, "z": "0x" + "00" * 20, "t": yes}, settings={"mutations_sync": 2})
+    res = reconcile(client, RpcClient(pm.node.url).batch, block=flow.last_block, wallets=[a, b])
+    got = {(m.wallet, m.token_id): (m.warehouse, m.chain) for m in res.mismatches}
+    assert got == {(a, yes): (10 * flows.U, 0), (b, yes): (-10 * flows.U, 0)}
+
+
+def test_an_earlier_block_compares_the_state_then(ingested):
+    """Before the transfer to B, B held nothing on chain and in the warehouse."""
+    client, pm, flow = ingested
+    res = reconcile(client, RpcClient(pm.node.url).batch, block=flow.first_block, wallets=[flow.wallets["B"]])
+    assert res.ok and res.positions == 0
+
+
+def test_node_without_archive_state_says_so():
+    def pruned(_calls):
+        raise RuntimeError("eth_call: JSON-RPC error -32000: missing trie node 1234abcd (path )")
+
+    with pytest.raises(ReconcileError, match="archive node"):
+        chain_balances(pruned, "0x" + "11" * 20, [("0x" + "22" * 20, 1)], 5)
+
+
+def test_a_contract_that_is_not_the_ctf_is_a_clear_error():
+    with pytest.raises(ReconcileError, match="not a uint256"):
+        chain_balances(lambda calls: ["0x" for _ in calls], "0x" + "11" * 20, [("0x" + "22" * 20, 1)], 5)
+
+
+def test_bad_wallet_is_named(fresh_db):
+    with pytest.raises(ReconcileError, match="'0x12'"):
+        reconcile(fresh_db, lambda c: [], block=1, wallets=["0x12"])
