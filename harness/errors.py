@@ -37,9 +37,9 @@ MASK = "***"
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`\\]+")
 _KV = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|key)"
                  r"(\s*[=:]\s*)(?!\*\*\*)([^\s&,;'\"<>]+)")
-#: A path segment kept in clear: plain words ("rpc", "polygon-mainnet") or versions ("v2"); anything else
-#: (digits, long mixed tokens) may be a key.
-_PLAIN_SEGMENT = re.compile(r"^(?:[A-Za-z][A-Za-z._-]{0,19}|v\d{1,2})$")
+#: A path segment that may be a key: a long token mixing letters and digits, any long token, or long hex.
+#: Short words, versions and numbers ("rpc", "polygon-mainnet", "v2", "2000") stay readable.
+_KEYLIKE_SEGMENT = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-.~+=]{12,}$|^.{24,}$|^[0-9a-fA-F]{16,}$")
 _SECRET_ENV = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|_URL$|_DSN$)")
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -54,7 +54,8 @@ def register_secret(value: str | None) -> None:
         try:
             u = urlsplit(value)
             parts = [u.username or "", u.password or "", u.query, u.fragment]
-            parts += [s for s in u.path.split("/") if s and not _PLAIN_SEGMENT.match(s)]
+            # an endpoint's own path: any long segment is taken for a key, even one of letters only
+            parts += [s for s in u.path.split("/") if s and (len(s) >= 12 or _KEYLIKE_SEGMENT.match(s))]
             parts += [kv.split("=", 1)[-1] for kv in u.query.split("&") if "=" in kv]
         except ValueError:
             pass
@@ -81,7 +82,7 @@ def redact_url(url: str) -> str:
     netloc = (MASK + "@" if (u.username or u.password) else "") + (f"[{host}]" if ":" in host else host)
     if port:
         netloc += f":{port}"
-    segs = [s if (not s or _PLAIN_SEGMENT.match(s)) else MASK for s in u.path.split("/")]
+    segs = [MASK if (s and _KEYLIKE_SEGMENT.match(s)) else s for s in u.path.split("/")]
     out = f"{u.scheme}://{netloc}{'/'.join(segs)}"
     if u.query:
         out += "?" + MASK
