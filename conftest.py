@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.config import SHARED_DIR
+from harness.errors import redact, register_env_secrets, register_secret
 from harness.gates import new_run_id
 from harness.warehouse import (
     BACKENDS,
@@ -60,9 +61,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--cutoff and --no-cutoff are mutually exclusive")
     if config.getoption("--prod") and config.getoption("--throwaway-prod"):
         raise pytest.UsageError("--throwaway-prod is a test-only stand-in for --prod; pass one, not both")
+    register_env_secrets()
+    register_secret(config.getoption("--rpc-url"))
+    register_secret(config.getoption("--clickhouse"))
     winput = getattr(config, "workerinput", None)
     config._harness_run_id = (winput or {}).get("harness_run_id") or os.environ.get("HARNESS_RUN_ID") \
         or new_run_id()  # type: ignore[attr-defined]
+    # One pytest session = one session id, shared with xdist workers: a stage's checks must all come from it.
+    config._harness_session = (winput or {}).get("harness_session") or secrets.token_hex(8)  # type: ignore
     if not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.xmlpath and not config.option.collectonly:
         # Every run leaves JUnit XML beside its gate report (reports/<run id>/), for CI gate jobs.
         reports = Path(config.getoption("--reports"))
@@ -93,6 +99,30 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_XdistRunId(config), "harness-xdist-run-id")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Every test report (terminal, junit.xml, captured output) goes through the one redaction function."""
+    outcome = yield
+    redact_report(outcome.get_result())
+
+
+def pytest_collectreport(report) -> None:
+    redact_report(report)
+
+
+def redact_report(rep) -> None:
+    lr = rep.longrepr
+    if lr is not None:
+        if isinstance(lr, tuple) and len(lr) == 3:
+            rep.longrepr = (lr[0], lr[1], redact(lr[2]))
+        else:
+            text = str(lr)
+            clean = redact(text)
+            if clean != text:
+                rep.longrepr = clean
+    rep.sections = [(k, redact(v)) for k, v in rep.sections]
+
+
 class _XdistRunId:
     """Give every xdist worker the controller's run id, so one pipeline run is one run in gate_runs."""
 
@@ -101,6 +131,7 @@ class _XdistRunId:
 
     def pytest_configure_node(self, node) -> None:
         node.workerinput["harness_run_id"] = self.config._harness_run_id  # type: ignore[attr-defined]
+        node.workerinput["harness_session"] = self.config._harness_session  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(optionalhook=True)

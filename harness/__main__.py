@@ -9,7 +9,15 @@ import argparse
 import importlib
 import sys
 
-from harness.warehouse import BACKENDS, WarehouseError, connect, resolve_settings
+from harness.errors import (
+    EXIT_ERROR,
+    HarnessError,
+    OneLineParser,
+    first_line,
+    register_env_secrets,
+    register_secret,
+)
+from harness.warehouse import BACKENDS, connect, resolve_settings
 
 COMMAND_MODULES = (
     "harness.simulate", "harness.ingest", "harness.build", "harness.gates", "harness.deploy",
@@ -46,7 +54,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m harness", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("schema", help="create missing tables and record the schema version")
     warehouse_args(p)
@@ -64,12 +72,66 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Parse, run, and map every failure to one redacted line: a failed check exits 1, anything else 2.
+
+    Set HARNESS_TRACEBACK=1 to see the traceback of an unexpected error (a bug) instead of its one line.
+    """
+    import os
+    import signal
+
+    register_env_secrets()
+    for a in argv if argv is not None else sys.argv[1:]:  # endpoint URLs given as options hide their secrets too
+        value = a.split("=", 1)[1] if a.startswith("--") and "=" in a else a
+        if value.lower().startswith(("http://", "https://", "ws://", "wss://")):
+            register_secret(value)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_ERROR
+    previous = None
+    if threading_main():
+        # timeout(1) and systemd stop a run with SIGTERM: raise instead, so runs are marked failed and leases freed.
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
-    except WarehouseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except HarnessError as exc:
+        print(f"error: {first_line(exc, 2000)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        if os.environ.get("HARNESS_TRACEBACK"):
+            raise
+        print(f"error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+class Terminated(HarnessError):
+    """The run was stopped from outside (SIGTERM from timeout(1) or systemd)."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated(f"stopped by signal {signum} (a timeout or a service stop); the run was marked failed")
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an error the harness did not raise itself (ClickHouse, OS, decoding)."""
+    kind = type(exc).__name__
+    if type(exc).__module__.startswith("clickhouse_connect"):
+        kind = "warehouse"
+    elif isinstance(exc, OSError):
+        kind = f"{kind} (OS)"
+    return f"{kind}: {first_line(exc, 600)}"
 
 
 if __name__ == "__main__":

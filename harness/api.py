@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from harness import gates
+from harness.errors import HarnessError, port_number, positive_int, redact
 from harness.sql import load
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -39,7 +40,7 @@ MARKET_VIEW = "realized_pnl_by_market_final"
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
 
 
-class WarehouseUnavailable(RuntimeError):
+class WarehouseUnavailable(HarnessError, RuntimeError):
     """A query failed for reasons of the warehouse, not the request: answered with 503."""
 
 
@@ -110,9 +111,21 @@ class ClientPool:
             raise WarehouseUnavailable(f"cannot open warehouse: {_one_line(exc)}") from exc
 
 
+_SQL_START = re.compile(r"(?i)\b(in scope|in query|while executing|select|insert|with|from|where)\b\s")
+_CODE_NAME = re.compile(r"\(([A-Z][A-Z0-9_]{3,})\)")
+
+
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+    """The error's first line for a client: redacted, cut before any SQL text, with ClickHouse's code name."""
+    text = redact(str(exc).strip())
+    line = text.splitlines()[0] if text else type(exc).__name__
+    code = _CODE_NAME.search(text)
+    cut = _SQL_START.search(line)
+    if cut:
+        line = line[:cut.start()].rstrip(" :,;") + " …"
+    if code and code.group(1) not in line:
+        line += f" ({code.group(1)})"
+    return line[:300]
 
 
 class _Warehouse:
@@ -475,8 +488,8 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("api", help="serve the read-only P&L API and dashboard")
     warehouse_args(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000)
     p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")
-    p.add_argument("--pool", type=int, default=1, metavar="N",
+    p.add_argument("--pool", type=positive_int, default=1, metavar="N",
                    help="warehouse clients serving requests side by side (default 1; see bench/results/api.md)")
     p.set_defaults(func=cmd_api)

@@ -3,12 +3,14 @@
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
 The incremental form recomputes only the conditions a block range touched and copies every other row over.
-One rebuild at a time per database: a rebuild starts by dropping any ``_new`` left by a crashed one.
+One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
+``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
 from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -16,8 +18,9 @@ from string import Template
 
 from clickhouse_connect.driver.client import Client
 
-from harness import sql
+from harness import lease, sql
 from harness.config import PLAN_CUTOFF_TS
+from harness.errors import HarnessError, UsageError, check_span, first_line, non_negative_int
 from harness.pnl import collateral_adapters, excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
@@ -31,6 +34,7 @@ UI_VIEW = "ui_wallet_pnl_summary"
 #: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per
 #: condition; winning_index and wallet_unrealized_pnl_v2 are rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
+PREVIEW_SUFFIX = "_build"  # views `harness build` makes for a look before deploying (never the final names)
 NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
 
@@ -40,7 +44,7 @@ _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
 UNPRICED_MAX_PCT = 1.0
 
 
-class BuildError(RuntimeError):
+class BuildError(HarnessError, RuntimeError):
     """A rebuild step failed; the live tables are unchanged (the message names the step)."""
 
 
@@ -130,25 +134,41 @@ def _render(name: str, **names: str) -> str:
     return Template(sql.load(name)).substitute(**names)
 
 
-def _drop_new(client: Client) -> None:
+def _for_run(text: str, run: str) -> str:
+    """SQL text whose ``<derived table>_new`` names point at this run's build tables, ``<table>_new_<run>``."""
+    names = "|".join(sorted(map(re.escape, DERIVED_TABLES), key=len, reverse=True))
+    return re.sub(rf"\b({names})_new\b", lambda m: f"{m.group(1)}_new_{run}", text)
+
+
+def _drop_new(client: Client, run: str) -> None:
     for t in DERIVED_TABLES:
-        client.command(f"DROP TABLE IF EXISTS `{t}_new`")
+        client.command(f"DROP TABLE IF EXISTS `{t}_new_{run}`")
 
 
-def _swap_in(client: Client) -> None:
-    """Exchange every ``_new`` with its live table; if one exchange fails, undo the ones already done."""
+def _drop_stale(client: Client) -> None:
+    """Drop build tables of crashed runs (called under the writer lease, so no live run owns any)."""
+    pattern = re.compile(r"^(" + "|".join(map(re.escape, DERIVED_TABLES)) + r")_new(_[0-9a-f]+)?$")
+    for (name,) in client.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                "AND name LIKE '%\\_new%'").result_rows:
+        if pattern.match(name):
+            client.command(f"DROP TABLE IF EXISTS `{name}`")
+
+
+def _swap_in(client: Client, run: str, held: lease.Lease) -> None:
+    """Exchange every ``_new_<run>`` with its live table; if one exchange fails, undo the ones already done."""
+    held.check()
     done = []
     try:
         for t in DERIVED_TABLES:
-            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new`")
+            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new_{run}`")
             done.append(t)
     except Exception as exc:
         for t in reversed(done):
-            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new`")
-        _drop_new(client)
+            client.command(f"EXCHANGE TABLES `{t}` AND `{t}_new_{run}`")
+        _drop_new(client, run)
         raise BuildError(f"swap failed at {DERIVED_TABLES[len(done)]}: {_first_line(exc)}; live tables unchanged") \
             from exc
-    _drop_new(client)  # they now hold the previous contents
+    _drop_new(client, run)  # they now hold the previous contents
 
 
 def _first_line(exc: BaseException) -> str:
@@ -156,19 +176,23 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:400]
 
 
-def _run_steps(client: Client, steps: list[tuple[str, str, dict]]) -> dict[str, float]:
-    """Create empty ``_new`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
-    _drop_new(client)
+def _run_steps(client: Client, steps: list[tuple[str, str, dict]], run: str,
+               held: lease.Lease) -> dict[str, float]:
+    """Create empty ``_new_<run>`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
+    _drop_stale(client)
     for t in DERIVED_TABLES:
-        client.command(f"CREATE TABLE `{t}_new` AS `{t}`")
+        client.command(f"CREATE TABLE `{t}_new_{run}` AS `{t}`")
     label, timings = "?", {}
     try:
         for label, text, params in steps:
+            held.renew()
             t0 = time.perf_counter()
-            client.command(text, parameters=params)
+            client.command(_for_run(text, run), parameters=params)
             timings[label] = time.perf_counter() - t0
-    except Exception as exc:
-        _drop_new(client)
+    except BaseException as exc:
+        _drop_new(client, run)
+        if not isinstance(exc, Exception) or isinstance(exc, lease.LeaseLost):
+            raise
         raise BuildError(f"rebuild failed at step {label}: {_first_line(exc)}; live tables unchanged") from exc
     return timings
 
@@ -203,21 +227,31 @@ def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> li
     return steps
 
 
-def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool = False) -> BuildReport:
+def _check_cutoff(cutoff: int | None) -> None:
+    if cutoff is not None and (not isinstance(cutoff, int) or isinstance(cutoff, bool) or cutoff < 0):
+        raise UsageError(f"cutoff={cutoff!r} must be a unix time (an integer >= 0) or None")
+
+
+def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool = False,
+            lease_wait: float | None = None) -> BuildReport:
     """Full rebuild of the derived tables from the raw tables, events up to ``cutoff`` (unix block time).
 
     Refuses (BuildError, live tables unchanged) when fills or transfers use tokens token_map lacks, unless
-    ``allow_unmapped``; the report then counts them, and always counts unpriced open positions."""
+    ``allow_unmapped``; the report then counts them, and always counts unpriced open positions. Holds the
+    writer lease throughout (waits up to ``lease_wait`` seconds for another writer, then LeaseHeld)."""
+    _check_cutoff(cutoff)
     t0 = time.perf_counter()
-    un = _check_mapped(client, cutoff, allow_unmapped)
-    c = NO_CUTOFF if cutoff is None else int(cutoff)
-    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
-              "conditions": []}
-    steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
-    timings = _run_steps(client, steps)
-    _swap_in(client)
-    return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
-                       unpriced=unpriced_open(client))
+    run = secrets.token_hex(4)
+    with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
+        un = _check_mapped(client, cutoff, allow_unmapped)
+        c = NO_CUTOFF if cutoff is None else int(cutoff)
+        params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
+                  "conditions": []}
+        steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
+        timings = _run_steps(client, steps, run, held)
+        _swap_in(client, run, held)
+        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
+                           unpriced=unpriced_open(client))
 
 
 def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
@@ -227,14 +261,21 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 
 
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
-                  allow_unmapped: bool = False) -> BuildReport:
+                  allow_unmapped: bool = False, lease_wait: float | None = None) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
     blocks touched (from all their history) and copy the rest, the average-cost book included; winning_index,
     market_prices and every open condition (prices move without blocks) are recomputed whole. Use the cutoff of
     the last full rebuild."""
-    if from_block > to_block:
-        raise ValueError(f"rebuild_range: from_block {from_block} is after to_block {to_block}")
+    check_span(from_block, to_block, "rebuild_range")
+    _check_cutoff(cutoff)
     t0 = time.perf_counter()
+    run = secrets.token_hex(4)
+    with lease.writer_lease(client, f"range rebuild {run}", wait=lease_wait) as held:
+        return _rebuild_range(client, from_block, to_block, cutoff, allow_unmapped, run, held, t0)
+
+
+def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int | None, allow_unmapped: bool,
+                   run: str, held: lease.Lease, t0: float) -> BuildReport:
     un = _check_mapped(client, cutoff, allow_unmapped)
     conds = affected_conditions(client, from_block, to_block)
     c = NO_CUTOFF if cutoff is None else int(cutoff)
@@ -243,8 +284,8 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
         steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
         steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(),
                                           "adapters": collateral_adapters(), "all": 0, "conditions": conds}))
-    timings = _run_steps(client, steps + _common_steps(cutoff, conds))
-    _swap_in(client)
+    timings = _run_steps(client, steps + _common_steps(cutoff, conds), run, held)
+    _swap_in(client, run, held)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
                        timings, unmapped=un, unpriced=unpriced_open(client))
 
@@ -290,9 +331,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     # One cutoff rule for both modes (an incremental build must use the cutoff of the full build it extends): no
     # cutoff unless --cutoff is given, like sync and the stages.
     cutoff = None if args.no_cutoff else args.cutoff
-    if (args.from_block is None) != (args.to_block is None):
-        print("error: --from-block and --to-block go together", flush=True)
-        return 2
+    if args.from_block is not None or args.to_block is not None:
+        if args.from_block is None or args.to_block is None:
+            raise UsageError("--from-block and --to-block go together (both ends of the range just ingested)")
+        check_span(args.from_block, args.to_block, "build")
     try:
         if args.from_block is not None:
             rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff,
@@ -300,11 +342,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         else:
             rep = rebuild(client, cutoff=cutoff, allow_unmapped=args.allow_unmapped)
     except BuildError as exc:
-        print(f"error: BuildError: {exc}", file=sys.stderr)
+        print(f"error: BuildError: {first_line(exc, 2000)}", file=sys.stderr)
         return 1
-    create_views(client)
+    # The final views are the public contract: only a gated deploy creates or changes them. The build gives
+    # a preview under the _build suffix, which `pnl` reads while nothing is deployed.
+    create_views(client, suffix=PREVIEW_SUFFIX)
     rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())
-    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}")
+    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}; "
+          f"preview views *{PREVIEW_SUFFIX} (the final views change only through a gated deploy)")
     for line in rep.warnings():
         print(line)
     return 0
@@ -313,14 +358,25 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_pnl(args: argparse.Namespace) -> int:
     from harness.__main__ import client_from_args
 
-    client, _ = client_from_args(args)
-    s = wallet_summary(client, args.wallet)
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", args.wallet):
+        raise UsageError(f"wallet {args.wallet!r} is not a 0x + 40 hex address")
+    client, settings = client_from_args(args)
+    present = {r[0] for r in client.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {n:Array(String)}",
+        parameters={"n": [f"wallet_pnl_summary_final{x}" for x in ("", PREVIEW_SUFFIX)]}).result_rows}
+    if "wallet_pnl_summary_final" in present:
+        suffix, note = "", ""
+    elif f"wallet_pnl_summary_final{PREVIEW_SUFFIX}" in present:
+        suffix, note = PREVIEW_SUFFIX, " [undeployed build preview]"
+    else:
+        raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")
+    s = wallet_summary(client, args.wallet, suffix=suffix)
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")
         return 1
     usd = lambda v: f"{v / 1_000_000:,.6f}"
     print(f"{s.wallet}: realized {usd(s.realized_pnl)} unrealized {usd(s.unrealized_pnl)} total {usd(s.total_pnl)}"
-          f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets)")
+          f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}")
     return 0
 
 
@@ -330,11 +386,11 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("build", help="rebuild the derived P&L tables (build-then-swap) and the views")
     warehouse_args(p)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=int, metavar="UNIX_TS",
+    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
                    help=f"block-time limit (default: none; the plan's is {PLAN_CUTOFF_TS} = 2025-10-31 23:59:59 UTC)")
     g.add_argument("--no-cutoff", action="store_true", help="use every ingested event (the default)")
-    p.add_argument("--from-block", type=int, help="incremental: first block of the range just ingested")
-    p.add_argument("--to-block", type=int, help="incremental: last block of that range")
+    p.add_argument("--from-block", type=non_negative_int, help="incremental: first block of the range just ingested")
+    p.add_argument("--to-block", type=non_negative_int, help="incremental: last block of that range")
     p.add_argument("--allow-unmapped", action="store_true",
                    help="build even when fills/transfers use tokens missing from token_map (still reported)")
     p.set_defaults(func=cmd_build)

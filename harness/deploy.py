@@ -16,13 +16,16 @@ from clickhouse_connect.driver.client import Client
 from harness import gates
 from harness.build import DERIVED_TABLES
 from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
+from harness.errors import HarnessError
+from harness.lease import holds_lease
+from harness.sql import load
 from harness.wallets import ReferenceWallet, WalletCheck, judge
 
 FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
 
-class DeployError(RuntimeError):
+class DeployError(HarnessError, RuntimeError):
     """A deploy, backup or rollback step refused or failed; the message says what was (not) changed."""
 
 
@@ -84,19 +87,47 @@ class Backup:
         return self.source_rows == self.archive_rows
 
 
+def unique_backup_id(client: Client, wanted: str | None = None) -> str:
+    """``wanted`` when no backup used it yet, else ``wanted`` with a random suffix: a backup id names one backup."""
+    bid = wanted or _new_id()
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,100}", bid):
+        raise DeployError(f"backup id {bid!r}: letters, digits and _ only")
+    while client.query(load("checks/backup_ids"), parameters={"id": bid, "adb": archive_database(client)}).result_rows:
+        bid = f"{wanted or 'backup'}_{secrets.token_hex(3)}"
+    return bid
+
+
+def missing_backups(client: Client) -> list[tuple[str, str, str, str]]:
+    """(backup id, source table, archive db, archive table) listed in ``backups`` but absent: should be none."""
+    return [tuple(r) for r in client.query(load("checks/backups_missing")).result_rows]
+
+
 def backup_table(client: Client, table: str, *, backup_id: str, reason: str) -> Backup:
-    """Copy every row of ``table`` into ``<db>_archive.<table>__<backup_id>`` and check the row count."""
+    """Copy every row of ``table`` into ``<db>_archive.<table>__<backup_id>`` and check the row count.
+
+    Never overwrites: an archive table of that name already existing is an error, and the ``backups`` row is
+    written only once the archive exists (a failed copy leaves neither).
+    """
     db = _database(client)
     adb = archive_database(client)
     atable = f"{table}__{backup_id}"
     client.command(f"CREATE DATABASE IF NOT EXISTS {_ident(adb)}")
     src_rows = client.query(f"SELECT count() FROM {_ident(table)}").result_rows[0][0]
-    client.command(f"DROP TABLE IF EXISTS {_ident(adb)}.{_ident(atable)}")
+    if table_exists(client, atable, adb):
+        raise DeployError(f"backup {adb}.{atable} already exists: backups are never overwritten "
+                          "(use a new backup id); nothing was changed")
     # A plain MergeTree snapshot: a backup keeps rows as they are, it must not merge or deduplicate them.
-    client.command(
-        f"CREATE TABLE {_ident(adb)}.{_ident(atable)} ENGINE = MergeTree ORDER BY tuple() "
-        f"AS SELECT * FROM {_ident(db)}.{_ident(table)}"
-    )
+    try:
+        client.command(
+            f"CREATE TABLE {_ident(adb)}.{_ident(atable)} ENGINE = MergeTree ORDER BY tuple() "
+            f"AS SELECT * FROM {_ident(db)}.{_ident(table)}"
+        )
+    except Exception as exc:
+        if "already exists" in str(exc).lower():
+            raise DeployError(f"backup {adb}.{atable} already exists: backups are never overwritten; "
+                              "nothing was changed") from None
+        client.command(f"DROP TABLE IF EXISTS {_ident(adb)}.{_ident(atable)}")  # our own partial copy
+        raise
     arch_rows = client.query(f"SELECT count() FROM {_ident(adb)}.{_ident(atable)}").result_rows[0][0]
     b = Backup(backup_id, table, adb, atable, int(src_rows), int(arch_rows))
     client.insert(
@@ -114,6 +145,7 @@ class CleanupResult:
     absent: list[str] = field(default_factory=list)
 
 
+@holds_lease("cleanup")
 def cleanup_broken_tables(
     client: Client, guard: Guard, tables: tuple[str, ...] = BROKEN_TABLES, *, backup_id: str | None = None,
 ) -> CleanupResult:
@@ -122,7 +154,7 @@ def cleanup_broken_tables(
     if kept:
         raise DeployError(f"cleanup refused: {sorted(kept)} are tables the plan keeps")
     guard.check("cleanup")
-    backup_id = backup_id or _new_id()
+    backup_id = unique_backup_id(client, backup_id)
     result = CleanupResult()
     for t in tables:
         _ident(t)
@@ -220,12 +252,13 @@ def _log(client: Client, deploy_id: str, action: str, view: str, previous: str, 
     )
 
 
+@holds_lease("deploy")
 def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, deploy_id: str | None = None) -> DeployResult:
     """Backup, drop test views, create the real views, validate; on failed validation roll straight back."""
     if not (guard.prod or guard.throwaway):
         raise DeployError("deploy refused: needs --prod (tests use the throwaway stand-in)")
     wm = gates.require_previous(client, "deploy")
-    deploy_id = deploy_id or _new_id()
+    deploy_id = unique_backup_id(client, deploy_id)
     backups = []
     for t in DERIVED_TABLES:
         b = backup_table(client, t, backup_id=deploy_id, reason="pre-deploy snapshot")
@@ -268,6 +301,7 @@ def last_deploy_id(client: Client) -> str | None:
     return rows[0][0] if rows else None
 
 
+@holds_lease("rollback")
 def rollback(client: Client, guard: Guard, *, deploy_id: str | None = None) -> dict[str, str]:
     """Restore the view definitions a deploy replaced (dropping views it created); returns view -> restored."""
     guard.check("rollback")

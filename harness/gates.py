@@ -1,29 +1,38 @@
-"""Gate records, stage order and the data watermark: what may run next, and on which data.
+"""Gate records, stage order and the data fingerprint: what may run next, and on which data.
 
-Every check a stage makes is one row in ``gate_runs`` (run id, outcome, watermark, code version). A stage may start
-only when each earlier stage has a passed run on the current watermark, so a deploy can never ride on checks made
-against other data. One exception, because a daily sync moves the watermark by design: the backfill gate may sit
-on an older watermark when a sync (which re-proves coverage) passed on the current one.
+Every check a stage makes is one row in ``gate_runs`` (run id, outcome, data fingerprint, watermark, code version).
+A stage passed only when every check it defines ran and passed in the same run (``stage_summary``), and it counts
+only for the fingerprint its checks ran on: the content of every raw and derived table, the ingest runs, the
+schema and the code. Any ingest, rebuild or edit after a gate changes the fingerprint and so invalidates every later
+gate; the highest block alone (the watermark, kept for display) cannot tell a tampered table from a clean one.
+One exception, because a daily sync changes the data by design: the backfill gate may sit on older data when a sync
+(which re-proves coverage) passed on the current one.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from clickhouse_connect.driver.client import Client
 
-from harness.config import code_version
+from harness.config import PROJECT_ROOT, code_version
+from harness.errors import CheckFailed, redact
 from harness.sql import load
 
 STAGES = ("backfill", "sync", "cleanup", "validate", "dryrun", "deploy")
 #: rollback is not in the chain: it needs a recorded deploy, not passed gates.
 OUTCOMES = ("passed", "failed", "skipped", "no_data", "error")
 STAGE_COMPLETE = "stage_complete"
+#: Stages whose own checks change the data (ingest, rebuild): only their last check must be on the final data.
+MUTATING_STAGES = ("backfill", "sync")
 
 
-class GateError(RuntimeError):
+class GateError(CheckFailed, RuntimeError):
     """A stage was asked to run before the gates it depends on passed."""
 
 
@@ -40,15 +49,90 @@ def watermark(client: Client) -> Watermark:
     return Watermark(int(row[0] or 0), int(row[1] or 0))
 
 
+# --- the data fingerprint ------------------------------------------------------------------------------------------
+
+def fingerprint_tables() -> tuple[str, ...]:
+    """Raw tables (every table the decoder fills), imported and derived prices, and every derived table."""
+    from harness.build import DERIVED_TABLES
+    from harness.chain.decode import COLUMNS
+
+    return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES)))
+
+
+_CODE_GLOBS = ("harness/**/*.py", "harness/data/*", "sql/**/*.sql", "tests/stages/*.py")
+_cache: dict[tuple, str] = {}
+_cache_lock = threading.Lock()
+
+
+def code_fingerprint() -> str:
+    """Hash of the code and SQL that judge and build (a dirty checkout with other edits is other code)."""
+    h = hashlib.sha256()
+    for pattern in _CODE_GLOBS:
+        for path in sorted(PROJECT_ROOT.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _table_contents(client: Client, tables: list[str]) -> str:
+    """(rows, sum and xor of row hashes) per table, bookkeeping columns aside, through FINAL where it dedups."""
+    h = hashlib.sha256()
+    engines = dict(client.query(
+        "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN {t:Array(String)}",
+        parameters={"t": tables}).result_rows)
+    for t in tables:
+        if t not in engines:
+            h.update(f"{t}:absent;".encode())
+            continue
+        cols = [r[0] for r in client.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
+            "AND name NOT IN ('_version', '_deleted') ORDER BY position", parameters={"t": t}).result_rows]
+        final = " FINAL" if engines[t].startswith("Replacing") else ""
+        expr = "cityHash64(" + ", ".join(f"`{c}`" for c in cols) + ")"
+        n, total, xor = client.query(
+            f"SELECT count(), sum({expr}), groupBitXor({expr}) FROM `{t}`{final}").result_rows[0]
+        h.update(f"{t}:{n}:{total}:{xor};".encode())
+    return h.hexdigest()
+
+
+def data_fingerprint(client: Client) -> str:
+    """What a gate judged, as 16 hex digits: table contents, ingest runs, schema checksums and code.
+
+    Contents are re-hashed only when the tables' active parts changed since the last call (cheap otherwise).
+    """
+    tables = list(fingerprint_tables())
+    parts = client.query(load("checks/fingerprint_parts"), parameters={"tables": tables}).result_rows
+    shape = client.query(
+        "SELECT currentDatabase(), groupArray((name, engine, toString(uuid))) FROM (SELECT name, engine, uuid "
+        "FROM system.tables WHERE database = currentDatabase() AND name IN {t:Array(String)} ORDER BY name)",
+        parameters={"t": tables}).result_rows[0]
+    key = (str(shape), tuple(tuple(str(v) for v in r) for r in parts))
+    cacheable = all("MergeTree" in engine for _, engine, _ in shape[1])  # parts only describe MergeTree tables
+    with _cache_lock:
+        contents = _cache.get(key) if cacheable else None
+    if contents is None:
+        contents = _table_contents(client, tables)
+        with _cache_lock:
+            _cache.clear()
+            _cache[key] = contents
+    ingests, schema = client.query(load("checks/fingerprint_meta")).result_rows[0]
+    h = hashlib.sha256("|".join([contents, str(ingests), str(schema), code_fingerprint()]).encode())
+    return h.hexdigest()[:16]
+
+
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
 def record(
     client: Client, *, run_id: str, stage: str, check: str, outcome: str, wm: Watermark | None = None,
-    detail: str | dict = "", started_at: datetime | None = None,
+    detail: str | dict = "", started_at: datetime | None = None, fingerprint: str | None = None,
+    session: str = "",
 ) -> Watermark:
-    """Append one check outcome; returns the watermark it was recorded against."""
+    """Append one check outcome on the current data (fingerprint); returns the watermark it was recorded against.
+
+    The detail is redacted here, so no secret reaches gate_runs or the reports made from it.
+    """
     if stage not in STAGES and stage != "rollback":
         raise ValueError(f"unknown stage {stage!r}")
     if outcome not in OUTCOMES:
@@ -56,13 +140,14 @@ def record(
     wm = wm or watermark(client)
     if isinstance(detail, dict):
         detail = json.dumps(detail, sort_keys=True, default=str)
+    fingerprint = fingerprint or data_fingerprint(client)
     now = datetime.now(timezone.utc)
     client.insert(
         "gate_runs",
-        [[run_id, stage, check, outcome, wm.block, datetime.fromtimestamp(wm.time, timezone.utc), code_version(),
-          detail, started_at or now, now]],
+        [[run_id, stage, redact(check), outcome, wm.block, datetime.fromtimestamp(wm.time, timezone.utc),
+          code_version(), redact(detail), started_at or now, now, fingerprint, session]],
         column_names=["run_id", "stage", "check_name", "outcome", "watermark_block", "watermark_time",
-                      "code_version", "detail", "started_at", "finished_at"],
+                      "code_version", "detail", "started_at", "finished_at", "fingerprint", "session"],
     )
     return wm
 
@@ -70,41 +155,45 @@ def record(
 @dataclass(frozen=True)
 class StageState:
     stage: str
-    passed_on: list[int]  # watermarks with a passed run, newest first
-    last: str  # human summary of the newest run, any watermark
+    passed_on: list[str]  # data fingerprints with a passed run, newest first
+    last: str  # human summary of the newest run, on any data
 
 
 def stage_states(client: Client, stages: tuple[str, ...] = STAGES) -> dict[str, StageState]:
     rows = client.query(load("checks/gate_latest_runs"), parameters={"stages": list(stages)}).result_rows
     out = {s: StageState(s, [], "never run") for s in stages}
-    for stage, run_id, wm_block, finished, bad, complete in rows:
+    for stage, run_id, fp, wm_block, finished, bad, complete in rows:
         st = out[stage]
         ok = bad == 0 and complete > 0  # stage_complete is only written passed when every check passed
         if ok:
-            st.passed_on.append(int(wm_block))
+            st.passed_on.append(fp)
         if st.last == "never run":
             verdict = "passed" if ok else (f"{bad} check(s) failed" if bad else "incomplete")
-            out[stage] = StageState(stage, st.passed_on, f"run {run_id} at block {wm_block}: {verdict}")
+            out[stage] = StageState(stage, st.passed_on,
+                                    f"run {run_id} at block {wm_block}, data {fp or '?'}: {verdict}")
     return out
 
 
-def missing_gates(client: Client, stage: str, wm: Watermark | None = None) -> list[str]:
-    """Earlier stages lacking a passed run on the current watermark, each with why."""
+def missing_gates(client: Client, stage: str, wm: Watermark | None = None, *,
+                  fingerprint: str | None = None) -> list[str]:
+    """Earlier stages lacking a passed run on the current data (fingerprint), each with why."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
     wm = wm or watermark(client)
     earlier = STAGES[: STAGES.index(stage)]
     if not earlier:
         return []
+    fp = fingerprint or data_fingerprint(client)
     states = stage_states(client, earlier)
     missing = []
     for s in earlier:
         st = states[s]
-        if wm.block in st.passed_on:
+        if fp in st.passed_on:
             continue
-        if s == "backfill" and st.passed_on and "sync" in states and wm.block in states["sync"].passed_on:
+        if s == "backfill" and st.passed_on and "sync" in states and fp in states["sync"].passed_on:
             continue
-        missing.append(f"{s} (needs a passed run at block {wm.block}; last: {st.last})")
+        missing.append(f"{s} (needs a passed run on the current data, block {wm.block} fingerprint {fp}; "
+                       f"last: {st.last})")
     return missing
 
 
@@ -122,18 +211,35 @@ def run_rows(client: Client, run_id: str) -> list[dict]:
     return [dict(zip(res.column_names, r)) for r in res.result_rows]
 
 
-def stage_summary(client: Client, run_id: str, stage: str) -> tuple[bool, str]:
-    """Did every check of ``stage`` in this run pass (skips and no-data allowed)? With the reason if not."""
-    rows = [r for r in run_rows(client, run_id) if r["stage"] == stage and r["check_name"] != STAGE_COMPLETE]
+def stage_summary(client: Client, run_id: str, stage: str, expected: Collection[str] | None = None, *,
+                  fingerprint: str | None = None, session: str | None = None) -> tuple[bool, str]:
+    """Did every check of ``stage`` in this run pass (skips and no-data allowed), on the current data?
+
+    ``expected`` names every check the stage defines: one that did not run in this run (deselected with -k, or
+    a crash) fails the stage. Read-only stages must have run every check on the current data; a stage that
+    changes the data itself (backfill, sync) must have run its last check on it. With ``session``, only checks
+    recorded by that pytest session count (a run id given again to a later session does not add to it).
+    With the reason if not.
+    """
+    rows = [r for r in run_rows(client, run_id) if r["stage"] == stage and r["check_name"] != STAGE_COMPLETE
+            and (session is None or r.get("session") == session)]
     if not rows:
         return False, f"no checks of stage {stage} recorded in run {run_id}"
     bad = [f"{r['check_name']}={r['outcome']}" for r in rows if r["outcome"] in ("failed", "error")]
     if bad:
         return False, "failed checks: " + ", ".join(bad)
-    marks = {r["watermark_block"] for r in rows}
-    if len(marks) > 1:
-        return False, f"checks ran on different watermarks {sorted(marks)}: data changed mid-stage"
-    return True, f"{len(rows)} checks passed or skipped"
+    if expected is not None:
+        ran = {r["check_name"] for r in rows}
+        absent = sorted(set(expected) - ran)
+        if absent:
+            return False, (f"checks of stage {stage} that did not run in run {run_id}: {', '.join(absent)} "
+                           "(a stage passes only when all its checks run in the same run)")
+    fp = fingerprint or data_fingerprint(client)
+    judged = rows[-1:] if stage in MUTATING_STAGES else rows
+    stale = sorted({r["check_name"] for r in judged if r.get("fingerprint") != fp})
+    if stale:
+        return False, f"data changed since checks ran (now {fp}): {', '.join(stale[:10])}"
+    return True, f"{len(rows)} checks passed or skipped on data {fp}"
 
 
 def format_table(rows: list[dict]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gzip
 import json
 import sys
@@ -23,7 +24,17 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.chain.rpc import RpcClient, RpcError, iter_windows
+from harness.chain.rpc import RpcClient, iter_windows
+from harness.errors import (
+    HarnessError,
+    check_span,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    redact,
+    require,
+)
+from harness.lease import renew_held, writer_lease
 from harness.sql import load
 
 DEFAULT_CONFIRMATIONS = 64
@@ -31,7 +42,7 @@ DEFAULT_MARGIN = 64
 PRICE_COLUMNS = ("condition_id", "outcome_index", "price_micros", "as_of", "source")
 
 
-class IngestError(RuntimeError):
+class IngestError(HarnessError, RuntimeError):
     """Bad input or a failed run, with the file / block range / log it concerns."""
 
 
@@ -61,6 +72,7 @@ class IngestStats:
     retries: int = 0
     range_errors: int = 0
     prices: int = 0
+    notes: list[str] = field(default_factory=list)  # decisions the operator should see (e.g. a hole filled)
     preparations: int = 0  # logs from the preparations scan (RPC) before the range
     tokens: int = 0  # token_map rows from a markets or token map file
 
@@ -91,7 +103,7 @@ class IngestStats:
             parts.append(f"{self.preparations} earlier market preparations")
         if self.tokens:
             parts.append(f"{self.tokens} tokens mapped from file")
-        return ", ".join(parts)
+        return ", ".join(parts + self.notes)
 
 
 def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: int | None = None,
@@ -176,8 +188,7 @@ def coverage(client: Client, source: str, *, lo: int = 0, hi: int = 2**63 - 1) -
 def gaps(client: Client, source: str, from_block: int, to_block: int,
          contracts: list[str] | None = None) -> list[tuple[int, int]]:
     """Block ranges in [from_block, to_block] never ingested for at least one contract, merged and sorted."""
-    if from_block > to_block:
-        return []
+    check_span(from_block, to_block, "gaps")
     cov = coverage(client, source, lo=from_block, hi=to_block)
     holes: list[tuple[int, int]] = []
     for c in contracts or ingest_addresses():
@@ -203,9 +214,35 @@ class Run:
         self.client.insert(
             "ingest_runs",
             [[self.run_id, self.source, self.command, max(self.from_block, 0), max(self.to_block, 0), status, logs,
-              detail[:2000], datetime.fromtimestamp(self.started, UTC), datetime.now(UTC)]],
+              redact(detail)[:2000], datetime.fromtimestamp(self.started, UTC), datetime.now(UTC)]],
             column_names=["run_id", "source", "command", "from_block", "to_block", "status", "logs", "detail",
                           "started_at", "updated_at"])
+
+
+def mark_abandoned_runs(client: Client) -> int:
+    """Mark failed every run still 'running' (call under the writer lease: none of them can be alive). Count."""
+    from datetime import datetime
+
+    rows = client.query(load("ingest/abandoned_runs")).result_rows
+    if rows:
+        client.insert("ingest_runs", [
+            [r, s, c, a, b, "failed", n, "abandoned: the run died before finishing (found by a later writer)",
+             started, datetime.now(UTC)] for r, s, c, a, b, n, started in rows],
+            column_names=["run_id", "source", "command", "from_block", "to_block", "status", "logs", "detail",
+                          "started_at", "updated_at"])
+    return len(rows)
+
+
+def _writer(what: str):
+    """Run the decorated ingest under the warehouse's writer lease (``lease_wait`` seconds to get it)."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def run(client: Client, *args, lease_wait: float | None = None, **kwargs):
+            with writer_lease(client, what, wait=lease_wait):
+                mark_abandoned_runs(client)
+                return fn(client, *args, **kwargs)
+        return run
+    return deco
 
 
 def run_hull(client: Client, source: str) -> tuple[int, int] | None:
@@ -271,6 +308,11 @@ def plan_range(rpc: RpcClient, *, from_block: int | None = None, to_block: int |
     """
     if cutoff is not None and no_cutoff:
         raise IngestError("--cutoff and --no-cutoff are mutually exclusive")
+    require(isinstance(confirmations, int) and confirmations >= 0,
+            f"confirmations={confirmations} must be 0 or more (blocks to stay behind the head)")
+    require(cutoff is None or cutoff >= 0, f"cutoff={cutoff} must be a unix time >= 0")
+    require(since_seconds is None or since_seconds >= 0, f"since={since_seconds}s must not be negative")
+    check_span(from_block, to_block)
     head = rpc.block_number()
     safe = max(head - confirmations, 0)
     if to_block is not None:
@@ -327,7 +369,7 @@ def fetch_into(client: Client, rpc: RpcClient, ranges: list[tuple[int, int]], *,
 
 def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *, source: str, run_id: str,
            stats: IngestStats, retract: tuple[int, int] | None, contracts: list[str] | None = None) -> None:
-    need = {int(log["blockNumber"], 16) for log in logs if log.get("blockTimestamp") is None}
+    need = {_block(log) for log in logs if log.get("blockTimestamp") is None}
     times = rpc.block_times(need) if need else None
     version = new_version()
     try:
@@ -338,9 +380,22 @@ def _flush(client: Client, rpc: RpcClient, logs: list[dict], lo: int, hi: int, *
         a, b = max(lo, retract[0]), min(hi, retract[1])
         stats.retracted += retract_vanished(client, logs, a, b, version=new_version())
     per: Counter = Counter(log["address"].lower() for log in logs)
+    renew_held(client)
     write_checkpoint(client, source, lo, hi, run_id=run_id, logs_by_contract=per, contracts=contracts)
     stats.from_block = lo if stats.from_block is None else min(stats.from_block, lo)
     stats.to_block = hi if stats.to_block is None else max(stats.to_block, hi)
+
+
+def contiguous_end(client: Client, source: str) -> int | None:
+    """Last block of the coverage that runs without a hole (for every contract) from the first covered block."""
+    cov = coverage(client, source)
+    if not cov:
+        return None
+    first = min(r[0][0] for r in cov.values() if r)
+    last = max(r[-1][1] for r in cov.values() if r)
+    holes = gaps(client, source, first, last)
+    end = holes[0][0] - 1 if holes else last
+    return end if end >= first else None
 
 
 def uncover_above(client: Client, source: str, hi: int) -> None:
@@ -355,11 +410,11 @@ def uncover_above(client: Client, source: str, hi: int) -> None:
 
 def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: int, *, version: int) -> int:
     """Retract rows in blocks [lo, hi] whose log is not among ``canonical_logs`` (a complete re-fetch). Count."""
-    from harness.chain.decode import COLUMNS
+    from harness.chain.decode import COLUMNS, is_removed
 
     keep = {(log["transactionHash"].lower(), int(log["logIndex"], 16) if isinstance(log["logIndex"], str)
              else int(log["logIndex"])) for log in canonical_logs
-            if not log.get("removed") and lo <= int(log["blockNumber"], 16) <= hi}
+            if not is_removed(log) and lo <= _block(log) <= hi}
     gone_total = 0
     for table, cols in COLUMNS.items():
         if "tx_hash" not in cols:
@@ -416,6 +471,7 @@ def scan_preparations(client: Client, rpc: RpcClient, to_block: int, *, source: 
                 addresses=addrs, topic0s=topics)
 
 
+@_writer("backfill")
 def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = None, to_block: int | None = None,
              *, cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
              confirmations: int = DEFAULT_CONFIRMATIONS, refetch: bool = False, source: str | None = None,
@@ -424,12 +480,15 @@ def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = 
              preparations: bool = True) -> IngestStats:
     """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``), then (with
     ``preparations``) the market preparations before it that nothing has covered yet (scan_preparations)."""
+    _check_fetch(window, max_window, batch_logs, batch_blocks)
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, from_block=from_block, to_block=to_block, cutoff=cutoff, no_cutoff=no_cutoff,
                         since_seconds=since_seconds, confirmations=confirmations)
     todo = [(lo, hi)] if refetch and lo <= hi else gaps(client, source, lo, hi)
-    stats = _run(client, rpc, "backfill", source, lo, hi, todo, None, window=window, max_window=max_window,
+    # A refetch is a complete re-read of the range: logs no longer on the chain (a reorg) are retracted.
+    retract = (lo, hi) if refetch and lo <= hi else None
+    stats = _run(client, rpc, "backfill", source, lo, hi, todo, retract, window=window, max_window=max_window,
                  batch_logs=batch_logs, batch_blocks=batch_blocks, progress=progress)
     if preparations and lo <= hi:
         stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
@@ -437,15 +496,25 @@ def backfill(client: Client, rpc_url: str | RpcClient, from_block: int | None = 
     return stats
 
 
+@_writer("sync")
 def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, *,
          margin: int = DEFAULT_MARGIN, confirmations: int = DEFAULT_CONFIRMATIONS, cutoff: int | None = None,
          source: str | None = None, window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
          progress: bool | None = None, preparations: bool = True) -> IngestStats:
     """The daily run: fill every gap of the last ``since_seconds`` up to head - confirmations, and re-fetch the
-    last ``margin`` ingested blocks, retracting logs a reorg removed."""
+    last ``margin`` ingested blocks, retracting logs a reorg removed. When the last contiguous checkpoint is
+    older than the window (a missed day), it starts there instead, and says so in the stats."""
+    _check_fetch(window, max_window, batch_logs, None)
+    require(isinstance(margin, int) and margin >= 0, f"margin={margin} must be 0 or more blocks")
     rpc = rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, cutoff=cutoff, since_seconds=since_seconds, confirmations=confirmations)
+    notes = []
+    tail = contiguous_end(client, source)
+    if tail is not None and tail + 1 < lo:  # a missed day (or more): fill from the last contiguous checkpoint
+        notes.append(f"last contiguous checkpoint {tail} is older than the window (starts at block {lo}): "
+                     f"filled from block {tail + 1}")
+        lo = tail + 1
     todo = gaps(client, source, lo, hi) if lo <= hi else []
     retract, above = None, 0
     covered = [b for ranges in coverage(client, source).values() for _, b in ranges]
@@ -461,10 +530,18 @@ def sync(client: Client, rpc_url: str | RpcClient, since_seconds: int = 86_400, 
     stats = _run(client, rpc, "sync", source, lo, hi, todo, retract, window=window, max_window=max_window,
                  batch_logs=batch_logs, batch_blocks=None, progress=progress)
     stats.retracted += above
+    stats.notes += notes
     if preparations and lo <= hi:
         stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
                                                max_window=max_window, progress=progress).logs
     return stats
+
+
+def _check_fetch(window: int, max_window: int, batch_logs: int, batch_blocks: int | None) -> None:
+    """The paging options, checked by name before anything is fetched (a 0 window would loop forever)."""
+    for name, v in (("window", window), ("max_window", max_window), ("batch_logs", batch_logs)):
+        require(isinstance(v, int) and v >= 1, f"{name}={v} must be at least 1")
+    require(batch_blocks is None or batch_blocks >= 1, f"batch_blocks={batch_blocks} must be at least 1")
 
 
 def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_window, batch_logs, batch_blocks,
@@ -479,7 +556,7 @@ def _run(client, rpc, command, source, lo, hi, todo, retract, *, window, max_win
         fetch_into(client, rpc, todo, source=source, run_id=run.run_id, stats=stats, retract=retract,
                    window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks,
                    progress=prog, addresses=addresses, topic0s=topic0s)
-    except (RpcError, IngestError, ValueError) as exc:
+    except BaseException as exc:  # any death the process can see (errors, SIGTERM, Ctrl-C) marks the run failed
         stats.seconds = time.monotonic() - t0
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
@@ -513,7 +590,20 @@ def _open_logs(path: Path) -> Iterator[tuple[int, dict]]:
 
 def _block(log: dict) -> int:
     v = log["blockNumber"]
-    return int(v, 16) if isinstance(v, str) else int(v)
+    try:
+        b = int(v, 16) if isinstance(v, str) else (v if v.__class__ is int else None)
+    except ValueError:
+        b = None
+    if b is None or b < 0:
+        raise IngestError(f"blockNumber {str(v)[:40]!r} is not a block number (hex string or integer >= 0)")
+    return b
+
+
+def _file_block(path: Path, n: int, log: dict) -> int:
+    try:
+        return _block(log)
+    except IngestError as exc:
+        raise IngestError(f"{path}:{n}: {exc}") from None
 
 
 def world_source(world_dir: Path) -> str:
@@ -554,8 +644,8 @@ def world_range(world_dir: Path) -> tuple[int, int]:
     if declared is not None:
         return declared
     lo = hi = None
-    for _, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
-        b = _block(log)
+    for n, log in _open_logs(Path(world_dir) / "logs.jsonl.gz"):
+        b = _file_block(Path(world_dir) / "logs.jsonl.gz", n, log)
         lo = b if lo is None else min(lo, b)
         hi = b if hi is None else max(hi, b)
     if lo is None:
@@ -627,7 +717,7 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None,
     pending: list[dict] = []
     first = last = None
     for n, log in _open_logs(path):
-        b = _block(log)
+        b = _file_block(path, n, log)
         if last is not None and b < last:
             raise IngestError(f"{path}:{n}: block {b} after block {last}: logs must be in chain order")
         if log.get("blockTimestamp") is None:
@@ -649,6 +739,7 @@ def _block_batches(path: Path, batch_logs: int, min_time: int | None,
         yield first, last, pending
 
 
+@_writer("file ingest")
 def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, since_seconds: int | None = None,
                  batch_logs: int = 50_000, command: str = "files", clock: BlockClock | None = None,
                  markets: Path | None = None, token_map: Path | None = None) -> IngestStats:
@@ -680,6 +771,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
             except ValueError as exc:
                 raise IngestError(f"{logs_path}: {exc}") from exc
             start = first if prev is None else prev
+            renew_held(client)
             write_checkpoint(client, source, start, last, run_id=run.run_id,
                              logs_by_contract=Counter(log["address"].lower() for log in logs))
             stats.from_block = start if stats.from_block is None else stats.from_block
@@ -710,7 +802,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
             stats.prices += n_px
         if prices.is_file():
             stats.prices += ingest_prices(client, prices, source=source, as_of=as_of)
-    except (IngestError, ValueError) as exc:
+    except BaseException as exc:  # any death the process can see marks the run failed
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
     finally:
@@ -856,7 +948,8 @@ def _rpc(args) -> RpcClient:
     url = args.rpc_url or os.environ.get("POLYGON_RPC_URL")
     if not url:
         raise IngestError("no RPC endpoint: pass --rpc-url or set POLYGON_RPC_URL")
-    return RpcClient(url, timeout=args.rpc_timeout, retry=RetryPolicy(attempts=max(1, args.retries)))
+    return RpcClient(url, timeout=args.rpc_timeout, deadline=args.rpc_deadline,
+                     retry=RetryPolicy(attempts=args.retries))
 
 
 def _client(args):
@@ -877,17 +970,8 @@ def _rebuild(client, cutoff: int | None, allow_unmapped: bool = False) -> str:
 
 
 def _cmd(fn):
-    def run(args) -> int:
-        from harness.warehouse import WarehouseError
-
-        try:
-            return fn(args)
-        except WarehouseError:
-            raise  # harness.__main__ reports it (exit 2)
-        except (RuntimeError, ValueError) as exc:  # IngestError, RpcError, DecodeError, BuildError
-            print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return 1
-    return run
+    """Errors are reported by harness.__main__.main: one redacted line, exit 2 (1 for a failed check)."""
+    return fn
 
 
 @_cmd
@@ -942,6 +1026,7 @@ def cmd_files(args) -> int:
 @_cmd
 def cmd_gaps(args) -> int:
     client = _client(args)
+    check_span(args.from_block, args.to_block, "gaps")
     hull = run_hull(client, args.source)
     lo = args.from_block if args.from_block is not None else (hull[0] if hull else None)
     hi = args.to_block if args.to_block is not None else (hull[1] if hull else None)
@@ -960,26 +1045,31 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     def rpc_opts(p):
         p.add_argument("--rpc-url", help="Polygon JSON-RPC endpoint (env POLYGON_RPC_URL)")
-        p.add_argument("--confirmations", type=int, default=DEFAULT_CONFIRMATIONS,
+        p.add_argument("--confirmations", type=non_negative_int, default=DEFAULT_CONFIRMATIONS,
                        help=f"stay this many blocks behind the head (default {DEFAULT_CONFIRMATIONS})")
-        p.add_argument("--window", type=int, default=2000, help="initial eth_getLogs block window (adapts)")
-        p.add_argument("--max-window", type=int, default=100_000, help="largest eth_getLogs block window")
-        p.add_argument("--retries", type=int, default=8, help="attempts per RPC call before giving up (default 8)")
-        p.add_argument("--rpc-timeout", type=float, default=30.0, help="seconds per RPC request (default 30)")
+        p.add_argument("--window", type=positive_int, default=2000, help="initial eth_getLogs block window (adapts)")
+        p.add_argument("--max-window", type=positive_int, default=100_000, help="largest eth_getLogs block window")
+        p.add_argument("--retries", type=positive_int, default=8,
+                       help="attempts per RPC call before giving up (default 8)")
+        p.add_argument("--rpc-timeout", type=positive_float, default=30.0,
+                       help="seconds a socket read may wait (default 30)")
+        p.add_argument("--rpc-deadline", type=positive_float, default=None,
+                       help="seconds one RPC request may take in total (default 4 x --rpc-timeout)")
         warehouse_args(p)
 
     p = sub.add_parser("backfill", help="ingest a block range from a JSON-RPC node (resumable)")
     rpc_opts(p)
-    p.add_argument("--from-block", type=int)
-    p.add_argument("--to-block", type=int)
+    p.add_argument("--from-block", type=non_negative_int)
+    p.add_argument("--to-block", type=non_negative_int)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="stop at the last block at or before this time")
+    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
+                   help="stop at the last block at or before this time")
     g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
     p.add_argument("--since", help="start at the first block of this last window instead of --from-block "
                    "(e.g. 7d; measured from the head block's time)")
     p.add_argument("--refetch", action="store_true", help="fetch the whole range even where checkpointed")
-    p.add_argument("--batch-logs", type=int, default=20_000, help="logs per insert + checkpoint")
-    p.add_argument("--batch-blocks", type=int, default=None, help="also checkpoint at least every N blocks")
+    p.add_argument("--batch-logs", type=positive_int, default=20_000, help="logs per insert + checkpoint")
+    p.add_argument("--batch-blocks", type=positive_int, default=None, help="also checkpoint at least every N blocks")
     p.add_argument("--no-preparations", action="store_true", help="skip the scan for market preparations before "
                    "the range (ConditionPreparation / QuestionPrepared from the contracts' first blocks)")
     p.set_defaults(func=cmd_backfill)
@@ -987,9 +1077,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sync", help="daily: ingest the last --since window (+ reorg margin), then rebuild")
     rpc_opts(p)
     p.add_argument("--since", default="24h", help="window to make complete, e.g. 24h, 3d (default 24h)")
-    p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="re-fetch this many last ingested blocks")
+    p.add_argument("--margin", type=non_negative_int, default=DEFAULT_MARGIN,
+                   help="re-fetch this many last ingested blocks")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=int, metavar="UNIX_TS", help="ingest and rebuild only up to this block time")
+    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
+                   help="ingest and rebuild only up to this block time")
     g.add_argument("--no-cutoff", action="store_true", help="up to the head less --confirmations (the default)")
     p.add_argument("--no-rebuild", action="store_true", help="ingest only")
     p.add_argument("--no-preparations", action="store_true", help="skip the scan for earlier market preparations")
@@ -1016,7 +1108,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gaps", help="list block ranges never ingested for a source (exit 1 when any)")
     warehouse_args(p)
     p.add_argument("--source", required=True, help="e.g. rpc:137 or file:world")
-    p.add_argument("--from-block", type=int)
-    p.add_argument("--to-block", type=int)
+    p.add_argument("--from-block", type=non_negative_int)
+    p.add_argument("--to-block", type=non_negative_int)
     p.set_defaults(func=cmd_gaps)
 

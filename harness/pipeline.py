@@ -90,7 +90,9 @@ def parse_age(text: str) -> int:
     """'24h', '3d', '90m', '3600s' or plain seconds → seconds; a clear error otherwise."""
     m = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text or "")
     if not m:
-        raise ValueError(f"--since {text!r}: expected a number with unit s, m, h, d or w (e.g. 24h)")
+        from harness.errors import UsageError
+
+        raise UsageError(f"--since {text!r}: expected a number with unit s, m, h, d or w (e.g. 24h)")
     mult = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
     return int(m.group(1)) * mult
 
@@ -189,19 +191,27 @@ def run_stages(
     Deploy runs with the test-only ``--throwaway-prod`` stand-in, which is allowed only on the embedded warehouse.
     The gate table is printed by the stage run itself at the end.
     """
+    from harness.warehouse import WarehouseError, check_database_name
+
+    check_database_name(database)
     # The main job is embedded-only: never let a CLICKHOUSE_URL in the environment point the drop below at a server.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_")}
     if warehouse_dir is not None:
         env["HARNESS_WAREHOUSE_DIR"] = str(warehouse_dir)
     if fresh:
-        # A separate process opens the warehouse for the stages; drop any earlier demo database first.
-        subprocess.run(
+        # A separate process opens the warehouse for the stages; drop any earlier demo database first. It reports
+        # a failure (a locked directory, a bad path) as one line, which becomes this command's one line.
+        done = subprocess.run(
             [sys.executable, "-c",
-             "import os, sys; from harness.warehouse import *; "
-             "s = resolve_settings(backend='embedded', database=sys.argv[1], env=os.environ); c = connect(s); drop_database(c, sys.argv[1]); "
-             "drop_database(c, sys.argv[1] + '_archive')", database],
-            env=env, check=True, cwd=PROJECT_ROOT,
+             "import os, sys\nfrom harness.errors import HarnessError\nfrom harness.warehouse import *\n"
+             "try:\n    s = resolve_settings(backend='embedded', database=sys.argv[1], env=os.environ)\n"
+             "    c = connect(s); drop_database(c, sys.argv[1]); drop_database(c, sys.argv[1] + '_archive')\n"
+             "except HarnessError as exc:\n    sys.exit(str(exc).splitlines()[0])\n", database],
+            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
         )
+        if done.returncode != 0:
+            lines = (done.stderr.strip() or f"exit status {done.returncode}").splitlines()
+            raise WarehouseError(f"pipeline: cannot prepare database {database!r}: {lines[-1]}")
     cmd = [sys.executable, "-m", "pytest", "tests/stages", "-m", "not rollback", "-p", "no:cacheprovider",
            "--database", database, "--throwaway-prod", "--world", str(world), "--reports", str(reports),
            "-o", "addopts=-ra --strict-markers", "-q", *(extra or [])]

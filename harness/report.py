@@ -12,6 +12,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from harness import gates
+from harness.errors import redact
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,6 @@ def write_reports(client: Client, run_id: str, out_dir: Path) -> tuple[Path, Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     md = out_dir / "gate-report.md"
     page = out_dir / "gate-report.html"
-    md.write_text(markdown(run_id, rows), encoding="utf-8")
-    page.write_text(html_page(run_id, rows), encoding="utf-8")
+    md.write_text(redact(markdown(run_id, rows)), encoding="utf-8")
+    page.write_text(redact(html_page(run_id, rows)), encoding="utf-8")
     return md, page

@@ -35,6 +35,7 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
+from harness.errors import HarnessError, fraction, non_negative_int, positive_int
 from harness.pnl import conversion_cash
 
 SCALE = 1_000_000
@@ -44,7 +45,7 @@ SIMULATOR_VERSION = 1
 _E = {k: BY_KEY[k] for k in BY_KEY}
 
 
-class SimulationError(RuntimeError):
+class SimulationError(HarnessError, RuntimeError):
     """The simulator broke one of its own invariants (a bug, never bad input)."""
 
 
@@ -839,12 +840,12 @@ def world_hashes(world: str | Path) -> dict[str, str]:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="write a simulated world (logs, prices, truth, wallets.yaml)")
     d = WorldParams()
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--wallets", type=int, default=d.wallets)
-    p.add_argument("--markets", type=int, default=d.markets)
-    p.add_argument("--fills", type=int, default=d.fills, help="matched trades (one matchOrders tx each)")
-    p.add_argument("--neg-risk-share", type=float, default=d.neg_risk_share)
-    p.add_argument("--open-share", type=float, default=d.open_share)
+    p.add_argument("--seed", type=non_negative_int, default=d.seed)
+    p.add_argument("--wallets", type=positive_int, default=d.wallets)
+    p.add_argument("--markets", type=positive_int, default=d.markets)
+    p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
+    p.add_argument("--neg-risk-share", type=fraction, default=d.neg_risk_share)
+    p.add_argument("--open-share", type=fraction, default=d.open_share)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_cmd_simulate)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from harness.errors import UsageError
+
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 #: Cash-flow metrics (the plan's formula) and the average-cost ones Polymarket's UI shows (pnl-subgraph rules).
 METRICS = ("total", "realized", "unrealized", "ui_total", "ui_realized")
@@ -23,7 +25,7 @@ _REQUIRED = ("name", "address", "target_usd", "tolerance_pct", "source", "level"
 MICRO = Decimal(1_000_000)
 
 
-class WalletsFileError(ValueError):
+class WalletsFileError(UsageError):
     """``<file>:<line>: <field>: <problem>``."""
 
 
@@ -140,12 +142,28 @@ def _text(path: Path, node: yaml.Node, field: str) -> str:
     return node.value.strip()
 
 
+#: A tolerance or bias beyond 100% of the target would accept any value of the opposite sign: not a check.
+MAX_PCT = Decimal(100)
+
+
+def _eip55_ok(address: str) -> bool:
+    """Does the mixed-case address carry a valid EIP-55 checksum (keccak of the lower-case hex)?"""
+    from eth_hash.auto import keccak
+
+    body = address[2:]
+    digest = keccak(body.lower().encode()).hex()
+    return all(c.upper() == c if int(h, 16) >= 8 else c.lower() == c
+               for c, h in zip(body, digest) if c.isalpha())
+
+
 def load_wallets(path: str | Path) -> list[ReferenceWallet]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WalletsFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise WalletsFileError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -173,9 +191,18 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
         node = lambda f: fields[f][0]  # noqa: E731
         address = _text(path, node("address"), "address")
         if not _ADDRESS.match(address):
-            hint = " (must be lower-case)" if _ADDRESS.match(address.lower()) else ""
-            raise _err(path, node("address").start_mark.line + 1, "address",
-                       f"{address!r} is not a 0x + 40 hex address{hint}")
+            # Mixed case is an EIP-55 checksum: accepted (and stored lower-case) only when the checksum holds.
+            if _ADDRESS.match(address.lower()) and address[2:] != address[2:].upper():
+                if not _eip55_ok(address):
+                    raise _err(path, node("address").start_mark.line + 1, "address",
+                               f"{address!r} fails its EIP-55 checksum (a typo?); write it all lower-case "
+                               "to skip the check")
+                address = address.lower()
+            elif _ADDRESS.match(address.lower()):
+                address = address.lower()
+            else:
+                raise _err(path, node("address").start_mark.line + 1, "address",
+                           f"{address!r} is not a 0x + 40 hex address")
         if address in seen:
             raise _err(path, node("address").start_mark.line + 1, "address",
                        f"{address} already listed at line {seen[address]}")
@@ -186,10 +213,14 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
             raise _err(path, node("target_usd").start_mark.line + 1, "target_usd",
                        "more than 6 decimal places (micro-dollar precision)")
         tol = _decimal(path, node("tolerance_pct"), "tolerance_pct")
-        if tol < 0:
-            raise _err(path, node("tolerance_pct").start_mark.line + 1, "tolerance_pct", "must be ≥ 0")
+        if not 0 <= tol <= MAX_PCT:
+            raise _err(path, node("tolerance_pct").start_mark.line + 1, "tolerance_pct",
+                       f"{tol} must be between 0 and {MAX_PCT} (percent of the target)")
         bias = _decimal(path, node("expected_bias_pct"), "expected_bias_pct") if "expected_bias_pct" in fields \
             else Decimal(0)
+        if not -MAX_PCT <= bias <= MAX_PCT:
+            raise _err(path, node("expected_bias_pct").start_mark.line + 1, "expected_bias_pct",
+                       f"{bias} must be between -{MAX_PCT} and {MAX_PCT} (percent of the target)")
         metric = _text(path, node("metric"), "metric") if "metric" in fields else "total"
         if metric not in METRICS:
             raise _err(path, node("metric").start_mark.line + 1, "metric", f"{metric!r}: one of {', '.join(METRICS)}")

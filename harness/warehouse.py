@@ -18,6 +18,8 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 from harness.config import PROJECT_ROOT
+from harness.errors import HarnessError, register_secret
+from harness.errors import redact_url as _redact_url
 
 BACKENDS = ("embedded", "container", "server")
 DEFAULT_EMBEDDED_DIR = PROJECT_ROOT / ".warehouse"
@@ -27,7 +29,7 @@ _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 PROD_ENV = ("CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(HarnessError, RuntimeError):
     """A configuration or connection problem, phrased as one line a user can act on."""
 
 
@@ -55,13 +57,8 @@ class WarehouseSettings:
 
 
 def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password or parts.username:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return parts._replace(netloc=f"***@{host}").geturl()
-    return url
+    """The URL as it may be printed (user info, query and key-like path parts masked): harness.errors."""
+    return _redact_url(url)
 
 
 def check_database_name(name: str, what: str = "database") -> str:
@@ -102,6 +99,8 @@ def resolve_settings(
     """Combine CLI options with the environment. Touches nothing: only validates and decides."""
     env = dict(os.environ if env is None else env)
     url = clickhouse or env.get("CLICKHOUSE_URL")
+    register_secret(url)
+    register_secret(env.get("CLICKHOUSE_PASSWORD"))
     if prod:
         missing = [k for k in PROD_ENV if not env.get(k)]
         if clickhouse:

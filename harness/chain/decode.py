@@ -7,6 +7,7 @@ its tx hash and log index. Rows follow ``COLUMNS[table]`` = the table's DDL colu
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from harness.chain import events as ev
 from harness.chain.tokens import collateral_for, collection_id, position_id
 from harness.chain.tokens import condition_id as _condition_id
 from harness.config import contracts, token_address
+from harness.errors import HarnessError
 
 _RAW = ("_version", "_deleted")
 _BASE = ("tx_hash", "log_index", "block_number", "block_time")
@@ -46,7 +48,7 @@ _BATCH2_HEAD = (0x40 << 512) | (0xA0 << 256) | 2  # words 0-2 of a 2-id Transfer
 MAX_UINT128 = (1 << 128) - 1
 
 
-class DecodeError(ValueError):
+class DecodeError(HarnessError, ValueError):
     """A log from a known contract with a known topic0 that cannot be decoded; names the tx and log index."""
 
     def __init__(self, message: str, tx_hash: Any = None, log_index: Any = None):
@@ -56,6 +58,22 @@ class DecodeError(ValueError):
 
 class _Bad(Exception):
     """Internal: malformed field; turned into DecodeError with the log's identity."""
+
+
+_TX = re.compile(r"0x[0-9a-fA-F]{64}\Z")
+_MAX_U32 = 2**32 - 1
+
+
+def _plain_int(v: Any, name: str) -> int:
+    """An integer given as a JSON number (not a bool, float or list)."""
+    if v.__class__ is not int:
+        raise _Bad(f"{name} {str(v)[:40]!r} is not a hex string or an integer")
+    return v
+
+
+def is_removed(log: Mapping[str, Any]) -> bool:
+    """``removed: true`` exactly (JSON-RPC's boolean); the string "false" is not true."""
+    return log.get("removed") is True
 
 
 @dataclass
@@ -182,6 +200,7 @@ class Decoder:
         unknown = out.unknown
         handlers = self.handlers
         blocks = self._blocks
+        txs: set[str] = set()
         count = out.count
         for log in logs:
             count += 1
@@ -213,8 +232,12 @@ class Decoder:
                     raise _Bad("data is not 0x + whole 32-byte hex words")
                 x = int(data, 16)  # validates every hex digit once; fixed layouts read their words from x
                 tx = log["transactionHash"]
-                if len(tx) != 66 or tx[:2] != "0x":
-                    raise _Bad(f"transaction hash {tx!r} is not 0x + 64 hex")
+                if tx not in txs:  # checked once per transaction (its logs come together)
+                    if tx.__class__ is not str or not _TX.match(tx):
+                        raise _Bad(f"transaction hash {str(tx)[:80]!r} is not 0x + 64 hex")
+                    if len(txs) > 4096:
+                        txs.clear()
+                    txs.add(tx)
                 bkey = log["blockNumber"]
                 b = blocks.get(bkey)
                 if b is None:
@@ -227,8 +250,15 @@ class Decoder:
                 else:
                     raise _Bad(f"no block time: log has no blockTimestamp and block {b[0]} is not in block_times")
                 li = log["logIndex"]
-                fn(rows, (tx.lower(), int(li, 16) if li.__class__ is str else int(li), b[0], bt), topics, data, x,
-                   1 if log.get("removed") else 0, addr)
+                li = int(li, 16) if li.__class__ is str else _plain_int(li, "logIndex")
+                if not 0 <= li <= _MAX_U32:
+                    raise _Bad(f"logIndex {li} is outside 0..{_MAX_U32}")
+                if not 0 <= bt <= _MAX_U32:
+                    raise _Bad(f"blockTimestamp {bt} is outside 0..{_MAX_U32} (DateTime)")
+                rm = log.get("removed", False)
+                if rm is not True and rm is not False and rm is not None:
+                    raise _Bad(f"removed is {rm!r}: must be true or false")
+                fn(rows, (tx.lower(), li, b[0], bt), topics, data, x, 1 if rm is True else 0, addr)
             except (_Bad, KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
                 if isinstance(exc, DecodeError):
                     raise
@@ -252,7 +282,9 @@ class Decoder:
         return out
 
     def _block(self, bkey: str) -> tuple[int, int | None]:
-        bn = int(bkey, 16) if isinstance(bkey, str) else int(bkey)  # hex per JSON-RPC; ints tolerated
+        bn = int(bkey, 16) if isinstance(bkey, str) else _plain_int(bkey, "blockNumber")  # hex; ints tolerated
+        if not 0 <= bn < 2**63:
+            raise _Bad(f"blockNumber {bn} is out of range")
         if len(self._blocks) > 50_000:
             self._blocks.clear()
         b = self._blocks[bkey] = (bn, self.block_times.get(bn))

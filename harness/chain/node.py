@@ -23,6 +23,7 @@ from typing import Self
 import requests
 
 from harness.config import PROJECT_ROOT
+from harness.errors import HarnessError
 
 ANVIL_REL = Path(".tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 #: anvil's first dev account (unlocked, funded): the sender of every replayed transaction.
@@ -30,7 +31,7 @@ DEV_ACCOUNT = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 TX_GAS = 15_000_000  # under the 2**24 per-transaction cap of recent hardforks
 
 
-class NodeError(RuntimeError):
+class NodeError(HarnessError, RuntimeError):
     """anvil is missing, would not start, or rejected a call (the message names which)."""
 
 
@@ -192,6 +193,9 @@ class Anvil:
         if exe is None:
             raise NodeError("anvil not found: run `bash scripts/setup.sh` (installs it with npm into .tools/) "
                             "or set ANVIL_BIN")
+        if port and not _port_free(port):
+            raise NodeError(f"port {port} on 127.0.0.1 is already in use by another process: not starting anvil "
+                            "there (its answers would come from a node this harness did not start)")
         port = port or free_port()
         cmd = [str(exe), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
                "--no-mining", "--order", "fifo", "--disable-block-gas-limit", "--base-fee", "0",
@@ -207,8 +211,14 @@ class Anvil:
                 raise NodeError(f"anvil exited with {proc.returncode} on port {port}: {err.strip()}")
             try:
                 if node.call("eth_chainId") is not None:
+                    if not _listens(proc.pid, port):
+                        node.stop()
+                        raise NodeError(f"a process other than the anvil started here answers on port {port}: "
+                                        "refusing to use a node this harness did not start")
                     return node
-            except (requests.ConnectionError, NodeError):
+            except (requests.ConnectionError, NodeError) as exc:
+                if isinstance(exc, NodeError) and "refusing" in str(exc):
+                    raise
                 time.sleep(0.05)
         node.stop()
         raise NodeError(f"anvil did not answer on {node.url} within {timeout}s")
@@ -347,3 +357,49 @@ def load_jsonl(path: Path) -> Iterator[dict]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+def _port_free(port: int) -> bool:
+    """Can this process bind 127.0.0.1:port right now?"""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Is ``pid`` the process listening on 127.0.0.1:port? (Linux /proc; elsewhere: is it still running.)"""
+    import os
+
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError:
+            return False
+    inodes = set()
+    for table in tables:
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            f = line.split()
+            if len(f) > 9 and f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                inodes.add(f[9])
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+
+from harness.errors import HarnessError, redact, redact_url, register_secret, require
 
 #: Messages (lower-cased) that providers use to refuse a getLogs range as too large.
 _RANGE_PATTERNS = re.compile(
@@ -27,7 +30,7 @@ _RANGE_PATTERNS = re.compile(
 _RATE_PATTERNS = re.compile(r"rate limit|too many requests|capacity|try again|temporarily|header not found")
 
 
-class RpcError(RuntimeError):
+class RpcError(HarnessError, RuntimeError):
     """A JSON-RPC call failed for good (after retries, or with a non-retryable error)."""
 
 
@@ -76,8 +79,16 @@ class RpcClient:
     """A JSON-RPC endpoint (``--rpc-url`` / ``POLYGON_RPC_URL``) with the retry and range rules above."""
 
     def __init__(self, url: str, *, timeout: float = 30.0, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, timestamp_batch: int = 100) -> None:
+                 sleep: Callable[[float], None] = time.sleep, timestamp_batch: int = 100,
+                 deadline: float | None = None) -> None:
+        """``timeout`` bounds each socket read; ``deadline`` (default 4 x timeout) bounds each request whole, so a
+        node trickling its answer a byte at a time cannot hold a run forever."""
+        require(timeout > 0, f"RPC timeout={timeout} must be a positive number of seconds")
+        require(deadline is None or deadline > 0, f"RPC deadline={deadline} must be a positive number of seconds")
+        require(timestamp_batch >= 1, f"timestamp_batch={timestamp_batch} must be at least 1")
         self.url = url
+        self.deadline = 4 * timeout if deadline is None else deadline
+        register_secret(url)  # a key in the path, query or user info is hidden from every message from now on
         from web3 import (
             HTTPProvider,  # imported here: web3 takes seconds to import and most commands never need it
         )
@@ -94,10 +105,30 @@ class RpcClient:
         return f"RpcClient({_redact(self.url)})"
 
     # transport -----------------------------------------------------------------------------------------------
+    def _within_deadline(self, send: Callable[[], Any], what: str) -> Any:
+        """``send()`` in a worker thread, given up after ``self.deadline`` seconds (the thread is abandoned)."""
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = send()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"rpc {what[:40]}", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if worker.is_alive():
+            self.stats.note("deadline")
+            raise _Transient(f"no complete answer within the {self.deadline:g}s deadline")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
     def _once(self, send: Callable[[], Any], what: str) -> Any:
         """One attempt; classify every failure as transient, range, or fatal."""
         try:
-            return send()
+            return self._within_deadline(send, what)
         except requests.HTTPError as exc:
             resp = exc.response
             status = resp.status_code if resp is not None else 0
@@ -109,7 +140,7 @@ class RpcClient:
             if status == 413 or _RANGE_PATTERNS.search(body.lower()):
                 self.stats.range_errors += 1
                 raise RangeTooLarge(f"{what}: HTTP {status}: {body}") from exc
-            raise RpcError(f"{what}: HTTP {status} from {_redact(self.url)}: {body}") from exc
+            raise RpcError(f"{what}: HTTP {status} from {_redact(self.url)}: {redact(body)}") from None
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             self.stats.note(type(exc).__name__)
             raise _Transient(type(exc).__name__) from exc
@@ -165,9 +196,10 @@ class RpcClient:
 
         def send():
             resp = self.provider.make_batch_request(list(calls))
-            if isinstance(resp, dict):  # the node refused the batch as a whole
-                return [self._check(resp, what)]
-            if len(resp) != len(calls):
+            if isinstance(resp, dict):  # the node refused the batch as a whole, or answered only one call
+                self._check(resp, what)
+                raise _Transient(f"batch of {len(calls)} answered with a single object")
+            if not isinstance(resp, list) or len(resp) != len(calls):
                 raise _Transient(f"batch answered {len(resp)} of {len(calls)}")
             return [self._check(r, f"{m}{_short(p)}") for r, (m, p) in zip(resp, calls)]
 
@@ -191,8 +223,15 @@ class RpcClient:
         logs = self.call("eth_getLogs", [flt])
         if not isinstance(logs, list):
             raise RpcError(f"eth_getLogs {from_block}..{to_block}: expected a list, got {type(logs).__name__}")
-        for log in logs:
-            b = _int(log.get("blockNumber", "0x0"))
+        for i, log in enumerate(logs):
+            if not isinstance(log, dict):
+                raise RpcError(f"eth_getLogs {from_block}..{to_block}: log {i} is a {type(log).__name__}, "
+                               "not an object")
+            try:
+                b = _int(log.get("blockNumber"))
+            except (TypeError, ValueError):
+                raise RpcError(f"eth_getLogs {from_block}..{to_block}: log {i} has blockNumber "
+                               f"{str(log.get('blockNumber'))[:40]!r}, not a number") from None
             if not from_block <= b <= to_block:
                 raise RpcError(f"eth_getLogs {from_block}..{to_block} returned a log of block {b}")
         return logs
@@ -204,9 +243,7 @@ class RpcClient:
             chunk = want[i:i + self.timestamp_batch]
             blocks = self.batch([("eth_getBlockByNumber", [_hex(n), False]) for n in chunk])
             for n, blk in zip(chunk, blocks):
-                if blk is None:
-                    raise RpcError(f"eth_getBlockByNumber {n}: block not found (beyond the head?)")
-                self._times[n] = _int(blk["timestamp"])
+                self._times[n] = _block_field(n, blk, "timestamp")
         return {int(n): self._times[int(n)] for n in numbers}
 
     def block_time(self, number: int) -> int:
@@ -219,7 +256,11 @@ class RpcClient:
         for i in range(0, len(nums), self.timestamp_batch):
             chunk = nums[i:i + self.timestamp_batch]
             for n, blk in zip(chunk, self.batch([("eth_getBlockByNumber", [_hex(n), False]) for n in chunk])):
-                out[n] = (blk or {}).get("hash")
+                if blk is None:
+                    out[n] = None
+                    continue
+                _block_field(n, blk, "timestamp")
+                out[n] = blk.get("hash")
         return out
 
     def first_block_at_or_after(self, ts: int, lo: int = 0, hi: int | None = None) -> int:
@@ -248,7 +289,9 @@ def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses
     The window halves when the node says the range is too large and doubles after a window that returned fewer
     than ``grow_below`` logs; a single block that is still too large is an error (nothing is skipped).
     """
-    cur, size = from_block, max(1, window)
+    require(isinstance(window, int) and window >= 1, f"window={window} must be at least 1 block")
+    require(isinstance(max_window, int) and max_window >= 1, f"max_window={max_window} must be at least 1 block")
+    cur, size = from_block, min(window, max_window)
     while cur <= to_block:
         end = min(to_block, cur + size - 1)
         try:
@@ -264,6 +307,20 @@ def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses
             size = min(max_window, size * 2)
 
 
+def _block_field(n: int, blk: Any, name: str) -> int:
+    """A block header's integer field, after checking it is the block that was asked for."""
+    if blk is None:
+        raise RpcError(f"eth_getBlockByNumber {n}: block not found (beyond the head?)")
+    try:
+        got = _int(blk["number"]) if isinstance(blk, dict) and "number" in blk else None
+        value = _int(blk[name])
+    except (TypeError, ValueError, KeyError):
+        raise RpcError(f"eth_getBlockByNumber {n}: malformed block header {str(blk)[:120]}") from None
+    if got is not None and got != n:
+        raise RpcError(f"eth_getBlockByNumber: asked for block {n}, the node answered block {got}")
+    return value
+
+
 def _retry_after(v: str | None) -> float | None:
     try:
         return float(v) if v else None
@@ -277,8 +334,5 @@ def _short(params) -> str:
 
 
 def _redact(url: str) -> str:
-    from harness.warehouse import redact_url
-
-    # Keys are often in the path of hosted RPC URLs: keep only scheme and host.
-    parts = url.split("/")
-    return redact_url("/".join(parts[:3])) + ("/…" if len(parts) > 3 and any(parts[3:]) else "")
+    """The endpoint as it may be printed: keys in the path, query or user info masked (harness.errors)."""
+    return redact_url(url)

@@ -1,13 +1,14 @@
--- Per stage: each run's outcome counts at one watermark, newest first. A run passed when it has its
--- stage_complete row passed and no failed or errored check.
+-- Per stage: each run's outcome on one data fingerprint, newest first. A run passed when it has its
+-- stage_complete row passed and no failed or errored check on that fingerprint.
 SELECT
     stage,
     run_id,
-    watermark_block,
+    fingerprint,
+    max(watermark_block) AS block,
     max(finished_at) AS finished,
     countIf(outcome IN ('failed', 'error') AND check_name != 'stage_complete') AS bad,
     countIf(check_name = 'stage_complete' AND outcome = 'passed') AS complete
 FROM gate_runs
 WHERE stage IN {stages:Array(String)}
-GROUP BY stage, run_id, watermark_block
+GROUP BY stage, run_id, fingerprint
 ORDER BY finished DESC

@@ -42,7 +42,7 @@ def test_backfill_without_an_endpoint_says_so(new_db, warehouse_settings, capsys
     monkeypatch.delenv("POLYGON_RPC_URL", raising=False)
     db = new_db()
     name = db.query("SELECT currentDatabase()").result_rows[0][0]
-    assert main(["backfill", "--from-block", "0", "--to-block", "5", *_wh(warehouse_settings, name)]) == 1
+    assert main(["backfill", "--from-block", "0", "--to-block", "5", *_wh(warehouse_settings, name)]) == 2
     assert "pass --rpc-url or set POLYGON_RPC_URL" in capsys.readouterr().err
 
 

@@ -41,7 +41,8 @@ def test_deploy_on_fresh_database_is_refused_naming_the_gate(tmp_path):
     r = _run(["-m", "deploy", "--throwaway-prod", "--reports", str(tmp_path / "reports")], tmp_path / "wh",
              run_id="e2e-refused")
     assert r.returncode == 1, r.stdout[-3000:]
-    assert "stage 'deploy' refused: missing gate backfill (needs a passed run at block 0; last: never run)" in r.stdout
+    assert re.search(r"stage 'deploy' refused: missing gate backfill \(needs a passed run on the current data, "
+                     r"block 0 fingerprint [0-9a-f]{16}; last: never run\)", r.stdout), r.stdout[-3000:]
 
 
 def test_full_pipeline_then_rollback(tmp_path):

@@ -141,7 +141,7 @@ def test_cli_ingest_files_blocks_option(tmp_path):
     world = variant(tmp_path / "w", drop_timestamps=True)
     wdir = tmp_path / "wh"
     r = _harness("ingest-files", str(world), "--database", "d", wdir=wdir, check=False)
-    assert r.returncode == 1 and "no blockTimestamp" in r.stderr and "--blocks FILE" in r.stderr
+    assert r.returncode == 2 and "no blockTimestamp" in r.stderr and "--blocks FILE" in r.stderr
     _harness("ingest-files", str(world), "--database", "d", "--blocks", str(tmp_path / "w-blocks.csv"), wdir=wdir)
     _harness("build", "--database", "d", wdir=wdir)
     wallet, t = max(truth().items(), key=lambda kv: abs(kv[1]["total"]))

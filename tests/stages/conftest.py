@@ -92,7 +92,7 @@ def _write_reports(p: Pipeline) -> None:
         gates.format_table(rows) + f"\n\nreports: {md}\n         {page}\n", encoding="utf-8")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     table = Path(config.getoption("--reports"))
     if not table.is_absolute():
         table = PROJECT_ROOT / table
@@ -110,7 +110,10 @@ def _gate_order(request):
         return
     p: Pipeline = request.getfixturevalue("pipeline")
     if stage in ("deploy", "rollback") and not p.deploy_allowed:
-        pytest.skip(f"{stage} needs --prod (CI exercises it with the test-only --throwaway-prod)")
+        why = f"{stage} needs --prod (CI exercises it with the test-only --throwaway-prod)"
+        if getattr(request.config, "_harness_deploy_only", False):
+            pytest.fail(f"{why}: nothing was deployed", pytrace=False)  # asked for deploy: never a quiet skip
+        pytest.skip(why)
     if stage not in p.refusals:
         if stage == "rollback":
             from harness.deploy import last_deploy_id
@@ -121,6 +124,13 @@ def _gate_order(request):
             p.refusals[stage] = f"stage {stage!r} refused: missing gate " + "; ".join(missing) if missing else None
     if p.refusals[stage]:
         pytest.fail(p.refusals[stage], pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """A run that selected only deploy/rollback was asked to deploy: without --prod it fails instead of skipping."""
+    stages = {stage_of(i) for i in items}
+    config._harness_deploy_only = bool(items) and stages <= {"deploy", "rollback"}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -142,8 +152,13 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         detail = getattr(item, "gate_detail", None)
         if detail is None:
             detail = "" if rep.passed else _reason(rep)
-        check = item.name[5:] if item.name.startswith("test_") else item.name
-        gates.record(p.client, run_id=p.run_id, stage=stage, check=check, outcome=result, detail=detail)
+        gates.record(p.client, run_id=p.run_id, stage=stage, check=check_name(item), outcome=result, detail=detail,
+                     session=item.config._harness_session)
+
+
+def check_name(item: pytest.Item) -> str:
+    """The gate_runs check name of a stage test (its name without ``test_``)."""
+    return item.name[5:] if item.name.startswith("test_") else item.name
 
 
 def _reason(rep) -> str:
@@ -154,9 +169,26 @@ def _reason(rep) -> str:
     return " ".join(ln[2:].strip() if ln.startswith("E ") else ln for ln in lines)[:500]
 
 
-def stage_complete(p: Pipeline, stage: str) -> None:
-    """The last test of each stage module: the stage passed only if every check in this run did."""
-    ok, why = gates.stage_summary(p.client, p.run_id, stage)
+def stage_checks(request: pytest.FixtureRequest, stage: str) -> list[str]:
+    """Every check the stage's module defines (each parametrization), whatever this run selected.
+
+    Collected afresh from the module, so -k, --deselect or a node id cannot shrink the list.
+    """
+    module = request.node.getparent(pytest.Module)
+    names = []
+    for node in module.collect():
+        items = [node] if isinstance(node, pytest.Function) else list(getattr(node, "collect", list)())
+        for it in items:
+            if isinstance(it, pytest.Function) and stage_of(it) == stage and it.name != request.node.name:
+                names.append(check_name(it))
+    return names
+
+
+def stage_complete(p: Pipeline, stage: str, request: pytest.FixtureRequest) -> None:
+    """The last test of each stage module: the stage passed only if every check it defines ran and passed in
+    this run, on the data as it is now."""
+    ok, why = gates.stage_summary(p.client, p.run_id, stage, stage_checks(request, stage),
+                                  session=request.config._harness_session)
     assert ok, why
 
 

@@ -80,5 +80,5 @@ def test_reference_wallets_present(pipeline, request):
     assert not missing, f"reference wallets with no rows: {missing}"
 
 
-def test_stage_complete(pipeline):
-    stage_complete(pipeline, "backfill")
+def test_stage_complete(pipeline, request):
+    stage_complete(pipeline, "backfill", request)

@@ -56,5 +56,5 @@ def test_no_block_gap_after_sync(pipeline, request):
     assert holes == []
 
 
-def test_stage_complete(pipeline):
-    stage_complete(pipeline, "sync")
+def test_stage_complete(pipeline, request):
+    stage_complete(pipeline, "sync", request)

@@ -27,5 +27,5 @@ def test_kept_tables_remain(pipeline, request):
     assert missing == []
 
 
-def test_stage_complete(pipeline):
-    stage_complete(pipeline, "cleanup")
+def test_stage_complete(pipeline, request):
+    stage_complete(pipeline, "cleanup", request)

@@ -47,10 +47,10 @@ def test_formula_properties(request):
     assert ok, summary
 
 
-def test_stage_complete(pipeline):
+def test_stage_complete(pipeline, request):
     from harness.deploy import table_exists
 
     for v in ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final"):
         if table_exists(pipeline.client, v + "_validate"):
             pipeline.client.command(f"DROP VIEW `{v}_validate`")
-    stage_complete(pipeline, "validate")
+    stage_complete(pipeline, "validate", request)

@@ -73,5 +73,5 @@ def _micros(text: str) -> int:
     return int(Decimal(text) * 1_000_000)
 
 
-def test_stage_complete(pipeline):
-    stage_complete(pipeline, "dryrun")
+def test_stage_complete(pipeline, request):
+    stage_complete(pipeline, "dryrun", request)

@@ -35,5 +35,5 @@ def test_deploy_recorded(pipeline, request):
     request.node.gate_detail = json.dumps({"summary": f"deploy_log holds {len(rows)} view changes"})
 
 
-def test_stage_complete(pipeline):
-    stage_complete(pipeline, "deploy")
+def test_stage_complete(pipeline, request):
+    stage_complete(pipeline, "deploy", request)

@@ -128,3 +128,53 @@ def test_deploy_blocks_a_must_wallet_with_no_data(fresh_db):
     assert not any(deploy.view_definition(fresh_db, v) for v in deploy.FINAL_VIEWS)
     adb = deploy.archive_database(fresh_db)
     fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")
+
+
+def test_cleanup_twice_with_the_same_backup_id_keeps_both_backups(fresh_db):
+    """The issue's case: the second cleanup with the same run id dropped the first verified backup."""
+    _make_broken(fresh_db, "trades_enriched", 10)
+    first = deploy.cleanup_broken_tables(fresh_db, EMBEDDED, backup_id="run1")
+    _make_broken(fresh_db, "trades_enriched", 25)  # the broken table came back (a legacy job recreated it)
+    second = deploy.cleanup_broken_tables(fresh_db, EMBEDDED, backup_id="run1")
+    (a,), (b,) = first.dropped, second.dropped
+    assert a.archive_table != b.archive_table and a.backup_id != b.backup_id
+    adb = deploy.archive_database(fresh_db)
+    counts = {t: fresh_db.query(f"SELECT count() FROM `{adb}`.`{t}`").result_rows[0][0]
+              for t in (a.archive_table, b.archive_table)}
+    assert counts == {a.archive_table: 10, b.archive_table: 25}
+    listed = fresh_db.query("SELECT archive_table FROM backups ORDER BY at").result_rows
+    assert listed == [(a.archive_table,), (b.archive_table,)]
+    assert deploy.missing_backups(fresh_db) == []
+    fresh_db.command(f"DROP DATABASE `{adb}`")
+
+
+def test_backup_table_never_overwrites_an_archive(fresh_db):
+    _make_broken(fresh_db, "trades_dedup", 3)
+    deploy.backup_table(fresh_db, "trades_dedup", backup_id="x1", reason="test")
+    fresh_db.command("INSERT INTO trades_dedup VALUES (99, 'c')")
+    with pytest.raises(DeployError, match="already exists: backups are never overwritten"):
+        deploy.backup_table(fresh_db, "trades_dedup", backup_id="x1", reason="test")
+    adb = deploy.archive_database(fresh_db)
+    assert fresh_db.query(f"SELECT count() FROM `{adb}`.trades_dedup__x1").result_rows == [(3,)]
+    assert fresh_db.query("SELECT count() FROM backups").result_rows == [(1,)]
+    fresh_db.command(f"DROP DATABASE `{adb}`")
+
+
+def test_a_failed_copy_leaves_no_backup_row_and_no_archive(fresh_db, monkeypatch):
+    _make_broken(fresh_db, "trades_dedup", 3)
+    real = fresh_db.command
+
+    def failing(cmd, *a, **kw):
+        if cmd.startswith("CREATE TABLE") and "AS SELECT" in cmd:
+            real(cmd.split(" ENGINE")[0].replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+                 + " (id UInt64) ENGINE = MergeTree ORDER BY tuple()")
+            raise RuntimeError("disk full half-way")
+        return real(cmd, *a, **kw)
+
+    monkeypatch.setattr(fresh_db, "command", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        deploy.backup_table(fresh_db, "trades_dedup", backup_id="x2", reason="test")
+    monkeypatch.undo()
+    adb = deploy.archive_database(fresh_db)
+    assert not deploy.table_exists(fresh_db, "trades_dedup__x2", adb)
+    assert fresh_db.query("SELECT count() FROM backups").result_rows == [(0,)]

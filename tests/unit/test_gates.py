@@ -1,4 +1,5 @@
 """Stage order: a stage starts only when every earlier stage passed on the current watermark."""
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -42,7 +43,8 @@ def test_deploy_without_any_gate_names_all_of_them(fresh_db):
         gates.require_previous(fresh_db, "deploy")
     msg = str(exc.value)
     for s in ("backfill", "sync", "cleanup", "validate", "dryrun"):
-        assert f"{s} (needs a passed run at block 0; last: never run)" in msg
+        assert re.search(rf"{s} \(needs a passed run on the current data, block 0 fingerprint [0-9a-f]{{16}}; "
+                         r"last: never run\)", msg)
 
 
 def test_full_chain_on_one_watermark_opens_deploy(fresh_db):
@@ -77,14 +79,59 @@ def test_new_data_invalidates_validation_but_sync_carries_backfill(fresh_db):
     assert missing == {"cleanup", "validate", "dryrun"}  # ... but checks of the data must be redone
 
 
-def test_checks_on_two_watermarks_do_not_make_a_stage(fresh_db):
+def test_checks_on_two_versions_of_the_data_do_not_make_a_stage(fresh_db):
     run = gates.new_run_id()
     _raise_watermark(fresh_db, 5)
     gates.record(fresh_db, run_id=run, stage="validate", check="a", outcome="passed")
     _raise_watermark(fresh_db, 6)
     gates.record(fresh_db, run_id=run, stage="validate", check="b", outcome="passed")
     ok, why = gates.stage_summary(fresh_db, run, "validate")
-    assert not ok and "different watermarks" in why
+    assert not ok and "data changed since checks ran" in why and ": a" in why
+
+
+def _tamper_same_block(client):
+    """Change a row's contents without moving the highest block (what the watermark alone cannot see)."""
+    client.command("ALTER TABLE erc1155_transfers UPDATE value = value + 1 WHERE 1 SETTINGS mutations_sync = 2")
+
+
+def test_changed_contents_at_the_same_block_invalidate_every_gate(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    for s in gates.STAGES[:-1]:
+        _pass_stage(fresh_db, s)
+    assert gates.missing_gates(fresh_db, "deploy") == []
+    wm = gates.watermark(fresh_db)
+    _tamper_same_block(fresh_db)
+    assert gates.watermark(fresh_db) == wm
+    missing = {m.split(" ")[0] for m in gates.missing_gates(fresh_db, "deploy")}
+    assert missing == set(gates.STAGES[:-1])
+
+
+def test_a_derived_table_change_or_an_ingest_run_invalidates(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    for s in gates.STAGES[:-1]:
+        _pass_stage(fresh_db, s)
+    fp = gates.data_fingerprint(fresh_db)
+    fresh_db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
+                     "VALUES ('0x01', [1, 0], 1)")
+    fp2 = gates.data_fingerprint(fresh_db)
+    assert fp2 != fp
+    from harness.ingest import Run
+
+    Run(fresh_db, "file:x", "files", 0, 10).record("done")  # an ingest that changed no row still counts
+    assert gates.data_fingerprint(fresh_db) != fp2
+    assert len(gates.missing_gates(fresh_db, "deploy")) == 5
+
+
+def test_expected_checks_that_did_not_run_fail_the_stage(fresh_db):
+    run = gates.new_run_id()
+    gates.record(fresh_db, run_id=run, stage="validate", check="views", outcome="passed", session="s1")
+    ok, why = gates.stage_summary(fresh_db, run, "validate", ["views", "oracle", "wallet[a]"], session="s1")
+    assert not ok and "oracle" in why and "wallet[a]" in why
+    # rows from another session with the same run id do not complete it
+    gates.record(fresh_db, run_id=run, stage="validate", check="oracle", outcome="passed", session="s2")
+    gates.record(fresh_db, run_id=run, stage="validate", check="wallet[a]", outcome="passed", session="s2")
+    assert not gates.stage_summary(fresh_db, run, "validate", ["views", "oracle", "wallet[a]"], session="s1")[0]
+    assert gates.stage_summary(fresh_db, run, "validate", ["oracle", "wallet[a]"], session="s2")[0]
 
 
 def test_record_rejects_unknown_names(fresh_db):
@@ -101,3 +148,19 @@ def test_gate_table_lists_every_check(fresh_db):
     assert lines[0].split() == ["stage", "check", "outcome", "block", "detail"]
     assert any("some_check" in ln and "passed" in ln for ln in lines)
     assert any("stage_complete" in ln for ln in lines)
+
+
+def test_a_table_swapped_for_a_view_or_memory_table_is_seen(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    fp = gates.data_fingerprint(fresh_db)
+    fresh_db.command("DROP TABLE winning_index")
+    fresh_db.command("CREATE TABLE winning_index (condition_id String, payout_numerators Array(UInt256), "
+                     "payout_denominator UInt256, winning_index Int16, resolved_block UInt64, "
+                     "resolved_time DateTime('UTC')) ENGINE = Memory")
+    fresh_db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
+                     "VALUES ('0x01', [1, 0], 1)")
+    fp_memory = gates.data_fingerprint(fresh_db)
+    assert fp_memory != fp
+    fresh_db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
+                     "VALUES ('0x02', [0, 1], 1)")
+    assert gates.data_fingerprint(fresh_db) != fp_memory  # no parts to watch: contents are re-read

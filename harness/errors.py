@@ -1,0 +1,196 @@
+"""One error root, one redaction function, one set of option validators: the harness's edge rules in one place.
+
+Why: every output path (terminal, exceptions, gate_runs.detail, reports, junit, ingest_runs) must hide the same
+secrets the same way, and every command must end in one line and a known exit code. A leaf module (imports only
+the standard library) so anything may use it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import threading
+from urllib.parse import urlsplit
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+class HarnessError(Exception):
+    """Something the harness refused or failed at on purpose; str() is one line a user can act on (exit 2)."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(HarnessError, ValueError):
+    """A bad option, argument or input file; nothing was touched (exit 2)."""
+
+
+class CheckFailed(HarnessError):
+    """A gate refused, gaps were found, a validation failed (exit 1)."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+# --- redaction ----------------------------------------------------------------------------------------------------
+
+MASK = "***"
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`\\]+")
+_KV = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|key)"
+                 r"(\s*[=:]\s*)(?!\*\*\*)([^\s&,;'\"<>]+)")
+#: A path segment that may be a key: a long token mixing letters and digits, any long token, or long hex.
+#: Short words, versions and numbers ("rpc", "polygon-mainnet", "v2", "2000") stay readable.
+_KEYLIKE_SEGMENT = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-.~+=]{12,}$|^.{24,}$|^[0-9a-fA-F]{16,}$")
+_SECRET_ENV = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|_URL$|_DSN$)")
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Hide ``value`` (and, for a URL, its user info, query and key-like path parts) wherever it appears."""
+    if not value or not isinstance(value, str):
+        return
+    parts = [value]
+    if "://" in value:  # a URL: its secret parts, not its host (an endpoint's host is fine to print)
+        try:
+            u = urlsplit(value)
+            parts = [u.username or "", u.password or "", u.query, u.fragment]
+            # an endpoint's own path: any long segment is taken for a key, even one of letters only
+            parts += [s for s in u.path.split("/") if s and (len(s) >= 12 or _KEYLIKE_SEGMENT.match(s))]
+            parts += [kv.split("=", 1)[-1] for kv in u.query.split("&") if "=" in kv]
+        except ValueError:
+            pass
+    with _lock:
+        _secrets.update(p for p in parts if p and len(p) >= 6)
+
+
+def register_env_secrets(env: dict[str, str] | None = None) -> None:
+    """Register every environment value whose name says it is a secret or a URL (keys often sit in URLs)."""
+    env = os.environ if env is None else env
+    for k, v in env.items():
+        if _SECRET_ENV.search(k) and not k.startswith(("PYTEST_", "HARNESS_")):
+            register_secret(v)
+
+
+def redact_url(url: str) -> str:
+    """scheme://host[:port]/path with user info, query, fragment and key-like path segments masked."""
+    try:
+        u = urlsplit(url)
+        host = u.hostname or ""
+        port = u.port
+    except ValueError:
+        return _URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://" + MASK, url) if "://" in url else MASK
+    netloc = (MASK + "@" if (u.username or u.password) else "") + (f"[{host}]" if ":" in host else host)
+    if port:
+        netloc += f":{port}"
+    segs = [MASK if (s and _KEYLIKE_SEGMENT.match(s)) else s for s in u.path.split("/")]
+    out = f"{u.scheme}://{netloc}{'/'.join(segs)}"
+    if u.query:
+        out += "?" + MASK
+    if u.fragment:
+        out += "#" + MASK
+    return out
+
+
+def redact(text: object) -> str:
+    """``text`` as a string with every URL's secrets, every registered secret and key=value secrets masked.
+
+    The one function every print, log, exception, gate detail, report and junit property goes through.
+    """
+    s = text if isinstance(text, str) else str(text)
+    if not s:
+        return s
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in s:
+            s = s.replace(secret, MASK)
+    s = _URL.sub(lambda m: redact_url(m.group(0)), s)
+    return _KV.sub(lambda m: m.group(1) + m.group(2) + MASK, s)
+
+
+def first_line(exc: BaseException, limit: int = 400) -> str:
+    """One redacted line describing ``exc`` (its first non-empty line, else its type)."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return redact(line)[:limit]
+
+
+# --- option validation (argparse ``type=`` functions and library checks share the rules) ---------------------------
+
+def _int(text: str) -> int:
+    try:
+        return int(str(text).strip(), 0) if str(text).strip().lower().startswith("0x") else int(str(text).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    v = _int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
+    return v
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (block numbers, confirmations, margins, unix times)."""
+    v = _int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative (got {v})")
+    return v
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (seconds)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (v > 0 and v != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
+    return v
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1..65535."""
+    v = _int(text)
+    if not 1 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port 1..65535 (got {v})")
+    return v
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+    return v
+
+
+def require(cond: bool, message: str) -> None:
+    """Raise UsageError(message) unless ``cond``: the library-side twin of the argparse types."""
+    if not cond:
+        raise UsageError(message)
+
+
+def check_span(from_block: int | None, to_block: int | None, what: str = "block range") -> None:
+    """Both ends non-negative and ordered, named the way the options are."""
+    for name, v in (("from_block", from_block), ("to_block", to_block)):
+        if v is not None:
+            require(isinstance(v, int) and not isinstance(v, bool), f"{what}: {name}={v!r} is not an integer")
+            require(v >= 0, f"{what}: {name}={v} must not be negative")
+    if from_block is not None and to_block is not None:
+        require(from_block <= to_block, f"{what}: cannot have to_block={to_block} < from_block={from_block}")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one redacted line and exit code 2."""
+
+    def error(self, message: str):
+        import sys
+
+        sys.stderr.write(f"{self.prog}: error: {redact(message)}\n")
+        raise SystemExit(EXIT_ERROR)
