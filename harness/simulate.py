@@ -418,7 +418,7 @@ class Simulation:
         self._match(m, ci, ex, taker, taker_buy, kind, tok, comp, p, makers, quarters)
         self.ops[f"match_{kind}"] += 1
         if quarters is not None:
-            self.ops["match_fee_module"] += 1
+            self.ops["fee_module_routed"] += 1
         return True
 
     def _order_hash(self, o: tuple) -> str:
