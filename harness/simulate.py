@@ -6,11 +6,14 @@ wallet ERC1155 transfers, negRisk conversions, resolutions and redemptions; some
 Every ERC1155 movement goes through one balance book that refuses to go negative, and a cash ledger follows the
 shared cash-flow P&L definition, so ``truth`` is known to the micro-dollar without reading the logs back.
 
-Deliberate simplifications (the P&L never reads these legs): USDC/wcol ERC20 transfers are not emitted (no table
-reads them); NO tokens given up in a conversion stay with the adapter (the real adapter sends them to a burn
-address, which would otherwise show up as a "wallet"); the adapter's own CTF redemption burns its whole balance
-and it pays the user only for the amounts the user handed in. V2 markets emit only the V2 OrderFilled (the
-registry holds no V2 OrdersMatched/FeeCharged) and still mint/merge through CTF with the exchange as stakeholder.
+Its logs decode to the same rows as the same world played on the contracts (harness.chain_world, checked by
+tests/integration/test_chain_world.py), tx hashes and block times aside: the negRisk V1 exchange moves shares
+through the NegRiskAdapter (operator = adapter), conversions send the NO tokens to the burn address, a V2 market's
+MINT/MERGE and a wallet's own split/merge/redeem/convert there go through the V2 collateral adapter (stakeholder =
+adapter), order hashes are keccak256(abi.encode(order)) with salts the simulator picks, and a share of V1 matches
+with fee-paying orders go through the fee module (fee receiver = the module, FeeRefunded after OrdersMatched).
+Left out, because no table reads them: ERC20 transfers (USDC.e, pUSD, wcol), TokenRegistered, MarketPrepared and
+OutcomeReported. V2 emits only the V2 OrderFilled (the registry holds no V2 OrdersMatched/FeeCharged).
 """
 from __future__ import annotations
 

@@ -229,3 +229,23 @@ def test_micros_to_usd_is_exact(v):
 
     text = micros_to_usd(v)
     assert Decimal(text) * 1_000_000 == v and len(text.split(".")[1]) == 6
+
+
+def test_contract_routes_burn_address_fee_module_and_v2_adapters():
+    """The legs the contracts emit: converted NOs end at the burn address (never a wallet, never picked as a
+    holder), fee-module matches refund fees with FeeRefunded, V2 splits have the V2 collateral adapter as
+    stakeholder, and no two orders share a hash (each gets its own salt; equality with the exchange's hashOrder is
+    checked against the contracts in test_chain_world)."""
+    sim, logs = _run(seed=5, wallets=30, markets=8, fills=300, neg_risk_share=0.5, v2_share=0.4)
+    d = decode_logs(logs)
+    burn = C["neg_risk_no_token_burn"].address
+    to_burn = [r for r in d.as_dicts("erc1155_transfers") if r["to_addr"] == burn]
+    assert to_burn and not any(r["from_addr"] == burn for r in d.as_dicts("erc1155_transfers"))
+    truth = sim.truth()
+    assert not (set(truth) & (FEE_MODULES | {burn, C["ctf_collateral_adapter"].address,
+                                             C["neg_risk_collateral_adapter"].address}))
+    refunds = d.as_dicts("fee_refunds")
+    assert refunds and all(r["module"] in FEE_MODULES and 0 < r["refund"] for r in refunds)
+    v2_adapters = {C["ctf_collateral_adapter"].address, C["neg_risk_collateral_adapter"].address}
+    assert any(r["stakeholder"] in v2_adapters for r in d.as_dicts("ctf_actions"))
+    assert len({r["order_hash"] for r in d.as_dicts("trades_raw")}) == len(d.as_dicts("trades_raw"))
