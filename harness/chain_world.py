@@ -132,22 +132,11 @@ class Player:
     def _op_redeem(self, w, m, ci, amounts) -> None:
         self.pm.redeem(w, m.conditions[ci], via=self._via(m), amounts=amounts)
 
-    def _op_match(self, m, ci, taker, taker_buy, kind, tok, comp, p, makers, fee_bps) -> None:
-        n_total = sum(n for _mk, n in makers)
-        t_usdc = n_total * p // 100
-        taker_side = Side.BUY if taker_buy else Side.SELL
-        t_make, t_take = (t_usdc, n_total) if taker_buy else (n_total, t_usdc)
-        taker_order = Order(taker, tok, taker_side, t_make, t_take, fee_bps[taker], self.pm.salt())
-        orders, fills = [], []
-        for mk, n in makers:
-            if kind == "normal":
-                side, mtok, usdc = (Side.SELL if taker_buy else Side.BUY), tok, n * p // 100
-            else:  # complementary: the maker trades the other outcome at the complementary price
-                side, mtok, usdc = taker_side, comp, n * (100 - p) // 100
-            make, take = (usdc, n) if side == Side.BUY else (n, usdc)
-            orders.append(Order(mk, mtok, side, make, take, fee_bps[mk], self.pm.salt()))
-            fills.append(make)
-        self.pm.match(m.exchange_key, taker_order, orders, t_make, fills)
+    def _op_match(self, m, orders, fee_module, operator_fees) -> None:
+        """The simulator's orders (taker first, salts included, so the order hashes agree), each filled whole."""
+        t, *ms = [Order(w, tok, Side(side), make, take, bps, salt) for w, tok, side, make, take, bps, salt in orders]
+        self.pm.match(m.exchange_key, t, ms, t.maker_amount, [o.maker_amount for o in ms], fee_module=fee_module,
+                      operator_fees=operator_fees)
 
 
 def start_node(params: WorldParams, *, port: int | None = None) -> Anvil:

@@ -6,11 +6,14 @@ wallet ERC1155 transfers, negRisk conversions, resolutions and redemptions; some
 Every ERC1155 movement goes through one balance book that refuses to go negative, and a cash ledger follows the
 shared cash-flow P&L definition, so ``truth`` is known to the micro-dollar without reading the logs back.
 
-Deliberate simplifications (the P&L never reads these legs): USDC/wcol ERC20 transfers are not emitted (no table
-reads them); NO tokens given up in a conversion stay with the adapter (the real adapter sends them to a burn
-address, which would otherwise show up as a "wallet"); the adapter's own CTF redemption burns its whole balance
-and it pays the user only for the amounts the user handed in. V2 markets emit only the V2 OrderFilled (the
-registry holds no V2 OrdersMatched/FeeCharged) and still mint/merge through CTF with the exchange as stakeholder.
+Its logs decode to the same rows as the same world played on the contracts (harness.chain_world, checked by
+tests/integration/test_chain_world.py), tx hashes and block times aside: the negRisk V1 exchange moves shares
+through the NegRiskAdapter (operator = adapter), conversions send the NO tokens to the burn address, a V2 market's
+MINT/MERGE and a wallet's own split/merge/redeem/convert there go through the V2 collateral adapter (stakeholder =
+adapter), order hashes are keccak256(abi.encode(order)) with salts the simulator picks, and a share of V1 matches
+with fee-paying orders go through the fee module (fee receiver = the module, FeeRefunded after OrdersMatched).
+Left out, because no table reads them: ERC20 transfers (USDC.e, pUSD, wcol), TokenRegistered, MarketPrepared and
+OutcomeReported. V2 emits only the V2 OrderFilled (the registry holds no V2 OrdersMatched/FeeCharged).
 """
 from __future__ import annotations
 
@@ -182,6 +185,11 @@ class Simulation:
         c = contracts()
         self.addr = {k: v.address for k, v in c.items()}
         self.adapter = self.addr["neg_risk_adapter"]
+        # the V2 collateral adapters (a V2 market's splits, merges, redemptions and conversions go through them)
+        self.v2_adapter = {False: self.addr["ctf_collateral_adapter"], True: self.addr["neg_risk_collateral_adapter"]}
+        self.fee_module = {False: self.addr["fee_module"], True: self.addr["neg_risk_fee_module"]}
+        self.burn = self.addr["neg_risk_no_token_burn"]  # where convertPositions sends the NO tokens
+        self._salt = 0
         self.usdc, self.wcol = token_address("usdc_e"), token_address("wcol")
         self.oracle = _addr("uma-ctf-adapter", self.p.seed)
         # who receives V1 fees: the exchanges' operator (chain-world passes the one its contracts pay)
@@ -201,6 +209,8 @@ class Simulation:
         self.ops: dict[str, int] = defaultdict(int)
         self.fees_usdc = 0
         self.fees_shares = 0
+        self.refunds_usdc = 0
+        self.refunds_shares = 0
         self.redeem_dust = Fraction(0)
         self.block = self.p.start_block
         self.time = self.p.start_time
@@ -273,7 +283,19 @@ class Simulation:
                    {"stakeholder": who, "conditionId": m.conditions[ci], "amount": amount}, self.adapter)
 
     def _split_any(self, who: str, m: Market, ci: int, amount: int, merge: bool = False) -> None:
-        (self._adapter_split if m.neg_risk else self._ctf_split)(who, m, ci, amount, merge)
+        """A split/merge by ``who`` in market ``m``: CTF (standard) or NegRiskAdapter (negRisk); in a V2 market
+        through the V2 collateral adapter, which is then the stakeholder and passes the shares on to ``who``."""
+        v1 = self._adapter_split if m.neg_risk else self._ctf_split
+        if not m.v2:
+            v1(who, m, ci, amount, merge)
+            return
+        a, toks = self.v2_adapter[m.neg_risk], list(m.tokens[ci])
+        if merge:
+            self._batch(a, who, a, toks, [amount, amount])
+            v1(a, m, ci, amount, True)
+        else:
+            v1(a, m, ci, amount)
+            self._batch(a, a, who, toks, [amount, amount])
 
     # ---- world setup -----------------------------------------------------------------------------------------
 
@@ -392,83 +414,120 @@ class Simulation:
                 makers.append((mk, n))
         if not makers:
             return False
+        # a share of V1 matches with a fee-paying order go through the fee module, which refunds part of each fee
+        quarters = None
+        if not m.v2 and any(self.fee_bps[w] for w in [taker] + [x for x, _ in makers]) and r.random() < 0.5:
+            quarters = r.randrange(4)
         self._new_tx()
-        self._play("match", m=m, ci=ci, taker=taker, taker_buy=taker_buy, kind=kind, tok=tok, comp=comp, p=p,
-                   makers=list(makers), fee_bps={w: self.fee_bps[w] for w in [taker] + [x for x, _ in makers]})
-        self._match(m, ci, ex, taker, taker_buy, kind, tok, comp, p, makers)
+        self._match(m, ci, ex, taker, taker_buy, kind, tok, comp, p, makers, quarters)
         self.ops[f"match_{kind}"] += 1
+        if quarters is not None:
+            self.ops["fee_module_routed"] += 1
         return True
 
+    def _order_hash(self, o: tuple) -> str:
+        """keccak256(abi.encode(order)) of (salt, maker, tokenId, makerAmount, takerAmount, feeRateBps, side): the
+        exchanges' hashOrder (all static words, so abi.encode is the 7 words end to end)."""
+        maker, tok, side, making, taking, bps, salt = o
+        words = (salt, int(maker, 16), tok, making, taking, bps, side)
+        return "0x" + keccak(b"".join(w.to_bytes(32, "big") for w in words)).hex()
+
     def _match(self, m: Market, ci: int, ex: str, taker: str, taker_buy: bool, kind: str, tok: int, comp: int,
-               p: int, makers: list[tuple[str, int]]) -> None:
-        """One matchOrders tx: per maker order its legs and OrderFilled (taker = the taker's wallet), then the taker
-        order's OrderFilled (taker = the exchange) and, on V1, OrdersMatched."""
+               p: int, makers: list[tuple[str, int]], quarters: int | None = None) -> None:
+        """One matchOrders tx, in the exchange's order: the taker's asset in; per maker order its asset in, the
+        MINT/MERGE, its proceeds, fee and OrderFilled (taker = the taker's wallet); the taker order's proceeds, fee
+        and OrderFilled (taker = the exchange); on V1 OrdersMatched; through the fee module (``quarters`` = the
+        operator's fee in quarters of the exchange fee) its refunds, taker first."""
         n_total = sum(n for _mk, n in makers)
         t_usdc = n_total * p // 100  # collateral side of the taker order
-        if not taker_buy:  # taker's shares go to the exchange first
-            self._single(ex, taker, ex, tok, n_total)
+        # orders as (maker, token, side, makerAmount, takerAmount, feeRateBps, salt); each fills completely
+        orders = [(taker, tok, 0 if taker_buy else 1, t_usdc if taker_buy else n_total,
+                   n_total if taker_buy else t_usdc, self.fee_bps[taker])]
+        legs = []  # per maker: (buy, token, shares, collateral)
         for mk, n in makers:
             if kind == "normal":
-                mk_buy = not taker_buy
-                mtok, usdc = tok, n * p // 100
+                mk_buy, mtok, usdc = not taker_buy, tok, n * p // 100
             else:  # complementary: maker trades the other outcome at the complementary price
-                mk_buy = taker_buy
-                mtok, usdc = comp, n * (100 - p) // 100
+                mk_buy, mtok, usdc = taker_buy, comp, n * (100 - p) // 100
+            legs.append((mk_buy, mtok, n, usdc))
+            orders.append((mk, mtok, 0 if mk_buy else 1, usdc if mk_buy else n, n if mk_buy else usdc,
+                           self.fee_bps[mk]))
+        salted = []
+        for o in orders:
+            self._salt += 1
+            salted.append(o + (self._salt,))
+        hashes = [self._order_hash(o) for o in salted]
+        fm = self.fee_module[m.neg_risk] if quarters is not None else None
+        op_fees = None
+        if fm is not None:  # the operator's intended fee per order: a part of the exchange's (taker first)
+            op_fees = [_fee(o[5], o[3], o[4], o[2] == 0) * quarters // 4 for o in orders]
+        self._play("match", m=m, orders=salted, fee_module=fm is not None, operator_fees=op_fees)
+        receiver = fm or self.fee_receiver
+        mover = self.adapter if m.neg_risk and not m.v2 else ex  # the negRisk V1 exchange moves shares via the adapter
+        if not taker_buy:  # taker's shares go to the exchange first
+            self._single(mover, taker, ex, tok, n_total)
+        fees = []
+        for (mk, _n), (mk_buy, mtok, n, usdc), h in zip(makers, legs, hashes[1:]):
             if not mk_buy:
-                self._single(ex, mk, ex, mtok, n)
-            if kind == "mint":
-                self._exchange_split(ex, m, ci, n, merge=False)
-            elif kind == "merge":
-                self._exchange_split(ex, m, ci, n, merge=True)
-            self._fill(m, ex, _h("order", self._tx, mk), mk, taker, mk_buy, mtok, n, usdc)
-        th = _h("order", self._tx, taker)
-        making, taking = self._fill(m, ex, th, taker, ex, taker_buy, tok, n_total, t_usdc)
+                self._single(mover, mk, ex, mtok, n)
+            if kind != "normal":
+                self._split_any(ex, m, ci, n, merge=kind == "merge")
+            fees.append(self._fill(m, ex, mover, receiver, h, mk, taker, mk_buy, mtok, n, usdc)[2])
+        making, taking, fee = self._fill(m, ex, mover, receiver, hashes[0], taker, ex, taker_buy, tok, n_total, t_usdc)
+        fees.insert(0, fee)
         if not m.v2:
             ma, ta = (0, tok) if taker_buy else (tok, 0)
-            self._emit("exchange.OrdersMatched", {"takerOrderHash": th, "takerOrderMaker": taker, "makerAssetId": ma,
-                                                  "takerAssetId": ta, "makerAmountFilled": making,
-                                                  "takerAmountFilled": taking}, ex)
+            self._emit("exchange.OrdersMatched", {"takerOrderHash": hashes[0], "takerOrderMaker": taker,
+                                                  "makerAssetId": ma, "takerAssetId": ta,
+                                                  "makerAmountFilled": making, "takerAmountFilled": taking}, ex)
+        if fm is None:
+            return
+        for o, h, fee, op in zip(orders, hashes, fees, op_fees):
+            if fee <= op:
+                continue
+            who, otok, buy = o[0], o[1], o[2] == 0
+            refund = fee - op
+            if buy:
+                self._single(self.adapter if m.neg_risk else fm, fm, who, otok, refund)
+                self.refunds_shares += refund
+            else:
+                self.cash[(who, self.tmap[otok][0])] += refund
+                self.refunds_usdc += refund
+            self._emit("fee_module.FeeRefunded", {"orderHash": h, "to": who, "id": otok if buy else 0,
+                                                  "refund": refund, "feeCharged": op}, fm)
 
-    def _fill(self, m: Market, ex: str, order_hash: str, who: str, counterparty: str, buy: bool, tok: int, n: int,
-              usdc: int) -> tuple[int, int]:
-        """Pay ``who`` its order's proceeds less the fee, emit its OrderFilled, credit its cash (maker only)."""
+    def _fill(self, m: Market, ex: str, mover: str, receiver: str, order_hash: str, who: str, counterparty: str,
+              buy: bool, tok: int, n: int, usdc: int) -> tuple[int, int, int]:
+        """Pay ``who`` its order's proceeds less the fee, emit its OrderFilled, credit its cash."""
         bps = self.fee_bps[who]
         making, taking = (usdc, n) if buy else (n, usdc)
         if m.v2:  # V2: the fee is always collateral; a BUY receives every share
             fee = bps * min(usdc, n - usdc) // 10_000 if n > usdc else 0
             if buy:
-                self._single(ex, ex, who, tok, n)
+                self._single(mover, ex, who, tok, n)
             self.fees_usdc += fee
             self._emit("exchange_v2.OrderFilled", {
                 "orderHash": order_hash, "maker": who, "taker": counterparty, "side": 0 if buy else 1, "tokenId": tok,
                 "makerAmountFilled": making, "takerAmountFilled": taking, "fee": fee, "builder": ZERO32,
                 "metadata": ZERO32}, ex)
             self._credit_fill(who, self.tmap[tok][0], buy, usdc, fee)
-            return making, taking
+            return making, taking, fee
         fee = _fee(bps, making, taking, buy)  # V1: from the proceeds asset
         if buy:
-            self._single(ex, ex, who, tok, n - fee)
+            self._single(mover, ex, who, tok, n - fee)
             if fee:
-                self._single(ex, ex, self.fee_receiver, tok, fee)
+                self._single(mover, ex, receiver, tok, fee)
                 self.fees_shares += fee
         else:
             self.fees_usdc += fee
         if fee:
-            self._emit("exchange.FeeCharged", {"receiver": self.fee_receiver, "tokenId": tok if buy else 0,
-                                               "amount": fee}, ex)
+            self._emit("exchange.FeeCharged", {"receiver": receiver, "tokenId": tok if buy else 0, "amount": fee}, ex)
         self._emit("exchange.OrderFilled", {
             "orderHash": order_hash, "maker": who, "taker": counterparty, "makerAssetId": 0 if buy else tok,
             "takerAssetId": tok if buy else 0, "makerAmountFilled": making, "takerAmountFilled": taking, "fee": fee},
             ex)
         self._credit_fill(who, self.tmap[tok][0], buy, usdc, 0 if buy else fee)
-        return making, taking
-
-    def _exchange_split(self, ex: str, m: Market, ci: int, n: int, merge: bool) -> None:
-        """MINT / MERGE of a complementary match: via CTF (standard) or the adapter (negRisk exchange)."""
-        if m.neg_risk:
-            self._adapter_split(ex, m, ci, n, merge)
-        else:
-            self._ctf_split(ex, m, ci, n, merge)
+        return making, taking, fee
 
     def _op_split(self) -> bool:
         r = self.rng
@@ -541,14 +600,22 @@ class Simulation:
         rest = [j for j in range(q) if j not in s]
         self._new_tx()
         self._play("convert", w=w, m=m, index_set=sum(1 << i for i in s), amount=amount)
-        for j in rest:  # the adapter mints the YES it hands out (splitting keeps the NO)
-            self._ctf_split(self.adapter, m, j, amount)
-        self._batch(self.adapter, w, self.adapter, [m.tokens[i][1] for i in s], [amount] * len(s))
-        if rest:
-            self._batch(self.adapter, self.adapter, w, [m.tokens[j][0] for j in rest], [amount] * len(rest))
         iset = sum(1 << i for i in s)
-        self._emit("adapter.PositionsConverted", {"stakeholder": w, "marketId": m.market_id, "indexSet": iset,
+        nos, yes = [m.tokens[i][1] for i in s], [m.tokens[j][0] for j in rest]
+        who = w
+        if m.v2:  # the V2 adapter takes the NOs, converts as the stakeholder, and hands the YES and pUSD on
+            who = self.v2_adapter[True]
+            self._batch(who, w, who, nos, [amount] * len(s))
+        for j in rest:  # the adapter mints the YES it hands out; the spare NOs go to the burn address
+            self._ctf_split(self.adapter, m, j, amount)
+        self._batch(self.adapter, who, self.burn, nos, [amount] * len(s))
+        self._batch(self.adapter, self.adapter, self.burn, [m.tokens[j][1] for j in rest], [amount] * len(rest))
+        if rest:
+            self._batch(self.adapter, self.adapter, who, yes, [amount] * len(rest))
+        self._emit("adapter.PositionsConverted", {"stakeholder": who, "marketId": m.market_id, "indexSet": iset,
                                                   "amount": amount}, self.adapter)
+        if m.v2 and rest:
+            self._batch(who, who, w, yes, [amount] * len(rest))
         for qi, share in conversion_cash(iset, amount):  # the collateral goes to the questions it came from
             self.cash[(w, m.conditions[qi])] += share
         self.converters.add(w)
@@ -597,33 +664,38 @@ class Simulation:
         bals = [self.book.get(w, t) for t in toks]
         self._new_tx()
         self._play("redeem", w=w, m=m, ci=ci, amounts=bals)
+        who = w
+        if m.v2:  # the V2 adapter takes both balances and redeems them as its own
+            who = self.v2_adapter[m.neg_risk]
+            self._batch(who, w, who, list(toks), bals)
         if m.neg_risk:
-            payout = sum(b * n // den for b, n in zip(bals, nums))
-            self._batch(self.adapter, w, self.adapter, list(toks), bals)
-            full = [self.book.get(self.adapter, t) for t in toks]
-            for t, b in zip(toks, full):
-                if b:
-                    self._single(self.adapter, self.adapter, ZERO, t, b)
-            self._emit("ctf.PayoutRedemption", {"redeemer": self.adapter, "collateralToken": self.wcol,
-                                                "parentCollectionId": ZERO32, "conditionId": cid,
-                                                "indexSets": [1, 2], "payout": sum(b * n // den for b, n in
-                                                                                   zip(full, nums))},
-                       self.addr["ctf"])
-            self._emit("adapter.PayoutRedemption", {"redeemer": w, "conditionId": cid, "amounts": bals,
+            self._batch(self.adapter, who, self.adapter, list(toks), bals)
+            payout = self._ctf_redeem(self.adapter, m, ci)
+            self._emit("adapter.PayoutRedemption", {"redeemer": who, "conditionId": cid, "amounts": bals,
                                                     "payout": payout}, self.adapter)
         else:
-            payout = 0
-            for t, b, n in zip(toks, bals, nums):
-                if b:
-                    self._single(w, w, ZERO, t, b)
-                    payout += b * n // den
-            self._emit("ctf.PayoutRedemption", {"redeemer": w, "collateralToken": self.usdc,
-                                                "parentCollectionId": ZERO32, "conditionId": cid,
-                                                "indexSets": [1, 2], "payout": payout}, self.addr["ctf"])
+            payout = self._ctf_redeem(who, m, ci)
         self.redeem_dust += Fraction(sum(b * n for b, n in zip(bals, nums)), den) - payout
         self.cash[(w, cid)] += payout
         self.ops["redeem_adapter" if m.neg_risk else "redeem"] += 1
         return True
+
+    def _ctf_redeem(self, who: str, m: Market, ci: int) -> int:
+        """ConditionalTokens redeemPositions by ``who``: burns its whole balance of each outcome, pays per outcome
+        floor(balance x numerator / denominator); the payout."""
+        cid, toks = m.conditions[ci], m.tokens[ci]
+        nums = m.payouts[cid]
+        den = sum(nums)
+        payout = 0
+        for t, n in zip(toks, nums):
+            b = self.book.get(who, t)
+            if b:
+                self._single(who, who, ZERO, t, b)
+                payout += b * n // den
+        self._emit("ctf.PayoutRedemption", {"redeemer": who, "collateralToken": self.wcol if m.neg_risk else self.usdc,
+                                            "parentCollectionId": ZERO32, "conditionId": cid, "indexSets": [1, 2],
+                                            "payout": payout}, self.addr["ctf"])
+        return payout
 
     # ---- the run ------------------------------------------------------------------------------------------------
 
@@ -668,7 +740,9 @@ class Simulation:
     # ---- ground truth ------------------------------------------------------------------------------------------
 
     def excluded(self) -> set[str]:
-        keys = ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2", "neg_risk_adapter")
+        keys = ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2", "neg_risk_adapter",
+                "ctf_collateral_adapter", "neg_risk_collateral_adapter", "fee_module", "neg_risk_fee_module",
+                "neg_risk_no_token_burn")
         return {self.addr[k] for k in keys if k in self.addr} | {ZERO}
 
     def prices(self) -> list[tuple[str, int, int]]:
@@ -727,6 +801,7 @@ class Simulation:
                         "resolved": sum(m.resolved for m in self.markets),
                         "open": sum(not m.resolved for m in self.markets)},
             "fees_usdc": self.fees_usdc, "fees_shares": self.fees_shares,
+            "fee_refunds_usdc": self.refunds_usdc, "fee_refunds_shares": self.refunds_shares,
             "fee_receiver": self.fee_receiver, "oracle": self.oracle,
         }
 

@@ -36,6 +36,7 @@ C = contracts()
 EXCHANGES = {C[k].address for k in ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2")}
 V2 = {C["ctf_exchange_v2"].address, C["neg_risk_exchange_v2"].address}
 ADAPTER = C["neg_risk_adapter"].address
+FEE_MODULES = {C["fee_module"].address, C["neg_risk_fee_module"].address}
 ZERO = "0x" + "00" * 20
 
 
@@ -119,8 +120,19 @@ def test_fully_resolved_world_sums_to_minus_collateral_fees(seed):
     truth = sim.truth()
     assert sim.meta()["markets"]["open"] == 0
     total = sum(t.total for t in truth.values())
-    # shares paid as fees stay inside (the fee receiver is a wallet); collateral fees leave; floors drop dust
-    assert Fraction(total) + sim.value_dust + sim.redeem_dust == -sim.fees_usdc
+    # shares paid as fees to the operator stay inside (the fee receiver is a wallet); collateral fees leave, less
+    # the fee module's collateral refunds; the shares the fee modules keep leave at their payout; floors drop dust.
+    # The fee modules' part is read from the decoded logs, not from the simulator.
+    d = decode_logs(_logs)
+    pay = {r["condition_id"]: r["payout_numerators"] for r in d.as_dicts("condition_resolutions")}
+    tmap = {r["token_id"]: (r["condition_id"], r["outcome_index"]) for r in d.as_dicts("token_map")}
+    kept: dict[int, int] = defaultdict(int)
+    for r in d.as_dicts("erc1155_transfers"):
+        kept[r["token_id"]] += (r["to_addr"] in FEE_MODULES) * r["value"] - (r["from_addr"] in FEE_MODULES) * r["value"]
+    kept_value = sum((Fraction(v * pay[tmap[t][0]][tmap[t][1]], sum(pay[tmap[t][0]])) for t, v in kept.items()),
+                     Fraction(0))
+    refunds = sum(r["refund"] for r in d.as_dicts("fee_refunds") if r["token_id"] == 0)
+    assert Fraction(total) + sim.value_dust + sim.redeem_dust + kept_value == -(sim.fees_usdc - refunds)
     assert sim.fees_usdc > 0 and sim.fee_receiver in truth
 
 
@@ -217,3 +229,23 @@ def test_micros_to_usd_is_exact(v):
 
     text = micros_to_usd(v)
     assert Decimal(text) * 1_000_000 == v and len(text.split(".")[1]) == 6
+
+
+def test_contract_routes_burn_address_fee_module_and_v2_adapters():
+    """The legs the contracts emit: converted NOs end at the burn address (never a wallet, never picked as a
+    holder), fee-module matches refund fees with FeeRefunded, V2 splits have the V2 collateral adapter as
+    stakeholder, and no two orders share a hash (each gets its own salt; equality with the exchange's hashOrder is
+    checked against the contracts in test_chain_world)."""
+    sim, logs = _run(seed=5, wallets=30, markets=8, fills=300, neg_risk_share=0.5, v2_share=0.4)
+    d = decode_logs(logs)
+    burn = C["neg_risk_no_token_burn"].address
+    to_burn = [r for r in d.as_dicts("erc1155_transfers") if r["to_addr"] == burn]
+    assert to_burn and not any(r["from_addr"] == burn for r in d.as_dicts("erc1155_transfers"))
+    truth = sim.truth()
+    assert not (set(truth) & (FEE_MODULES | {burn, C["ctf_collateral_adapter"].address,
+                                             C["neg_risk_collateral_adapter"].address}))
+    refunds = d.as_dicts("fee_refunds")
+    assert refunds and all(r["module"] in FEE_MODULES and 0 < r["refund"] for r in refunds)
+    v2_adapters = {C["ctf_collateral_adapter"].address, C["neg_risk_collateral_adapter"].address}
+    assert any(r["stakeholder"] in v2_adapters for r in d.as_dicts("ctf_actions"))
+    assert len({r["order_hash"] for r in d.as_dicts("trades_raw")}) == len(d.as_dicts("trades_raw"))
