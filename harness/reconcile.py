@@ -185,6 +185,21 @@ def reconcile(client, batch: Callable[[list[tuple[str, list]]], list], *, block:
     return res
 
 
+#: Wallets the validate stage draws from the warehouse besides the reference wallets (bounded at any size).
+DEFAULT_SAMPLE = 200
+
+
+def reconcile_gate(client, rpc_url: str, wallets: Sequence[str], *, sample: int = DEFAULT_SAMPLE,
+                   seed: int = 0) -> ReconcileResult:
+    """The validate stage's check when a node is given: the reference wallets plus a seeded sample, at the
+    warehouse's watermark (the highest block ingested)."""
+    from harness.chain.rpc import RpcClient
+    from harness.gates import watermark
+
+    return reconcile(client, RpcClient(rpc_url).batch, block=watermark(client).block, wallets=wallets,
+                     sample=sample, seed=seed)
+
+
 # ---- command line --------------------------------------------------------------------------------------------
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -125,6 +125,17 @@ def test_reconcile_reports_zero_mismatches(big, big_db):
     assert res.positions > 1000
 
 
+def test_validate_stage_gate_reconciles_references_and_a_sample(big, big_db):
+    """What the validate stage runs when a node is given: reference wallets plus a seeded sample, at the watermark."""
+    from harness.reconcile import reconcile_gate
+
+    world, _out = big
+    refs = sorted(world.truth)[:3] + ["0x" + "77" * 20]  # a wallet the warehouse never saw is still asked about
+    res = reconcile_gate(big_db, world.node.url, refs, sample=50, seed=1)
+    assert res.ok, str(res)[:2000]
+    assert len(res.wallets) >= 51 and res.block <= world.last_block and res.positions > 200
+
+
 def test_a_deleted_fill_transfer_fails_both_checks(big, module_db):
     """One fill's share delivery removed from the warehouse: reconcile and the truth comparison both name the
     wallet (and reconcile the token)."""

@@ -227,6 +227,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("wallet_case", cases, ids=ids)
 
 
+@pytest.fixture(scope="session")
+def wallet_addresses(pytestconfig) -> list[str]:
+    """Every reference wallet address of the run's wallets files (a malformed file is the wallet checks' to report)."""
+    out = []
+    for path, _real in _wallet_files(pytestconfig):
+        try:
+            out += [w.address for w in load_wallets(path)]
+        except WalletsFileError:
+            continue
+    return sorted(set(out))
+
+
 def wallet_gate_detail(check) -> str:
     w = check.wallet
     return json.dumps({

@@ -38,6 +38,20 @@ def test_ui_sql_matches_oracle(pipeline, request):
     assert n > 0 and diffs == []
 
 
+def test_reconcile_with_node(pipeline, request, wallet_addresses):
+    """With a node (--rpc-url): the reference wallets' and a seeded sample's net shares per position id equal
+    balanceOfBatch on the ConditionalTokens contract at the watermark: contract state, not a reading of events."""
+    from harness.reconcile import DEFAULT_SAMPLE, reconcile_gate
+
+    if not pipeline.rpc_url:
+        request.node.gate_detail = json.dumps({"summary": "no node given (--rpc-url): nothing to reconcile with"})
+        pytest.skip("no data: no --rpc-url, so no contract state to reconcile with")
+    res = reconcile_gate(pipeline.client, pipeline.rpc_url, wallet_addresses, sample=DEFAULT_SAMPLE)
+    request.node.gate_detail = json.dumps({"summary": str(res).splitlines()[0], "wallets": res.wallets[:50],
+                                           "first": [str(m) for m in res.mismatches[:5]]})
+    assert res.ok, str(res)[:2000]
+
+
 def test_formula_properties(request):
     """The domain notes' worked vectors and the hypothesis properties of the formula (their own pytest run)."""
     from harness.pipeline import run_formula_tests
