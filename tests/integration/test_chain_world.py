@@ -213,3 +213,40 @@ def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
                          text=True, timeout=120, check=False)
     assert pnl.returncode == 0, pnl.stderr
     assert f"total {Decimal(t['total']) / 10**6:,.6f}" in pnl.stdout
+
+
+def test_cli_serve_backfill_build_reconcile(tmp_path, anvil_bin):
+    """As an operator would: chain-world --serve in the background, then backfill over JSON-RPC, build, and
+    reconcile a seeded sample against the same node (exit 0, 0 mismatches)."""
+    import os
+    import re
+    import signal
+
+    _need_contracts()
+    out = tmp_path / "w"
+    srv = subprocess.Popen([sys.executable, "-m", "harness", "chain-world", "--seed", "4", "--wallets", "20",
+                            "--markets", "5", "--fills", "80", "--out", str(out), "--serve"], cwd=PROJECT_ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        url = None
+        for line in srv.stdout:  # "serving the chain on http://127.0.0.1:PORT ..."
+            m = re.search(r"serving the chain on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                url = m.group(1)
+                break
+        assert url, srv.stderr.read()
+        meta = json.loads((out / "world.json").read_text())
+        lo, hi = meta["block_range"]
+        db = ["--clickhouse", f"chdb://{tmp_path / 'wh'}", "--database", "cw"]
+        steps = [["backfill", "--rpc-url", url, "--from-block", str(lo), "--to-block", str(hi),
+                  "--confirmations", "0"],
+                 ["build"],
+                 ["reconcile", "--rpc-url", url, "--block", str(hi), "--sample", "20"]]
+        for cmd in steps:
+            done = subprocess.run([sys.executable, "-m", "harness", *cmd, *db], cwd=PROJECT_ROOT,
+                                  capture_output=True, text=True, timeout=300, check=False)
+            assert done.returncode == 0, (cmd[0], done.stdout[-2000:], done.stderr[-2000:])
+        assert ", 0 mismatches" in done.stdout and "20 wallets" in done.stdout
+    finally:
+        os.killpg(srv.pid, signal.SIGINT)
+        srv.wait(30)
