@@ -304,12 +304,10 @@ def _date(ts: int) -> str:
 # ---- command line --------------------------------------------------------------------------------------------
 
 def add_commands(sub) -> None:
+    from harness.simulate import world_options
+
     p = sub.add_parser("chain-world", help="play a seeded world as transactions on anvil; truth from balances")
-    d = WorldParams()
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--wallets", type=int, default=d.wallets)
-    p.add_argument("--markets", type=int, default=d.markets)
-    p.add_argument("--fills", type=int, default=d.fills, help="matched trades (one matchOrders tx each)")
+    world_options(p)
     p.add_argument("--out", type=Path, required=True, help="world directory to write")
     p.add_argument("--port", type=int, help="anvil port (default: a free one)")
     p.add_argument("--serve", action="store_true",
@@ -327,7 +325,19 @@ def _cmd_chain_world(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     t0 = time.monotonic()
-    with start_node(params, port=args.port) as node:
+    from harness.chain.contracts import available
+    from harness.chain.node import NodeError
+
+    why = available()
+    if why:
+        print(f"error: {why}", file=sys.stderr)
+        return 2
+    try:
+        node = start_node(params, port=args.port)
+    except NodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with node:
         try:
             world = play(params, node)
         except ChainWorldError as exc:

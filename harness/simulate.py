@@ -912,13 +912,19 @@ def world_hashes(world: str | Path) -> dict[str, str]:
     return {f: hashlib.sha256((Path(world) / f).read_bytes()).hexdigest() for f in WORLD_FILES}
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="write a simulated world (logs, prices, truth, wallets.yaml)")
+def world_options(p: argparse.ArgumentParser) -> None:
+    """The seeded world's size options, shared by simulate and chain-world (validated before anything runs)."""
     d = WorldParams()
     p.add_argument("--seed", type=non_negative_int, default=d.seed)
     p.add_argument("--wallets", type=positive_int, default=d.wallets)
     p.add_argument("--markets", type=positive_int, default=d.markets)
     p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="write a simulated world (logs, prices, truth, wallets.yaml)")
+    d = WorldParams()
+    world_options(p)
     p.add_argument("--neg-risk-share", type=fraction, default=d.neg_risk_share)
     p.add_argument("--open-share", type=fraction, default=d.open_share)
     p.add_argument("--out", type=Path, required=True)

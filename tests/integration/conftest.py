@@ -108,3 +108,19 @@ def new_db(warehouse_settings):
     yield make
     for c, name in made:
         drop_database(c, name)
+
+
+@pytest.fixture(scope="module")
+def pm(anvil_bin):
+    """A node with the real ConditionalTokens bytecode and our settlement contracts at the real addresses."""
+    from harness.chain import contracts as cx
+    from harness.chain.contracts import Polymarket
+
+    why = cx.available()
+    if why:
+        pytest.skip(why)
+    node = Anvil.start(binary=anvil_bin)
+    try:
+        yield Polymarket.install(node)
+    finally:
+        node.stop()

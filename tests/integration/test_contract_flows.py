@@ -25,20 +25,6 @@ from tests.support.flows import U
 pytestmark = pytest.mark.anvil
 
 
-@pytest.fixture(scope="module")
-def pm(anvil_bin):
-    why = cx.available()
-    if why:
-        pytest.skip(why)
-    from harness.chain.node import Anvil
-
-    node = Anvil.start(binary=anvil_bin)
-    try:
-        yield Polymarket.install(node)
-    finally:
-        node.stop()
-
-
 def _check(pm: Polymarket, flow: flows.Flow) -> None:
     ws = flow.wallets
     cash = {r: pm.balance_of("usdc", [w])[w] + pm.balance_of("pusd", [w])[w] for r, w in ws.items()}

@@ -7,26 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.build import create_views, rebuild
-from harness.chain import contracts as cx
-from harness.chain.contracts import Polymarket
 from harness.ingest import PRICE_COLUMNS, backfill
 from tests.support import flows
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture(scope="module")
-def pm(anvil_bin):
-    why = cx.available()
-    if why:
-        pytest.skip(why)
-    from harness.chain.node import Anvil
-
-    node = Anvil.start(binary=anvil_bin)
-    try:
-        yield Polymarket.install(node)
-    finally:
-        node.stop()
 
 
 @pytest.mark.parametrize("play", flows.FLOWS, ids=lambda f: f.__name__)

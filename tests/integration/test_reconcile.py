@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from harness.chain import contracts as cx
-from harness.chain.contracts import Polymarket
 from harness.chain.rpc import RpcClient
 from harness.ingest import backfill
 from harness.reconcile import ReconcileError, chain_balances, reconcile
@@ -14,19 +12,9 @@ pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture(scope="module")
-def played(anvil_bin):
+def played(pm):
     """A node where A split, merged, gave B some NO and redeemed (tests/support/flows.py)."""
-    why = cx.available()
-    if why:
-        pytest.skip(why)
-    from harness.chain.node import Anvil
-
-    node = Anvil.start(binary=anvil_bin)
-    try:
-        pm = Polymarket.install(node)
-        yield pm, flows.ctf_split_merge_redeem(pm, "reconcile")
-    finally:
-        node.stop()
+    return pm, flows.ctf_split_merge_redeem(pm, "reconcile")
 
 
 @pytest.fixture
