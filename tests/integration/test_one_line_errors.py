@@ -33,7 +33,8 @@ def _world_with(tmp_path: Path, change) -> Path:
     """A copy of a tiny world whose first known log is changed by ``change(log)``."""
     out = tmp_path / "world"
     out.mkdir()
-    src = [json.loads(ln) for ln in gzip.open(WORLD / "logs.jsonl.gz", "rt")][:50]
+    with gzip.open(WORLD / "logs.jsonl.gz", "rt") as fh:
+        src = [json.loads(ln) for ln in fh][:50]
     change(src[10])
     with gzip.open(out / "logs.jsonl.gz", "wt") as fh:
         for log in src:

@@ -82,7 +82,8 @@ class Chain(RpcClient):
 
 @needs_world
 def test_refetch_retracts_logs_a_reorg_removed(fresh_db):
-    logs = [json.loads(ln) for ln in gzip.open(WORLD / "logs.jsonl.gz", "rt")][:200]
+    with gzip.open(WORLD / "logs.jsonl.gz", "rt") as fh:
+        logs = [json.loads(ln) for ln in fh][:200]
     chain = Chain(logs)
     ingest.backfill(fresh_db, chain, 0, chain.head, confirmations=0)
     count = "SELECT count() FROM erc1155_transfers FINAL"

@@ -209,5 +209,5 @@ def test_ops_units_and_cron_line_wrap_the_run_in_a_timeout():
     cron = [ln for ln in (ROOT / "ops" / "crontab").read_text().splitlines() if "harness sync" in ln]
     assert cron and all(re.search(r"\btimeout\s+(-\S+\s+)*\d+[smhd]?\s+\S*python -m harness sync", ln) for ln in cron)
     service = (ROOT / "ops" / "polymarket-pnl-sync.service").read_text()
-    assert re.search(r"^TimeoutStartSec=\d+", service, re.M)
-    assert re.search(r"^ExecStart=\S*timeout\s+(-\S+\s+)*\d+[smhd]?\s+\S*python -m harness sync", service, re.M)
+    assert re.search(r"^TimeoutStartSec=\d+", service, re.MULTILINE)
+    assert re.search(r"^ExecStart=\S*timeout\s+(-\S+\s+)*\d+[smhd]?\s+\S*python -m harness sync", service, re.MULTILINE)
