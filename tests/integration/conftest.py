@@ -85,9 +85,9 @@ def fault_proxy():
         p.close()
 
 
-@pytest.fixture
-def new_db(warehouse_settings):
-    """Factory: new_db() -> a client on a new empty database with the schema; all dropped after the test."""
+def database_factory(warehouse_settings, prefix: str):
+    """Generator behind new_db / module_db: make() -> a client on a new empty database with the schema; every
+    database made is dropped when the generator is closed."""
     import secrets
     from dataclasses import replace
 
@@ -99,7 +99,7 @@ def new_db(warehouse_settings):
     made = []
 
     def make():
-        s = replace(warehouse_settings, database=f"ing_{secrets.token_hex(4)}")
+        s = replace(warehouse_settings, database=f"{prefix}_{secrets.token_hex(4)}")
         c = connect(s)
         apply_schema(c)
         made.append((c, s.database))
@@ -108,6 +108,18 @@ def new_db(warehouse_settings):
     yield make
     for c, name in made:
         drop_database(c, name)
+
+
+@pytest.fixture
+def new_db(warehouse_settings):
+    """Factory: new_db() -> a client on a new empty database with the schema; all dropped after the test."""
+    yield from database_factory(warehouse_settings, "ing")
+
+
+@pytest.fixture(scope="module")
+def module_db(warehouse_settings):
+    """The same factory for a module's tests (databases dropped when the module ends)."""
+    yield from database_factory(warehouse_settings, "mod")
 
 
 @pytest.fixture(scope="module")

@@ -44,29 +44,6 @@ def big(anvil_bin, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def module_db(warehouse_settings):
-    """Factory of new empty databases with the schema, dropped when the module ends."""
-    import secrets
-    from dataclasses import replace
-
-    from harness.schema import apply_schema
-    from harness.warehouse import connect, drop_database
-
-    made = []
-
-    def make():
-        s = replace(warehouse_settings, database=f"cw_{secrets.token_hex(4)}")
-        c = connect(s)
-        apply_schema(c)
-        made.append((c, s.database))
-        return c
-
-    yield make
-    for c, name in made:
-        drop_database(c, name)
-
-
-@pytest.fixture(scope="module")
 def big_db(big, module_db):
     """The world backfilled from the node over JSON-RPC (as `harness backfill` does), its marks imported."""
     world, out = big
