@@ -21,6 +21,7 @@ from pathlib import Path
 from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, calldata
 from harness.chain.node import Anvil
 from harness.config import contracts
+from harness.errors import CheckFailed, UsageError
 from harness.simulate import SCALE, Simulation, WorldParams, _market_metadata, micros_to_usd
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
@@ -30,8 +31,8 @@ SETUP_GAP = 30
 LOG_CHUNK_BLOCKS = 500
 
 
-class ChainWorldError(RuntimeError):
-    """The world could not be played on the node (the message names the operation and the block)."""
+class ChainWorldError(CheckFailed):
+    """The world could not be played on the node (the message names the operation and the block; exit 1)."""
 
 
 @dataclass
@@ -316,33 +317,25 @@ def add_commands(sub) -> None:
 
 
 def _cmd_chain_world(args) -> int:
-    import sys
     import time
+
+    from harness.chain.contracts import available
+    from harness.chain.node import NodeError
 
     try:
         params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    t0 = time.monotonic()
-    from harness.chain.contracts import available
-    from harness.chain.node import NodeError
-
+        raise UsageError(str(exc)) from exc
     why = available()
     if why:
-        print(f"error: {why}", file=sys.stderr)
-        return 2
+        raise UsageError(why)
+    t0 = time.monotonic()
     try:
         node = start_node(params, port=args.port)
     except NodeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from exc
     with node:
-        try:
-            world = play(params, node)
-        except ChainWorldError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        world = play(params, node)
         meta = write(world, args.out)
         print(f"wrote {args.out}: {meta['txs']} transactions, {meta['logs']} logs in blocks "
               f"{world.first_block}..{world.last_block}, {meta['wallets_with_pnl']} wallets with P&L from contract "

@@ -111,13 +111,9 @@ class OracleDiff:
         return f"{self.wallet}: sql={self.sql} oracle={self.oracle}"
 
 
-def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int | None = None) -> tuple[list[OracleDiff], int]:
-    """Recompute every wallet's cash-flow P&L in pure Python from the raw rows and compare with the SQL views.
-
-    Reads every raw row into memory, so it refuses (clearly) above ORACLE_MAX_ROWS instead of exhausting it.
-    """
-    from harness.pnl import cashflow_pnl
-
+def oracle_tables(client: Client) -> dict[str, list[dict]]:
+    """Every raw row the oracles read, as dicts; refuses (clearly) above ORACLE_MAX_ROWS instead of exhausting
+    memory."""
     total_rows = sum(int(client.query(f"SELECT count() FROM {_q(t)}").result_rows[0][0]) for t in ORACLE_TABLES)
     if total_rows > ORACLE_MAX_ROWS:
         raise ValueError(f"oracle cross-check reads all {total_rows:,} raw rows; limit is {ORACLE_MAX_ROWS:,}")
@@ -125,40 +121,44 @@ def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int
     for t in ORACLE_TABLES:
         res = client.query(f"SELECT * FROM {_q(t)}")
         tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
+    return tables
+
+
+def _diffs(client: Client, query: str, oracle: dict[str, tuple[int, int, int]]) -> tuple[list[OracleDiff], int]:
+    """Wallets whose (realized, unrealized, total) from ``query`` differ from the oracle's; and how many compared."""
+    sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(query).result_rows}
+    zero = (0, 0, 0)
+    wallets = sorted(set(sql) | set(oracle))
+    return [OracleDiff(w, sql.get(w), oracle.get(w)) for w in wallets if sql.get(w, zero) != oracle.get(w, zero)], \
+        len(wallets)
+
+
+def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int | None = None,
+                                tables: dict[str, list[dict]] | None = None) -> tuple[list[OracleDiff], int]:
+    """Recompute every wallet's cash-flow P&L in pure Python from the raw rows and compare with the SQL views."""
+    from harness.pnl import cashflow_pnl
+
+    tables = tables if tables is not None else oracle_tables(client)
     oracle = {w: (p.realized, p.unrealized, p.total) for w, p in cashflow_pnl(tables, cutoff=cutoff).wallets.items()}
     view = _q("wallet_pnl_summary_final" + suffix)
-    sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(
-        f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view}").result_rows}
-    zero = (0, 0, 0)
-    diffs = [OracleDiff(w, sql.get(w), oracle.get(w)) for w in sorted(set(sql) | set(oracle))
-             if sql.get(w, zero) != oracle.get(w, zero)]
-    return diffs, len(set(sql) | set(oracle))
+    return _diffs(client, f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view}", oracle)
 
 
-def compare_ui_to_oracle(client: Client, *, cutoff: int | None = None) -> tuple[list[OracleDiff], int]:
+def compare_ui_to_oracle(client: Client, *, cutoff: int | None = None,
+                         tables: dict[str, list[dict]] | None = None) -> tuple[list[OracleDiff], int]:
     """The average-cost (UI) P&L of ui_wallet_pnl_summary against harness.pnl.avg_cost_pnl recomputed from the raw
     rows, per wallet (realized, unrealized, total); same row limit as compare_warehouse_to_oracle."""
     from harness.build import UI_VIEW
     from harness.pnl import avg_cost_pnl
 
-    total_rows = sum(int(client.query(f"SELECT count() FROM {_q(t)}").result_rows[0][0]) for t in ORACLE_TABLES)
-    if total_rows > ORACLE_MAX_ROWS:
-        raise ValueError(f"oracle cross-check reads all {total_rows:,} raw rows; limit is {ORACLE_MAX_ROWS:,}")
-    tables = {}
-    for t in ORACLE_TABLES:
-        res = client.query(f"SELECT * FROM {_q(t)}")
-        tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
+    tables = tables if tables is not None else oracle_tables(client)
     acc: dict[str, list[int]] = {}
     for (w, _c), m in avg_cost_pnl(tables, cutoff=cutoff).markets.items():
         a = acc.setdefault(w, [0, 0])
         a[0], a[1] = a[0] + int(m.realized), a[1] + int(m.unrealized)
     oracle = {w: (r, u, r + u) for w, (r, u) in acc.items()}
-    sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(
-        f"SELECT wallet, ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl FROM {_q(UI_VIEW)}").result_rows}
-    zero = (0, 0, 0)
-    diffs = [OracleDiff(w, sql.get(w), oracle.get(w)) for w in sorted(set(sql) | set(oracle))
-             if sql.get(w, zero) != oracle.get(w, zero)]
-    return diffs, len(set(sql) | set(oracle))
+    return _diffs(client, f"SELECT wallet, ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl FROM {_q(UI_VIEW)}",
+                  oracle)
 
 
 FORMULA_TESTS = ("tests/unit/test_pnl_oracle.py", "tests/property/test_pnl_properties.py")

@@ -10,7 +10,6 @@ Past blocks need an archive node; a node that has pruned the state says so and t
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from eth_hash.auto import keccak
 
 from harness import sql
 from harness.config import contracts
+from harness.errors import CheckFailed, HarnessError, UsageError
 
 #: balanceOfBatch(address[],uint256[]) selector.
 BALANCE_OF_BATCH = keccak(b"balanceOfBatch(address[],uint256[])")[:4]
@@ -30,8 +30,8 @@ _PRUNED = ("missing trie node", "state not available", "pruned", "historical sta
            "state is not available", "not archive", "unknown block", "distance to target block exceeds")
 
 
-class ReconcileError(RuntimeError):
-    """The node could not answer (e.g. no archive state at that block) or the input is unusable."""
+class ReconcileError(HarnessError):
+    """The node could not answer (e.g. no archive state at that block) or the input is unusable (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -224,21 +224,16 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
 
     url = args.rpc_url or os.environ.get("POLYGON_RPC_URL")
     if not url:
-        print("error: reconcile needs --rpc-url or POLYGON_RPC_URL", file=sys.stderr)
-        return 2
+        raise UsageError("reconcile needs --rpc-url or POLYGON_RPC_URL")
     if args.sample < 0:
-        print(f"error: --sample={args.sample} must not be negative", file=sys.stderr)
-        return 2
+        raise UsageError(f"--sample={args.sample} must not be negative")
     if not args.wallet and not args.sample:
-        print("error: name wallets with --wallet or ask for --sample K", file=sys.stderr)
-        return 2
+        raise UsageError("name wallets with --wallet or ask for --sample K")
     client, _settings = client_from_args(args)
     block = args.block if args.block is not None else watermark(client).block
-    try:
-        res = reconcile(client, RpcClient(url).batch, block=block, wallets=args.wallet, sample=args.sample,
-                        seed=args.seed)
-    except ReconcileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    res = reconcile(client, RpcClient(url).batch, block=block, wallets=args.wallet, sample=args.sample,
+                    seed=args.seed)
     print(res)
-    return 0 if res.ok else 1
+    if not res.ok:
+        raise CheckFailed(f"{len(res.mismatches)} positions differ from the chain at block {block}")
+    return 0

@@ -95,3 +95,40 @@ def test_a_contract_that_is_not_the_ctf_is_a_clear_error():
 def test_bad_wallet_is_named(fresh_db):
     with pytest.raises(ReconcileError, match="'0x12'"):
         reconcile(fresh_db, lambda c: [], block=1, wallets=["0x12"])
+
+
+def test_cli_exit_codes(played, tmp_path):
+    """The command as a user runs it on the embedded warehouse: 0 when the warehouse agrees with the node, 1 with
+    the mismatch table when a transfer is lost, 2 with one line for unusable options."""
+    import os
+    import subprocess
+    import sys
+
+    from harness.config import PROJECT_ROOT
+
+    pm, flow = played
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKHOUSE_", "POLYGON_"))}
+    db = ["--clickhouse", f"chdb://{tmp_path / 'wh'}", "--database", "rc"]
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "harness", *args], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    wallets = [a for w in flow.wallets.values() for a in ("--wallet", w)]
+    done = run("backfill", "--rpc-url", pm.node.url, "--from-block", str(flow.first_block), "--to-block",
+               str(flow.last_block), "--confirmations", "0", *db)
+    assert done.returncode == 0, done.stderr
+    ok = run("reconcile", "--rpc-url", pm.node.url, "--block", str(flow.last_block), *wallets, *db)
+    assert ok.returncode == 0 and ", 0 mismatches" in ok.stdout, ok.stdout + ok.stderr
+    code = ("import sys; from harness.warehouse import connect, resolve_settings\n"
+            "c = connect(resolve_settings(clickhouse=sys.argv[1], database='rc'))\n"
+            "c.command('ALTER TABLE erc1155_transfers DELETE WHERE to_addr = {b:String}', "
+            "parameters={'b': sys.argv[2]}, settings={'mutations_sync': 2})\n")
+    cut = subprocess.run([sys.executable, "-c", code, f"chdb://{tmp_path / 'wh'}", flow.wallets["B"]],
+                         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert cut.returncode == 0, cut.stderr
+    bad = run("reconcile", "--rpc-url", pm.node.url, "--block", str(flow.last_block), *wallets, *db)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert f"{flow.wallets['B']} | {flow.tokens['NO']} |" in bad.stdout
+    usage = run("reconcile", "--rpc-url", pm.node.url, *db)
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "--wallet" in usage.stderr
