@@ -172,7 +172,8 @@ def reconcile(client, batch: Callable[[list[tuple[str, list]]], list], *, block:
     pairs |= set(wh)  # a token missing from token_map is still compared on its own
     # A chosen wallet with no rows at all is checked on every token the others touched (a wallet whose transfers
     # were all lost would otherwise never be compared); bounded by the chosen wallets' own conditions.
-    empty = [w for w in chosen if w not in touched and not any(k[0] == w for k in wh)]
+    seen = touched.keys() | {w for w, _ in wh}
+    empty = [w for w in chosen if w not in seen]
     everyone = sorted({t for _, t in pairs})
     pairs = sorted(pairs | {(w, t) for w in empty for t in everyone})
     chain = chain_balances(batch, ctf or contracts()["ctf"].address, pairs, block)
