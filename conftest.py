@@ -46,6 +46,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="reference wallets file(s) (default wallets.yaml, plus the world's own)")
     g.addoption("--reports", metavar="DIR", default="reports", help="where stage runs write gate reports")
     g.addoption("--keep-db", action="store_true", help="keep the session database after the run")
+    g.addoption("--oracle-sample", type=int, metavar="K", default=None,
+                help="validate: wallets drawn at random (seeded) for the oracle cross-check, besides the reference "
+                     "wallets (default 300)")
+    g.addoption("--oracle-seed", type=int, metavar="N", default=0, help="validate: seed of that sample (default 0)")
     g.addoption("--allow-unmapped", action="store_true",
                 help="backfill gate: build even when fills/transfers use tokens missing from token_map (reported)")
 
