@@ -191,9 +191,16 @@ def warehouse(warehouse_settings: WarehouseSettings, pytestconfig: pytest.Config
 
 
 def _say(config: pytest.Config):
-    """A line to the terminal (what --adopt-legacy did), not into captured output."""
+    """A line to the terminal (what --adopt-legacy did), past output capture."""
     tr = config.pluginmanager.get_plugin("terminalreporter")
-    return (lambda line: tr.write_line(line)) if tr is not None else print
+    capman = config.pluginmanager.get_plugin("capturemanager")
+    if tr is None or capman is None:
+        return print
+
+    def say(line: str) -> None:
+        with capman.global_and_fixture_disabled():
+            tr.write_line(line)
+    return say
 
 
 @pytest.fixture
