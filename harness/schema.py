@@ -13,7 +13,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,9 +145,9 @@ def apply_schema(client: Client, *, adopt_legacy: bool = False, report: Callable
             db = _database(client)
             raise LegacyTables(
                 f"{len(legacy)} table(s) in database {db} already exist with other columns than the harness's "
-                f"(a legacy warehouse; nothing was changed): " + "; ".join(t.describe() for t in legacy)
-                + f". Rerun with --adopt-legacy to copy each to {db}_archive (row counts verified), rename it "
-                  "out of the way and create the harness's table; no legacy row is dropped", legacy)
+                f"(a legacy warehouse; nothing was changed; rerun with --adopt-legacy to copy each to {db}_archive, "
+                "rename it out of the way and create the harness's table, dropping no row): "
+                + " | ".join(t.describe() for t in legacy), legacy)
         for line in adopt_tables(client, legacy, sfiles):
             if report:
                 report(line)
@@ -187,15 +187,16 @@ def drifted(client: Client, folder: Path | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class LegacyTable:
-    """A table of the harness's name whose columns differ from what the schema files give it."""
+    """A table of the harness's name whose columns (or engine) differ from what the schema files give it."""
 
     table: str
     missing: tuple[tuple[str, str], ...]  # (name, type) the harness expects, absent
     unexpected: tuple[tuple[str, str], ...]  # (name, type) found, not the harness's
     retyped: tuple[tuple[str, str, str], ...]  # (name, expected type, found type)
+    engine: tuple[str, str] | None = None  # (expected, found) when they differ: a view or another engine
 
     def describe(self) -> str:
-        parts = []
+        parts = [f"engine {self.engine[1]}, expected {self.engine[0]}"] if self.engine else []
         if self.missing:
             parts.append("expected " + ", ".join(f"{n} {t}" for n, t in self.missing) + " not found")
         if self.unexpected:
@@ -206,6 +207,12 @@ class LegacyTable:
 
 def _database(client: Client) -> str:
     return client.query("SELECT currentDatabase()").result_rows[0][0]
+
+
+def _engines(client: Client, database: str, tables: list[str]) -> dict[str, str]:
+    return dict(client.query(
+        "SELECT name, engine FROM system.tables WHERE database = {db:String} AND name IN {t:Array(String)}",
+        parameters={"db": database, "t": tables}).result_rows)
 
 
 def _columns(client: Client, database: str, tables: list[str]) -> dict[str, dict[str, str]]:
@@ -220,8 +227,15 @@ def _columns(client: Client, database: str, tables: list[str]) -> dict[str, dict
 
 def expected_columns(client: Client, sfiles: list[SchemaFile], tables: list[str],
                      recorded: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
-    """table -> {column: type} as the schema files make it: each CREATE, plus the ALTER files already recorded
-    (a pending ALTER is not a difference), run in a scratch database that is dropped afterwards."""
+    """table -> {column: type} as the schema files make it (see ``expected_shapes``)."""
+    return expected_shapes(client, sfiles, tables, recorded)[0]
+
+
+def expected_shapes(client: Client, sfiles: list[SchemaFile], tables: list[str],
+                    recorded: dict[str, str] | None = None) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """({table: {column: type}}, {table: engine}) as the schema files make them on this server: each CREATE plus
+    the ALTER files already recorded (a pending ALTER is not a difference), run in a scratch database that is
+    dropped afterwards."""
     recorded = recorded or {}
     probe = f"{_database(client)}_schema_probe_{secrets.token_hex(4)}"
     client.command(f"CREATE DATABASE `{probe}`")
@@ -229,22 +243,30 @@ def expected_columns(client: Client, sfiles: list[SchemaFile], tables: list[str]
         for f in sfiles:
             if f.table in tables and (f.kind == "create" or f.name in recorded):
                 client.command(f.in_database(probe))
-        return _columns(client, probe, tables)
+        return _columns(client, probe, tables), _engines(client, probe, tables)
     finally:
         client.command(f"DROP DATABASE IF EXISTS `{probe}`")
 
 
 def legacy_tables(client: Client, sfiles: list[SchemaFile] | None = None,
                   recorded: dict[str, str] | None = None) -> list[LegacyTable]:
-    """Existing tables of the harness's names whose columns (name and type) differ from the schema files'."""
+    """Existing tables of the harness's names whose columns (name and type) or engine differ from the files'."""
     sfiles = sfiles or schema_files()
     recorded = recorded_files(client) if recorded is None else recorded
     existing = sorted(_present(client, sorted({f.table for f in sfiles if f.kind == "create"})))
     if not existing:
         return []
-    expected = expected_columns(client, sfiles, existing, recorded)
-    found = _columns(client, _database(client), existing)
-    return [d for t in existing if (d := column_diff(t, expected[t], found[t])) is not None]
+    expected, engines = expected_shapes(client, sfiles, existing, recorded)
+    db = _database(client)
+    found, found_engines = _columns(client, db, existing), _engines(client, db, existing)
+    out = []
+    for t in existing:
+        d = column_diff(t, expected[t], found[t])
+        if engines[t] != found_engines[t]:
+            d = replace(d or LegacyTable(t, (), (), ()), engine=(engines[t], found_engines[t]))
+        if d is not None:
+            out.append(d)
+    return out
 
 
 def column_diff(table: str, expected: dict[str, str], found: dict[str, str]) -> LegacyTable | None:

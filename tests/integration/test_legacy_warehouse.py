@@ -108,7 +108,8 @@ def _stages(wdir, reports, run_id, *extra):
 def _names_every_legacy_table(text: str) -> None:
     assert re.search(r"5 table\(s\) in database cascadian already exist with other columns", text), text[-3000:]
     for t in LEGACY:
-        assert re.search(rf"{t}: (expected|found) ", text), (t, text[-3000:])
+        assert re.search(rf"{t}: (engine|expected|found) ", text), (t, text[-3000:])
+    assert "trades_raw: engine MergeTree, expected ReplacingMergeTree" in text
     assert "net_shares is Float64, expected Int128" in text
     assert "found market_id String, condition_id_norm String, outcome_idx Int16, cashflow_usdc Float64" in text
 
@@ -162,3 +163,23 @@ def test_cascadian_warehouse_refused_then_adopted_and_deployed(tmp_path):
                                    "realized_pnl_by_market_final"}
     assert all(n > 0 for n in after["views"].values()), after["views"]
     assert after["tables"]["trades_raw"] > 0 and "wallet_address" not in after["cols"]["trades_raw"]
+
+
+def test_schema_command_adopts_once_and_prints_what_it_did(tmp_path):
+    wdir = tmp_path / "wh"
+    make = ("from harness.warehouse import connect, resolve_settings\n"
+            "c = connect(resolve_settings(database='cascadian'))\n"
+            "c.command('CREATE TABLE winning_index (condition_id_norm String, win_idx Int64, resolved_at DateTime) '\n"
+            "          'ENGINE = MergeTree ORDER BY condition_id_norm')\n"
+            "c.command('INSERT INTO winning_index SELECT lower(hex(number)), number % 2, now() FROM numbers(17)')\n")
+    assert _proc([sys.executable, "-c", make], wdir).returncode == 0
+    r = _proc([sys.executable, "-m", "harness", "schema", "--database", DB, "--adopt-legacy"], wdir)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert re.fullmatch(r"adopted legacy winning_index: 17 rows copied to cascadian_archive\.winning_index__adopt_\d{8}T"
+                        r"\d{6} \(17 rows, verified\), the original kept as winning_index_legacy_adopt_\d{8}T\d{6}; "
+                        r"the harness's winning_index is created empty", r.stderr.strip()), r.stderr
+    assert "schema version" in r.stdout
+    again = _proc([sys.executable, "-m", "harness", "schema", "--database", DB, "--adopt-legacy"], wdir)
+    assert again.returncode == 0 and again.stderr == ""  # nothing left to adopt
+    state = _state(wdir)
+    assert [b[:5] for b in state["backups"]] == [["winning_index", state["backups"][0][1], 17, 17, 1]]

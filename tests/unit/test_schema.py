@@ -233,6 +233,16 @@ def test_adopt_legacy_archives_renames_and_creates(fresh_db):
     assert fresh_db.query("EXISTS TABLE fee_charged").result_rows == [(1,)]
 
 
+def test_a_view_of_the_harness_name_is_legacy_even_with_the_same_columns(fresh_db):
+    fresh_db.command("CREATE TABLE wi_src AS winning_index")
+    fresh_db.command("DROP TABLE winning_index")
+    fresh_db.command("CREATE VIEW winning_index AS SELECT * FROM wi_src")
+    (lt,) = legacy_tables(fresh_db)
+    assert (lt.table, lt.missing, lt.unexpected, lt.retyped, lt.engine) == \
+        ("winning_index", (), (), (), ("MergeTree", "View"))
+    assert lt.describe() == "winning_index: engine View, expected MergeTree"
+
+
 def test_a_pending_alter_is_not_mistaken_for_a_legacy_table(fresh_db, tmp_path):
     folder = _schema_copy(tmp_path)
     (folder / "900_trades_raw_note.sql").write_text("ALTER TABLE trades_raw ADD COLUMN IF NOT EXISTS note String")
