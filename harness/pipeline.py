@@ -210,4 +210,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--database", default="pipeline_demo", help="embedded database to (re)create")
     p.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports")
     p.add_argument("--keep", action="store_true", help="do not drop the database first")
-    p.set_defaults(func=lambda a: run_stages(world=a.world, database=a.database, reports=a.reports, fresh=not a.keep))
+    p.add_argument("--adopt-legacy", action="store_true",
+                   help="with --keep: archive and replace tables of the harness's names with other columns")
+    p.set_defaults(func=lambda a: run_stages(world=a.world, database=a.database, reports=a.reports, fresh=not a.keep,
+                                             extra=["--adopt-legacy"] if a.adopt_legacy else None))
