@@ -22,6 +22,7 @@ from harness.warehouse import BACKENDS, connect, resolve_settings
 COMMAND_MODULES = (
     "harness.simulate", "harness.ingest", "harness.build", "harness.gates", "harness.deploy",
     "harness.report", "harness.api", "harness.pipeline", "harness.reconcile", "harness.chain_world",
+    "harness.run", "harness.freshness",
 )
 
 
@@ -53,8 +54,31 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def log_args(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """--log-format / --log-level / -v / -q, accepted before or after the command name.
+
+    Defaults live on the top-level parser only (env HARNESS_LOG_FORMAT / HARNESS_LOG_LEVEL); a command's copy
+    is SUPPRESSed so it never overwrites a value given before the command.
+    """
+    import os
+
+    from harness.logs import FORMATS, LEVELS
+
+    d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    p.add_argument("--log-format", choices=FORMATS, default=d(os.environ.get("HARNESS_LOG_FORMAT", "text")),
+                   help="log lines on stderr: text or json (one object per line); env HARNESS_LOG_FORMAT")
+    p.add_argument("--log-level", choices=LEVELS, type=str.upper,
+                   default=d(os.environ.get("HARNESS_LOG_LEVEL", "INFO").upper()),
+                   help="least severe level logged (default INFO; env HARNESS_LOG_LEVEL)")
+    p.add_argument("-v", "--verbose", dest="log_level", action="store_const", const="DEBUG", default=d(None),
+                   help="same as --log-level DEBUG")
+    p.add_argument("-q", "--quiet", dest="log_level", action="store_const", const="WARNING", default=d(None),
+                   help="same as --log-level WARNING")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    log_args(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("schema", help="create missing tables and record the schema version")
     warehouse_args(p)
@@ -68,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         if hasattr(mod, "add_commands"):
             mod.add_commands(sub)
+    seen: set[int] = set()
+    for p in sub.choices.values():  # aliases share one parser
+        if id(p) not in seen:
+            seen.add(id(p))
+            log_args(p, top=False)
     return parser
 
 
@@ -88,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_ERROR
+    from harness.logs import setup_logging
+
+    try:
+        setup_logging(args.log_format, args.log_level or "INFO")
+    except HarnessError as exc:  # a bad HARNESS_LOG_* value
+        print(f"error: {first_line(exc)}", file=sys.stderr)
+        return exc.exit_code
     previous = None
     if threading_main():
         # timeout(1) and systemd stop a run with SIGTERM: raise instead, so runs are marked failed and leases freed.
