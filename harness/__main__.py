@@ -22,7 +22,7 @@ from harness.warehouse import BACKENDS, connect, resolve_settings
 COMMAND_MODULES = (
     "harness.simulate", "harness.ingest", "harness.build", "harness.gates", "harness.deploy",
     "harness.report", "harness.api", "harness.pipeline", "harness.reconcile", "harness.chain_world",
-    "harness.run", "harness.freshness",
+    "harness.run", "harness.freshness", "harness.notify",
 )
 
 
