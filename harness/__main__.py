@@ -105,9 +105,6 @@ def main(argv: list[str] | None = None) -> int:
 
     Set HARNESS_TRACEBACK=1 to see the traceback of an unexpected error (a bug) instead of its one line.
     """
-    import os
-    import signal
-
     register_env_secrets()
     for a in argv if argv is not None else sys.argv[1:]:  # endpoint URLs given as options hide their secrets too
         value = a.split("=", 1)[1] if a.startswith("--") and "=" in a else a
@@ -117,13 +114,24 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_ERROR
-    from harness.logs import setup_logging
+    from harness.logs import setup_logging, teardown_logging
 
     try:
-        setup_logging(args.log_format, args.log_level or "INFO")
+        handler = setup_logging(args.log_format, args.log_level or "INFO")
     except HarnessError as exc:  # a bad HARNESS_LOG_* value
         print(f"error: {first_line(exc)}", file=sys.stderr)
         return exc.exit_code
+    try:
+        return _run(args)
+    finally:
+        teardown_logging(handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The parsed command, with SIGTERM turned into an error and every failure mapped to its exit code."""
+    import os
+    import signal
+
     previous = None
     if threading_main():
         # timeout(1) and systemd stop a run with SIGTERM: raise instead, so runs are marked failed and leases freed.

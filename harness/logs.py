@@ -65,13 +65,35 @@ def setup_logging(fmt: str = "text", level: str | int = "INFO", stream=None) -> 
         if level.upper() not in LEVELS:
             raise UsageError(f"--log-level {level!r}: expected one of {', '.join(LEVELS)}")
         level = getattr(logging, level.upper())
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream or _Stderr())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler._harness = True  # type: ignore[attr-defined]
     root = logging.getLogger("harness")
-    for h in [h for h in root.handlers if getattr(h, "_harness", False)]:
+    earlier = [h for h in root.handlers if hasattr(h, "_harness_saved")]
+    saved = earlier[0]._harness_saved if earlier else (root.level, root.propagate)  # type: ignore[attr-defined]
+    for h in earlier:
         root.removeHandler(h)
+    handler._harness_saved = saved  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
     return handler
+
+
+def teardown_logging(handler: logging.Handler) -> None:
+    """Undo setup_logging (a command run in-process, e.g. by a test, leaves logging as it found it)."""
+    root = logging.getLogger("harness")
+    if handler in root.handlers:
+        root.removeHandler(handler)
+        root.setLevel(handler._harness_saved[0])  # type: ignore[attr-defined]
+        root.propagate = handler._harness_saved[1]  # type: ignore[attr-defined]
+    handler.flush()
+
+
+class _Stderr:
+    """Whatever sys.stderr is when a record is written (pytest and daemons swap it), not when set up."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()

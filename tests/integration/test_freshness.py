@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import UTC, datetime
 
@@ -92,12 +93,15 @@ def test_bad_options_exit_2_touching_nothing(args, fresh_db, warehouse_settings,
     assert len(err) == 1 and err[0].startswith("error: --")
 
 
-def test_a_failing_receiver_never_changes_the_exit_code(fresh_db, warehouse_settings, caplog):
+def test_a_failing_receiver_never_changes_the_exit_code(fresh_db, warehouse_settings, capsys):
     now = int(datetime.now(UTC).timestamp())
     _ingested(fresh_db, block=7000, when=now - 30 * HOUR)
     with Receiver(status=500) as rx:
         assert _cli(fresh_db, warehouse_settings, "--notify-url", rx.url) == 1
     assert len(rx.bodies) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"^\S+Z WARNING harness\.notify: alert not sent to http://127\.0\.0\.1:\d+/hook/\*\*\*: "
+                     r"HTTP Error 500", err, re.MULTILINE), err
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]

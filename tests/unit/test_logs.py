@@ -76,3 +76,14 @@ def test_cli_flags_before_or_after_the_command(restore):
     assert (b.log_format, b.log_level) == ("json", "WARNING")
     c = p.parse_args(["freshness"])
     assert (c.log_format, c.log_level) == ("text", "INFO")
+
+
+def test_main_leaves_logging_as_it_found_it(capsys):
+    from harness.__main__ import main
+
+    root = logging.getLogger("harness")
+    before = (list(root.handlers), root.level, root.propagate)
+    assert main(["--log-format", "json", "notify", "--stage", "x", "--notify-url", "ftp://nope"]) == 2
+    assert (list(root.handlers), root.level, root.propagate) == before
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --notify-url")
