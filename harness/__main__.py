@@ -22,6 +22,7 @@ from harness.warehouse import BACKENDS, connect, resolve_settings
 COMMAND_MODULES = (
     "harness.simulate", "harness.ingest", "harness.build", "harness.gates", "harness.deploy",
     "harness.report", "harness.api", "harness.pipeline", "harness.reconcile", "harness.chain_world",
+    "harness.run", "harness.freshness", "harness.notify",
 )
 
 
@@ -58,8 +59,31 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def log_args(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """--log-format / --log-level / -v / -q, accepted before or after the command name.
+
+    Defaults live on the top-level parser only (env HARNESS_LOG_FORMAT / HARNESS_LOG_LEVEL); a command's copy
+    is SUPPRESSed so it never overwrites a value given before the command.
+    """
+    import os
+
+    from harness.logs import FORMATS, LEVELS
+
+    d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    p.add_argument("--log-format", choices=FORMATS, default=d(os.environ.get("HARNESS_LOG_FORMAT", "text")),
+                   help="log lines on stderr: text or json (one object per line); env HARNESS_LOG_FORMAT")
+    p.add_argument("--log-level", choices=LEVELS, type=str.upper,
+                   default=d(os.environ.get("HARNESS_LOG_LEVEL", "INFO").upper()),
+                   help="least severe level logged (default INFO; env HARNESS_LOG_LEVEL)")
+    p.add_argument("-v", "--verbose", dest="log_level", action="store_const", const="DEBUG", default=d(None),
+                   help="same as --log-level DEBUG")
+    p.add_argument("-q", "--quiet", dest="log_level", action="store_const", const="WARNING", default=d(None),
+                   help="same as --log-level WARNING")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    log_args(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("schema", help="apply new schema files in order and record them; refuses edited files "
                                       "and legacy tables (see --adopt-legacy)")
@@ -74,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         if hasattr(mod, "add_commands"):
             mod.add_commands(sub)
+    seen: set[int] = set()
+    for p in sub.choices.values():  # aliases share one parser
+        if id(p) not in seen:
+            seen.add(id(p))
+            log_args(p, top=False)
     return parser
 
 
@@ -82,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
 
     Set HARNESS_TRACEBACK=1 to see the traceback of an unexpected error (a bug) instead of its one line.
     """
-    import os
-    import signal
-
     register_env_secrets()
     for a in argv if argv is not None else sys.argv[1:]:  # endpoint URLs given as options hide their secrets too
         value = a.split("=", 1)[1] if a.startswith("--") and "=" in a else a
@@ -94,6 +120,24 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_ERROR
+    from harness.logs import setup_logging, teardown_logging
+
+    try:
+        handler = setup_logging(args.log_format, args.log_level or "INFO")
+    except HarnessError as exc:  # a bad HARNESS_LOG_* value
+        print(f"error: {first_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        return _run(args)
+    finally:
+        teardown_logging(handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The parsed command, with SIGTERM turned into an error and every failure mapped to its exit code."""
+    import os
+    import signal
+
     previous = None
     if threading_main():
         # timeout(1) and systemd stop a run with SIGTERM: raise instead, so runs are marked failed and leases freed.

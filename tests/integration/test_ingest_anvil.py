@@ -151,11 +151,13 @@ def test_reorg_retracts_vanished_logs_and_adds_the_new_ones(anvil_node, chain_lo
     same_as_fresh_backfill()
 
 
-def test_real_polygon_logs_survive_replay_and_ingest(anvil_node, shared_dir, new_db):
-    """The two real ConditionalTokens logs of realdata, replayed and ingested: same rows as decoding them."""
+def test_real_polygon_logs_survive_replay_and_ingest(anvil_node, new_db):
+    """The two real ConditionalTokens logs (fixtures/real), replayed and ingested: same rows as decoding them."""
     import json
 
-    raw = json.loads((shared_dir / "realdata" / "erc1155_split_logs.json").read_text())
+    from harness.config import PROJECT_ROOT
+
+    raw = json.loads((PROJECT_ROOT / "fixtures" / "real" / "erc1155_split_logs.json").read_text())
     real = [dict(v, blockTimestamp=hex(1_750_000_000), removed=False) for k, v in sorted(raw.items())
             if isinstance(v, dict) and "topics" in v]
     real.sort(key=lambda lg: int(lg["logIndex"], 16))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ class Pipeline:
     options: pytest.Config
     refusals: dict[str, str | None] = field(default_factory=dict)
     notes: dict[str, object] = field(default_factory=dict)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))  # ingest runs since then are this run's
 
     @property
     def cutoff(self) -> int | None:
@@ -78,16 +80,18 @@ def pipeline(warehouse, warehouse_settings, pytestconfig):
 
 
 def _write_reports(p: Pipeline) -> None:
-    from harness.report import write_reports
+    from harness.report import write_reports, write_run_json
 
-    rows = gates.run_rows(p.client, p.run_id)
-    if not rows:
-        return
     out = Path(p.options.getoption("--reports"))
     if not out.is_absolute():
         out = PROJECT_ROOT / out
     out = out / p.run_id
-    md, page = write_reports(p.client, p.run_id, out)
+    refused = {s: why for s, why in p.refusals.items() if why}
+    write_run_json(p.client, p.run_id, out, refused=refused, since=p.started)  # read by `python -m harness run`
+    rows = gates.run_rows(p.client, p.run_id)
+    if not rows:
+        return
+    md, page = write_reports(p.client, p.run_id, out, since=p.started)
     (out / "gate-table.txt").write_text(
         gates.format_table(rows) + f"\n\nreports: {md}\n         {page}\n", encoding="utf-8")
 
@@ -152,13 +156,14 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         detail = getattr(item, "gate_detail", None)
         if detail is None:
             detail = "" if rep.passed else _reason(rep)
+        finished = datetime.now(UTC)
         gates.record(p.client, run_id=p.run_id, stage=stage, check=check_name(item), outcome=result, detail=detail,
-                     session=item.config._harness_session)
+                     session=item.config._harness_session, started_at=finished - timedelta(seconds=rep.duration))
 
 
 def check_name(item: pytest.Item) -> str:
     """The gate_runs check name of a stage test (its name without ``test_``)."""
-    return item.name[5:] if item.name.startswith("test_") else item.name
+    return item.name.removeprefix("test_")
 
 
 def _reason(rep) -> str:

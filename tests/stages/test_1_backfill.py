@@ -48,8 +48,9 @@ def test_rebuild(pipeline, request):
     report = rebuild(pipeline.client, cutoff=pipeline.cutoff,
                      allow_unmapped=pipeline.options.getoption("--allow-unmapped"))
     counts = table_counts(pipeline.client, DERIVED_TABLES)
-    request.node.gate_detail = json.dumps({"summary": f"{report}", "derived": counts,
-                                           "warnings": report.warnings()})
+    request.node.gate_detail = json.dumps({
+        "summary": f"{report.mode} build in {report.seconds:.1f}s: {sum(counts.values())} derived rows",
+        "derived": counts, "warnings": report.warnings(), "seconds": report.seconds, "steps": report.steps})
     for t in ("outcome_positions_v2", "trade_cashflows_v3"):
         assert counts[t] > 0, f"{t} is empty after rebuild"
     assert not report.unpriced.too_much, f"unpriced: {report.unpriced}"
@@ -64,8 +65,8 @@ def test_no_block_gap(pipeline, request):
 
 
 def test_reference_wallets_present(pipeline, request):
-    from tests.stages.conftest import _wallet_files
     from harness.wallets import load_wallets
+    from tests.stages.conftest import _wallet_files
 
     expected, real = [], []
     for path, is_real in _wallet_files(pipeline.options):

@@ -41,12 +41,13 @@ def test_sync_is_idempotent(pipeline, request):
 
 
 def test_rebuild_after_sync(pipeline, request):
-    rebuild(pipeline.client, cutoff=pipeline.cutoff)
+    report = rebuild(pipeline.client, cutoff=pipeline.cutoff)
     after = fingerprint(pipeline.client, DERIVED_TABLES)
+    request.node.gate_detail = json.dumps({"summary": f"derived tables rebuilt in {report.seconds:.1f}s",
+                                           "rows": {t: after[t][0] for t in DERIVED_TABLES},
+                                           "seconds": report.seconds, "steps": report.steps})
     if pipeline.world is not None:
         assert after == pipeline.notes["derived_before"], "re-syncing known data changed derived P&L tables"
-    request.node.gate_detail = json.dumps({"summary": "derived tables rebuilt",
-                                           "rows": {t: after[t][0] for t in DERIVED_TABLES}})
 
 
 def test_no_block_gap_after_sync(pipeline, request):

@@ -1,0 +1,184 @@
+"""``python -m harness freshness``: is the warehouse's data recent and whole? Exit 0 ok, 1 warn, 2 error.
+
+Why: the daily sync can fail or stop silently (a dead node, a lost timer); what the P&L readers care about is
+the age of the newest block ingested (the watermark) and holes in what was ingested. The age is measured from
+the watermark block's own time, not from when the sync ran. Exit 2 is shared with usage errors (the project's
+one mapping): a monitor treats any 2 as "look now".
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from clickhouse_connect.driver.client import Client
+
+from harness.errors import EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_OK, UsageError, require
+from harness.sql import load
+
+log = logging.getLogger(__name__)
+STATUS_EXIT = {"ok": EXIT_OK, "warn": EXIT_CHECK_FAILED, "error": EXIT_ERROR}
+
+
+@dataclass(frozen=True)
+class SourceGaps:
+    source: str
+    from_block: int
+    to_block: int
+    gaps: list[tuple[int, int]]
+
+    @property
+    def missing_blocks(self) -> int:
+        return sum(b - a + 1 for a, b in self.gaps)
+
+
+@dataclass
+class Freshness:
+    """What the check saw and its verdict; ``reasons`` say why it is not ok."""
+
+    watermark_block: int
+    watermark_time: int  # unix seconds; 0 when nothing was ingested
+    checked_at: int
+    warn_after: int
+    error_after: int
+    sources: list[SourceGaps] = field(default_factory=list)
+    status: str = "ok"
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def age(self) -> int | None:
+        return self.checked_at - self.watermark_time if self.watermark_time else None
+
+    @property
+    def exit_code(self) -> int:
+        return STATUS_EXIT[self.status]
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d["sources"] = [{**asdict(s), "gaps": [list(g) for g in s.gaps], "missing_blocks": s.missing_blocks}
+                        for s in self.sources]
+        d["age_seconds"] = self.age
+        d["watermark_time_iso"] = _iso(self.watermark_time) if self.watermark_time else None
+        d["checked_at_iso"] = _iso(self.checked_at)
+        return d
+
+    def __str__(self) -> str:
+        if self.watermark_time:
+            head = (f"watermark block {self.watermark_block} at {_iso(self.watermark_time)}, age {_span(self.age)} "
+                    f"(warn after {_span(self.warn_after)}, error after {_span(self.error_after)})")
+        else:
+            head = "watermark: nothing ingested"
+        lines = [f"{self.status}: {head}"]
+        for s in self.sources:
+            lines.append(f"  {s.source} blocks {s.from_block}..{s.to_block}: {len(s.gaps)} gap(s), "
+                         f"{s.missing_blocks} blocks missing" + "".join(f"\n    {a}..{b}" for a, b in s.gaps[:10]))
+        lines += [f"  {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+
+def _iso(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(seconds: int | None) -> str:
+    if seconds is None:
+        return "?"
+    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
+    d, h, m = s // 86400, s // 3600 % 24, s // 60 % 60
+    return sign + (f"{d}d {h}h {m}m" if d else f"{h}h {m}m" if h else f"{m}m {s % 60}s")
+
+
+def check(client: Client, *, warn_after: int, error_after: int, now: int | None = None,
+          sources: list[str] | None = None) -> Freshness:
+    """Watermark age against the two thresholds, and gaps inside every source's ingested hull (or ``sources``).
+
+    error: no data, age over ``error_after``, or any gap; warn: age over ``warn_after``.
+    """
+    from harness.gates import watermark
+    from harness.ingest import gaps
+
+    require(0 < warn_after <= error_after,
+            f"--warn-after ({warn_after}s) must be positive and not above --error-after ({error_after}s)")
+    need = ["ingest_runs", "ingest_checkpoints", "trades_raw"]
+    have = {r[0] for r in client.query(load("checks/tables_present"), parameters={"names": need}).result_rows}
+    if set(need) - have:
+        raise UsageError(f"freshness: no harness tables ({', '.join(sorted(set(need) - have))}) in this database: "
+                         "wrong --database, or nothing was ever ingested here")
+    wm = watermark(client)
+    f = Freshness(wm.block, wm.time, int(time.time() if now is None else now), warn_after, error_after)
+    hulls = client.query(load("checks/ingest_hulls")).result_rows
+    for source, lo, hi, _runs in hulls:
+        if sources and source not in sources:
+            continue
+        f.sources.append(SourceGaps(source, int(lo), int(hi), gaps(client, source, int(lo), int(hi))))
+    for s in sources or []:
+        if s not in {x.source for x in f.sources}:
+            f.reasons.append(f"source {s}: no finished ingest run")
+    if not wm.time:
+        f.reasons.append("nothing ingested: no watermark")
+    elif f.age > error_after:
+        f.reasons.append(f"data is {_span(f.age)} old, over --error-after {_span(error_after)}")
+    elif f.age > warn_after:
+        f.reasons.append(f"data is {_span(f.age)} old, over --warn-after {_span(warn_after)}")
+    holey = [s for s in f.sources if s.gaps]
+    for s in holey:
+        f.reasons.append(f"{s.source}: {len(s.gaps)} gap(s), {s.missing_blocks} blocks never ingested "
+                         f"(first {s.gaps[0][0]}..{s.gaps[0][1]})")
+    unseen = bool(sources) and len(f.sources) < len(set(sources))
+    f.status = verdict(f.age, warn_after, error_after, gaps=bool(holey) or unseen)
+    return f
+
+
+def verdict(age: int | None, warn_after: int, error_after: int, *, gaps: bool = False) -> str:
+    """ok / warn / error for a watermark ``age`` in seconds (None: nothing ingested) and whether holes exist."""
+    if age is None or gaps or age > error_after:
+        return "error"
+    return "warn" if age > warn_after else "ok"
+
+
+def _age_option(name: str, text: str) -> int:
+    from harness.pipeline import parse_age
+
+    try:
+        return parse_age(text)
+    except UsageError:
+        raise UsageError(f"{name} {text!r}: expected a number with unit s, m, h, d or w (e.g. 26h)") from None
+
+
+def cmd_freshness(args: argparse.Namespace) -> int:
+    from harness import notify
+    from harness.__main__ import client_from_args
+
+    warn, err = _age_option("--warn-after", args.warn_after), _age_option("--error-after", args.error_after)
+    require(0 < warn <= err, f"--warn-after {args.warn_after} must be positive and not above --error-after "
+                             f"{args.error_after}")
+    url = notify.notify_url(args.notify_url)
+    client, _ = client_from_args(args, apply=False)  # a monitor reads; it never creates tables
+    f = check(client, warn_after=warn, error_after=err, sources=args.source or None)
+    print(json.dumps(f.as_json(), indent=2) if args.json else str(f))
+    if f.status != "ok":
+        log.warning("freshness %s: %s", f.status, "; ".join(f.reasons))
+        notify.post(url, notify.message(
+            run_id=f"freshness-{_iso(f.checked_at)}", stage="freshness", outcome=f.status,
+            summary="; ".join(f.reasons), watermark_block=f.watermark_block, age_seconds=f.age))
+    return f.exit_code
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from harness.__main__ import warehouse_args
+
+    p = sub.add_parser("freshness", help="watermark age and ingest gaps: exit 0 ok, 1 warn, 2 error",
+                       description="Age of the newest ingested block (from its block time) and holes in every "
+                       "source's ingested range. Exit 0 ok, 1 warn (older than --warn-after), 2 error (older than "
+                       "--error-after, nothing ingested, or a gap; 2 is also the exit code of a usage error).")
+    warehouse_args(p)
+    p.add_argument("--warn-after", default="26h", help="warn when the data is older than this (default 26h)")
+    p.add_argument("--error-after", default="50h", help="error when the data is older than this (default 50h)")
+    p.add_argument("--source", action="append", help="only this ingest source, e.g. rpc:137 (repeatable; "
+                   "default every source with a finished run)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--notify-url", help="POST a JSON alert here when not ok (env HARNESS_NOTIFY_URL)")
+    p.set_defaults(func=cmd_freshness)

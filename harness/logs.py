@@ -1,0 +1,99 @@
+"""Logging set-up for the command line: UTC ISO timestamps, text for people, JSON lines for log shippers.
+
+Why: cron and systemd runs write to files nobody watches live; a timestamp on every line and one JSON object per
+line (``--log-format json``) make them searchable. Library modules only call ``logging.getLogger(__name__)``;
+this module decides how records look, and every message goes through ``harness.errors.redact``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from harness.errors import UsageError, redact
+
+FORMATS = ("text", "json")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Attributes every LogRecord has; anything else on a record was passed as ``extra=`` and is shown as a field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+def utc_iso(created: float) -> str:
+    """A record's time as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (UTC, millisecond precision)."""
+    t = datetime.fromtimestamp(created, UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def extra_fields(record: logging.LogRecord) -> dict:
+    """The ``extra=`` fields of a record (progress counters, run ids), in the order they were given."""
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-11-25T02:15:00.123Z INFO harness.ingest: message key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = "".join(f" {k}={v}" for k, v in extra_fields(record).items())
+        line = f"{utc_iso(record.created)} {record.levelname} {record.name}: {record.getMessage()}{fields}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return redact(line)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, then the record's extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict = {"ts": utc_iso(record.created), "level": record.levelname, "logger": record.name,
+                     "msg": redact(record.getMessage())}
+        for k, v in extra_fields(record).items():
+            out.setdefault(k, v if isinstance(v, (int, float, bool)) or v is None else redact(v))
+        if record.exc_info:
+            out["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(out, default=str)
+
+
+def setup_logging(fmt: str = "text", level: str | int = "INFO", stream=None) -> logging.Handler:
+    """Send the ``harness`` loggers to ``stream`` (stderr) in ``fmt``; replaces a handler set up earlier.
+
+    Returns the handler (tests read what it wrote). Bad values raise UsageError naming the option.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"--log-format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if isinstance(level, str):
+        if level.upper() not in LEVELS:
+            raise UsageError(f"--log-level {level!r}: expected one of {', '.join(LEVELS)}")
+        level = getattr(logging, level.upper())
+    handler = logging.StreamHandler(stream or _Stderr())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger("harness")
+    earlier = [h for h in root.handlers if hasattr(h, "_harness_saved")]
+    saved = earlier[0]._harness_saved if earlier else (root.level, root.propagate)  # type: ignore[attr-defined]
+    for h in earlier:
+        root.removeHandler(h)
+    handler._harness_saved = saved  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    return handler
+
+
+def teardown_logging(handler: logging.Handler) -> None:
+    """Undo setup_logging (a command run in-process, e.g. by a test, leaves logging as it found it)."""
+    root = logging.getLogger("harness")
+    if handler in root.handlers:
+        root.removeHandler(handler)
+        root.setLevel(handler._harness_saved[0])  # type: ignore[attr-defined]
+        root.propagate = handler._harness_saved[1]  # type: ignore[attr-defined]
+    handler.flush()
+
+
+class _Stderr:
+    """Whatever sys.stderr is when a record is written (pytest and daemons swap it), not when set up."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()

@@ -1,0 +1,81 @@
+"""Alerts: one JSON message POSTed to a webhook for every failed or refused run and for stale data.
+
+Why: a nightly run that fails quietly is found days later. The message says what failed, where and when, and
+never carries a secret (every string goes through ``harness.errors.redact``; the URL itself is never printed).
+A failure to notify is logged and returned, never raised: it must not mask the run's own exit code.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+
+from harness.errors import UsageError, redact, redact_url, register_secret
+
+log = logging.getLogger(__name__)
+ENV = "HARNESS_NOTIFY_URL"
+FIELDS = ("run_id", "stage", "outcome", "summary", "host", "time")
+
+
+def notify_url(given: str | None, env: dict[str, str] | None = None) -> str | None:
+    """The webhook: the option, else $HARNESS_NOTIFY_URL, else None (no alerts). Registered as a secret."""
+    url = given or (os.environ if env is None else env).get(ENV) or None
+    if url is None:
+        return None
+    if not url.lower().startswith(("http://", "https://")):
+        raise UsageError(f"--notify-url / {ENV}: {redact_url(url)!r} is not an http(s) URL")
+    register_secret(url)  # webhook URLs usually carry their token in the path
+    return url
+
+
+def message(*, run_id: str, stage: str, outcome: str, summary: str, **extra) -> dict:
+    """The alert body: run id, stage, outcome, summary, host and UTC time (+ extra fields), all redacted."""
+    body = {"run_id": run_id, "stage": stage, "outcome": outcome, "summary": summary,
+            "host": socket.gethostname(), "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    body.update(extra)
+    return json.loads(redact(json.dumps(body, default=str)))
+
+
+def post(url: str | None, body: dict, *, timeout: float = 10.0) -> bool:
+    """POST ``body`` as JSON to ``url``; True when the receiver answered 2xx. Never raises."""
+    if not url:
+        return False
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "User-Agent": "polymarket-pnl-harness"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            ok = 200 <= resp.status < 300
+        if not ok:
+            log.warning("alert not accepted: %s answered HTTP %s", redact_url(url), resp.status)
+        else:
+            log.info("alert sent to %s: %s %s", redact_url(url), body.get("stage"), body.get("outcome"))
+        return ok
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        log.warning("alert not sent to %s: %s", redact_url(url), redact(exc))
+        return False
+
+
+def cmd_notify(args) -> int:
+    """Post one alert (systemd's OnFailure= template unit calls this); exit 0 delivered, 1 not delivered."""
+    url = notify_url(args.notify_url)
+    if url is None:
+        raise UsageError(f"notify: no webhook: pass --notify-url or set {ENV}")
+    run_id = args.run_id or f"{args.stage}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    ok = post(url, message(run_id=run_id, stage=args.stage, outcome=args.outcome, summary=args.summary))
+    print(f"alert {'sent' if ok else 'NOT sent'}: {args.stage} {args.outcome}")
+    return 0 if ok else 1
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("notify", help="post one JSON alert to --notify-url / HARNESS_NOTIFY_URL (for OnFailure=)")
+    p.add_argument("--stage", required=True, help="what failed: a stage, or a unit name such as "
+                   "polymarket-pnl-sync.service")
+    p.add_argument("--outcome", default="failed", help="failed, refused, warn or error (default failed)")
+    p.add_argument("--summary", default="", help="one line saying what happened (no secrets: it is redacted)")
+    p.add_argument("--run-id", help="the run it is about (default <stage>-<UTC time>)")
+    p.add_argument("--notify-url", help="webhook URL (env HARNESS_NOTIFY_URL)")
+    p.set_defaults(func=cmd_notify)

@@ -1,0 +1,109 @@
+"""freshness: watermark age and ingest gaps → exit 0 ok, 1 warn, 2 error; an alert reaches a loopback receiver."""
+from __future__ import annotations
+
+import json
+import re
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness import freshness
+from harness.__main__ import main
+from harness.ingest import Run, write_checkpoint
+from tests.support.receiver import Receiver
+
+NOW = 1_790_000_000
+HOUR = 3600
+
+
+def _ingested(client, *, block: int, when: int, source: str = "rpc:137", lo: int | None = None) -> None:
+    """One transfer at ``block`` / ``when``, a finished run over lo..block and its checkpoint (no gap)."""
+    lo = block - 10 if lo is None else lo
+    client.insert("erc1155_transfers",
+                  [["0x" + "ab" * 32, 0, block, datetime.fromtimestamp(when, UTC), 0, "0x" + "1" * 40,
+                    "0x" + "2" * 40, "0x" + "3" * 40, 7, 5, 1]],
+                  column_names=["tx_hash", "log_index", "block_number", "block_time", "sub_index", "operator",
+                                "from_addr", "to_addr", "token_id", "value", "_version"])
+    run = Run(client, source, "backfill", lo, block)
+    write_checkpoint(client, source, lo, block, run_id=run.run_id)
+    run.record("done", logs=1)
+
+
+def _cli(client, settings, *args: str) -> int:
+    return main(["freshness", "--clickhouse", f"chdb://{settings.path.resolve()}", "--database", client.database,
+                 *args])
+
+
+@given(age=st.integers(0, 10**8), warn=st.integers(1, 10**7), extra=st.integers(0, 10**7), gaps=st.booleans())
+def test_verdict_follows_the_thresholds(age, warn, extra, gaps):
+    err = warn + extra
+    v = freshness.verdict(age, warn, err, gaps=gaps)
+    expected = "error" if gaps or age > err else "warn" if age > warn else "ok"
+    assert v == expected
+    assert freshness.verdict(None, warn, err) == "error"  # nothing ingested is never fresh
+
+
+def test_fresh_data_is_ok_and_stale_data_warns_then_errors(fresh_db):
+    _ingested(fresh_db, block=1000, when=NOW - 2 * HOUR)
+    f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR, now=NOW)
+    assert (f.status, f.exit_code, f.age, f.watermark_block) == ("ok", 0, 2 * HOUR, 1000)
+    assert [(s.source, s.from_block, s.to_block, s.gaps) for s in f.sources] == [("rpc:137", 990, 1000, [])]
+    assert freshness.check(fresh_db, warn_after=HOUR, error_after=50 * HOUR, now=NOW).exit_code == 1
+    late = freshness.check(fresh_db, warn_after=HOUR, error_after=HOUR + 1, now=NOW)
+    assert late.exit_code == 2 and "over --error-after" in late.reasons[0]
+
+
+def test_a_gap_is_an_error_naming_its_blocks(fresh_db):
+    _ingested(fresh_db, block=1000, when=NOW - 60, lo=900)
+    _ingested(fresh_db, block=1200, when=NOW - 30, lo=1100)  # 1001..1099 never ingested
+    f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR, now=NOW)
+    assert f.status == "error" and f.sources[0].gaps == [(1001, 1099)]
+    assert "99 blocks never ingested (first 1001..1099)" in str(f)
+
+
+def test_cli_exit_codes_json_and_alert(fresh_db, warehouse_settings, capsys):
+    assert _cli(fresh_db, warehouse_settings) == 2  # nothing ingested
+    capsys.readouterr()
+    now = int(datetime.now(UTC).timestamp())
+    _ingested(fresh_db, block=5000, when=now - 30 * HOUR)
+    assert _cli(fresh_db, warehouse_settings, "--json", "--warn-after", "40h", "--error-after", "2d") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "ok" and out["watermark_block"] == 5000 and 30 * HOUR <= out["age_seconds"] < 31 * HOUR
+    with Receiver() as rx:
+        assert _cli(fresh_db, warehouse_settings, "--warn-after", "26h", "--error-after", "50h",
+                    "--notify-url", rx.url) == 1
+        assert _cli(fresh_db, warehouse_settings, "--warn-after", "1h", "--error-after", "2h",
+                    "--notify-url", rx.url) == 2
+    warn, err = rx.bodies
+    assert set(warn) >= {"run_id", "stage", "outcome", "summary", "host", "time"}
+    assert (warn["stage"], warn["outcome"], err["outcome"]) == ("freshness", "warn", "error")
+    assert warn["host"] == socket.gethostname() and warn["watermark_block"] == 5000
+    assert "over --warn-after" in warn["summary"] and "over --error-after" in err["summary"]
+    assert "s3cretToken" not in json.dumps(rx.bodies) + capsys.readouterr().err  # the hook's token never shows
+
+
+@pytest.mark.parametrize("args", [["--warn-after", "soon"], ["--warn-after", "3d", "--error-after", "1d"],
+                                  ["--notify-url", "ftp://x"]])
+def test_bad_options_exit_2_touching_nothing(args, fresh_db, warehouse_settings, capsys):
+    assert _cli(fresh_db, warehouse_settings, *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --")
+
+
+def test_a_failing_receiver_never_changes_the_exit_code(fresh_db, warehouse_settings, capsys):
+    now = int(datetime.now(UTC).timestamp())
+    _ingested(fresh_db, block=7000, when=now - 30 * HOUR)
+    with Receiver(status=500) as rx:
+        assert _cli(fresh_db, warehouse_settings, "--notify-url", rx.url) == 1
+    assert len(rx.bodies) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"^\S+Z WARNING harness\.notify: alert not sent to http://127\.0\.0\.1:\d+/hook/\*\*\*: "
+                     r"HTTP Error 500", err, re.MULTILINE), err
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    assert _cli(fresh_db, warehouse_settings, "--notify-url", f"http://127.0.0.1:{port}/x") == 1

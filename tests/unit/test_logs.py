@@ -1,0 +1,89 @@
+"""Logging: UTC ISO timestamps, JSON lines with ts/level/logger/msg + extra fields, secrets redacted."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.errors import UsageError, register_secret
+from harness.logs import setup_logging, utc_iso
+
+
+@pytest.fixture
+def restore():
+    root = logging.getLogger("harness")
+    saved = (list(root.handlers), root.level, root.propagate)
+    yield
+    root.handlers[:], root.level, root.propagate = saved[0], saved[1], saved[2]
+
+
+@given(st.floats(0, 4_000_000_000, allow_nan=False))
+def test_utc_iso_is_the_instant_in_utc(t):
+    text = utc_iso(t)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", text)
+    back = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+    assert 0 <= t - back < 0.001 + 1e-6
+
+
+def test_json_lines_carry_fields_and_hide_secrets(restore):
+    out = io.StringIO()
+    setup_logging("json", "INFO", stream=out)
+    register_secret("https://rpc.example/v2/Zq9Kx7Lm3Np5Rt8Vw2Yb")
+    log = logging.getLogger("harness.ingest")
+    log.info("window %d..%d from %s", 10, 20, "https://rpc.example/v2/Zq9Kx7Lm3Np5Rt8Vw2Yb",
+             extra={"blocks": 11, "rate": 1.5, "eta": "0:00:03"})
+    log.debug("not shown at INFO")
+    (line,) = out.getvalue().splitlines()
+    rec = json.loads(line)
+    assert (rec["level"], rec["logger"], rec["blocks"], rec["rate"], rec["eta"]) == (
+        "INFO", "harness.ingest", 11, 1.5, "0:00:03")
+    assert rec["msg"].startswith("window 10..20 from https://rpc.example/") and "Zq9Kx7" not in line
+    age = datetime.now(UTC) - datetime.strptime(rec["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert abs(age.total_seconds()) < 60
+
+
+def test_text_lines_are_timestamped_and_setup_replaces_itself(restore):
+    first, out = io.StringIO(), io.StringIO()
+    setup_logging("text", "DEBUG", stream=first)
+    setup_logging("text", "WARNING", stream=out)  # a second set-up replaces the first handler
+    log = logging.getLogger("harness.run")
+    log.info("quiet")
+    log.warning("stage %s refused", "deploy", extra={"run_id": "r1"})
+    assert first.getvalue() == ""
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING harness\.run: stage deploy refused "
+                        r"run_id=r1\n", out.getvalue())
+
+
+@pytest.mark.parametrize("fmt, level, says", [("xml", "INFO", "--log-format"), ("text", "LOUD", "--log-level")])
+def test_bad_settings_name_the_option(fmt, level, says, restore):
+    with pytest.raises(UsageError, match=says):
+        setup_logging(fmt, level)
+
+
+def test_cli_flags_before_or_after_the_command(restore):
+    from harness.__main__ import build_parser
+
+    p = build_parser()
+    a = p.parse_args(["--log-format", "json", "freshness", "-v"])
+    assert (a.log_format, a.log_level) == ("json", "DEBUG")
+    b = p.parse_args(["freshness", "--log-format", "json", "-q"])
+    assert (b.log_format, b.log_level) == ("json", "WARNING")
+    c = p.parse_args(["freshness"])
+    assert (c.log_format, c.log_level) == ("text", "INFO")
+
+
+def test_main_leaves_logging_as_it_found_it(capsys):
+    from harness.__main__ import main
+
+    root = logging.getLogger("harness")
+    before = (list(root.handlers), root.level, root.propagate)
+    assert main(["--log-format", "json", "notify", "--stage", "x", "--notify-url", "ftp://nope"]) == 2
+    assert (list(root.handlers), root.level, root.propagate) == before
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --notify-url")
