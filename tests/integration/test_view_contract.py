@@ -196,6 +196,20 @@ def test_a_missing_view_and_a_bounded_sample(fresh_db):
         check_view_contract(fresh_db, "; DROP TABLE x")
 
 
+def test_a_view_that_cannot_answer_is_one_finding(fresh_db):
+    _scenario(fresh_db)
+    create_test_views(fresh_db)
+    fresh_db.command("RENAME TABLE neg_risk_questions TO neg_risk_questions_away")
+    try:
+        got = check_view_contract(fresh_db, "_test")
+    finally:
+        fresh_db.command("RENAME TABLE neg_risk_questions_away TO neg_risk_questions")
+    assert [(v.view, v.column, v.expected) for v in got] == [
+        ("realized_pnl_by_market_final_test", "", "a view that answers a query")]
+    assert got[0].found.startswith("an error: ") and "neg_risk_questions" in got[0].found
+    assert check_view_contract(fresh_db, "_test") == []
+
+
 @pytest.mark.parametrize("text, problem", [
     ("views: []\n", "views: a mapping"),
     ("views: {v: {columns: {a: {pattern: x}}}}\n", "views.v.columns.a: type is required"),
