@@ -51,9 +51,6 @@ class Contract:
     views: tuple[ViewRule, ...]
     forbidden_types: tuple[str, ...]
 
-    def view(self, name: str) -> ViewRule:
-        return next(v for v in self.views if v.view == name)
-
 
 @dataclass(frozen=True)
 class Violation:
