@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from clickhouse_connect.driver.client import Client
 
 from harness.config import PROJECT_ROOT, code_version
 from harness.errors import CheckFailed, redact
 from harness.sql import load
+
+log = logging.getLogger(__name__)
 
 STAGES = ("backfill", "sync", "cleanup", "validate", "dryrun", "deploy")
 #: rollback is not in the chain: it needs a recorded deploy, not passed gates.
@@ -60,7 +63,7 @@ def fingerprint_tables() -> tuple[str, ...]:
 
 
 _CODE_GLOBS = ("harness/**/*.py", "harness/data/*", "sql/**/*.sql", "tests/stages/*.py")
-_cache: dict[tuple, str] = {}
+_cache: dict[str, str] = {}
 _cache_lock = threading.Lock()
 
 
@@ -95,33 +98,75 @@ def _table_contents(client: Client, tables: list[str]) -> str:
     return h.hexdigest()
 
 
-def data_fingerprint(client: Client) -> str:
-    """What a gate judged, as 16 hex digits: table contents, ingest runs, schema checksums and code.
+def _coalesce(ranges) -> tuple[tuple, ...]:
+    """Per partition, adjacent or overlapping block ranges joined: parts before and after a merge cover the same.
+    Accepts (lo, hi) or (partition, lo, hi)."""
+    out: list[list] = []
+    for r in sorted((("",) * (3 - len(r)) + tuple(r) for r in ranges), key=lambda r: (str(r[0]), int(r[1]))):
+        p, lo, hi = str(r[0]), int(r[1]), int(r[2])
+        if out and out[-1][0] == p and lo <= out[-1][2] + 1:
+            out[-1][2] = max(out[-1][2], hi)
+        else:
+            out.append([p, lo, hi])
+    return tuple((p, a, b) if p else (a, b) for p, a, b in out)
 
-    Contents are re-hashed only when the tables' active parts changed since the last call (cheap otherwise).
-    """
-    tables = list(fingerprint_tables())
-    parts = client.query(load("checks/fingerprint_parts"), parameters={"tables": tables}).result_rows
+
+def _contents_key(client: Client, tables: list[str]) -> str | None:
+    """A key of the tables' contents that merges leave alone; None when a table is not a MergeTree (no parts)."""
     shape = client.query(
         "SELECT currentDatabase(), groupArray((name, engine, toString(uuid))) FROM (SELECT name, engine, uuid "
         "FROM system.tables WHERE database = currentDatabase() AND name IN {t:Array(String)} ORDER BY name)",
         parameters={"t": tables}).result_rows[0]
-    key = (str(shape), tuple(tuple(str(v) for v in r) for r in parts))
-    cacheable = all("MergeTree" in engine for _, engine, _ in shape[1])  # parts only describe MergeTree tables
+    if not all("MergeTree" in engine for _, engine, _ in shape[1]):
+        return None
+    parts = client.query(load("checks/fingerprint_parts"), parameters={"tables": tables}).result_rows
+    key = repr((str(shape[0]), [tuple(map(str, t)) for t in shape[1]],
+                [(t, _coalesce(r), int(m)) for t, r, m in parts]))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _cached_contents(client: Client, key: str) -> str | None:
     with _cache_lock:
-        contents = _cache.get(key) if cacheable else None
+        if key in _cache:
+            return _cache[key]
+    try:
+        rows = client.query("SELECT contents FROM fingerprint_cache FINAL WHERE key = {k:String} LIMIT 1",
+                            parameters={"k": key}).result_rows
+    except Exception:  # noqa: BLE001 -- a warehouse without the cache table (older schema) just re-reads
+        return None
+    return rows[0][0] if rows else None
+
+
+def _remember(client: Client, key: str, contents: str) -> None:
+    with _cache_lock:
+        _cache.clear()
+        _cache[key] = contents
+    try:
+        client.insert("fingerprint_cache", [[key, contents]], column_names=["key", "contents"])
+    except Exception as exc:  # noqa: BLE001 -- the in-process cache still holds it
+        log.debug("fingerprint cache not stored: %s", redact(str(exc)).splitlines()[0])
+
+
+def data_fingerprint(client: Client) -> str:
+    """What a gate judged, as 16 hex digits: table contents, ingest runs, schema checksums and code.
+
+    Contents are re-hashed only when a change of contents could have happened since any process last hashed them
+    (see checks/fingerprint_parts.sql); otherwise the hash is read back from fingerprint_cache.
+    """
+    tables = list(fingerprint_tables())
+    key = _contents_key(client, tables)
+    contents = _cached_contents(client, key) if key is not None else None
     if contents is None:
         contents = _table_contents(client, tables)
-        with _cache_lock:
-            _cache.clear()
-            _cache[key] = contents
+        if key is not None:
+            _remember(client, key, contents)
     ingests, schema = client.query(load("checks/fingerprint_meta")).result_rows[0]
     h = hashlib.sha256("|".join([contents, str(ingests), str(schema), code_fingerprint()]).encode())
     return h.hexdigest()[:16]
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
 def record(
@@ -141,10 +186,10 @@ def record(
     if isinstance(detail, dict):
         detail = json.dumps(detail, sort_keys=True, default=str)
     fingerprint = fingerprint or data_fingerprint(client)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     client.insert(
         "gate_runs",
-        [[run_id, stage, redact(check), outcome, wm.block, datetime.fromtimestamp(wm.time, timezone.utc),
+        [[run_id, stage, redact(check), outcome, wm.block, datetime.fromtimestamp(wm.time, UTC),
           code_version(), redact(detail), started_at or now, now, fingerprint, session]],
         column_names=["run_id", "stage", "check_name", "outcome", "watermark_block", "watermark_time",
                       "code_version", "detail", "started_at", "finished_at", "fingerprint", "session"],
@@ -251,7 +296,7 @@ def format_table(rows: list[dict]) -> str:
              _short(r["detail"])) for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
     widths[-1] = min(widths[-1], 70)
-    line = lambda cells: "  ".join(c.ljust(w)[:w] for c, w in zip(cells, widths))  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w)[:w] for c, w in zip(cells, widths))
     return "\n".join([line(head), line(tuple("-" * w for w in widths)), *(line(b) for b in body)])
 
 

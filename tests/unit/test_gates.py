@@ -1,6 +1,6 @@
 """Stage order: a stage starts only when every earlier stage passed on the current watermark."""
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ def _raise_watermark(client, block):
     """Put one raw row at ``block`` so the data watermark moves (as an ingest would)."""
     client.insert(
         "erc1155_transfers",
-        [["0x" + f"{block:064x}", 0, block, datetime.fromtimestamp(1_700_000_000 + block, timezone.utc), 0,
+        [["0x" + f"{block:064x}", 0, block, datetime.fromtimestamp(1_700_000_000 + block, UTC), 0,
           "0x" + "00" * 20, "0x" + "00" * 20, "0x" + "11" * 20, 1, 1, 1, 0]],
         column_names=["tx_hash", "log_index", "block_number", "block_time", "sub_index", "operator", "from_addr",
                       "to_addr", "token_id", "value", "_version", "_deleted"],
@@ -164,3 +164,57 @@ def test_a_table_swapped_for_a_view_or_memory_table_is_seen(fresh_db):
     fresh_db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
                      "VALUES ('0x02', [0, 1], 1)")
     assert gates.data_fingerprint(fresh_db) != fp_memory  # no parts to watch: contents are re-read
+
+
+def _ins(db, cid: str) -> None:
+    db.command("INSERT INTO winning_index (condition_id, payout_numerators, payout_denominator) "
+               "VALUES ({c:String}, [1, 0], 1)", parameters={"c": cid})
+
+
+def test_merges_reuse_the_hash_but_every_change_of_contents_re_reads(fresh_db, monkeypatch):
+    """The content hash is re-read only when contents may have changed: a merge (same rows, other parts) reuses it,
+    an insert, an UPDATE, a DELETE or a TRUNCATE does not, and a second process reuses the stored hash."""
+    for c in ("0x01", "0x02", "0x03"):
+        _ins(fresh_db, c)
+    reads = []
+    real = gates._table_contents
+    monkeypatch.setattr(gates, "_table_contents", lambda c, t: reads.append(1) or real(c, t))
+    fp = gates.data_fingerprint(fresh_db)
+    assert len(reads) == 1
+    fresh_db.command("OPTIMIZE TABLE winning_index FINAL")
+    assert gates.data_fingerprint(fresh_db) == fp and len(reads) == 1
+    gates._cache.clear()  # another process: the hash comes back from fingerprint_cache
+    assert gates.data_fingerprint(fresh_db) == fp and len(reads) == 1
+    seen = {fp}
+    for change in ("INSERT", "ALTER TABLE winning_index UPDATE payout_denominator = 2 WHERE condition_id = '0x01'",
+                   "DELETE FROM winning_index WHERE condition_id = '0x02'", "TRUNCATE TABLE winning_index"):
+        if change == "INSERT":
+            _ins(fresh_db, "0x04")
+        else:
+            fresh_db.command(change, settings={"mutations_sync": 2})
+        n = len(reads)
+        new = gates.data_fingerprint(fresh_db)
+        assert len(reads) == n + 1 and new not in seen, change
+        seen.add(new)
+        fresh_db.command("OPTIMIZE TABLE winning_index FINAL")
+        assert gates.data_fingerprint(fresh_db) == new and len(reads) == n + 1, f"merge after {change}"
+
+
+def test_a_tampered_cache_key_space_cannot_hide_a_change(fresh_db):
+    """Only a key computed from the live parts is ever looked up: an insert moves the key, so no stored hash
+    (however it got there) stands for the changed table."""
+    _ins(fresh_db, "0x01")
+    fp = gates.data_fingerprint(fresh_db)
+    key_before = gates._contents_key(fresh_db, list(gates.fingerprint_tables()))
+    _ins(fresh_db, "0x02")
+    key_after = gates._contents_key(fresh_db, list(gates.fingerprint_tables()))
+    assert key_after != key_before
+    assert gates.data_fingerprint(fresh_db) != fp
+
+
+def test_coalesced_ranges():
+    assert gates._coalesce([(3, 3), (1, 1), (2, 2)]) == ((1, 3),)
+    assert gates._coalesce([(1, 1), (3, 5)]) == ((1, 1), (3, 5))
+    assert gates._coalesce([(1, 4), (2, 3), (5, 6)]) == ((1, 6),)
+    # partitions never join: a partitioned (or replicated) table numbers blocks per partition
+    assert gates._coalesce([("b", 1, 1), ("a", 2, 2), ("a", 1, 1)]) == (("a", 1, 2), ("b", 1, 1))
