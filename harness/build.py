@@ -14,6 +14,7 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from string import Template
 
 from clickhouse_connect.driver.client import Client
@@ -308,6 +309,9 @@ class WalletSummary:
     total_pnl: int
     markets_resolved: int
     markets_open: int
+    realized_pnl_usd: Decimal  # the view's exact Decimal USD (= micro / 10^6), what the app reads
+    unrealized_pnl_usd: Decimal
+    total_pnl_usd: Decimal
 
 
 def wallet_summary(client: Client, wallet: str, *, suffix: str = "") -> WalletSummary | None:
@@ -318,8 +322,8 @@ def wallet_summary(client: Client, wallet: str, *, suffix: str = "") -> WalletSu
                         parameters={"wallet": wallet.lower()}).result_rows
     if not rows:
         return None
-    w, r, u, t, mr, mo = rows[0]
-    return WalletSummary(w, int(r), int(u), int(t), int(mr), int(mo))
+    w, r, u, t, mr, mo, ru, uu, tu = rows[0]
+    return WalletSummary(w, int(r), int(u), int(t), int(mr), int(mo), ru, uu, tu)
 
 
 # ---- command line -------------------------------------------------------------------------------------------
@@ -374,9 +378,8 @@ def cmd_pnl(args: argparse.Namespace) -> int:
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")
         return 1
-    usd = lambda v: f"{v / 1_000_000:,.6f}"
-    print(f"{s.wallet}: realized {usd(s.realized_pnl)} unrealized {usd(s.unrealized_pnl)} total {usd(s.total_pnl)}"
-          f" USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}")
+    print(f"{s.wallet}: realized {s.realized_pnl_usd:,.6f} unrealized {s.unrealized_pnl_usd:,.6f} "
+          f"total {s.total_pnl_usd:,.6f} USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}")
     return 0
 
 

@@ -1,19 +1,18 @@
 -- One wallet's P&L per market, both halves from the one-grain P&L the summary view also reads, so totals and
--- breakdown cannot disagree: resolved markets through the per-market view (with their resolution time from
--- winning_index, one row per condition), open markets from wallet_market_pnl (resolved_time 0).
+-- breakdown cannot disagree: resolved markets through the per-market view (with its resolved_at, the resolution's
+-- block time), open markets from wallet_market_pnl (resolved_time 0).
 SELECT condition_id, status, cashflow, value, pnl, resolved_time
 FROM
 (
     SELECT
-        m.condition_id AS condition_id,
+        condition_id,
         'resolved' AS status,
-        toInt128(m.cashflow) AS cashflow,
-        toInt128(m.value) AS value,
-        toInt128(m.realized_pnl) AS pnl,
-        toUInt32(w.resolved_time) AS resolved_time
-    FROM {market_view:Identifier} AS m
-    ANY LEFT JOIN winning_index AS w ON w.condition_id = m.condition_id
-    WHERE m.wallet = {wallet:String}
+        toInt128(cashflow) AS cashflow,
+        toInt128(value) AS value,
+        toInt128(realized_pnl) AS pnl,
+        toUInt32(resolved_at) AS resolved_time
+    FROM {market_view:Identifier}
+    WHERE wallet = {wallet:String}
     UNION ALL
     SELECT
         condition_id,

@@ -1,4 +1,5 @@
-"""Stage 5, dry run: _test views, non-zero counts, wallet checks on them, and an API spot-check."""
+"""Stage 5, dry run: _test views, the public view contract on them, non-zero counts, wallet checks on them, and an
+API spot-check."""
 import json
 import random
 
@@ -6,6 +7,7 @@ import httpx
 import pytest
 
 from harness.deploy import FINAL_VIEWS, create_test_views, wallet_values
+from harness.view_contract import CONTRACT_FILE, check_view_contract
 from tests.stages.conftest import run_wallet_case, stage_complete
 
 pytestmark = pytest.mark.dryrun
@@ -15,6 +17,15 @@ def test_create_test_views(pipeline, request):
     defs = create_test_views(pipeline.client)
     request.node.gate_detail = json.dumps({"summary": f"created {sorted(defs)}"})
     assert all(defs.values())
+
+
+def test_view_contract(pipeline, request):
+    """The _test views against harness/data/view_contract.yaml: deploy runs only after this passed."""
+    violations = check_view_contract(pipeline.client, "_test")
+    request.node.gate_detail = json.dumps({
+        "summary": f"{len(violations)} breach(es) of {CONTRACT_FILE.name}" + (f": {violations[0]}" if violations else ""),
+        "violations": [str(v) for v in violations[:50]]})
+    assert not violations, "\n".join(map(str, violations))
 
 
 @pytest.mark.parametrize("view", FINAL_VIEWS)
