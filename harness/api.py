@@ -137,6 +137,7 @@ class _Warehouse:
         self.market_view = MARKET_VIEW + suffix
         self._ttl = watermark_ttl
         self._wm: tuple[float, gates.Watermark] | None = None
+        self._views_ok = 0.0
 
     def rows(self, name: str, **parameters) -> list[tuple]:
         try:
@@ -154,6 +155,18 @@ class _Warehouse:
                 return c.query("SELECT 1").result_rows == [(1,)]
         except Exception:  # noqa: BLE001
             return False
+
+    def require_views(self) -> None:
+        """The API serves deployed P&L: it answers only while the views it stands for exist (checked at most once
+        per watermark TTL), and then reads the rows those views read."""
+        if self._views_ok and time.monotonic() - self._views_ok < self._ttl:
+            return
+        want = [self.summary_view, self.market_view]
+        have = {r[0] for r in self.rows("api/views_present", views=want)}
+        missing = [v for v in want if v not in have]
+        if missing:
+            raise WarehouseUnavailable(f"view {missing[0]} does not exist (not deployed yet?)")
+        self._views_ok = time.monotonic()
 
     def watermark(self) -> gates.Watermark:
         cached = self._wm
@@ -335,19 +348,30 @@ def create_app(
                    limit: Annotated[int, Query(ge=1, le=10000, description="markets to list")] = 1000) -> PnlOut:
         """Realized, unrealized and total P&L with a per-market breakdown (largest absolute P&L first)."""
         wallet = normalise_address(address)
-        realized, unrealized, total, n_resolved, n_open = known(wallet)
-        markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
+        # Two primary-key reads and one point lookup, no view planning or join (most of a request's time before):
+        # the per-market rows of wallet_market_pnl, whose sums are what the summary view reports.
+        wh.require_views()
+        rows = wh.rows("api/wallet_market_rows", wallet=wallet)
+        if not rows:
+            raise _NotFound(f"wallet {wallet} not found in {wh.summary_view}")
+        realized = sum(int(r[4]) for r in rows if r[1])
+        unrealized = sum(int(r[4]) for r in rows if not r[1])
+        resolved_ids = [r[0] for r in rows if r[1]]
+        times = dict(wh.rows("api/resolved_times", conditions=resolved_ids)) if resolved_ids else {}
+        markets = [(cid, "resolved" if res else "open", cf, v, p, times.get(cid, 0) if res else 0)
+                   for cid, res, cf, v, p in rows]
         shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
-        try:  # a warehouse built before the average-cost tables has no UI view: serve the cash-flow figures
-            ui_rows = wh.rows("api/wallet_ui_summary", wallet=wallet)
+        try:  # a warehouse built before the average-cost tables has no such table: serve the cash-flow figures
+            ui_rows = wh.rows("api/wallet_ui_totals", wallet=wallet)
         except WarehouseUnavailable:
             ui_rows = []
         ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][0])), unrealized=micros_to_decimal(int(ui_rows[0][1])),
                       total=micros_to_decimal(int(ui_rows[0][2]))) if ui_rows else None
+        n_resolved = len(resolved_ids)
         return PnlOut(
-            wallet=wallet, realized=micros_to_decimal(int(realized)),
-            unrealized=micros_to_decimal(int(unrealized)), total=micros_to_decimal(int(total)), ui=ui,
-            markets_resolved=int(n_resolved), markets_open=int(n_open), markets_total=len(markets),
+            wallet=wallet, realized=micros_to_decimal(realized),
+            unrealized=micros_to_decimal(unrealized), total=micros_to_decimal(realized + unrealized), ui=ui,
+            markets_resolved=n_resolved, markets_open=len(rows) - n_resolved, markets_total=len(markets),
             markets=[MarketOut(condition_id=cid, status=st, cashflow=micros_to_decimal(int(cf)),
                                value=micros_to_decimal(int(v)), pnl=micros_to_decimal(int(p)),
                                resolved_time=int(t) if st == "resolved" and t else None)
