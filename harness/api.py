@@ -138,6 +138,7 @@ class _Warehouse:
         self._ttl = watermark_ttl
         self._wm: tuple[float, gates.Watermark] | None = None
         self._views_ok = 0.0
+        self._times: dict[str, int] = {}  # condition -> resolution time; emptied whenever the watermark is re-read
 
     def rows(self, name: str, **parameters) -> list[tuple]:
         try:
@@ -168,10 +169,20 @@ class _Warehouse:
             raise WarehouseUnavailable(f"view {missing[0]} does not exist (not deployed yet?)")
         self._views_ok = time.monotonic()
 
+    def resolved_times(self, conditions: list[str]) -> dict[str, int]:
+        """Resolution times, cached: a resolved condition's first resolution does not move between rebuilds
+        (the cache is dropped with the watermark's, so a rebuild shows within one TTL)."""
+        cache = self._times  # one dict throughout, even if another thread drops the cache meanwhile
+        missing = [c for c in conditions if c not in cache]
+        if missing:
+            cache.update(self.rows("api/resolved_times", conditions=missing))
+        return {c: cache.get(c, 0) for c in conditions}
+
     def watermark(self) -> gates.Watermark:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
+        self._times = {}
         try:
             with self.pool.client() as c:
                 wm = gates.watermark(c)
@@ -357,7 +368,7 @@ def create_app(
         realized = sum(int(r[4]) for r in rows if r[1])
         unrealized = sum(int(r[4]) for r in rows if not r[1])
         resolved_ids = [r[0] for r in rows if r[1]]
-        times = dict(wh.rows("api/resolved_times", conditions=resolved_ids)) if resolved_ids else {}
+        times = wh.resolved_times(resolved_ids)
         markets = [(cid, "resolved" if res else "open", cf, v, p, times.get(cid, 0) if res else 0)
                    for cid, res, cf, v, p in rows]
         shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
