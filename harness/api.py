@@ -6,7 +6,6 @@ factory and a view suffix, so the dry run can point the same code at the ``_test
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import queue
 import re
@@ -28,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from harness import gates
-from harness.errors import HarnessError, port_number, positive_int, redact
+from harness.errors import HarnessError, redact
 from harness.sql import load
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -499,32 +498,3 @@ def serve(app_or_factory: FastAPI | Callable[[], object], view_suffix: str = "",
 
 
 # ---------------------------------------------------------------- CLI
-
-
-def cmd_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from harness.__main__ import client_from_args
-    from harness.warehouse import connect
-
-    client, settings = client_from_args(args, apply=False)
-    first = iter([client])
-    app = create_app(lambda: next(first, None) or connect(settings, create_database=False),
-                     "_test" if args.test_views else "", pool_size=args.pool)
-    print(f"P&L API on http://{args.host}:{args.port}/ over {settings.describe()}"
-          + (" (_test views)" if args.test_views else "") + f", {args.pool} warehouse client(s)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
-
-
-def add_commands(subparsers) -> None:
-    from harness.__main__ import warehouse_args
-
-    p = subparsers.add_parser("api", help="serve the read-only P&L API and dashboard")
-    warehouse_args(p, schema=False)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=port_number, default=8000)
-    p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")
-    p.add_argument("--pool", type=positive_int, default=1, metavar="N",
-                   help="warehouse clients serving requests side by side (default 1; see bench/results/api.md)")
-    p.set_defaults(func=cmd_api)

@@ -20,8 +20,9 @@ from string import Template
 from clickhouse_connect.driver.client import Client
 
 from harness import lease, sql
+from harness.cli.options import non_negative_int
 from harness.config import PLAN_CUTOFF_TS
-from harness.errors import HarnessError, UsageError, check_span, first_line, non_negative_int
+from harness.errors import HarnessError, UsageError, check_span, first_line
 from harness.pnl import collateral_adapters, excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the

@@ -21,7 +21,7 @@ from pathlib import Path
 from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, calldata
 from harness.chain.node import Anvil
 from harness.config import contracts
-from harness.errors import CheckFailed, UsageError
+from harness.errors import CheckFailed
 from harness.simulate import SCALE, Simulation, WorldParams, _market_metadata, micros_to_usd
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
@@ -303,51 +303,6 @@ def _date(ts: int) -> str:
 
 
 # ---- command line --------------------------------------------------------------------------------------------
-
-def add_commands(sub) -> None:
-    from harness.simulate import world_options
-
-    p = sub.add_parser("chain-world", help="play a seeded world as transactions on anvil; truth from balances")
-    world_options(p)
-    p.add_argument("--out", type=Path, required=True, help="world directory to write")
-    p.add_argument("--port", type=int, help="anvil port (default: a free one)")
-    p.add_argument("--serve", action="store_true",
-                   help="keep the node running after writing, so `backfill --rpc-url` and `reconcile` can use it")
-    p.set_defaults(func=_cmd_chain_world)
-
-
-def _cmd_chain_world(args) -> int:
-    import time
-
-    from harness.chain.contracts import available
-    from harness.chain.node import NodeError
-
-    try:
-        params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    why = available()
-    if why:
-        raise UsageError(why)
-    t0 = time.monotonic()
-    try:
-        node = start_node(params, port=args.port)
-    except NodeError as exc:
-        raise UsageError(str(exc)) from exc
-    with node:
-        world = play(params, node)
-        meta = write(world, args.out)
-        print(f"wrote {args.out}: {meta['txs']} transactions, {meta['logs']} logs in blocks "
-              f"{world.first_block}..{world.last_block}, {meta['wallets_with_pnl']} wallets with P&L from contract "
-              f"state ({time.monotonic() - t0:.1f} s)")
-        if args.serve:
-            print(f"serving the chain on {node.url} (chain id 137); Ctrl-C to stop", flush=True)
-            try:
-                while node.proc.poll() is None:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
-    return 0
 
 
 # ---- the fast simulator against the contracts ----------------------------------------------------------------

@@ -6,7 +6,6 @@ the standard library) so anything may use it.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import threading
@@ -115,59 +114,7 @@ def first_line(exc: BaseException, limit: int = 400) -> str:
     return redact(line)[:limit]
 
 
-# --- option validation (argparse ``type=`` functions and library checks share the rules) ---------------------------
-
-def _int(text: str) -> int:
-    try:
-        return int(str(text).strip(), 0) if str(text).strip().lower().startswith("0x") else int(str(text).strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    v = _int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
-    return v
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0 (block numbers, confirmations, margins, unix times)."""
-    v = _int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative (got {v})")
-    return v
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0 (seconds)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (v > 0 and v != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
-    return v
-
-
-def port_number(text: str) -> int:
-    """argparse type: a TCP port, 1..65535."""
-    v = _int(text)
-    if not 1 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a TCP port 1..65535 (got {v})")
-    return v
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number from 0 to 1."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= v <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
-    return v
+# --- library-side option checks (the command line's types in harness/cli/options.py share the rules) ------------
 
 
 def require(cond: bool, message: str) -> None:
@@ -184,13 +131,3 @@ def check_span(from_block: int | None, to_block: int | None, what: str = "block 
             require(v >= 0, f"{what}: {name}={v} must not be negative")
     if from_block is not None and to_block is not None:
         require(from_block <= to_block, f"{what}: cannot have to_block={to_block} < from_block={from_block}")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad option as one redacted line and exit code 2."""
-
-    def error(self, message: str):
-        import sys
-
-        sys.stderr.write(f"{self.prog}: error: {redact(message)}\n")
-        raise SystemExit(EXIT_ERROR)

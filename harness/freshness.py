@@ -7,8 +7,6 @@ one mapping): a monitor treats any 2 as "look now".
 """
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -146,39 +144,3 @@ def _age_option(name: str, text: str) -> int:
         return parse_age(text)
     except UsageError:
         raise UsageError(f"{name} {text!r}: expected a number with unit s, m, h, d or w (e.g. 26h)") from None
-
-
-def cmd_freshness(args: argparse.Namespace) -> int:
-    from harness import notify
-    from harness.__main__ import client_from_args
-
-    warn, err = _age_option("--warn-after", args.warn_after), _age_option("--error-after", args.error_after)
-    require(0 < warn <= err, f"--warn-after {args.warn_after} must be positive and not above --error-after "
-                             f"{args.error_after}")
-    url = notify.notify_url(args.notify_url)
-    client, _ = client_from_args(args, apply=False)  # a monitor reads; it never creates tables
-    f = check(client, warn_after=warn, error_after=err, sources=args.source or None)
-    print(json.dumps(f.as_json(), indent=2) if args.json else str(f))
-    if f.status != "ok":
-        log.warning("freshness %s: %s", f.status, "; ".join(f.reasons))
-        notify.post(url, notify.message(
-            run_id=f"freshness-{_iso(f.checked_at)}", stage="freshness", outcome=f.status,
-            summary="; ".join(f.reasons), watermark_block=f.watermark_block, age_seconds=f.age))
-    return f.exit_code
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    from harness.__main__ import warehouse_args
-
-    p = sub.add_parser("freshness", help="watermark age and ingest gaps: exit 0 ok, 1 warn, 2 error",
-                       description="Age of the newest ingested block (from its block time) and holes in every "
-                       "source's ingested range. Exit 0 ok, 1 warn (older than --warn-after), 2 error (older than "
-                       "--error-after, nothing ingested, or a gap; 2 is also the exit code of a usage error).")
-    warehouse_args(p)
-    p.add_argument("--warn-after", default="26h", help="warn when the data is older than this (default 26h)")
-    p.add_argument("--error-after", default="50h", help="error when the data is older than this (default 50h)")
-    p.add_argument("--source", action="append", help="only this ingest source, e.g. rpc:137 (repeatable; "
-                   "default every source with a finished run)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--notify-url", help="POST a JSON alert here when not ok (env HARNESS_NOTIFY_URL)")
-    p.set_defaults(func=cmd_freshness)

@@ -25,15 +25,8 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from harness.chain.rpc import RpcClient, iter_windows
-from harness.errors import (
-    HarnessError,
-    check_span,
-    non_negative_int,
-    positive_float,
-    positive_int,
-    redact,
-    require,
-)
+from harness.cli.options import non_negative_int, positive_float, positive_int
+from harness.errors import HarnessError, check_span, redact, require
 from harness.lease import renew_held, writer_lease
 from harness.sql import load
 

@@ -57,25 +57,3 @@ def post(url: str | None, body: dict, *, timeout: float = 10.0) -> bool:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         log.warning("alert not sent to %s: %s", redact_url(url), redact(exc))
         return False
-
-
-def cmd_notify(args) -> int:
-    """Post one alert (systemd's OnFailure= template unit calls this); exit 0 delivered, 1 not delivered."""
-    url = notify_url(args.notify_url)
-    if url is None:
-        raise UsageError(f"notify: no webhook: pass --notify-url or set {ENV}")
-    run_id = args.run_id or f"{args.stage}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-    ok = post(url, message(run_id=run_id, stage=args.stage, outcome=args.outcome, summary=args.summary))
-    print(f"alert {'sent' if ok else 'NOT sent'}: {args.stage} {args.outcome}")
-    return 0 if ok else 1
-
-
-def add_commands(sub) -> None:
-    p = sub.add_parser("notify", help="post one JSON alert to --notify-url / HARNESS_NOTIFY_URL (for OnFailure=)")
-    p.add_argument("--stage", required=True, help="what failed: a stage, or a unit name such as "
-                   "polymarket-pnl-sync.service")
-    p.add_argument("--outcome", default="failed", help="failed, refused, warn or error (default failed)")
-    p.add_argument("--summary", default="", help="one line saying what happened (no secrets: it is redacted)")
-    p.add_argument("--run-id", help="the run it is about (default <stage>-<UTC time>)")
-    p.add_argument("--notify-url", help="webhook URL (env HARNESS_NOTIFY_URL)")
-    p.set_defaults(func=cmd_notify)

@@ -17,7 +17,6 @@ OutcomeReported. V2 emits only the V2 OrderFilled (the registry holds no V2 Orde
 """
 from __future__ import annotations
 
-import argparse
 import bisect
 import gzip
 import hashlib
@@ -38,7 +37,7 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
-from harness.errors import HarnessError, fraction, non_negative_int, positive_int
+from harness.errors import HarnessError
 from harness.pnl import conversion_cash
 
 SCALE = 1_000_000
@@ -910,31 +909,3 @@ def read_world_logs(world: str | Path) -> Iterator[dict]:
 
 def world_hashes(world: str | Path) -> dict[str, str]:
     return {f: hashlib.sha256((Path(world) / f).read_bytes()).hexdigest() for f in WORLD_FILES}
-
-
-def world_options(p: argparse.ArgumentParser) -> None:
-    """The seeded world's size options, shared by simulate and chain-world (validated before anything runs)."""
-    d = WorldParams()
-    p.add_argument("--seed", type=non_negative_int, default=d.seed)
-    p.add_argument("--wallets", type=positive_int, default=d.wallets)
-    p.add_argument("--markets", type=positive_int, default=d.markets)
-    p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="write a simulated world (logs, prices, truth, wallets.yaml)")
-    d = WorldParams()
-    world_options(p)
-    p.add_argument("--neg-risk-share", type=fraction, default=d.neg_risk_share)
-    p.add_argument("--open-share", type=fraction, default=d.open_share)
-    p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(func=_cmd_simulate)
-
-
-def _cmd_simulate(args: argparse.Namespace) -> int:
-    meta = write_world(args.out, WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets,
-                                             fills=args.fills, neg_risk_share=args.neg_risk_share,
-                                             open_share=args.open_share))
-    print(f"wrote {args.out}: {meta['logs']} logs in blocks {meta['block_range'][0]}..{meta['block_range'][1]}, "
-          f"{meta['wallets_with_pnl']} wallets with P&L, {meta['markets']['conditions']} conditions")
-    return 0

@@ -470,9 +470,10 @@ def test_dashboard_page_and_assets(http):
 
 def test_cli_registers_api_command():
     from harness.__main__ import build_parser
+    from harness.cli import api as cli_api
 
     args = build_parser().parse_args(["api", "--port", "8123", "--test-views", "--database", "x", "--pool", "3"])
-    assert (args.port, args.test_views, args.host, args.pool, args.func) == (8123, True, "127.0.0.1", 3, api.cmd_api)
+    assert (args.port, args.test_views, args.host, args.pool, args.func) == (8123, True, "127.0.0.1", 3, cli_api.cmd_api)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3])
