@@ -8,10 +8,8 @@ One writer at a time per database (harness.lease): a rebuild holds the writer le
 """
 from __future__ import annotations
 
-import argparse
 import re
 import secrets
-import sys
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,9 +18,7 @@ from string import Template
 from clickhouse_connect.driver.client import Client
 
 from harness import lease, sql
-from harness.cli.options import non_negative_int
-from harness.config import PLAN_CUTOFF_TS
-from harness.errors import HarnessError, UsageError, check_span, first_line
+from harness.errors import HarnessError, UsageError, check_span
 from harness.pnl import collateral_adapters, excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
@@ -328,77 +324,3 @@ def wallet_summary(client: Client, wallet: str, *, suffix: str = "") -> WalletSu
 
 
 # ---- command line -------------------------------------------------------------------------------------------
-
-def cmd_build(args: argparse.Namespace) -> int:
-    from harness.__main__ import client_from_args
-
-    client, settings = client_from_args(args)
-    # One cutoff rule for both modes (an incremental build must use the cutoff of the full build it extends): no
-    # cutoff unless --cutoff is given, like sync and the stages.
-    cutoff = None if args.no_cutoff else args.cutoff
-    if args.from_block is not None or args.to_block is not None:
-        if args.from_block is None or args.to_block is None:
-            raise UsageError("--from-block and --to-block go together (both ends of the range just ingested)")
-        check_span(args.from_block, args.to_block, "build")
-    try:
-        if args.from_block is not None:
-            rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff,
-                                allow_unmapped=args.allow_unmapped)
-        else:
-            rep = rebuild(client, cutoff=cutoff, allow_unmapped=args.allow_unmapped)
-    except BuildError as exc:
-        print(f"error: BuildError: {first_line(exc, 2000)}", file=sys.stderr)
-        return 1
-    # The final views are the public contract: only a gated deploy creates or changes them. The build gives
-    # a preview under the _build suffix, which `pnl` reads while nothing is deployed.
-    create_views(client, suffix=PREVIEW_SUFFIX)
-    rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())
-    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}; "
-          f"preview views *{PREVIEW_SUFFIX} (the final views change only through a gated deploy)")
-    for line in rep.warnings():
-        print(line)
-    return 0
-
-
-def cmd_pnl(args: argparse.Namespace) -> int:
-    from harness.__main__ import client_from_args
-
-    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", args.wallet):
-        raise UsageError(f"wallet {args.wallet!r} is not a 0x + 40 hex address")
-    client, settings = client_from_args(args)
-    present = {r[0] for r in client.query(
-        "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {n:Array(String)}",
-        parameters={"n": [f"wallet_pnl_summary_final{x}" for x in ("", PREVIEW_SUFFIX)]}).result_rows}
-    if "wallet_pnl_summary_final" in present:
-        suffix, note = "", ""
-    elif f"wallet_pnl_summary_final{PREVIEW_SUFFIX}" in present:
-        suffix, note = PREVIEW_SUFFIX, " [undeployed build preview]"
-    else:
-        raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")
-    s = wallet_summary(client, args.wallet, suffix=suffix)
-    if s is None:
-        print(f"no P&L rows for wallet {args.wallet.lower()}")
-        return 1
-    print(f"{s.wallet}: realized {s.realized_pnl_usd:,.6f} unrealized {s.unrealized_pnl_usd:,.6f} "
-          f"total {s.total_pnl_usd:,.6f} USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}")
-    return 0
-
-
-def add_commands(subparsers) -> None:
-    from harness.__main__ import warehouse_args
-
-    p = subparsers.add_parser("build", help="rebuild the derived P&L tables (build-then-swap) and the views")
-    warehouse_args(p)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--cutoff", type=non_negative_int, metavar="UNIX_TS",
-                   help=f"block-time limit (default: none; the plan's is {PLAN_CUTOFF_TS} = 2025-10-31 23:59:59 UTC)")
-    g.add_argument("--no-cutoff", action="store_true", help="use every ingested event (the default)")
-    p.add_argument("--from-block", type=non_negative_int, help="incremental: first block of the range just ingested")
-    p.add_argument("--to-block", type=non_negative_int, help="incremental: last block of that range")
-    p.add_argument("--allow-unmapped", action="store_true",
-                   help="build even when fills/transfers use tokens missing from token_map (still reported)")
-    p.set_defaults(func=cmd_build)
-    p = subparsers.add_parser("pnl", help="print one wallet's P&L summary from the final views")
-    warehouse_args(p)
-    p.add_argument("wallet")
-    p.set_defaults(func=cmd_pnl)
