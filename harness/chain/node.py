@@ -14,7 +14,9 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,8 +204,18 @@ class Anvil:
                "--gas-price", "0", "--accounts", "1", "--silent"]
         if timestamp is not None:
             cmd += ["--timestamp", str(timestamp)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # anvil offloads old block states to $HOME/.foundry/anvil/tmp and leaves them there when stopped (GBs per
+        # long run: it filled CI's disk). A private HOME per node, removed with it, keeps them ours and bounded.
+        home = tempfile.mkdtemp(prefix="anvil-home-")
+        env = {**os.environ, "HOME": home}
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        except BaseException:
+            shutil.rmtree(home, ignore_errors=True)
+            raise
         node = cls(proc, port)
+        node._home = home
+        node._cleanup = weakref.finalize(node, _remove_home, proc, home)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -238,6 +250,9 @@ class Anvil:
                 self.proc.kill()
                 self.proc.wait(5)
         self._session.close()
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()  # the node's private HOME, with any block states it offloaded there
 
     # JSON-RPC -------------------------------------------------------------------------------------------------
     def call(self, method: str, *params):
@@ -357,6 +372,17 @@ def load_jsonl(path: Path) -> Iterator[dict]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+def _remove_home(proc: subprocess.Popen, home: str) -> None:
+    """Stop the node if still running (a process exiting without stop()), then remove its private HOME."""
+    if proc.poll() is None:
+        proc.kill()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _port_free(port: int) -> bool:
