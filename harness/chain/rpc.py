@@ -1,23 +1,38 @@
-"""JSON-RPC log source over web3's HTTP provider: retries, adaptive getLogs windows, cached block times.
+"""JSON-RPC log source over HTTP: several endpoints with failover, retries, adaptive getLogs windows, block times.
 
 Why this shape: public Polygon endpoints rate-limit (429), fail transiently (5xx, timeouts, cut connections,
 truncated bodies) and refuse large eth_getLogs queries with provider-specific messages. Transient failures are
-retried with jittered exponential backoff; "too many results" / size / range refusals become ``RangeTooLarge``
-so the caller halves its block window. Nothing is silently dropped: a call that keeps failing raises an error
-naming the method and its block range.
+retried with jittered exponential backoff; an endpoint that fails ``fail_limit`` times in a row is set aside for a
+cool-down and the next one takes over. "too many results" / size / range refusals, and a getLogs window that keeps
+timing out or being hung up on, become ``RangeTooLarge`` so the caller halves its block window (Cascadian's
+200-block windows kept timing out at the same size until the run died). Nothing is silently dropped: a call that
+keeps failing raises an error naming the method and its block range. URLs are only ever printed redacted.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+
+try:  # several times faster than json on getLogs answers (a quarter of ingest time was parsing); optional
+    import orjson
+
+    _loads, _dumps = orjson.loads, orjson.dumps
+except ImportError:  # pragma: no cover - the stdlib fallback gives the same values, only slower
+    def _loads(b):
+        return json.loads(b)
+
+    def _dumps(v):
+        return json.dumps(v, separators=(",", ":")).encode()
 
 from harness.errors import HarnessError, redact, redact_url, register_secret, require
 
@@ -34,12 +49,24 @@ class RpcError(HarnessError, RuntimeError):
     """A JSON-RPC call failed for good (after retries, or with a non-retryable error)."""
 
 
+log = logging.getLogger(__name__)
+
+
 class RangeTooLarge(RpcError):
     """The node refused a getLogs block range as too large: halve the window and try again."""
 
 
+class WindowTimedOut(RangeTooLarge):
+    """A getLogs window timed out or was hung up on ``halve_after`` times: halve it rather than retry it as is."""
+
+
 class _Transient(Exception):
-    """Internal: worth another try."""
+    """Internal: worth another try. ``hangup``: a timeout or a cut connection (a window too heavy, or a dying
+    node), as opposed to a refusal or a busy answer."""
+
+    def __init__(self, msg: str, retry_after: float | None = None, *, hangup: bool = False) -> None:
+        super().__init__(msg, retry_after)
+        self.hangup = hangup
 
 
 @dataclass
@@ -61,6 +88,8 @@ class RpcStats:
     calls: int = 0
     retries: int = 0
     range_errors: int = 0
+    timeout_halvings: int = 0
+    failovers: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
     def note(self, kind: str) -> None:
@@ -75,34 +104,101 @@ def _int(v) -> int:
     return int(v, 16) if isinstance(v, str) else int(v)
 
 
-class RpcClient:
-    """A JSON-RPC endpoint (``--rpc-url`` / ``POLYGON_RPC_URL``) with the retry and range rules above."""
+def split_urls(urls: str | Sequence[str]) -> list[str]:
+    """Endpoint URLs from a comma-separated string and/or a list of them (``--rpc-url`` repeated), in order,
+    duplicates dropped. An empty result is an error."""
+    items = [urls] if isinstance(urls, str) else list(urls)
+    out: list[str] = []
+    for item in items:
+        for u in str(item).split(","):
+            u = u.strip()
+            if u and u not in out:
+                out.append(u)
+    require(bool(out), "no RPC endpoint URL given (--rpc-url or POLYGON_RPC_URL, comma-separated for several)")
+    return out
 
-    def __init__(self, url: str, *, timeout: float = 30.0, retry: RetryPolicy | None = None,
+
+@dataclass
+class Endpoint:
+    """One URL of the client, its consecutive failures and the time its cool-down ends."""
+
+    url: str
+    session: requests.Session
+    fails: int = 0
+    down_until: float = 0.0
+
+
+class RpcClient:
+    """JSON-RPC endpoints (``--rpc-url`` / ``POLYGON_RPC_URL``, several for failover) with the rules above."""
+
+    def __init__(self, url: str | Sequence[str], *, timeout: float = 30.0, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, timestamp_batch: int = 100,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, fail_limit: int = 3, cool_down: float = 60.0,
+                 halve_after: int = 2, clock: Callable[[], float] = time.monotonic) -> None:
         """``timeout`` bounds each socket read; ``deadline`` (default 4 x timeout) bounds each request whole, so a
-        node trickling its answer a byte at a time cannot hold a run forever."""
+        node trickling its answer a byte at a time cannot hold a run forever. An endpoint failing ``fail_limit``
+        times in a row rests ``cool_down`` seconds while the next one serves; a getLogs window timed out or hung up
+        on ``halve_after`` times is halved."""
         require(timeout > 0, f"RPC timeout={timeout} must be a positive number of seconds")
         require(deadline is None or deadline > 0, f"RPC deadline={deadline} must be a positive number of seconds")
         require(timestamp_batch >= 1, f"timestamp_batch={timestamp_batch} must be at least 1")
-        self.url = url
+        require(isinstance(fail_limit, int) and fail_limit >= 1, f"fail_limit={fail_limit} must be at least 1")
+        require(cool_down >= 0, f"cool_down={cool_down} must not be negative")
+        require(isinstance(halve_after, int) and halve_after >= 1, f"halve_after={halve_after} must be at least 1")
+        urls = split_urls(url)
+        for u in urls:
+            register_secret(u)  # a key in the path, query or user info is hidden from every message from now on
+        self.endpoints = [Endpoint(u, requests.Session()) for u in urls]
+        self._active = 0
+        self.timeout = timeout
         self.deadline = 4 * timeout if deadline is None else deadline
-        register_secret(url)  # a key in the path, query or user info is hidden from every message from now on
-        from web3 import (
-            HTTPProvider,  # imported here: web3 takes seconds to import and most commands never need it
-        )
-
-        # web3's own retry is switched off: ours classifies errors (range vs transient) and backs off with jitter.
-        self.provider = HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.fail_limit, self.cool_down, self.halve_after, self.clock = fail_limit, cool_down, halve_after, clock
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.timestamp_batch = timestamp_batch
         self.stats = RpcStats()
         self._times: dict[int, int] = {}
+        self._ids = itertools.count(1)
+
+    @property
+    def url(self) -> str:
+        """The endpoint in use now (the first one until a failover)."""
+        return self.endpoints[self._active].url
 
     def __repr__(self) -> str:
-        return f"RpcClient({_redact(self.url)})"
+        return f"RpcClient({', '.join(_redact(e.url) for e in self.endpoints)})"
+
+    # endpoints -----------------------------------------------------------------------------------------------
+    def _endpoint(self) -> Endpoint:
+        """The active endpoint unless it is cooling down; then the next one that is not (else the one whose
+        cool-down ends first)."""
+        now = self.clock()
+        eps = self.endpoints
+        if eps[self._active].down_until <= now:
+            return eps[self._active]
+        order = [(self._active + k) % len(eps) for k in range(1, len(eps))]
+        ready = [i for i in order if eps[i].down_until <= now]
+        nxt = ready[0] if ready else min(range(len(eps)), key=lambda i: eps[i].down_until)
+        if nxt != self._active:
+            self.stats.failovers += 1
+            log.warning("rpc failover: %s -> %s", _redact(eps[self._active].url), _redact(eps[nxt].url))
+            self._active = nxt
+        return eps[nxt]
+
+    def _failed(self, ep: Endpoint, why: str) -> None:
+        ep.fails += 1
+        if ep.fails >= self.fail_limit and len(self.endpoints) > 1:
+            ep.down_until = self.clock() + self.cool_down
+            ep.fails = 0
+            log.warning("rpc endpoint %s failed %d times in a row (last: %s): resting %gs",
+                        _redact(ep.url), self.fail_limit, why, self.cool_down)
+
+    def _post(self, ep: Endpoint, payload: Any) -> Any:
+        """One HTTP round trip; HTTP errors raise requests.HTTPError, unreadable bodies ValueError."""
+        resp = ep.session.post(ep.url, data=_dumps(payload), headers={"Content-Type": "application/json"},
+                               timeout=self.timeout)
+        resp.raise_for_status()
+        return _loads(resp.content)
 
     # transport -----------------------------------------------------------------------------------------------
     def _within_deadline(self, send: Callable[[], Any], what: str) -> Any:
@@ -120,7 +216,7 @@ class RpcClient:
         worker.join(self.deadline)
         if worker.is_alive():
             self.stats.note("deadline")
-            raise _Transient(f"no complete answer within the {self.deadline:g}s deadline")
+            raise _Transient(f"no complete answer within the {self.deadline:g}s deadline", hangup=True)
         if "error" in box:
             raise box["error"]
         return box["value"]
@@ -143,24 +239,41 @@ class RpcClient:
             raise RpcError(f"{what}: HTTP {status} from {_redact(self.url)}: {redact(body)}") from None
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             self.stats.note(type(exc).__name__)
-            raise _Transient(type(exc).__name__) from exc
+            refused = "refused" in str(exc).lower() or "NewConnectionError" in str(exc)
+            raise _Transient(type(exc).__name__, hangup=not refused) from exc
         except (ValueError, UnicodeDecodeError) as exc:  # truncated or garbled body (JSON decode errors)
             self.stats.note("bad body")
             raise _Transient(f"unreadable response ({type(exc).__name__})") from exc
 
-    def _with_retries(self, send: Callable[[], Any], what: str) -> Any:
-        last = None
+    def _with_retries(self, send: Callable[[Endpoint], Any], what: str, *, halve_after: int | None = None) -> Any:
+        """``send(endpoint)`` until it answers: transient failures back off and retry (on the next endpoint once
+        this one has failed ``fail_limit`` times in a row); ``halve_after`` hang-ups raise WindowTimedOut."""
+        last, hangups, tried = None, 0, []
         for attempt in range(self.retry.attempts):
             self.stats.calls += 1
+            ep = self._endpoint()
+            if ep.url not in tried:
+                tried.append(ep.url)
             try:
-                return self._once(send, what)
+                out = self._once(lambda ep=ep: send(ep), what)
             except _Transient as exc:
                 last = exc
+                self._failed(ep, exc.args[0])
+                hangups += exc.hangup
+                if halve_after is not None and hangups >= halve_after:
+                    self.stats.timeout_halvings += 1
+                    raise WindowTimedOut(f"{what}: timed out or hung up on {hangups} times") from None
                 if attempt + 1 < self.retry.attempts:
                     self.stats.retries += 1
-                    ra = exc.args[1] if len(exc.args) > 1 else None
-                    self.sleep(self.retry.delay(attempt, ra))
-        raise RpcError(f"{what}: gave up after {self.retry.attempts} attempts against {_redact(self.url)} "
+                    log.info("rpc retry %s attempt=%d/%d reason=%s endpoint=%s", what[:80], attempt + 1,
+                             self.retry.attempts, exc.args[0], _redact(ep.url))
+                    if self._endpoint() is ep:  # a fresh endpoint is tried at once
+                        self.sleep(self.retry.delay(attempt, exc.args[1]))
+                continue
+            ep.fails = 0
+            return out
+        where = ", ".join(_redact(u) for u in tried)
+        raise RpcError(f"{what}: gave up after {self.retry.attempts} attempts against {where} "
                        f"(last: {last.args[0] if last else '?'})")
 
     def _check(self, resp: Any, what: str) -> Any:
@@ -180,13 +293,14 @@ class RpcClient:
             raise RangeTooLarge(f"{what}: {msg}")
         raise RpcError(f"{what}: JSON-RPC error {code}: {msg}")
 
-    def call(self, method: str, params: list | None = None) -> Any:
+    def call(self, method: str, params: list | None = None, *, halve_after: int | None = None) -> Any:
         what = f"{method}{_short(params)}"
 
-        def send():
-            return self._check(self.provider.make_request(method, params or []), what)
+        def send(ep: Endpoint):
+            body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
+            return self._check(self._post(ep, body), what)
 
-        return self._with_retries(send, what)
+        return self._with_retries(send, what, halve_after=halve_after)
 
     def batch(self, calls: list[tuple[str, list]]) -> list[Any]:
         """Several calls in one HTTP request; all results in order, or one clear error."""
@@ -194,8 +308,12 @@ class RpcClient:
             return []
         what = f"batch of {len(calls)} {calls[0][0]}"
 
-        def send():
-            resp = self.provider.make_batch_request(list(calls))
+        def send(ep: Endpoint):
+            first = next(self._ids)
+            resp = self._post(ep, [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
+                                   for i, (m, p) in enumerate(calls)])
+            if isinstance(resp, list):
+                resp = sorted(resp, key=lambda r: r.get("id", 0) if isinstance(r, dict) else 0)
             if isinstance(resp, dict):  # the node refused the batch as a whole, or answered only one call
                 self._check(resp, what)
                 raise _Transient(f"batch of {len(calls)} answered with a single object")
@@ -214,13 +332,14 @@ class RpcClient:
 
     def get_logs(self, from_block: int, to_block: int, addresses: list[str] | None = None,
                  topic0s: list[str] | None = None) -> list[dict]:
-        """eth_getLogs over [from_block, to_block]; raises RangeTooLarge when the node refuses the range."""
+        """eth_getLogs over [from_block, to_block]; raises RangeTooLarge when the node refuses the range (or
+        WindowTimedOut when it keeps timing out on it). No ``topic0s``: every event of the addresses."""
         flt: dict[str, Any] = {"fromBlock": _hex(from_block), "toBlock": _hex(to_block)}
         if addresses:
             flt["address"] = addresses
         if topic0s:
             flt["topics"] = [list(topic0s)]
-        logs = self.call("eth_getLogs", [flt])
+        logs = self.call("eth_getLogs", [flt], halve_after=self.halve_after if to_block > from_block else None)
         if not isinstance(logs, list):
             raise RpcError(f"eth_getLogs {from_block}..{to_block}: expected a list, got {type(logs).__name__}")
         for i, log in enumerate(logs):
@@ -282,16 +401,19 @@ class RpcClient:
 
 
 def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses: list[str] | None,
-                 topic0s: list[str] | None, window: int = 2000, max_window: int = 100_000,
-                 grow_below: int = 2000) -> Iterator[tuple[int, int, list[dict]]]:
+                 topic0s: list[str] | None = None, window: int = 2000, max_window: int = 100_000,
+                 grow_below: int = 2000, grow_after: int = 4) -> Iterator[tuple[int, int, list[dict]]]:
     """(from, to, logs) for consecutive windows covering [from_block, to_block] exactly once, in order.
 
-    The window halves when the node says the range is too large and doubles after a window that returned fewer
-    than ``grow_below`` logs; a single block that is still too large is an error (nothing is skipped).
+    The window halves when the node says the range is too large or keeps timing out on it, and grows back
+    (doubles, up to ``max_window``) after a window that returned fewer than ``grow_below`` logs, but only once
+    ``grow_after`` windows in a row have succeeded since the last halving. A single block that is still refused
+    is an error (nothing is skipped).
     """
     require(isinstance(window, int) and window >= 1, f"window={window} must be at least 1 block")
     require(isinstance(max_window, int) and max_window >= 1, f"max_window={max_window} must be at least 1 block")
     cur, size = from_block, min(window, max_window)
+    streak = grow_after  # successes since the last halving
     while cur <= to_block:
         end = min(to_block, cur + size - 1)
         try:
@@ -299,11 +421,14 @@ def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses
         except RangeTooLarge as exc:
             if end == cur:
                 raise RpcError(f"block {cur} alone is refused as too large by the node: {exc}") from exc
-            size = max(1, (end - cur + 1) // 2)
+            size, streak = max(1, (end - cur + 1) // 2), 0
+            log.info("eth_getLogs %d..%d: %s; window halved to %d blocks", cur, end,
+                     "timed out" if isinstance(exc, WindowTimedOut) else "refused as too large", size)
             continue
         yield cur, end, logs
         cur = end + 1
-        if len(logs) < grow_below:
+        streak += 1
+        if len(logs) < grow_below and streak >= grow_after and size < max_window:
             size = min(max_window, size * 2)
 
 

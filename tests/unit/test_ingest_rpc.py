@@ -84,7 +84,7 @@ def test_retries_back_off_then_succeed():
     c = _client(sleeps)
     answers = iter([_http_error(503), requests.Timeout("t"), "0x10"])
 
-    def send():
+    def send(endpoint):
         a = next(answers)
         if isinstance(a, Exception):
             raise a
@@ -97,7 +97,7 @@ def test_retries_back_off_then_succeed():
 def test_giving_up_names_the_call_and_not_the_key():
     c = _client()
 
-    def send():
+    def send(endpoint):
         raise requests.ConnectionError("refused")
 
     with pytest.raises(RpcError, match=r"eth_blockNumber: gave up after 4 attempts against https://polygon\.example")\

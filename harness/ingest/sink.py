@@ -1,0 +1,152 @@
+"""The one write path: decode a batch, insert its rows, then checkpoint its block span (never the other way round).
+
+Why it is safe to kill at any point: raw tables are ReplacingMergeTree keyed by (tx hash, log index), so
+re-inserting a log changes nothing, and a checkpoint (source, contract, block range) is written only after every
+row of its range is inserted. Sources (RPC windows, world files) only yield ``LogBatch``es; ``write_batches``
+is the single loop that turns them into rows and checkpoints.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from clickhouse_connect.driver.client import Client
+
+from harness.ingest.coverage import ingest_addresses
+from harness.ingest.result import IngestError, IngestStats, new_version
+from harness.lease import renew_held
+from harness.sql import load
+
+log = logging.getLogger(__name__)
+
+#: Batches between young-generation collections while the collector is paused (cycles are rare on this path).
+GC_EVERY = 32
+
+
+@dataclass
+class LogBatch:
+    """Logs of the closed span [from_block, to_block], complete for it: safe to checkpoint once inserted."""
+
+    from_block: int
+    to_block: int
+    logs: list[dict]
+    block_times: dict[int, int] | None = None  # for logs without blockTimestamp
+    retract: tuple[int, int] | None = None  # part of the span re-fetched whole: vanished logs are retracted
+
+
+def block_number(log_: dict) -> int:
+    """A log's block number (hex string or int); an IngestError naming the value otherwise."""
+    v = log_["blockNumber"]
+    try:
+        b = int(v, 16) if isinstance(v, str) else (v if v.__class__ is int else None)
+    except ValueError:
+        b = None
+    if b is None or b < 0:
+        raise IngestError(f"blockNumber {str(v)[:40]!r} is not a block number (hex string or integer >= 0)")
+    return b
+
+
+def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: int | None = None,
+                block_times: dict[int, int] | None = None) -> IngestStats:
+    """Decode logs and insert their rows (the only insert path for raw tables). Removed logs become retractions.
+
+    Rows go in column-oriented (one list per column): clickhouse-connect then skips its per-row transpose."""
+    from harness.chain.decode import COLUMNS, decode_logs
+
+    version = new_version() if version is None else version
+    decoded = decode_logs(logs, block_times=block_times, version=version)
+    stats = IngestStats(source=source, logs=decoded.count)
+    for table, rows in decoded.rows.items():
+        if rows:
+            client.insert(table, [list(c) for c in zip(*rows)], column_names=list(COLUMNS[table]),
+                          column_oriented=True)
+            stats.rows[table] += len(rows)
+    stats.unknown.update(decoded.unknown)
+    return stats
+
+
+def write_checkpoint(client: Client, source: str, from_block: int, to_block: int, *, run_id: str,
+                     logs_by_contract: dict[str, int] | None = None, contracts: list[str] | None = None) -> None:
+    """Record [from_block, to_block] as ingested for each contract: call only after its rows are inserted."""
+    contracts = contracts or ingest_addresses()
+    counts = logs_by_contract or {}
+    client.insert("ingest_checkpoints",
+                  [[source, c, from_block, to_block, counts.get(c, 0), run_id] for c in contracts],
+                  column_names=["source", "contract", "from_block", "to_block", "logs", "run_id"])
+
+
+def retract_vanished(client: Client, canonical_logs: list[dict], lo: int, hi: int, *, version: int) -> int:
+    """Retract rows in blocks [lo, hi] whose log is not among ``canonical_logs`` (a complete re-fetch). Count."""
+    from harness.chain.decode import COLUMNS, is_removed
+
+    keep = {(lg["transactionHash"].lower(), int(lg["logIndex"], 16) if isinstance(lg["logIndex"], str)
+             else int(lg["logIndex"])) for lg in canonical_logs
+            if not is_removed(lg) and lo <= block_number(lg) <= hi}
+    gone_total = 0
+    for table, cols in COLUMNS.items():
+        if "tx_hash" not in cols:
+            continue
+        have = client.query(load("ingest/window_keys"), parameters={"table": table, "lo": lo, "hi": hi}).result_rows
+        gone = [(t, int(i)) for t, i in have if (t, int(i)) not in keep]
+        if gone:
+            client.command(load("ingest/retract"), parameters={
+                "table": table, "version": version, "lo": lo, "hi": hi, "gone": gone})
+            gone_total += len(gone)
+    if gone_total:
+        log.info("retracted %d rows of logs no longer on the chain in blocks %d..%d", gone_total, lo, hi)
+    return gone_total
+
+
+def uncover_above(client: Client, source: str, hi: int) -> None:
+    """Forget checkpointed coverage above block ``hi`` (ranges that straddle it are cut at ``hi``)."""
+    straddling = [(c, int(a)) for c, a, b in client.query(
+        load("ingest/checkpoint_ranges"), parameters={"source": source, "lo": hi + 1, "hi": 2**63 - 1}).result_rows
+        if int(a) <= hi]
+    client.command(load("ingest/uncover_above"), parameters={"source": source, "hi": hi})
+    for contract, a in straddling:
+        write_checkpoint(client, source, a, hi, run_id="trimmed", contracts=[contract])
+    log.warning("%s: coverage above block %d forgotten (the chain is shorter than what was ingested)", source, hi)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a run of batches (it cost ~28% of ingest time scanning the live
+    logs of each batch again and again); objects from before the run are frozen out of its scans."""
+    was = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        gc.unfreeze()
+
+
+def write_batches(client: Client, batches: Iterable[LogBatch], *, source: str, run_id: str, stats: IngestStats,
+                  contracts: list[str] | None = None, where: Callable[[LogBatch], str] | None = None,
+                  on_batch: Callable[[LogBatch], None] | None = None) -> None:
+    """The single insert-then-checkpoint loop: for each batch insert its rows, retract what vanished from its
+    re-fetched span, renew the writer lease, then checkpoint the span. ``where`` names a batch in errors."""
+    with paused_gc():
+        for n, b in enumerate(batches, 1):
+            version = new_version()
+            try:
+                stats.add(ingest_logs(client, b.logs, source=source, version=version, block_times=b.block_times))
+            except ValueError as exc:  # DecodeError names the tx hash and log index
+                label = where(b) if where else f"{source} blocks {b.from_block}..{b.to_block}"
+                raise IngestError(f"{label}: {exc}") from exc
+            if b.retract is not None:
+                stats.retracted += retract_vanished(client, b.logs, *b.retract, version=new_version())
+            renew_held(client)
+            write_checkpoint(client, source, b.from_block, b.to_block, run_id=run_id, contracts=contracts,
+                             logs_by_contract=Counter(lg["address"].lower() for lg in b.logs))
+            stats.span(b.from_block, b.to_block)
+            if on_batch is not None:
+                on_batch(b)
+            if n % GC_EVERY == 0:
+                gc.collect(0)
