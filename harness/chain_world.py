@@ -11,13 +11,12 @@ price (open). No event is read to make it. Only the world's wallets get P&L; con
 """
 from __future__ import annotations
 
-import gzip
-import io
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from harness import world as files
 from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, calldata
 from harness.chain.node import Anvil
 from harness.config import contracts
@@ -256,17 +255,9 @@ def write(world: ChainWorld, out: str | Path) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     logs = node_logs(world.node, world.first_block, world.last_block)
-    with open(out / "logs.jsonl.gz", "wb") as raw, \
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-        buf = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
-        for log in logs:
-            buf.write(json.dumps(log, separators=(",", ":")) + "\n")
-        buf.flush()
-        buf.detach()
+    files.write_logs(out / files.LOGS_FILE, logs, compresslevel=6)
     sim = world.sim
-    with open(out / "prices.csv", "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("condition_id,outcome_index,price_micros\n")
-        fh.writelines(f"{c},{o},{v}\n" for c, o, v in sim.prices())
+    files.write_prices(out / files.PRICES_FILE, sim.prices())
     truth = world.truth
     (out / "truth.json").write_text(json.dumps({
         "definition": "cash-flow P&L from contract state at the last block: collateral now - funded + "
@@ -292,7 +283,7 @@ def write(world: ChainWorld, out: str | Path) -> dict:
     meta.update({"source": "chain-world", "block_range": [world.first_block, world.last_block],
                  "logs": len(logs), "txs": world.txs, "wallets_with_pnl": len(truth),
                  "sum_total_pnl": sum(t.total for t in truth.values())})
-    (out / "world.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    files.write_meta(out, meta)
     return meta
 
 

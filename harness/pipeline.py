@@ -4,7 +4,6 @@ Stage tests in ``tests/stages/`` call these; an operator can too, from Python or
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -75,14 +74,18 @@ class World:
 
     @property
     def meta(self) -> dict:
-        return json.loads((self.path / "world.json").read_text(encoding="utf-8"))
+        from harness.world import read_meta
+
+        return read_meta(self.path)
 
     @property
     def wallets_file(self) -> Path:
         return self.path / "wallets.yaml"
 
     def exists(self) -> bool:
-        return (self.path / "logs.jsonl.gz").is_file()
+        from harness.world import LOGS_FILE
+
+        return (self.path / LOGS_FILE).is_file()
 
 
 def parse_age(text: str) -> int:

@@ -18,9 +18,7 @@ OutcomeReported. V2 emits only the V2 OrderFilled (the registry holds no V2 Orde
 from __future__ import annotations
 
 import bisect
-import gzip
 import hashlib
-import io
 import json
 import random
 from collections import defaultdict
@@ -33,6 +31,7 @@ from pathlib import Path
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
+from harness import world
 from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
@@ -856,7 +855,7 @@ def iter_world(params: WorldParams | None = None, **kw) -> Iterator[dict]:
 
 # ---- files ------------------------------------------------------------------------------------------------------
 
-WORLD_FILES = ("logs.jsonl.gz", "prices.csv", "truth.json", "wallets.yaml", "world.json")
+WORLD_FILES = (world.LOGS_FILE, world.PRICES_FILE, world.TRUTH_FILE, world.WALLETS_FILE, world.META_FILE)
 
 
 def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dict:
@@ -864,19 +863,9 @@ def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dic
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sim = Simulation(params, **kw)
-    tmp = out / "logs.jsonl.gz.tmp"
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
-        buf = io.TextIOWrapper(gz, encoding="utf-8", newline="\n")
-        for log in sim.logs():
-            buf.write(json.dumps(log, separators=(",", ":")))
-            buf.write("\n")
-        buf.flush()
-        buf.detach()
-    tmp.replace(out / "logs.jsonl.gz")
+    world.write_logs(out / world.LOGS_FILE, sim.logs())
     truth = sim.truth()
-    with open(out / "prices.csv", "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("condition_id,outcome_index,price_micros\n")
-        fh.writelines(f"{c},{o},{v}\n" for c, o, v in sim.prices())
+    world.write_prices(out / world.PRICES_FILE, sim.prices())
     meta = sim.meta()
     meta["wallets_with_pnl"] = len(truth)
     meta["sum_total_pnl"] = sum(t.total for t in truth.values())
@@ -896,15 +885,13 @@ def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dic
             v = w[k]
             lines.append(f"    {k}: " + (json.dumps(v) if isinstance(v, str) else str(v)))
     (out / "wallets.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "world.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    world.write_meta(out, meta)
     return meta
 
 
-def read_world_logs(world: str | Path) -> Iterator[dict]:
+def read_world_logs(world_dir: str | Path) -> Iterator[dict]:
     """Stream the logs of a written world back (one JSON object per line)."""
-    with gzip.open(Path(world) / "logs.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            yield json.loads(line)
+    return world.read_logs(world_dir)
 
 
 def world_hashes(world: str | Path) -> dict[str, str]:

@@ -28,6 +28,7 @@ class FaultPlan:
     kinds: tuple[str, ...] = FAULTS
     seed: int = 7
     max_range: int | None = None        # eth_getLogs spanning more blocks than this gets "too many results"
+    slow_range: int | None = None       # eth_getLogs spanning more blocks than this stalls (a "timeout" fault)
     timeout_seconds: float = 1.5        # how long a "timeout" fault stalls before answering
     strip_block_timestamp: bool = False  # answer getLogs without blockTimestamp, as many real nodes do
     max_faults: int | None = None       # stop injecting after this many (bounded tests)
@@ -101,6 +102,14 @@ class FaultProxy:
                         if span > p.max_range:
                             self.stats.faults["too_many(range)"] += 1
                             return "too_many"
+            if p.slow_range is not None:
+                for c in calls:
+                    if c.get("method") == "eth_getLogs":
+                        f = (c.get("params") or [{}])[0]
+                        span = int(f.get("toBlock", "0x0"), 16) - int(f.get("fromBlock", "0x0"), 16) + 1
+                        if span > p.slow_range:
+                            self.stats.faults["timeout(range)"] += 1
+                            return "timeout"
             if p.max_faults is not None and sum(self.stats.faults.values()) >= p.max_faults:
                 return None
             if self.rng.random() < p.rate:

@@ -400,6 +400,10 @@ class RpcClient:
         return self.first_block_at_or_after(ts + 1, lo, hi) - 1
 
 
+#: Refusals of a one-block window before the run stops (it cannot be halved further).
+SINGLE_BLOCK_TRIES = 4
+
+
 def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses: list[str] | None,
                  topic0s: list[str] | None = None, window: int = 2000, max_window: int = 100_000,
                  grow_below: int = 2000, grow_after: int = 4) -> Iterator[tuple[int, int, list[dict]]]:
@@ -408,25 +412,31 @@ def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses
     The window halves when the node says the range is too large or keeps timing out on it, and grows back
     (doubles, up to ``max_window``) after a window that returned fewer than ``grow_below`` logs, but only once
     ``grow_after`` windows in a row have succeeded since the last halving. A single block that is still refused
-    is an error (nothing is skipped).
+    is asked again up to SINGLE_BLOCK_TRIES times, then an error (nothing is skipped).
     """
     require(isinstance(window, int) and window >= 1, f"window={window} must be at least 1 block")
     require(isinstance(max_window, int) and max_window >= 1, f"max_window={max_window} must be at least 1 block")
     cur, size = from_block, min(window, max_window)
     streak = grow_after  # successes since the last halving
+    refusals = 0  # of the current single-block window
     while cur <= to_block:
         end = min(to_block, cur + size - 1)
         try:
             logs = client.get_logs(cur, end, addresses, topic0s)
         except RangeTooLarge as exc:
             if end == cur:
-                raise RpcError(f"block {cur} alone is refused as too large by the node: {exc}") from exc
+                refusals += 1  # asked again a few times: a node under load can refuse even one block
+                if refusals >= SINGLE_BLOCK_TRIES:
+                    raise RpcError(f"block {cur} alone is refused as too large by the node "
+                                   f"({refusals} times): {exc}") from exc
+                client.sleep(client.retry.delay(refusals))
+                continue
             size, streak = max(1, (end - cur + 1) // 2), 0
             log.info("eth_getLogs %d..%d: %s; window halved to %d blocks", cur, end,
                      "timed out" if isinstance(exc, WindowTimedOut) else "refused as too large", size)
             continue
         yield cur, end, logs
-        cur = end + 1
+        cur, refusals = end + 1, 0
         streak += 1
         if len(logs) < grow_below and streak >= grow_after and size < max_window:
             size = min(max_window, size * 2)

@@ -54,8 +54,11 @@ def _rpc(args) -> RpcClient:
 def _client(args):
     """The command's warehouse client, schema applied (a no-op when it is already up to date)."""
     from harness.cli.common import client_from_args
+    from harness.ingest import progress
 
     ensure_logging()
+    if getattr(args, "progress_every", None) is not None:
+        progress.LOG_EVERY = args.progress_every
     client, _ = client_from_args(args)
     return client
 
@@ -140,14 +143,32 @@ def cmd_gaps(args) -> int:
     return 1 if holes else 0
 
 
+def _seconds(text: str) -> float:
+    """A number of seconds >= 0 (argparse type)."""
+    import argparse
+
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
+    return v
+
+
 def add_commands(sub) -> None:
     """Register backfill, sync, ingest-files and gaps on an argparse subparsers object."""
     from harness.cli.common import warehouse_args
+
+    def progress_opt(p):
+        p.add_argument("--progress-every", type=_seconds, metavar="SECONDS", default=None,
+                       help="seconds between progress log lines when stderr is not a terminal (default 5)")
 
     def rpc_opts(p):
         p.add_argument("--rpc-url", action="append", metavar="URL",
                        help="Polygon JSON-RPC endpoint; repeat it or give a comma-separated list for failover "
                             "(env POLYGON_RPC_URL, comma-separated)")
+        progress_opt(p)
         p.add_argument("--rpc-fail-limit", type=positive_int, default=3,
                        help="failures in a row before an endpoint rests and the next one serves (default 3)")
         p.add_argument("--rpc-cool-down", type=positive_float, default=60.0,
@@ -200,6 +221,7 @@ def add_commands(sub) -> None:
     warehouse_args(p)
     p.add_argument("dir")
     p.add_argument("--since", help="only the world's last window, e.g. 24h")
+    progress_opt(p)
     p.add_argument("--rebuild", action="store_true", help="rebuild the derived tables afterwards")
     p.add_argument("--blocks", metavar="FILE", help="block times for logs without blockTimestamp: CSV "
                    "block_number,timestamp or JSON lines of blocks with number and timestamp")

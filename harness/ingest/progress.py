@@ -12,7 +12,7 @@ import time
 
 log = logging.getLogger(__name__)
 
-#: Seconds between progress log lines when stderr is not a terminal.
+#: Seconds between progress log lines when stderr is not a terminal (the commands' --progress-every sets it).
 LOG_EVERY = 5.0
 
 
@@ -26,13 +26,13 @@ class Progress:
     ``enabled=True``), else logged every ``every`` seconds and once at ``close``. ``enabled=False``: silent."""
 
     def __init__(self, label: str, total_blocks: int, stream=None, enabled: bool | None = None, *,
-                 every: float = LOG_EVERY, clock=time.monotonic) -> None:
+                 every: float | None = None, clock=time.monotonic) -> None:
         self.label, self.total = label, total_blocks  # 0 = unknown: no percentage, no ETA
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.draw = self.tty if enabled is None else bool(enabled)  # True: draw on any stream
         self.log = enabled is None and not self.draw
-        self.every, self.clock = every, clock
+        self.every, self.clock = LOG_EVERY if every is None else every, clock
         self.start = self.last = clock()
         self.blocks = self.logs = 0
         if self.log and total_blocks:

@@ -205,6 +205,12 @@ def _client(rpc_url) -> RpcClient:
     return rpc_url if isinstance(rpc_url, RpcClient) else RpcClient(rpc_url)
 
 
+def _counts(rpc: RpcClient) -> tuple[int, int, int, int]:
+    """The client's retry / refusal / timeout-halving / failover counters now (a run reports its own share)."""
+    s = rpc.stats
+    return s.retries, s.range_errors, s.timeout_halvings, s.failovers
+
+
 @writer("backfill")
 def backfill(client: Client, rpc_url, from_block: int | None = None, to_block: int | None = None,
              *, cutoff: int | None = None, no_cutoff: bool = False, since_seconds: int | None = None,
@@ -217,6 +223,7 @@ def backfill(client: Client, rpc_url, from_block: int | None = None, to_block: i
     ``rpc_url``: an RpcClient, a URL, a comma-separated list or a list of URLs (failover)."""
     _check_fetch(window, max_window, batch_logs, batch_blocks)
     rpc = _client(rpc_url)
+    base = _counts(rpc)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, from_block=from_block, to_block=to_block, cutoff=cutoff, no_cutoff=no_cutoff,
                         since_seconds=since_seconds, confirmations=confirmations)
@@ -224,7 +231,7 @@ def backfill(client: Client, rpc_url, from_block: int | None = None, to_block: i
     # A refetch is a complete re-read of the range: logs no longer on the chain (a reorg) are retracted.
     retract = (lo, hi) if refetch and lo <= hi else None
     src = RpcSource(rpc, window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks)
-    stats = run_rpc(client, rpc, src, "backfill", source, lo, hi, todo, retract, progress=progress)
+    stats = run_rpc(client, rpc, src, "backfill", source, lo, hi, todo, retract, progress=progress, base=base)
     if preparations and lo <= hi:
         stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
                                                max_window=max_window, progress=progress).logs
@@ -242,6 +249,7 @@ def sync(client: Client, rpc_url, since_seconds: int = 86_400, *,
     _check_fetch(window, max_window, batch_logs, None)
     require(isinstance(margin, int) and margin >= 0, f"margin={margin} must be 0 or more blocks")
     rpc = _client(rpc_url)
+    base = _counts(rpc)
     source = source or rpc_source_name(rpc)
     lo, hi = plan_range(rpc, cutoff=cutoff, since_seconds=since_seconds, confirmations=confirmations)
     notes = []
@@ -264,7 +272,7 @@ def sync(client: Client, rpc_url, since_seconds: int = 86_400, *,
             retract = (max(top - margin + 1, 0), top)
             todo = merge_ranges(todo + [retract])
     src = RpcSource(rpc, window=window, max_window=max_window, batch_logs=batch_logs)
-    stats = run_rpc(client, rpc, src, "sync", source, lo, hi, todo, retract, progress=progress)
+    stats = run_rpc(client, rpc, src, "sync", source, lo, hi, todo, retract, progress=progress, base=base)
     stats.retracted += above
     stats.notes += notes
     if preparations and lo <= hi:
@@ -275,13 +283,14 @@ def sync(client: Client, rpc_url, since_seconds: int = 86_400, *,
 
 def run_rpc(client: Client, rpc: RpcClient, src: RpcSource, command: str, source: str, lo: int, hi: int,
             todo: list[tuple[int, int]], retract: tuple[int, int] | None, *,
-            progress: bool | None = None) -> IngestStats:
-    """One recorded run: ``src``'s batches over ``todo`` through the sink; the run row says how it ended."""
+            progress: bool | None = None, base: tuple[int, int, int, int] | None = None) -> IngestStats:
+    """One recorded run: ``src``'s batches over ``todo`` through the sink; the run row says how it ended.
+    ``base``: the client's counters when the command started (planning may already have retried)."""
     run = Run(client, source, command, lo, hi)
     run.record("running", detail=f"todo {todo[:20]}")
     stats = IngestStats(source=source, run_id=run.run_id)
     prog = Progress(f"{command} {source}", sum(b - a + 1 for a, b in todo), enabled=progress)
-    base = (rpc.stats.retries, rpc.stats.range_errors, rpc.stats.timeout_halvings, rpc.stats.failovers)
+    base = base or _counts(rpc)
     t0 = time.monotonic()
     try:
         write_batches(client, src.batches(todo, retract), source=source, run_id=run.run_id, stats=stats,
@@ -294,9 +303,8 @@ def run_rpc(client: Client, rpc: RpcClient, src: RpcSource, command: str, source
         raise
     finally:
         prog.close()
-        s = rpc.stats
         stats.retries, stats.range_errors, stats.timeout_halvings, stats.failovers = (
-            s.retries - base[0], s.range_errors - base[1], s.timeout_halvings - base[2], s.failovers - base[3])
+            now - then for now, then in zip(_counts(rpc), base))
     stats.seconds = time.monotonic() - t0
     record_unknown(client, run, stats.unknown)
     run.record("done", stats.logs, str(stats))

@@ -2,10 +2,11 @@
 blockTimestamp, a range that starts after its markets were prepared, no prices file."""
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 from pathlib import Path
+
+from harness import world as files
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "fixtures" / "world"
@@ -16,8 +17,7 @@ PREPARATION_TOPICS = (
 
 
 def world_logs(src: Path = WORLD) -> list[dict]:
-    with gzip.open(src / "logs.jsonl.gz", "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    return list(files.read_logs(src))
 
 
 def variant(dst: Path, *, src: Path = WORLD, shift: int = 0, drop_timestamps: bool = False,
@@ -27,22 +27,22 @@ def variant(dst: Path, *, src: Path = WORLD, shift: int = 0, drop_timestamps: bo
     prices.csv kept or not. world.json (block range) and truth.json are copied: the P&L does not change."""
     dst.mkdir(parents=True, exist_ok=True)
     times: dict[int, int] = {}
-    with gzip.open(dst / "logs.jsonl.gz", "wt", encoding="utf-8") as out:
-        for log in world_logs(src):
-            if log["topics"][0] in drop_topics:
-                continue
-            ts = int(log["blockTimestamp"], 16) + shift
-            times[int(log["blockNumber"], 16)] = ts
-            if drop_timestamps:
-                del log["blockTimestamp"]
-            else:
-                log["blockTimestamp"] = hex(ts)
-            out.write(json.dumps(log) + "\n")
+    logs = []
+    for log in world_logs(src):
+        if log["topics"][0] in drop_topics:
+            continue
+        ts = int(log["blockTimestamp"], 16) + shift
+        times[int(log["blockNumber"], 16)] = ts
+        if drop_timestamps:
+            del log["blockTimestamp"]
+        else:
+            log["blockTimestamp"] = hex(ts)
+        logs.append(log)
+    files.write_logs(dst / files.LOGS_FILE, logs, compresslevel=1)
     for name in ("world.json", "truth.json", "wallets.yaml") + (("prices.csv",) if prices else ()):
         shutil.copy(src / name, dst / name)
     if drop_timestamps:
-        (dst.parent / f"{dst.name}-blocks.csv").write_text(
-            "block_number,timestamp\n" + "".join(f"{b},{t}\n" for b, t in sorted(times.items())), encoding="utf-8")
+        files.write_blocks(dst.parent / f"{dst.name}-blocks.csv", times)
     return dst
 
 
