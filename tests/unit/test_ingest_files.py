@@ -125,6 +125,23 @@ def test_progress_is_quiet_off_a_terminal_and_reports_on_one():
     assert "50/100 blocks (50%)" in loud.getvalue() and "logs/s" in loud.getvalue() and "ETA" in loud.getvalue()
 
 
+def test_progress_off_a_terminal_is_logged_every_few_seconds_and_at_the_end(caplog):
+    """cron's stderr is a file: no bar, but a log line every ``every`` seconds (blocks, logs, rate, ETA)."""
+    now = [0.0]
+    caplog.set_level("INFO", logger="harness.ingest.progress")
+    p = ingest.Progress("backfill rpc:137", 1000, stream=io.StringIO(), every=5, clock=lambda: now[0])
+    for _ in range(10):
+        now[0] += 2
+        p.update(100, 50)
+    p.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "harness.ingest.progress"]
+    progress = [ln for ln in lines if " progress " in ln]
+    assert len(progress) == 3  # at 6 s, 12 s and 18 s: every 5 s at most, not every update
+    assert progress[0] == "backfill rpc:137: progress 300/1,000 blocks (30%), 150 logs, 25 logs/s, elapsed 0:00:06, " \
+                          "ETA 0:00:14"
+    assert lines[-1].startswith("backfill rpc:137: finished 1,000/1,000 blocks (100%), 500 logs")
+
+
 def test_summary_is_one_line():
     s = ingest.IngestStats(source="rpc:137", logs=10, from_block=1, to_block=5, seconds=2.0)
     s.rows["trades_raw"] = 4

@@ -3,8 +3,19 @@ from __future__ import annotations
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
-from harness.chain.rpc import RangeTooLarge, RetryPolicy, RpcClient, RpcError, _Transient
+from harness.chain.rpc import (
+    RangeTooLarge,
+    RetryPolicy,
+    RpcClient,
+    RpcError,
+    WindowTimedOut,
+    _Transient,
+    split_urls,
+)
+from harness.errors import UsageError
 
 SECRET_URL = "https://polygon.example/v2/SECRETKEY123"
 
@@ -104,3 +115,53 @@ def test_giving_up_names_the_call_and_not_the_key():
             as exc:
         c._with_retries(send, "eth_blockNumber")
     assert "SECRETKEY123" not in str(exc.value)
+
+
+@given(st.lists(st.sampled_from(["http://a", "http://b:8545/k", "https://c/v2/x"]), min_size=1, max_size=6),
+       st.booleans())
+def test_endpoint_lists_keep_order_drop_repeats_and_comma_lists_mean_the_same(urls, joined):
+    got = split_urls(",".join(urls) if joined else urls)
+    assert got == list(dict.fromkeys(urls))
+    assert split_urls([" , ".join(urls)]) == got
+
+
+def test_no_endpoint_is_one_clear_error():
+    with pytest.raises(UsageError, match="no RPC endpoint URL"):
+        split_urls(" , ")
+
+
+class TwoEndpoints(RpcClient):
+    """``down`` endpoints refuse connections; the others answer eth_blockNumber."""
+
+    def __init__(self, down: set[str], **kw):
+        self.now = 0.0
+        super().__init__(["http://first:1/AAAAKEY1234567890", "http://second:2"], sleep=lambda s: None,
+                         clock=lambda: self.now, retry=RetryPolicy(attempts=6, base=0, cap=0), **kw)
+        self.down, self.hits = down, []
+
+    def _post(self, ep, payload):
+        self.hits.append(ep.url.split(":")[1].strip("/"))
+        if ep.url.split(":")[1].strip("/") in self.down:
+            raise requests.ConnectionError("connection refused")
+        return {"jsonrpc": "2.0", "id": payload["id"], "result": "0x10"}
+
+
+def test_an_endpoint_failing_n_times_in_a_row_rests_and_the_next_serves(caplog):
+    c = TwoEndpoints({"first"}, fail_limit=2, cool_down=30)
+    assert c.block_number() == 16
+    assert c.hits == ["first", "first", "second"] and c.stats.failovers == 1
+    assert c.block_number() == 16 and c.hits[-1] == "second"  # stays on the one that works
+    assert "AAAAKEY1234567890" not in caplog.text and "failover" in caplog.text
+    c.down = {"second"}
+    c.now = 31.0  # the first one's rest is over
+    assert c.block_number() == 16 and c.hits[-1] == "first"
+
+
+def test_a_window_hung_up_on_twice_is_given_back_for_halving():
+    c = TwoEndpoints(set(), halve_after=2)
+    c._post = lambda ep, payload: (_ for _ in ()).throw(requests.ReadTimeout("read timed out"))
+    with pytest.raises(WindowTimedOut):
+        c.get_logs(0, 9)
+    assert c.stats.timeout_halvings == 1
+    with pytest.raises(RpcError, match="gave up after 6 attempts"):  # a single block cannot be halved: retried
+        c.get_logs(5, 5)
