@@ -1,6 +1,8 @@
-"""Ingest throughput: logs/s from files (the simulator's format) and from a real node (anvil over HTTP).
+"""Ingest throughput: logs/s from files (the simulator's format) and from a real node (anvil over HTTP), and the
+harness's RPC ingest against a bare eth_getLogs loop on the same node (A B A B, median ratio; target >= 0.9).
 
-Run: .venv/bin/python bench/bench_ingest.py [--fills 15000] [--rpc-logs 20000] [--out bench/results/ingest.md]
+Run: .venv/bin/python bench/bench_ingest.py [--fills 15000] [--rpc-logs 60000] [--window 50] [--pairs 3]
+     [--profile] [--out bench/results/ingest.md]
 The logs are a simulator world (``python -m harness simulate``: fills, splits, merges, negRisk conversions,
 redemptions, transfers). Everything is local: an embedded chDB warehouse in a temp dir, anvil on 127.0.0.1, and
 the fault proxy in front of it for the last run.
@@ -8,13 +10,19 @@ the fault proxy in front of it for the last run.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
 import platform
+import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -79,7 +87,56 @@ def bench_files(tmp: Path, world: Path) -> dict:
             "decode_rate": len(logs) / dec}
 
 
-def bench_rpc(tmp: Path, world: Path, n: int) -> dict:
+def bare_loop(url: str, last: int, window: int) -> tuple[int, float]:
+    """The floor: eth_getLogs of the known addresses over fixed windows, JSON parsed, nothing else. (logs, s)"""
+    addresses = ingest.ingest_addresses()
+    session = requests.Session()
+    n, t = 0, time.perf_counter()
+    for a in range(0, last + 1, window):
+        b = min(last, a + window - 1)
+        r = session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+                                    "params": [{"fromBlock": hex(a), "toBlock": hex(b), "address": addresses}]})
+        r.raise_for_status()
+        n += len(r.json()["result"])
+    return n, time.perf_counter() - t
+
+
+def harness_run(tmp: Path, name: str, url: str, last: int, window: int, profile: cProfile.Profile | None = None):
+    """harness backfill of the same blocks with the same fixed window into a new database. (stats, s)"""
+    c = db(tmp, name)
+    t = time.perf_counter()
+    if profile:
+        profile.enable()
+    s = ingest.backfill(c, url, 0, last, confirmations=0, window=window, max_window=window, preparations=False)
+    if profile:
+        profile.disable()
+    return s, time.perf_counter() - t
+
+
+def bench_ratio(tmp: Path, node, last: int, window: int, pairs: int, profile: bool) -> dict:
+    """A B A B: bare loop then harness, ``pairs`` times; the ratio is harness logs/s over bare logs/s."""
+    bare_loop(node.url, last, window)  # warm the node's caches and the connection pool
+    harness_run(tmp, "ratio_warm", node.url, last, window)
+    rows = []
+    for i in range(pairs):
+        n_bare, t_bare = bare_loop(node.url, last, window)
+        s, t_h = harness_run(tmp, f"ratio_{i}", node.url, last, window)
+        assert s.logs == n_bare, f"the harness ingested {s.logs} logs, the bare loop saw {n_bare}"
+        rows.append({"logs": n_bare, "bare_s": t_bare, "harness_s": t_h, "ratio": t_bare / t_h})
+        print(f"pair {i}: bare {n_bare / t_bare:,.0f} logs/s, harness {s.logs / t_h:,.0f} logs/s, "
+              f"ratio {t_bare / t_h:.2f}", flush=True)
+    out = {"pairs": rows, "median_ratio": statistics.median(r["ratio"] for r in rows), "window": window,
+           "blocks": last + 1}
+    if profile:
+        prof = cProfile.Profile()
+        harness_run(tmp, "ratio_profile", node.url, last, window, prof)
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(14)
+        out["profile"] = buf.getvalue()
+    return out
+
+
+def bench_rpc(tmp: Path, world: Path, n: int, window: int = 50, pairs: int = 3, profile: bool = False) -> dict:
     logs = prefix_logs(world, n)
     first_ts = int(logs[0]["blockTimestamp"], 16)
     out = {}
@@ -91,10 +148,11 @@ def bench_rpc(tmp: Path, world: Path, n: int) -> dict:
         out["replay_rate"] = rep.logs / out["replay_seconds"]
         out["blocks"] = rep.last_block
         ingest.backfill(db(tmp, "bench_warmup"), node.url, 0, min(50, rep.last_block), confirmations=0)
-        for label, window in (("window 2000 (default)", 2000), ("window 100", 100)):
-            c = db(tmp, f"bench_rpc_{window}")
+        out["ratio"] = bench_ratio(tmp, node, rep.last_block, window, pairs, profile)
+        for label, w in (("window 2000 (default)", 2000), ("window 100", 100)):
+            c = db(tmp, f"bench_rpc_{w}")
             t = time.perf_counter()
-            s = ingest.backfill(c, node.url, 0, rep.last_block, confirmations=0, window=window, max_window=window)
+            s = ingest.backfill(c, node.url, 0, rep.last_block, confirmations=0, window=w, max_window=w)
             el = time.perf_counter() - t
             out[label] = {"logs": s.logs, "seconds": el, "rate": s.logs / el}
         plan = FaultPlan(rate=0.1, seed=3, kinds=("429", "500", "503", "drop", "truncate_json", "too_many"),
@@ -114,7 +172,10 @@ def bench_rpc(tmp: Path, world: Path, n: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fills", type=int, default=15_000, help="simulator fills (15000 -> about 160k logs)")
-    ap.add_argument("--rpc-logs", type=int, default=20_000, help="logs replayed into anvil (a prefix of the world)")
+    ap.add_argument("--rpc-logs", type=int, default=60_000, help="logs replayed into anvil (a prefix of the world)")
+    ap.add_argument("--window", type=int, default=50, help="blocks per eth_getLogs in the bare-vs-harness runs")
+    ap.add_argument("--pairs", type=int, default=3, help="A B pairs (bare loop, harness) for the median ratio")
+    ap.add_argument("--profile", action="store_true", help="cProfile one more harness run (main thread)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.md")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as d:
@@ -122,12 +183,13 @@ def main() -> int:
         world = simulate(tmp / "world", a.fills)
         f = bench_files(tmp, world)
         print(f"files: {f}", flush=True)
-        r = bench_rpc(tmp, world, a.rpc_logs)
+        r = bench_rpc(tmp, world, a.rpc_logs, a.window, a.pairs, a.profile)
         print(f"rpc: {r}", flush=True)
     lines = [
         "# Ingest throughput", "",
         (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `.venv/bin/python bench/bench_ingest.py "
-        f"--fills {a.fills} --rpc-logs {a.rpc_logs}`."),
+        f"--fills {a.fills} --rpc-logs {a.rpc_logs} --window {a.window} --pairs {a.pairs}"
+        f"{' --profile' if a.profile else ''}`."),
         f"Machine: {machine()}.",
         (f"Logs: a simulator world (seed 11, {a.fills:,} fills: {f['logs']:,} logs of every Polymarket event kind, "
          f"{f['rows']:,} rows); the anvil runs replay its first {r['logs']:,} logs as real transactions."), "",
@@ -151,6 +213,20 @@ def main() -> int:
         "the network and the provider's rate limits dominate, and the adaptive window keeps each getLogs under "
         "the provider's result cap."),
     ]
+    q = r["ratio"]
+    lines += ["", "## Ingest vs bare getLogs", "",
+              (f"Same anvil chain ({q['blocks']:,} blocks, {q['pairs'][0]['logs']:,} logs), same fixed "
+               f"{q['window']}-block windows of the known addresses. Bare: a requests loop doing eth_getLogs and "
+               "JSON parsing only. Harness: `ingest.backfill` into a new chDB database (fetch ahead in a "
+               "background thread, decode, column-oriented insert, checkpoints, run records). A B A B."), "",
+              "| pair | bare logs/s | harness logs/s | harness / bare |", "|---:|---:|---:|---:|"]
+    for i, p in enumerate(q["pairs"]):
+        lines.append(f"| {i} | {p['logs'] / p['bare_s']:,.0f} | {p['logs'] / p['harness_s']:,.0f} | "
+                     f"{p['ratio']:.2f} |")
+    lines += ["", f"Median ratio: **{q['median_ratio']:.2f}** (target 0.90)."]
+    if q.get("profile"):
+        lines += ["", "Profile of one more harness run (cProfile, main thread, by own time):", "", "```",
+                  *[ln.rstrip() for ln in q["profile"].strip().splitlines()[:40]], "```"]
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {a.out}")
