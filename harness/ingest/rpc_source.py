@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONFIRMATIONS = 64
 DEFAULT_MARGIN = 64
-#: Fetched batches waiting to be inserted: the node runs ahead of decode + insert by at most this many.
-PREFETCH = 2
+#: Fetched windows waiting to be decoded: the node runs ahead of decode + insert by at most this many.
+PREFETCH = 4
 
 #: Market-structure events: token_map and the negRisk questions come from these, so a range whose markets were
 #: prepared before it needs them from the contracts' first blocks.
@@ -98,21 +98,23 @@ class RpcSource:
         self.prefetch = prefetch
 
     def _produce(self, ranges: list[tuple[int, int]], retract: tuple[int, int] | None) -> Iterator[LogBatch]:
+        """One piece per window; the piece that closes a batch (batch_logs, batch_blocks, end of a range) says so."""
         for lo, hi in ranges:
-            pending: list[dict] = []
+            n = 0
             b_lo = lo
-            for _w_lo, w_hi, logs in iter_windows(self.rpc, lo, hi, addresses=self.addresses, topic0s=self.topic0s,
-                                                  window=self.window, max_window=self.max_window):
-                pending.extend(logs)
-                if (len(pending) >= self.batch_logs or w_hi == hi
-                        or (self.batch_blocks and w_hi - b_lo + 1 >= self.batch_blocks)):
-                    need = {block_number(lg) for lg in pending if lg.get("blockTimestamp") is None}
-                    times = self.rpc.block_times(need) if need else None
-                    cut = None
-                    if retract is not None and b_lo <= retract[1] and w_hi >= retract[0]:
-                        cut = (max(b_lo, retract[0]), min(w_hi, retract[1]))
-                    yield LogBatch(b_lo, w_hi, pending, times, cut)
-                    pending, b_lo = [], w_hi + 1
+            for w_lo, w_hi, logs in iter_windows(self.rpc, lo, hi, addresses=self.addresses, topic0s=self.topic0s,
+                                                 window=self.window, max_window=self.max_window):
+                n += len(logs)
+                need = {block_number(lg) for lg in logs if lg.get("blockTimestamp") is None}
+                times = self.rpc.block_times(need) if need else None
+                cut = None
+                if retract is not None and w_lo <= retract[1] and w_hi >= retract[0]:
+                    cut = (max(w_lo, retract[0]), min(w_hi, retract[1]))
+                end = (n >= self.batch_logs or w_hi == hi
+                       or bool(self.batch_blocks and w_hi - b_lo + 1 >= self.batch_blocks))
+                yield LogBatch(w_lo, w_hi, logs, times, cut, ends_batch=end)
+                if end:
+                    n, b_lo = 0, w_hi + 1
 
     def batches(self, ranges: list[tuple[int, int]], retract: tuple[int, int] | None = None) -> Iterator[LogBatch]:
         """LogBatches covering ``ranges`` exactly once, in order; windows inside ``retract`` (an already ingested

@@ -29,13 +29,18 @@ GC_EVERY = 32
 
 @dataclass
 class LogBatch:
-    """Logs of the closed span [from_block, to_block], complete for it: safe to checkpoint once inserted."""
+    """Logs of the closed span [from_block, to_block], complete for it: safe to checkpoint once inserted.
+
+    ``ends_batch=False`` marks a piece (one getLogs window): the sink decodes it at once, while the source fetches
+    the next, and inserts + checkpoints the pieces together with the next batch that ends one (so inserts stay
+    large while decoding overlaps the node's work)."""
 
     from_block: int
     to_block: int
     logs: list[dict]
     block_times: dict[int, int] | None = None  # for logs without blockTimestamp
     retract: tuple[int, int] | None = None  # part of the span re-fetched whole: vanished logs are retracted
+    ends_batch: bool = True
 
 
 def block_number(log_: dict) -> int:
@@ -50,15 +55,11 @@ def block_number(log_: dict) -> int:
     return b
 
 
-def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: int | None = None,
-                block_times: dict[int, int] | None = None) -> IngestStats:
-    """Decode logs and insert their rows (the only insert path for raw tables). Removed logs become retractions.
+def insert_decoded(client: Client, decoded, *, source: str) -> IngestStats:
+    """Insert decoded rows (the only insert path for raw tables), column-oriented: one list per column, so
+    clickhouse-connect skips its per-row transpose."""
+    from harness.chain.decode import COLUMNS
 
-    Rows go in column-oriented (one list per column): clickhouse-connect then skips its per-row transpose."""
-    from harness.chain.decode import COLUMNS, decode_logs
-
-    version = new_version() if version is None else version
-    decoded = decode_logs(logs, block_times=block_times, version=version)
     stats = IngestStats(source=source, logs=decoded.count)
     for table, rows in decoded.rows.items():
         if rows:
@@ -67,6 +68,15 @@ def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: i
             stats.rows[table] += len(rows)
     stats.unknown.update(decoded.unknown)
     return stats
+
+
+def ingest_logs(client: Client, logs: Iterable[dict], *, source: str, version: int | None = None,
+                block_times: dict[int, int] | None = None) -> IngestStats:
+    """Decode logs and insert their rows. Removed logs become retractions."""
+    from harness.chain.decode import decode_logs
+
+    version = new_version() if version is None else version
+    return insert_decoded(client, decode_logs(logs, block_times=block_times, version=version), source=source)
 
 
 def write_checkpoint(client: Client, source: str, from_block: int, to_block: int, *, run_id: str,
@@ -130,23 +140,40 @@ def paused_gc() -> Iterator[None]:
 def write_batches(client: Client, batches: Iterable[LogBatch], *, source: str, run_id: str, stats: IngestStats,
                   contracts: list[str] | None = None, where: Callable[[LogBatch], str] | None = None,
                   on_batch: Callable[[LogBatch], None] | None = None) -> None:
-    """The single insert-then-checkpoint loop: for each batch insert its rows, retract what vanished from its
-    re-fetched span, renew the writer lease, then checkpoint the span. ``where`` names a batch in errors."""
+    """The single insert-then-checkpoint loop: decode each batch (or piece) as it arrives; at the end of a batch
+    insert its rows, retract what vanished from its re-fetched span, renew the writer lease, then checkpoint the
+    span. ``where`` names a batch in errors; ``on_batch`` sees every batch and piece once decoded."""
+    from harness.chain.decode import Decoded, make_decoder
+
+    dec = decoded = start = cut = None
+    logs: list[dict] = []
     with paused_gc():
         for n, b in enumerate(batches, 1):
-            version = new_version()
+            if dec is None:
+                dec, decoded, start, cut, logs = make_decoder(version=new_version()), Decoded(), b.from_block, None, []
+            if b.block_times:
+                dec.block_times = {**dec.block_times, **b.block_times}
             try:
-                stats.add(ingest_logs(client, b.logs, source=source, version=version, block_times=b.block_times))
+                dec.feed(b.logs, decoded)
             except ValueError as exc:  # DecodeError names the tx hash and log index
                 label = where(b) if where else f"{source} blocks {b.from_block}..{b.to_block}"
                 raise IngestError(f"{label}: {exc}") from exc
+            logs.extend(b.logs)
             if b.retract is not None:
-                stats.retracted += retract_vanished(client, b.logs, *b.retract, version=new_version())
-            renew_held(client)
-            write_checkpoint(client, source, b.from_block, b.to_block, run_id=run_id, contracts=contracts,
-                             logs_by_contract=Counter(lg["address"].lower() for lg in b.logs))
-            stats.span(b.from_block, b.to_block)
+                cut = b.retract if cut is None else (min(cut[0], b.retract[0]), max(cut[1], b.retract[1]))
+            if b.ends_batch:
+                stats.add(insert_decoded(client, decoded, source=source))
+                if cut is not None:
+                    stats.retracted += retract_vanished(client, logs, *cut, version=new_version())
+                renew_held(client)
+                write_checkpoint(client, source, start, b.to_block, run_id=run_id, contracts=contracts,
+                                 logs_by_contract=Counter(lg["address"].lower() for lg in logs))
+                stats.span(start, b.to_block)
+                dec = None
             if on_batch is not None:
                 on_batch(b)
             if n % GC_EVERY == 0:
                 gc.collect(0)
+    if dec is not None:
+        raise IngestError(f"{source}: the source ended inside a batch (blocks {start}..): nothing after the last "
+                          "checkpoint was recorded")
