@@ -7,6 +7,7 @@ world's own clock for ``--since``, and the expected rows a world decodes to (the
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -237,7 +238,7 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        prog.close()
+        prog.close(finished=sys.exc_info()[0] is None)
     stats.seconds = time.monotonic() - t0
     record_unknown(client, run, stats.unknown)
     run.record("done", stats.logs, str(stats))

@@ -35,8 +35,6 @@ class Progress:
         self.every, self.clock = LOG_EVERY if every is None else every, clock
         self.start = self.last = clock()
         self.blocks = self.logs = 0
-        if self.log and total_blocks:
-            log.info("%s: %s blocks to do", label, f"{total_blocks:,}")
 
     def line(self) -> str:
         """The progress text (no label): blocks, logs, rate, ETA."""
@@ -62,9 +60,10 @@ class Progress:
             self.last = now
             log.info("%s: progress %s", self.label, self.line())
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """End the bar; log the final line when the run ``finished`` (a failed run ends in its one error line)."""
         if self.draw:
             self.stream.write("\n")
             self.stream.flush()
-        elif self.log:
+        elif self.log and finished:
             log.info("%s: finished %s", self.label, self.line())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -154,9 +155,9 @@ class RpcSource:
                 if isinstance(item, BaseException):
                     raise item
                 yield item
-        finally:
+        finally:  # done, or the consumer failed / was stopped: a fetch still in flight is abandoned (daemon)
             stop.set()
-            worker.join(timeout=self.rpc.deadline + 1)
+            worker.join(timeout=0.5)
 
 
 def preparation_filter() -> tuple[list[str], list[str]]:
@@ -304,7 +305,7 @@ def run_rpc(client: Client, rpc: RpcClient, src: RpcSource, command: str, source
         run.record("failed", stats.logs, f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        prog.close()
+        prog.close(finished=sys.exc_info()[0] is None)
         stats.retries, stats.range_errors, stats.timeout_halvings, stats.failovers = (
             now - then for now, then in zip(_counts(rpc), base))
     stats.seconds = time.monotonic() - t0

@@ -39,7 +39,7 @@ class Run:
             [[self.run_id, self.source, self.command, max(self.from_block, 0), max(self.to_block, 0), status, logs,
               redact(detail)[:2000], datetime.fromtimestamp(self.started, UTC), datetime.now(UTC)]],
             column_names=RUN_COLUMNS)
-        log.info("ingest run %s %s %s blocks %d..%d: %s%s", self.run_id, self.command, self.source,
+        log.debug("ingest run %s %s %s blocks %d..%d: %s%s", self.run_id, self.command, self.source,
                  self.from_block, self.to_block, status, f" ({redact(detail)[:300]})" if detail else "")
 
 
