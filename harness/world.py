@@ -56,7 +56,12 @@ def open_logs(path: str | Path) -> Iterator[tuple[int, dict]]:
 
 def read_logs(world_dir: str | Path) -> Iterator[dict]:
     """The logs of a world directory, in file (chain) order."""
-    for _, log in open_logs(Path(world_dir) / LOGS_FILE):
+    return read_logs_file(Path(world_dir) / LOGS_FILE)
+
+
+def read_logs_file(path: str | Path) -> Iterator[dict]:
+    """The logs of one .jsonl[.gz] file, in file order."""
+    for _, log in open_logs(path):
         yield log
 
 

@@ -364,14 +364,10 @@ def _group_blocks(logs: Iterable[dict]) -> Iterator[tuple[int, int | None, list[
 
 
 def load_jsonl(path: Path) -> Iterator[dict]:
-    """Logs from a .jsonl or .jsonl.gz file (the simulator's format)."""
-    import gzip
+    """Logs from a .jsonl or .jsonl.gz file (the world format, read by its owner harness.world)."""
+    from harness.world import read_logs_file
 
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    yield from read_logs_file(path)
 
 
 def _remove_home(proc: subprocess.Popen, home: str) -> None:
