@@ -293,8 +293,11 @@ class RpcClient:
             raise RangeTooLarge(f"{what}: {msg}")
         raise RpcError(f"{what}: JSON-RPC error {code}: {msg}")
 
-    def call(self, method: str, params: list | None = None, *, halve_after: int | None = None) -> Any:
+    def call(self, method: str, params: list | None = None) -> Any:
+        """One call, retried; an eth_getLogs over more than one block that keeps timing out raises
+        WindowTimedOut after ``halve_after`` hang-ups (the caller halves it)."""
         what = f"{method}{_short(params)}"
+        halve_after = self.halve_after if method == "eth_getLogs" and _span(params) > 1 else None
 
         def send(ep: Endpoint):
             body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
@@ -339,7 +342,7 @@ class RpcClient:
             flt["address"] = addresses
         if topic0s:
             flt["topics"] = [list(topic0s)]
-        logs = self.call("eth_getLogs", [flt], halve_after=self.halve_after if to_block > from_block else None)
+        logs = self.call("eth_getLogs", [flt])
         if not isinstance(logs, list):
             raise RpcError(f"eth_getLogs {from_block}..{to_block}: expected a list, got {type(logs).__name__}")
         for i, log in enumerate(logs):
@@ -454,6 +457,15 @@ def _block_field(n: int, blk: Any, name: str) -> int:
     if got is not None and got != n:
         raise RpcError(f"eth_getBlockByNumber: asked for block {n}, the node answered block {got}")
     return value
+
+
+def _span(params) -> int:
+    """Blocks an eth_getLogs filter spans (0 when it does not say)."""
+    try:
+        f = params[0]
+        return _int(f["toBlock"]) - _int(f["fromBlock"]) + 1
+    except (TypeError, ValueError, KeyError, IndexError):
+        return 0
 
 
 def _retry_after(v: str | None) -> float | None:

@@ -12,7 +12,7 @@ class QuietChain(RpcClient):
         super().__init__("http://127.0.0.1:9", retry=RetryPolicy(attempts=1))
         self.n = n
 
-    def call(self, method, params=None, **kw):
+    def call(self, method, params=None):
         if method == "eth_chainId":
             return "0x89"
         if method == "eth_blockNumber":
