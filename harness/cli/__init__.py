@@ -22,7 +22,7 @@ from harness.errors import (
 __all__ = ["build_parser", "client_from_args", "main", "warehouse_args"]
 
 COMMAND_MODULES = (
-    "harness.cli.world", "harness.ingest", "harness.cli.build", "harness.cli.api", "harness.cli.reconcile",
+    "harness.cli.world", "harness.cli.ingest", "harness.cli.build", "harness.cli.api", "harness.cli.reconcile",
     "harness.cli.run", "harness.cli.ops",
 )
 

@@ -65,7 +65,7 @@ from harness.ingest.sink import (
 __all__ = [
     "DEFAULT_CONFIRMATIONS", "DEFAULT_MARGIN", "MARKET_FILES", "PREPARATION_EVENTS", "PRICE_COLUMNS",
     "TOKEN_MAP_FILE", "BlockClock", "IngestError", "IngestStats", "LogBatch", "Progress", "RpcSource", "Run",
-    "add_commands", "backfill", "complement", "contiguous_end", "coverage", "declared_range", "expected_world_rows",
+    "backfill", "complement", "contiguous_end", "coverage", "declared_range", "expected_world_rows",
     "gaps", "ingest_addresses", "ingest_logs", "ingest_prices", "ingest_topic0s", "ingest_world",
     "mark_abandoned_runs", "merge_ranges", "new_version", "plan_range", "preparation_filter", "preparations_source",
     "read_blocks_file", "read_prices", "record_unknown", "requested_range", "retract_vanished", "rpc_source_name",
@@ -93,10 +93,3 @@ def requested_range(client: Client, *, world=None, options=None) -> tuple[int, i
     if hull is None:
         raise IngestError(f"{source}: no ingest run recorded yet")
     return hull[0], hull[1], source
-
-
-def add_commands(sub) -> None:
-    """The ingest commands for ``python -m harness`` (argparse lives in harness.ingest.commands only)."""
-    from harness.ingest.commands import add_commands as add
-
-    add(sub)

@@ -136,6 +136,7 @@ class _StallingNode:
                         "number": b["params"][0], "timestamp": hex(1_700_000_000 + int(b["params"][0], 16)),
                         "hash": "0x" + "00" * 32}} for b in body]
                 elif body["method"] == "eth_getLogs":
+                    stalled.set()  # the run is recorded and stuck: what the signal must interrupt
                     time.sleep(120)
                     return
                 else:
@@ -147,6 +148,7 @@ class _StallingNode:
                 self.end_headers()
                 self.wfile.write(data)
 
+        self.stalled = stalled = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -164,7 +166,9 @@ def test_a_run_that_dies_is_marked_failed(tmp_path, sig):
     proc = subprocess.Popen([sys.executable, "-m", "harness", "backfill", "--rpc-url", node.url, "--from-block",
                              "0", "--to-block", "100", "--database", "dies"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # connected, schema applied, run recorded, stuck in eth_getLogs
+    # connected, schema applied, run recorded, stuck in eth_getLogs (however slow the machine is to get there)
+    assert node.stalled.wait(120), "the backfill never reached eth_getLogs"
+    time.sleep(0.5)
     proc.send_signal(getattr(signal, f"SIG{sig}"))
     _out, err = proc.communicate(timeout=60)
     node.server.shutdown()
