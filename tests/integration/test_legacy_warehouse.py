@@ -45,7 +45,7 @@ INSERT INTO trade_cashflows_v3 SELECT concat('0xa', toString(number % 9)), toStr
   lower(hex(number % 13)), number % 2, -number * 0.25 FROM numbers(222);
 CREATE TABLE winning_index (condition_id_norm String, win_idx Int64, resolved_at DateTime)
   ENGINE = MergeTree ORDER BY condition_id_norm;
-INSERT INTO winning_index SELECT lower(hex(number)), number % 2, toDateTime(1730419199) FROM numbers(13);
+INSERT INTO winning_index SELECT lower(hex(number)), number % 2, toDateTime(1761955199) FROM numbers(13);
 CREATE TABLE wallet_unrealized_pnl_v2 (wallet String, unrealized_pnl_usd Float64) ENGINE = MergeTree ORDER BY wallet;
 INSERT INTO wallet_unrealized_pnl_v2 SELECT concat('0xa', toString(number)), number * 10.5 FROM numbers(9);
 CREATE TABLE trades_enriched_with_condition (trade_id String, wallet String, pnl Float64)
