@@ -180,7 +180,7 @@ def _make_legacy(client):
                    "lower(hex(number)), number % 2, number / 3 FROM numbers(500)")
     client.command("DROP TABLE winning_index")
     client.command(_CASCADIAN_WINNERS)
-    client.command("INSERT INTO winning_index SELECT lower(hex(number)), number % 2, toDateTime(1730419199) "
+    client.command("INSERT INTO winning_index SELECT lower(hex(number)), number % 2, toDateTime(1761955199) "
                    "FROM numbers(40)")
 
 
