@@ -86,12 +86,16 @@ def build_exchange() -> str:
     return contracts()["ctf_exchange"].address
 
 
+def _old_full_steps() -> list:
+    """The full rebuild's steps before build.full_steps existed (for a baseline run of the old code)."""
+    params = {"cutoff": build.NO_CUTOFF, "excluded": excluded_addresses(), "adapters": collateral_adapters(),
+              "all": 1, "conditions": []}
+    return [(t, sql.load(n), params) for t, n in build._PER_CONDITION.items()] + build._common_steps(None)
+
+
 def bare_aggregation(client) -> dict[str, float]:
     """The full rebuild's steps with Null targets and the live tables as their inputs (see module doc)."""
-    c = build.NO_CUTOFF
-    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
-              "conditions": []}
-    steps = [(t, sql.load(n), params) for t, n in build._PER_CONDITION.items()] + build._common_steps(None)
+    steps = build.full_steps(None) if hasattr(build, "full_steps") else _old_full_steps()
     names = "|".join(sorted(map(re.escape, DERIVED_TABLES), key=len, reverse=True))
     for t in DERIVED_TABLES:
         client.command(f"DROP TABLE IF EXISTS `{t}_null`")

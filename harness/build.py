@@ -2,7 +2,9 @@
 
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
-The incremental form recomputes only the conditions a block range touched and copies every other row over.
+The incremental form recomputes only the conditions whose rows can have changed and carries every other row over
+without copying it: each build table starts as hard links to the live table's parts, the recomputed conditions'
+rows are masked (lightweight DELETE) and their new rows inserted; the swap is the same.
 One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
@@ -13,6 +15,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from string import Template
 
@@ -176,8 +179,12 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:400]
 
 
-def _run_steps(client: Client, steps: list[tuple[str, str, dict]], run: str,
-               held: lease.Lease) -> dict[str, float]:
+#: A build step: label, SQL text, and its parameters (or a function giving them when the step runs, for values that
+#: earlier steps decide, such as the incremental rebuild's dirty conditions).
+Step = tuple[str, str, "dict | Callable[[], dict]"]
+
+
+def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease) -> dict[str, float]:
     """Create empty ``_new_<run>`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
     _drop_stale(client)
     for t in DERIVED_TABLES:
@@ -187,7 +194,7 @@ def _run_steps(client: Client, steps: list[tuple[str, str, dict]], run: str,
         for label, text, params in steps:
             held.renew()
             t0 = time.perf_counter()
-            client.command(_for_run(text, run), parameters=params)
+            client.command(_for_run(text, run), parameters=params() if callable(params) else params)
             timings[label] = time.perf_counter() - t0
     except BaseException as exc:
         _drop_new(client, run)
@@ -201,29 +208,40 @@ def _counts(client: Client) -> dict[str, int]:
     return {t: int(client.query(f"SELECT count() FROM `{t}`").result_rows[0][0]) for t in DERIVED_TABLES}
 
 
-def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> list[tuple[str, str, dict]]:
-    """winning_index and the open positions whole; the resolved P&L rows for ``conditions`` (None = all)."""
+def _common_steps(cutoff: int | None, dirty: Callable[[], list[str]] | None = None) -> list[Step]:
+    """winning_index and market_prices whole; the tables built from the derived ones for all conditions, or, in an
+    incremental rebuild, for the ``dirty()`` ones only (the others carried over from the live tables)."""
     c = NO_CUTOFF if cutoff is None else int(cutoff)
-    steps = [
+    steps: list[Step] = [
         ("winning_index", sql.load("build/winning_index"), {"cutoff": c}),
         # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
         ("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
          {"cutoff": c, "all": 1, "conditions": []}),
-        ("wallet_unrealized_pnl_v2", sql.load("build/wallet_unrealized"), {}),
     ]
-    if conditions is not None:
-        steps.append(("wallet_market_pnl (copy)", sql.load("build/keep_resolved"), {"conditions": conditions}))
-    steps.append(("wallet_market_pnl", sql.load("build/wallet_market_pnl"),
-                  {"all": int(conditions is None), "conditions": conditions or []}))
-    # the average-cost (UI) book walks each (wallet, token)'s whole history: the tokens of ``conditions`` are
-    # walked again, the others copied; the per-market P&L (marked to today's prices) is always redone whole
-    if conditions is not None:
-        steps.append(("wallet_token_avgcost (copy)", _render("build/keep_unaffected", table="wallet_token_avgcost"),
-                      {"conditions": conditions}))
-    steps.append(("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"),
-                  {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(),
-                   "all": int(conditions is None), "conditions": conditions or []}))
-    steps.append(("wallet_market_pnl_avgcost", sql.load("build/wallet_market_pnl_avgcost"), {}))
+    for t, name in (("wallet_unrealized_pnl_v2", "build/wallet_unrealized"),
+                    ("wallet_market_pnl", "build/wallet_market_pnl"),
+                    ("wallet_market_pnl_avgcost", "build/wallet_market_pnl_avgcost")):
+        if dirty is None:
+            steps.append((t, sql.load(name), {"all": 1, "conditions": []}))
+        else:
+            steps += _reuse(t, lambda: {"conditions": dirty()})
+            steps.append((t, sql.load(name), lambda: {"all": 0, "conditions": dirty()}))
+    return steps
+
+
+def _reuse(table: str, params: dict | Callable[[], dict]) -> list[Step]:
+    """Steps that start ``table``'s build table as the live table's parts minus the rows of params' conditions."""
+    return [(f"{table} (reuse)", _render("build/reuse_parts", table=table), {}),
+            (f"{table} (delete)", _render("build/reuse_delete", table=table), params)]
+
+
+def full_steps(cutoff: int | None) -> list[Step]:
+    """Every step of a full rebuild, in order (bench/scale.py replays them into Null tables)."""
+    c = NO_CUTOFF if cutoff is None else int(cutoff)
+    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
+              "conditions": []}
+    steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
+    steps.insert(-1, ("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"), params))
     return steps
 
 
@@ -244,11 +262,7 @@ def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool =
     run = secrets.token_hex(4)
     with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
         un = _check_mapped(client, cutoff, allow_unmapped)
-        c = NO_CUTOFF if cutoff is None else int(cutoff)
-        params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
-                  "conditions": []}
-        steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
-        timings = _run_steps(client, steps, run, held)
+        timings = _run_steps(client, full_steps(cutoff), run, held)
         _swap_in(client, run, held)
         return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
                            unpriced=unpriced_open(client))
@@ -279,12 +293,23 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     un = _check_mapped(client, cutoff, allow_unmapped)
     conds = affected_conditions(client, from_block, to_block)
     c = NO_CUTOFF if cutoff is None else int(cutoff)
-    steps = []
-    for t, name in _PER_CONDITION.items():
-        steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
-        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(),
-                                          "adapters": collateral_adapters(), "all": 0, "conditions": conds}))
-    timings = _run_steps(client, steps + _common_steps(cutoff, conds), run, held)
+    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 0,
+              "conditions": conds}
+    steps: list[Step] = []
+    for t, name in (*_PER_CONDITION.items(), ("wallet_token_avgcost", "build/wallet_token_avgcost")):
+        steps += _reuse(t, {"conditions": conds})
+        steps.append((t, sql.load(name), params))
+    dirty: list[list[str]] = []
+
+    def dirty_conditions() -> list[str]:
+        """Touched conditions plus those re-priced or re-resolved (asked once, after market_prices is built)."""
+        if not dirty:
+            rows = client.query(_for_run(sql.load("build/dirty_conditions"), run),
+                                parameters={"conditions": conds}).result_rows
+            dirty.append(sorted(r[0] for r in rows))
+        return dirty[0]
+
+    timings = _run_steps(client, steps + _common_steps(cutoff, dirty_conditions), run, held)
     _swap_in(client, run, held)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
                        timings, unmapped=un, unpriced=unpriced_open(client))
