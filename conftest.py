@@ -46,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="reference wallets file(s) (default wallets.yaml, plus the world's own)")
     g.addoption("--reports", metavar="DIR", default="reports", help="where stage runs write gate reports")
     g.addoption("--keep-db", action="store_true", help="keep the session database after the run")
+    g.addoption("--oracle-sample", type=int, metavar="K", default=None,
+                help="validate: wallets drawn at random (seeded) for the oracle cross-check, besides the reference "
+                     "wallets (default 300)")
+    g.addoption("--oracle-seed", type=int, metavar="N", default=0, help="validate: seed of that sample (default 0)")
+    g.addoption("--adopt-legacy", action="store_true",
+                help="a warehouse holding tables of the harness's names with other columns (Cascadian's own): copy "
+                     "each to <db>_archive, rename it out of the way and create the harness's; else refused")
     g.addoption("--allow-unmapped", action="store_true",
                 help="backfill gate: build even when fills/transfers use tokens missing from token_map (reported)")
 
@@ -171,17 +178,33 @@ def warehouse_settings(pytestconfig: pytest.Config) -> WarehouseSettings:
 @pytest.fixture(scope="session")
 def warehouse(warehouse_settings: WarehouseSettings, pytestconfig: pytest.Config):
     """The session's client, schema applied, in a database no other worker or session uses."""
-    from harness.schema import apply_schema
+    from harness.schema import SchemaError, apply_schema
 
     try:
         client = connect(warehouse_settings)
     except BackendUnavailable as exc:
         pytest.skip(str(exc))
-    apply_schema(client)
+    try:
+        apply_schema(client, adopt_legacy=pytestconfig.getoption("--adopt-legacy"), report=_say(pytestconfig))
+    except SchemaError as exc:  # edited schema file or legacy tables: one line, nothing was changed
+        pytest.fail(f"schema: {redact(str(exc))}", pytrace=False)
     yield client
     if not (pytestconfig.getoption("--keep-db") or pytestconfig.getoption("--database")
             or warehouse_settings.prod):
         drop_database(client, warehouse_settings.database)
+
+
+def _say(config: pytest.Config):
+    """A line to the terminal (what --adopt-legacy did), past output capture."""
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    capman = config.pluginmanager.get_plugin("capturemanager")
+    if tr is None or capman is None:
+        return print
+
+    def say(line: str) -> None:
+        with capman.global_and_fixture_disabled():
+            tr.write_line(line)
+    return say
 
 
 @pytest.fixture

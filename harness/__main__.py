@@ -25,12 +25,16 @@ COMMAND_MODULES = (
 )
 
 
-def warehouse_args(p: argparse.ArgumentParser) -> None:
-    """The warehouse options every command shares."""
+def warehouse_args(p: argparse.ArgumentParser, *, schema: bool = True) -> None:
+    """The warehouse options every command shares (``schema``: the command applies the schema)."""
     p.add_argument("--clickhouse", metavar="URL", help="chdb:///dir or http(s)://host:port (env CLICKHOUSE_URL)")
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--database", help="database name (env CLICKHOUSE_DATABASE, default polymarket)")
     p.add_argument("--prod", action="store_true", help="production: needs CLICKHOUSE_URL/USER/PASSWORD/DATABASE")
+    if schema:
+        p.add_argument("--adopt-legacy", action="store_true",
+                       help="tables of the harness's names with other columns (a legacy warehouse) are copied to "
+                            "<db>_archive, renamed out of the way and replaced; without it they are refused")
 
 
 def client_from_args(args: argparse.Namespace, *, apply: bool = True):
@@ -41,7 +45,8 @@ def client_from_args(args: argparse.Namespace, *, apply: bool = True):
                                 prod=args.prod)
     client = connect(settings)
     if apply:
-        apply_schema(client)
+        apply_schema(client, adopt_legacy=getattr(args, "adopt_legacy", False),
+                     report=lambda line: print(line, file=sys.stderr))
     return client, settings
 
 
@@ -56,7 +61,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m harness", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("schema", help="create missing tables and record the schema version")
+    p = sub.add_parser("schema", help="apply new schema files in order and record them; refuses edited files "
+                                      "and legacy tables (see --adopt-legacy)")
     warehouse_args(p)
     p.set_defaults(func=cmd_schema)
     for name in COMMAND_MODULES:

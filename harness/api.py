@@ -486,7 +486,7 @@ def add_commands(subparsers) -> None:
     from harness.__main__ import warehouse_args
 
     p = subparsers.add_parser("api", help="serve the read-only P&L API and dashboard")
-    warehouse_args(p)
+    warehouse_args(p, schema=False)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port_number, default=8000)
     p.add_argument("--test-views", action="store_true", help="read the _test views (dry run) instead of the final ones")

@@ -15,7 +15,7 @@ from harness import sql
 from harness.pnl import avg_cost_pnl, cashflow_pnl
 
 #: Raw event tables read per transaction (the only ones the P&L reads besides structure and resolutions).
-TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions")
+TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "fee_refunds")
 
 
 def _dicts(client: Client, text: str, params: dict) -> list[dict]:
@@ -24,7 +24,10 @@ def _dicts(client: Client, text: str, params: dict) -> list[dict]:
 
 
 def wallet_tables(client: Client, wallets: Iterable[str], as_of: int) -> dict[str, list[dict]]:
-    """The raw rows the wallets' P&L as of ``as_of`` depends on, in the oracle's input form."""
+    """The raw rows the wallets' P&L as of ``as_of`` depends on, in the oracle's input form.
+
+    Prices are left to the oracle's own rule: it gets each relevant token's last fill (whoever made it) and the
+    imported prices, never the build's derived marks, so a wrong price rule in SQL still shows as a difference."""
     ws = sorted({w.lower() for w in wallets})
     txs = [r[0] for r in client.query(sql.load("queries/wallet_txs"),
                                       parameters={"wallets": ws, "as_of": int(as_of)}).result_rows]
@@ -39,10 +42,15 @@ def wallet_tables(client: Client, wallets: Iterable[str], as_of: int) -> dict[st
     conds = sorted(set(conds) | {r["condition_id"] for r in tables["token_map"]})
     tables["condition_resolutions"] = _dicts(client, sql.load("queries/resolutions_for"),
                                              {"conditions": conds, "as_of": int(as_of)})
-    # prices as the build derives them, at as_of, over every fill of these conditions (not only the wallets')
-    tables["market_prices"] = _dicts(client, sql.load("queries/market_prices"),
-                                     {"cutoff": int(as_of), "all": 0, "conditions": conds})
+    every_token = sorted({int(r["token_id"]) for r in tables["token_map"]})
+    tables["trades_raw"] += _dicts(client, sql.load("queries/last_fills"),
+                                   {"tokens": every_token, "cutoff": int(as_of)})
+    tables["imported_prices"] = _dicts(client, sql.load("queries/imported_prices_for"), {"conditions": conds})
     return tables
+
+
+def rows_read(tables: dict[str, list[dict]]) -> int:
+    return sum(len(v) for v in tables.values())
 
 
 def wallet_pnl_as_of(client: Client, wallets: Iterable[str], as_of: int) -> dict[str, dict[str, int]]:

@@ -98,67 +98,53 @@ def parse_age(text: str) -> int:
 
 
 ORACLE_TABLES = RAW_TABLES + ("token_map", "imported_prices")
-ORACLE_MAX_ROWS = 5_000_000
 
 
-@dataclass(frozen=True)
-class OracleDiff:
-    wallet: str
-    sql: tuple[int, int, int] | None  # realized, unrealized, total (micro-USDC)
-    oracle: tuple[int, int, int] | None
+def _tables_or_sample(client: Client, tables: dict | None, wallets: list[str] | None, cutoff: int | None
+                      ) -> tuple[dict, list[str] | None]:
+    """The oracle's input: the caller's ``tables`` (a small world loaded whole by a test), or only ``wallets``'
+    rows read from the warehouse. No gate reads a whole table into Python."""
+    if tables is not None:
+        return tables, wallets
+    if not wallets:
+        raise ValueError("name the wallets to check (or pass tables=): the oracle never reads whole tables")
+    from harness.asof import wallet_tables
+    from harness.crosscheck import NO_CUTOFF
 
-    def __str__(self) -> str:
-        return f"{self.wallet}: sql={self.sql} oracle={self.oracle}"
-
-
-def oracle_tables(client: Client) -> dict[str, list[dict]]:
-    """Every raw row the oracles read, as dicts; refuses (clearly) above ORACLE_MAX_ROWS instead of exhausting
-    memory."""
-    total_rows = sum(int(client.query(f"SELECT count() FROM {_q(t)}").result_rows[0][0]) for t in ORACLE_TABLES)
-    if total_rows > ORACLE_MAX_ROWS:
-        raise ValueError(f"oracle cross-check reads all {total_rows:,} raw rows; limit is {ORACLE_MAX_ROWS:,}")
-    tables = {}
-    for t in ORACLE_TABLES:
-        res = client.query(f"SELECT * FROM {_q(t)}")
-        tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
-    return tables
+    ws = [w.lower() for w in wallets]
+    return wallet_tables(client, ws, NO_CUTOFF if cutoff is None else int(cutoff)), ws
 
 
-def _diffs(client: Client, query: str, oracle: dict[str, tuple[int, int, int]]) -> tuple[list[OracleDiff], int]:
-    """Wallets whose (realized, unrealized, total) from ``query`` differ from the oracle's; and how many compared."""
-    sql = {w: (int(r), int(u), int(t)) for w, r, u, t in client.query(query).result_rows}
-    zero = (0, 0, 0)
-    wallets = sorted(set(sql) | set(oracle))
-    return [OracleDiff(w, sql.get(w), oracle.get(w)) for w in wallets if sql.get(w, zero) != oracle.get(w, zero)], \
-        len(wallets)
+def _every_wallet(client: Client, view: tuple[str, str], oracle: dict, wallets: list[str] | None) -> list[str]:
+    """``wallets``, or (tables given whole) every wallet the oracle or the view knows."""
+    if wallets is not None:
+        return wallets
+    return sorted(set(oracle) | {r[0] for r in client.query(f"SELECT wallet FROM {view[0]}").result_rows})
 
 
 def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int | None = None,
-                                tables: dict[str, list[dict]] | None = None) -> tuple[list[OracleDiff], int]:
-    """Recompute every wallet's cash-flow P&L in pure Python from the raw rows and compare with the SQL views."""
-    from harness.pnl import cashflow_pnl
+                                tables: dict[str, list[dict]] | None = None, wallets: list[str] | None = None
+                                ) -> tuple[list, int]:
+    """Cash-flow P&L recomputed in pure Python against the summary view: every wallet of ``tables``, or the given
+    ``wallets`` from their own rows. Returns (differences, wallets compared)."""
+    from harness.crosscheck import cashflow_oracle, compare, summary_view
 
-    tables = tables if tables is not None else oracle_tables(client)
-    oracle = {w: (p.realized, p.unrealized, p.total) for w, p in cashflow_pnl(tables, cutoff=cutoff).wallets.items()}
-    view = _q("wallet_pnl_summary_final" + suffix)
-    return _diffs(client, f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view}", oracle)
+    tables, ws = _tables_or_sample(client, tables, wallets, cutoff)
+    oracle, view = cashflow_oracle(tables, cutoff), summary_view(suffix)
+    ws = _every_wallet(client, view, oracle, ws)
+    return compare(client, view, oracle, ws), len(ws)
 
 
 def compare_ui_to_oracle(client: Client, *, cutoff: int | None = None,
-                         tables: dict[str, list[dict]] | None = None) -> tuple[list[OracleDiff], int]:
-    """The average-cost (UI) P&L of ui_wallet_pnl_summary against harness.pnl.avg_cost_pnl recomputed from the raw
-    rows, per wallet (realized, unrealized, total); same row limit as compare_warehouse_to_oracle."""
-    from harness.build import UI_VIEW
-    from harness.pnl import avg_cost_pnl
+                         tables: dict[str, list[dict]] | None = None, wallets: list[str] | None = None
+                         ) -> tuple[list, int]:
+    """The average-cost (UI) view against harness.pnl.avg_cost_pnl, as compare_warehouse_to_oracle."""
+    from harness.crosscheck import avgcost_oracle, compare, ui_view
 
-    tables = tables if tables is not None else oracle_tables(client)
-    acc: dict[str, list[int]] = {}
-    for (w, _c), m in avg_cost_pnl(tables, cutoff=cutoff).markets.items():
-        a = acc.setdefault(w, [0, 0])
-        a[0], a[1] = a[0] + int(m.realized), a[1] + int(m.unrealized)
-    oracle = {w: (r, u, r + u) for w, (r, u) in acc.items()}
-    return _diffs(client, f"SELECT wallet, ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl FROM {_q(UI_VIEW)}",
-                  oracle)
+    tables, ws = _tables_or_sample(client, tables, wallets, cutoff)
+    oracle, view = avgcost_oracle(tables, cutoff), ui_view()
+    ws = _every_wallet(client, view, oracle, ws)
+    return compare(client, view, oracle, ws), len(ws)
 
 
 FORMULA_TESTS = ("tests/unit/test_pnl_oracle.py", "tests/property/test_pnl_properties.py")
@@ -174,7 +160,7 @@ def run_formula_tests() -> tuple[bool, str]:
     r = subprocess.run(
         [sys.executable, "-m", "pytest", *FORMULA_TESTS, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
          "-o", "addopts=--strict-markers"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     last = (r.stdout.strip().splitlines() or ["(no output)"])[-1]
     return r.returncode == 0, last
@@ -203,10 +189,10 @@ def run_stages(
         # a failure (a locked directory, a bad path) as one line, which becomes this command's one line.
         done = subprocess.run(
             [sys.executable, "-c",
-             "import os, sys\nfrom harness.errors import HarnessError\nfrom harness.warehouse import *\n"
+             ("import os, sys\nfrom harness.errors import HarnessError\nfrom harness.warehouse import *\n"
              "try:\n    s = resolve_settings(backend='embedded', database=sys.argv[1], env=os.environ)\n"
              "    c = connect(s); drop_database(c, sys.argv[1]); drop_database(c, sys.argv[1] + '_archive')\n"
-             "except HarnessError as exc:\n    sys.exit(str(exc).splitlines()[0])\n", database],
+             "except HarnessError as exc:\n    sys.exit(str(exc).splitlines()[0])\n"), database],
             env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
         )
         if done.returncode != 0:
@@ -224,4 +210,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--database", default="pipeline_demo", help="embedded database to (re)create")
     p.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports")
     p.add_argument("--keep", action="store_true", help="do not drop the database first")
-    p.set_defaults(func=lambda a: run_stages(world=a.world, database=a.database, reports=a.reports, fresh=not a.keep))
+    p.add_argument("--adopt-legacy", action="store_true",
+                   help="with --keep: archive and replace tables of the harness's names with other columns")
+    p.set_defaults(func=lambda a: run_stages(world=a.world, database=a.database, reports=a.reports, fresh=not a.keep,
+                                             extra=["--adopt-legacy"] if a.adopt_legacy else None))

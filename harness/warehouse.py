@@ -201,4 +201,4 @@ def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Cli
 
 
 def drop_database(client: Client, database: str) -> None:
-    client.command(f"DROP DATABASE IF EXISTS `{check_database_name(database)}`")
+    client.command(f"DROP DATABASE IF EXISTS `{check_database_name(database)}` SYNC")

@@ -15,6 +15,7 @@ if [ -n "${CI:-}" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&
      || { apt-get update -qq >>/tmp/setup-browser.log 2>&1 \
           && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
              >>/tmp/setup-browser.log 2>&1; }; then
+    apt-get clean >/dev/null 2>&1 || true
     echo "setup-browser: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
   else
     echo "setup-browser: apt-get install failed (see /tmp/setup-browser.log); the browser test will skip" >&2

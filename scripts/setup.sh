@@ -22,7 +22,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "setup: installing the harness and its dependencies into .venv (chDB is ~0.5 GB the first time)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir -e '.[dev]'
 
 # npm packages beside anvil in .tools/: the audited ConditionalTokens build (its runtime bytecode is read at run
 # time, never committed) and the pinned Solidity compiler for contracts/ (scripts/compile-contracts.sh).
@@ -36,6 +36,7 @@ if command -v npm >/dev/null 2>&1; then
     echo "setup: installing anvil ($ANVIL_PKG), $CTF_PKG and $SOLC_PKG into .tools/"
     mkdir -p .tools
     npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG"
+    npm cache clean --force >/dev/null 2>&1 || true
   fi
   .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil --version | head -1
 else

@@ -18,24 +18,33 @@ def test_wallet(pipeline, request, wallet_case):
     run_wallet_case(request, pipeline, wallet_case, suffix="_validate")
 
 
-def test_sql_matches_oracle(pipeline, request):
-    """Recompute every wallet's cash-flow P&L in pure Python from the raw rows; SQL must agree to the micro-dollar."""
-    from harness.pipeline import compare_warehouse_to_oracle
+@pytest.fixture(scope="module")
+def cross_check(pipeline, wallet_addresses):
+    """One bounded cross-check for the stage: reference wallets plus a seeded sample, only their rows read."""
+    from harness.crosscheck import DEFAULT_SAMPLE, cross_check
 
-    diffs, n = compare_warehouse_to_oracle(pipeline.client, suffix="_validate", cutoff=pipeline.cutoff)
-    request.node.gate_detail = json.dumps({"summary": f"{n} wallets compared, {len(diffs)} differ",
-                                           "first": [str(d) for d in diffs[:5]]})
-    assert n > 0 and diffs == []
+    k = pipeline.options.getoption("--oracle-sample")
+    return cross_check(pipeline.client, wallets=wallet_addresses, sample=DEFAULT_SAMPLE if k is None else k,
+                       seed=pipeline.options.getoption("--oracle-seed"), suffix="_validate", cutoff=pipeline.cutoff)
 
 
-def test_ui_sql_matches_oracle(pipeline, request):
-    """The average-cost (UI) P&L in SQL against the pure-Python pnl-subgraph oracle, every wallet, to the micro-dollar."""
-    from harness.pipeline import compare_ui_to_oracle
+def _detail(check, diffs) -> str:
+    return json.dumps({"summary": check.summary(), "seed": check.seed, "wallets": list(check.wallets),
+                       "first": [str(d) for d in diffs[:5]]})
 
-    diffs, n = compare_ui_to_oracle(pipeline.client, cutoff=pipeline.cutoff)
-    request.node.gate_detail = json.dumps({"summary": f"{n} wallets compared (average cost), {len(diffs)} differ",
-                                           "first": [str(d) for d in diffs[:5]]})
-    assert n > 0 and diffs == []
+
+def test_sql_matches_oracle(request, cross_check):
+    """The reference wallets and a seeded sample: cash-flow P&L recomputed in pure Python from only their rows must
+    equal the SQL views to the micro-dollar, and no contract may hold a P&L row. The wallets checked are recorded."""
+    request.node.gate_detail = _detail(cross_check, cross_check.cashflow)
+    assert cross_check.wallets, "no wallet to check: the warehouse names none and no reference wallet is given"
+    assert cross_check.cashflow == [] and cross_check.contracts_with_rows == [], cross_check.summary()
+
+
+def test_ui_sql_matches_oracle(request, cross_check):
+    """The same wallets' average-cost (UI) P&L in SQL against the pure-Python pnl-subgraph oracle."""
+    request.node.gate_detail = _detail(cross_check, cross_check.avgcost)
+    assert cross_check.wallets and cross_check.avgcost == [], cross_check.summary()
 
 
 def test_reconcile_with_node(pipeline, request, wallet_addresses):
