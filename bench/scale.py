@@ -131,6 +131,23 @@ def validate(client, sample: int) -> dict:
     return {"seconds": time.perf_counter() - t0, "ok": cc.ok, "summary": cc.summary()}
 
 
+def final_cost(client) -> dict:
+    """Seconds to read the raw fill and transfer tables with and without FINAL (best of 2), and their part counts."""
+    out = {}
+    for t, col in (("trades_raw", "shares"), ("erc1155_transfers", "value")):
+        for final in ("", " FINAL"):
+            best = float("inf")
+            for _ in range(2):
+                t0 = time.perf_counter()
+                client.query(f"SELECT count(), sum({col}) FROM {t}{final} WHERE _deleted = 0")
+                best = min(best, time.perf_counter() - t0)
+            out[f"{t}{final}"] = best
+        out[f"{t} parts"] = int(client.query("SELECT count() FROM system.parts WHERE active AND database = "
+                                             "currentDatabase() AND table = {t:String}",
+                                             parameters={"t": t}).result_rows[0][0])
+    return out
+
+
 def disk(client, d: Path) -> dict:
     du = subprocess.run(["du", "-sb", str(d)], capture_output=True, text=True, check=True).stdout.split()[0]
     rows = client.query("SELECT table, sum(bytes_on_disk), sum(rows) FROM system.parts WHERE active "
@@ -183,6 +200,8 @@ def run(fills: int, d: Path, seed: int, n_lookups: int, skip_validate: bool, ski
     if not skip_validate:
         res["validate"] = validate(client, sample)
         say(res, f"validate {res['validate']}")
+    res["final"] = final_cost(client)
+    say(res, f"raw reads with / without FINAL {res['final']}")
     res["disk"] = disk(client, d)
     res["rss_mb"] = rss_mb()
     say(res, f"disk du {res['disk']['du_bytes'] / 1e9:.2f} GB parts {sum(res['disk']['parts_bytes'].values()) / 1e9:.2f}"
