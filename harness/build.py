@@ -280,10 +280,10 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
                   allow_unmapped: bool = False, lease_wait: float | None = None) -> BuildReport:
-    """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
-    blocks touched (from all their history) and copy the rest, the average-cost book included; winning_index,
-    market_prices and every open condition (prices move without blocks) are recomputed whole. Use the cutoff of
-    the last full rebuild."""
+    """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute the conditions those blocks
+    touched (from all their history), prices of those and of conditions whose latest import changed, and the P&L
+    rows of every condition touched, re-priced or re-resolved (winning_index is rebuilt whole); every other row is
+    carried over from the live tables' parts without copying. Use the cutoff of the last full rebuild."""
     check_span(from_block, to_block, "rebuild_range")
     _check_cutoff(cutoff)
     t0 = time.perf_counter()
