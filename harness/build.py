@@ -2,7 +2,9 @@
 
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
-The incremental form recomputes only the conditions a block range touched and copies every other row over.
+The incremental form recomputes only the conditions whose rows can have changed and carries every other row over
+without copying it: each build table starts as hard links to the live table's parts, the recomputed conditions'
+rows are masked (lightweight DELETE) and their new rows inserted; the swap is the same.
 One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from string import Template
@@ -139,8 +142,10 @@ def _for_run(text: str, run: str) -> str:
 
 
 def _drop_new(client: Client, run: str) -> None:
+    """SYNC: free the parts now (an Atomic database otherwise keeps a dropped table's data for 8 minutes, which
+    doubled the warehouse's disk use in the scale benchmark)."""
     for t in DERIVED_TABLES:
-        client.command(f"DROP TABLE IF EXISTS `{t}_new_{run}`")
+        client.command(f"DROP TABLE IF EXISTS `{t}_new_{run}` SYNC")
 
 
 def _drop_stale(client: Client) -> None:
@@ -149,7 +154,7 @@ def _drop_stale(client: Client) -> None:
     for (name,) in client.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
                                 "AND name LIKE '%\\_new%'").result_rows:
         if pattern.match(name):
-            client.command(f"DROP TABLE IF EXISTS `{name}`")
+            client.command(f"DROP TABLE IF EXISTS `{name}` SYNC")
 
 
 def _swap_in(client: Client, run: str, held: lease.Lease) -> None:
@@ -174,8 +179,12 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:400]
 
 
-def _run_steps(client: Client, steps: list[tuple[str, str, dict]], run: str,
-               held: lease.Lease) -> dict[str, float]:
+#: A build step: label, SQL text, and its parameters (or a function giving them when the step runs, for values that
+#: earlier steps decide, such as the incremental rebuild's dirty conditions).
+Step = tuple[str, str, "dict | Callable[[], dict]"]
+
+
+def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease) -> dict[str, float]:
     """Create empty ``_new_<run>`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
     _drop_stale(client)
     for t in DERIVED_TABLES:
@@ -185,7 +194,7 @@ def _run_steps(client: Client, steps: list[tuple[str, str, dict]], run: str,
         for label, text, params in steps:
             held.renew()
             t0 = time.perf_counter()
-            client.command(_for_run(text, run), parameters=params)
+            client.command(_for_run(text, run), parameters=params() if callable(params) else params)
             timings[label] = time.perf_counter() - t0
     except BaseException as exc:
         _drop_new(client, run)
@@ -199,29 +208,42 @@ def _counts(client: Client) -> dict[str, int]:
     return {t: int(client.query(f"SELECT count() FROM `{t}`").result_rows[0][0]) for t in DERIVED_TABLES}
 
 
-def _common_steps(cutoff: int | None, conditions: list[str] | None = None) -> list[tuple[str, str, dict]]:
-    """winning_index and the open positions whole; the resolved P&L rows for ``conditions`` (None = all)."""
+def _common_steps(cutoff: int | None, dirty: Callable[[], list[str]] | None = None,
+                  repriced: list[str] | None = None) -> list[Step]:
+    """winning_index whole; market_prices whole, or in an incremental rebuild for the ``repriced`` conditions only;
+    the tables built from the derived ones for all conditions, or, in an incremental rebuild, for the ``dirty()``
+    ones only (the others carried over from the live tables)."""
     c = NO_CUTOFF if cutoff is None else int(cutoff)
-    steps = [
-        ("winning_index", sql.load("build/winning_index"), {"cutoff": c}),
-        # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
-        ("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
-         {"cutoff": c, "all": 1, "conditions": []}),
-        ("wallet_unrealized_pnl_v2", sql.load("build/wallet_unrealized"), {}),
-    ]
-    if conditions is not None:
-        steps.append(("wallet_market_pnl (copy)", sql.load("build/keep_resolved"), {"conditions": conditions}))
-    steps.append(("wallet_market_pnl", sql.load("build/wallet_market_pnl"),
-                  {"all": int(conditions is None), "conditions": conditions or []}))
-    # the average-cost (UI) book walks each (wallet, token)'s whole history: the tokens of ``conditions`` are
-    # walked again, the others copied; the per-market P&L (marked to today's prices) is always redone whole
-    if conditions is not None:
-        steps.append(("wallet_token_avgcost (copy)", _render("build/keep_unaffected", table="wallet_token_avgcost"),
-                      {"conditions": conditions}))
-    steps.append(("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"),
-                  {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(),
-                   "all": int(conditions is None), "conditions": conditions or []}))
-    steps.append(("wallet_market_pnl_avgcost", sql.load("build/wallet_market_pnl_avgcost"), {}))
+    steps: list[Step] = [("winning_index", sql.load("build/winning_index"), {"cutoff": c})]
+    if repriced is not None:
+        steps += _reuse("market_prices", {"conditions": repriced})
+    # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
+    steps.append(("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
+                  {"cutoff": c, "all": int(repriced is None), "conditions": repriced or []}))
+    for t, name in (("wallet_unrealized_pnl_v2", "build/wallet_unrealized"),
+                    ("wallet_market_pnl", "build/wallet_market_pnl"),
+                    ("wallet_market_pnl_avgcost", "build/wallet_market_pnl_avgcost")):
+        if dirty is None:
+            steps.append((t, sql.load(name), {"all": 1, "conditions": []}))
+        else:
+            steps += _reuse(t, lambda: {"conditions": dirty()})
+            steps.append((t, sql.load(name), lambda: {"all": 0, "conditions": dirty()}))
+    return steps
+
+
+def _reuse(table: str, params: dict | Callable[[], dict]) -> list[Step]:
+    """Steps that start ``table``'s build table as the live table's parts minus the rows of params' conditions."""
+    return [(f"{table} (reuse)", _render("build/reuse_parts", table=table), {}),
+            (f"{table} (delete)", _render("build/reuse_delete", table=table), params)]
+
+
+def full_steps(cutoff: int | None) -> list[Step]:
+    """Every step of a full rebuild, in order (bench/scale.py replays them into Null tables)."""
+    c = NO_CUTOFF if cutoff is None else int(cutoff)
+    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
+              "conditions": []}
+    steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
+    steps.insert(-1, ("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"), params))
     return steps
 
 
@@ -242,11 +264,7 @@ def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool =
     run = secrets.token_hex(4)
     with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
         un = _check_mapped(client, cutoff, allow_unmapped)
-        c = NO_CUTOFF if cutoff is None else int(cutoff)
-        params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
-                  "conditions": []}
-        steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
-        timings = _run_steps(client, steps, run, held)
+        timings = _run_steps(client, full_steps(cutoff), run, held)
         _swap_in(client, run, held)
         return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
                            unpriced=unpriced_open(client))
@@ -260,10 +278,10 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
 
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
                   allow_unmapped: bool = False, lease_wait: float | None = None) -> BuildReport:
-    """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute only the conditions those
-    blocks touched (from all their history) and copy the rest, the average-cost book included; winning_index,
-    market_prices and every open condition (prices move without blocks) are recomputed whole. Use the cutoff of
-    the last full rebuild."""
+    """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute the conditions those blocks
+    touched (from all their history), prices of those and of conditions whose latest import changed, and the P&L
+    rows of every condition touched, re-priced or re-resolved (winning_index is rebuilt whole); every other row is
+    carried over from the live tables' parts without copying. Use the cutoff of the last full rebuild."""
     check_span(from_block, to_block, "rebuild_range")
     _check_cutoff(cutoff)
     t0 = time.perf_counter()
@@ -277,12 +295,25 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     un = _check_mapped(client, cutoff, allow_unmapped)
     conds = affected_conditions(client, from_block, to_block)
     c = NO_CUTOFF if cutoff is None else int(cutoff)
-    steps = []
-    for t, name in _PER_CONDITION.items():
-        steps.append((f"{t} (copy)", _render("build/keep_unaffected", table=t), {"conditions": conds}))
-        steps.append((t, sql.load(name), {"cutoff": c, "excluded": excluded_addresses(),
-                                          "adapters": collateral_adapters(), "all": 0, "conditions": conds}))
-    timings = _run_steps(client, steps + _common_steps(cutoff, conds), run, held)
+    params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 0,
+              "conditions": conds}
+    steps: list[Step] = []
+    for t, name in (*_PER_CONDITION.items(), ("wallet_token_avgcost", "build/wallet_token_avgcost")):
+        steps += _reuse(t, {"conditions": conds})
+        steps.append((t, sql.load(name), params))
+    dirty: list[list[str]] = []
+
+    def dirty_conditions() -> list[str]:
+        """Touched conditions plus those re-priced or re-resolved (asked once, after market_prices is built)."""
+        if not dirty:
+            rows = client.query(_for_run(sql.load("build/dirty_conditions"), run),
+                                parameters={"conditions": conds}).result_rows
+            dirty.append(sorted(r[0] for r in rows))
+        return dirty[0]
+
+    imported = [r[0] for r in client.query(sql.load("build/imports_changed"), parameters={"cutoff": c}).result_rows]
+    repriced = sorted(set(conds) | set(imported))
+    timings = _run_steps(client, steps + _common_steps(cutoff, dirty_conditions, repriced), run, held)
     _swap_in(client, run, held)
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
                        timings, unmapped=un, unpriced=unpriced_open(client))

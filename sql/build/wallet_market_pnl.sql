@@ -1,8 +1,9 @@
 -- Per (wallet, condition) P&L from the freshly built *_new tables. Resolved: value = floor(sum(net_shares *
 -- numerator) / sum(numerators)), one floor per (wallet, condition); the positions are reduced to that grain first
 -- and only then stacked with the single cashflow row (UNION ALL + GROUP BY), so a cashflow is never repeated per
--- outcome row. Open conditions come from wallet_unrealized_pnl_v2_new (same rule, marked to price), always whole.
--- {all:UInt8} = 0 (incremental) limits the resolved half to {conditions}; build/keep_resolved.sql copies the rest.
+-- outcome row. Open conditions come from wallet_unrealized_pnl_v2_new (same rule, marked to price).
+-- {all:UInt8} = 0 (incremental) limits both halves to {conditions} (build/dirty_conditions.sql: touched, re-priced
+-- or re-resolved); build/reuse_parts.sql + reuse_delete.sql carry the rest over.
 INSERT INTO wallet_market_pnl_new (wallet, condition_id, resolved, cashflow, value, pnl)
 SELECT wallet, condition_id, 1, sum(cash_part) AS cf, sum(value_part) AS val, cf + val
 FROM
@@ -28,3 +29,4 @@ FROM
 GROUP BY wallet, condition_id
 UNION ALL
 SELECT wallet, condition_id, 0, cashflow, position_value, unrealized_pnl FROM wallet_unrealized_pnl_v2_new
+WHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}

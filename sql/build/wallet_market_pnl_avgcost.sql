@@ -1,6 +1,7 @@
 -- Average-cost P&L per (wallet, condition) from the freshly built book: realized as booked; unrealized per token =
 -- tracked amount x (mark - average) / 1e6, truncated toward zero per token (as harness.pnl.avg_cost_pnl), mark =
 -- payout share (numerator x 1e6 / denominator, truncated) when resolved, else market_prices_new (unpriced = 0).
+-- {all:UInt8} = 0 (incremental) limits it to {conditions} (build/dirty_conditions.sql); the rest is carried over.
 INSERT INTO wallet_market_pnl_avgcost_new
     (wallet, condition_id, resolved, realized, unrealized, pnl, clamped_shares)
 SELECT wallet, condition_id, max(res) AS resolved, sum(realized) AS r, sum(unreal) AS u, r + u, sum(clamped)
@@ -14,7 +15,8 @@ FROM
                                         * toInt256(1000000), toInt256(w.payout_denominator)),
                                  toInt256(p.price_micros)) - a.avg_price),
                   toInt256(1000000)) AS unreal
-    FROM wallet_token_avgcost_new AS a
+    FROM (SELECT * FROM wallet_token_avgcost_new
+          WHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}) AS a
     LEFT JOIN (SELECT condition_id, payout_numerators, payout_denominator FROM winning_index_new
                WHERE payout_denominator > 0) AS w ON w.condition_id = a.condition_id
     LEFT JOIN (SELECT condition_id, outcome_index, price_micros FROM market_prices_new) AS p

@@ -11,8 +11,9 @@
 -- The YES price needs the NO legs' averages at the conversion, so the NO tokens are folded once first (kind 3
 -- records the average it sold at), then yesPrice = (noPrice * noCount - 1e6 * (noCount - 1)) / (questions -
 -- noCount), noPrice = sum of NO averages / noCount, questions = the market's questions prepared before it.
--- {all:UInt8} = 0 (incremental) recomputes only the tokens of {conditions} (build/keep_unaffected.sql copies the
--- rest): affected_conditions already widens a negRisk market with a conversion in range to all its questions.
+-- {all:UInt8} = 0 (incremental) recomputes only the tokens of {conditions} (build/reuse_parts.sql and
+-- reuse_delete.sql carry the rest over): affected_conditions already widens a negRisk market with a conversion in
+-- range to all its questions.
 -- Attribution, the one place it is decided here: a fill belongs to its maker, a split / merge / redemption to its
 -- stakeholder, a conversion to its stakeholder; {excluded} addresses (contracts) are never wallets. When the
 -- stakeholder is a V2 collateral adapter ({adapters}), the flow belongs to the non-contract address on the other side

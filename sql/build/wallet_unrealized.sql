@@ -1,6 +1,7 @@
 -- Open (unresolved) conditions marked to market_prices (built just before): value = floor(sum(net_shares * price_micros) / 1e6), one
 -- floor per (wallet, condition); an unpriced outcome is worth 0. Reads the freshly built *_new tables, so it is
 -- always consistent with them. Positions and cashflows are aggregated to (wallet, condition) before combining.
+-- {all:UInt8} = 0 (incremental) limits it to {conditions} (build/dirty_conditions.sql); the rest is carried over.
 INSERT INTO wallet_unrealized_pnl_v2_new (wallet, condition_id, position_value, cashflow, unrealized_pnl)
 SELECT wallet, condition_id, sum(val) AS position_value, sum(cash) AS cashflow_sum,
        position_value + cashflow_sum AS unrealized_pnl
@@ -12,13 +13,15 @@ FROM
     (
         SELECT p.wallet AS wallet, p.condition_id AS condition_id,
                sum(toInt256(p.net_shares) * toInt256(pr.price_micros)) AS gross
-        FROM outcome_positions_v2_new AS p
+        FROM (SELECT * FROM outcome_positions_v2_new
+              WHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}) AS p
         LEFT JOIN (SELECT condition_id, outcome_index, price_micros FROM market_prices_new) AS pr
             ON p.condition_id = pr.condition_id AND p.outcome_index = pr.outcome_index
         GROUP BY wallet, condition_id
     )
     UNION ALL
     SELECT wallet, condition_id, toInt128(0), cashflow FROM trade_cashflows_v3_new
+    WHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}
 )
 WHERE condition_id NOT IN (SELECT condition_id FROM winning_index_new)
 GROUP BY wallet, condition_id
