@@ -24,7 +24,6 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def add_commands(subparsers) -> None:
-
     p = subparsers.add_parser("api", help="serve the read-only P&L API and dashboard")
     warehouse_args(p, schema=False)
     p.add_argument("--host", default="127.0.0.1")

@@ -66,7 +66,6 @@ def cmd_pnl(args: argparse.Namespace) -> int:
 
 
 def add_commands(subparsers) -> None:
-
     p = subparsers.add_parser("build", help="rebuild the derived P&L tables (build-then-swap) and the views")
     warehouse_args(p)
     g = p.add_mutually_exclusive_group()

@@ -44,7 +44,6 @@ def add_freshness(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_freshness)
 
 
-
 def cmd_notify(args) -> int:
     """Post one alert (systemd's OnFailure= template unit calls this); exit 0 delivered, 1 not delivered."""
     url = notify_url(args.notify_url)

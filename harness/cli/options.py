@@ -32,12 +32,16 @@ def non_negative_int(text: str) -> int:
     return v
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0 (seconds)."""
+def _float(text: str) -> float:
     try:
-        v = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (seconds)."""
+    v = _float(text)
     if not (v > 0 and v != float("inf")):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
     return v
@@ -53,10 +57,7 @@ def port_number(text: str) -> int:
 
 def fraction(text: str) -> float:
     """argparse type: a number from 0 to 1."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    v = _float(text)
     if not 0 <= v <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
     return v

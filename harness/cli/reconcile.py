@@ -9,7 +9,6 @@ from harness.reconcile import reconcile
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-
     p = sub.add_parser("reconcile", help="compare warehouse net shares with balanceOfBatch on a node at one block")
     warehouse_args(p)
     p.add_argument("--rpc-url", help="JSON-RPC URL (env POLYGON_RPC_URL); past blocks need an archive node")

@@ -38,7 +38,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def add_chain_world(sub) -> None:
     p = sub.add_parser("chain-world", help="play a seeded world as transactions on anvil; truth from balances")
     world_options(p)
