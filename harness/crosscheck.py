@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from clickhouse_connect.driver.client import Client
 
 from harness import sql
+from harness.build import NO_CUTOFF, UI_VIEW
 from harness.pnl import avg_cost_pnl, cashflow_pnl, excluded_addresses
 
 #: Wallets drawn at random on top of the reference wallets (``--oracle-sample``): enough that a rule wrong for
 #: 1% of wallets is caught with probability 1 - 0.99**300 > 95%, small enough to stay seconds at any size.
 DEFAULT_SAMPLE = 300
-NO_CUTOFF = 2**40  # as harness.build: "no cutoff" as a bindable UInt64
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Triple = tuple[int, int, int]  # realized, unrealized, total (micro-USDC)
@@ -102,8 +102,6 @@ def summary_view(suffix: str = "") -> tuple[str, str]:
 
 
 def ui_view() -> tuple[str, str]:
-    from harness.build import UI_VIEW
-
     return _view(UI_VIEW), "ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl"
 
 

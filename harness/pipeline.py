@@ -102,53 +102,6 @@ def parse_age(text: str) -> int:
 ORACLE_TABLES = RAW_TABLES + ("token_map", "imported_prices")
 
 
-def _tables_or_sample(client: Client, tables: dict | None, wallets: list[str] | None, cutoff: int | None
-                      ) -> tuple[dict, list[str] | None]:
-    """The oracle's input: the caller's ``tables`` (a small world loaded whole by a test), or only ``wallets``'
-    rows read from the warehouse. No gate reads a whole table into Python."""
-    if tables is not None:
-        return tables, wallets
-    if not wallets:
-        raise ValueError("name the wallets to check (or pass tables=): the oracle never reads whole tables")
-    from harness.asof import wallet_tables
-    from harness.crosscheck import NO_CUTOFF
-
-    ws = [w.lower() for w in wallets]
-    return wallet_tables(client, ws, NO_CUTOFF if cutoff is None else int(cutoff)), ws
-
-
-def _every_wallet(client: Client, view: tuple[str, str], oracle: dict, wallets: list[str] | None) -> list[str]:
-    """``wallets``, or (tables given whole) every wallet the oracle or the view knows."""
-    if wallets is not None:
-        return wallets
-    return sorted(set(oracle) | {r[0] for r in client.query(f"SELECT wallet FROM {view[0]}").result_rows})
-
-
-def compare_warehouse_to_oracle(client: Client, *, suffix: str = "", cutoff: int | None = None,
-                                tables: dict[str, list[dict]] | None = None, wallets: list[str] | None = None
-                                ) -> tuple[list, int]:
-    """Cash-flow P&L recomputed in pure Python against the summary view: every wallet of ``tables``, or the given
-    ``wallets`` from their own rows. Returns (differences, wallets compared)."""
-    from harness.crosscheck import cashflow_oracle, compare, summary_view
-
-    tables, ws = _tables_or_sample(client, tables, wallets, cutoff)
-    oracle, view = cashflow_oracle(tables, cutoff), summary_view(suffix)
-    ws = _every_wallet(client, view, oracle, ws)
-    return compare(client, view, oracle, ws), len(ws)
-
-
-def compare_ui_to_oracle(client: Client, *, cutoff: int | None = None,
-                         tables: dict[str, list[dict]] | None = None, wallets: list[str] | None = None
-                         ) -> tuple[list, int]:
-    """The average-cost (UI) view against harness.pnl.avg_cost_pnl, as compare_warehouse_to_oracle."""
-    from harness.crosscheck import avgcost_oracle, compare, ui_view
-
-    tables, ws = _tables_or_sample(client, tables, wallets, cutoff)
-    oracle, view = avgcost_oracle(tables, cutoff), ui_view()
-    ws = _every_wallet(client, view, oracle, ws)
-    return compare(client, view, oracle, ws), len(ws)
-
-
 FORMULA_TESTS = ("tests/unit/test_pnl_oracle.py", "tests/property/test_pnl_properties.py")
 
 

@@ -377,8 +377,9 @@ def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
     import httpx
 
     from harness import api
+    from harness.crosscheck import avgcost_oracle, compare, ui_view
     from harness.deploy import check_wallets
-    from harness.pipeline import ORACLE_TABLES, compare_ui_to_oracle
+    from harness.pipeline import ORACLE_TABLES
     from harness.pnl import avg_cost_pnl
 
     ingest.ingest_world(fresh_db, WORLD)
@@ -388,8 +389,9 @@ def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
     for t in ORACLE_TABLES:
         res = fresh_db.query(f"SELECT * FROM {t}")
         tables[t] = [dict(zip(res.column_names, r)) for r in res.result_rows]
-    diffs, n = compare_ui_to_oracle(fresh_db, tables=tables)
-    assert n >= 250 and diffs == []
+    oracle = avgcost_oracle(tables, None)
+    every = sorted(set(oracle) | {r[0] for r in fresh_db.query("SELECT wallet FROM ui_wallet_pnl_summary").result_rows})
+    assert len(every) >= 250 and compare(fresh_db, ui_view(), oracle, every) == []
     ui: dict[str, list[int]] = {}
     for (w, _c), m in avg_cost_pnl(tables).markets.items():
         acc = ui.setdefault(w, [0, 0])
