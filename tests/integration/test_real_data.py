@@ -308,14 +308,12 @@ def test_markets_file_errors_name_the_line(tmp_path):
 
 
 def test_real_gamma_markets_map_every_token():
-    """The 292 real Gamma markets (../shared/realdata): every clobTokenId is its outcome's position id, and the
+    """The 292 real Gamma markets (fixtures/real): every clobTokenId is its outcome's position id, and the
     closed markets' outcomePrices import as 0 / 1000000."""
-    from harness.config import SHARED_DIR
+    from harness.config import PROJECT_ROOT
     from harness.markets import read_gamma_markets
 
-    path = SHARED_DIR / "realdata" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
-    if not path.is_file():
-        pytest.skip(f"real sample not present at {path}")
+    path = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
     ms = read_gamma_markets(path)
     assert len(ms) == 292 and all(not m.neg_risk and len(m.tokens) == 2 for m in ms)
     assert all(sorted(m.prices) == [0, 1_000_000] for m in ms) and all(m.as_of for m in ms)

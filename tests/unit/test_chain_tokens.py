@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 
 from harness.chain import tokens
-from harness.config import contracts, token_address
+from harness.config import PROJECT_ROOT, contracts, token_address
 
 P = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 
@@ -35,8 +35,8 @@ def _oracle_token(collateral: str, cond: str, index_set: int) -> int:
                                                                         cid.to_bytes(32, "big")]), "big")
 
 
-def test_all_gamma_markets_regenerate_their_clob_token_ids(shared_dir):
-    path = shared_dir / "realdata" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
+def test_all_gamma_markets_regenerate_their_clob_token_ids():
+    path = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
     with gzip.open(path, "rt") as fh:
         markets = [json.loads(line) for line in fh]
     assert len(markets) == 292

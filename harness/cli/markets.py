@@ -1,0 +1,32 @@
+"""The ingest-markets command: load Gamma's market metadata (names, outcomes, token ids) into market_metadata."""
+from __future__ import annotations
+
+import argparse
+
+from harness.cli.common import client_from_args, warehouse_args
+
+
+def cmd_ingest_markets(args: argparse.Namespace) -> int:
+    """Load each file, then report how Gamma's token ids compare with token_map (exit 1 on a disagreement)."""
+    from harness.ingest.result import new_version
+    from harness.metadata import load_markets_file, read_markets, token_mismatches
+
+    for f in args.files:  # every file parses before the warehouse is opened or anything is written
+        read_markets(f)
+    client, _ = client_from_args(args)
+    for f in args.files:
+        n = load_markets_file(client, f, version=new_version())
+        print(f"{f}: {n} markets loaded into market_metadata")
+    checked, bad = token_mismatches(client)
+    for m in bad:
+        print(f"token id mismatch: {m}")
+    print(f"token ids: {checked} markets compared with token_map, {len(bad)} disagree")
+    return 1 if bad else 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("ingest-markets", help="load Gamma markets JSON / JSON lines (.gz allowed): question, "
+                       "slug, outcomes, end date, negRisk ids, token ids; re-loading replaces")
+    warehouse_args(p)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_ingest_markets)

@@ -1,0 +1,253 @@
+"""Market metadata (question, slug, outcome names, end date, negRisk ids, Gamma's token ids) from Gamma's markets API.
+
+Why: the warehouse knows markets only by condition id, while people know them by their question. Names are display
+data and never touch P&L, so a load takes Gamma's file as it is: its token ids are not required to match here.
+Instead ``token_mismatches`` compares them with token_map (derived from the chain by harness.chain.tokens), and the
+backfill stage fails on any disagreement, naming the condition and both ids: a wrong Gamma id or a wrong derivation
+shows up instead of one silently labelling the other's market.
+
+Input: Gamma ``/markets`` objects as a JSON array or JSON lines (``.gz`` allowed). Gamma sends ``outcomes`` and
+``clobTokenIds`` as JSON-encoded string lists; plain lists are taken too. Records that wrap a Gamma object (the
+public samples' ``condition_id``, ``token_ids``, ``raw``) are read through their ``raw`` object.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
+
+from harness.errors import UsageError
+from harness.sql import load
+
+_HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+COLUMNS = ("condition_id", "question", "slug", "outcomes", "token_ids", "end_date", "neg_risk",
+           "neg_risk_market_id", "question_id", "gamma_id", "source", "_version")
+INSERT_BATCH = 20_000
+
+
+class MetadataFileError(UsageError):
+    """A markets file the loader cannot read: ``<file>:<line>: <field>: <problem>``."""
+
+
+@dataclass(frozen=True)
+class MarketMeta:
+    """One Gamma market, ids normalised (condition and negRisk ids: 0x + 64 lower-case hex)."""
+
+    condition_id: str
+    question: str = ""
+    slug: str = ""
+    outcomes: tuple[str, ...] = ()
+    token_ids: tuple[int, ...] = ()  # by outcome index, as Gamma lists them
+    end_date: int | None = None  # unix seconds
+    neg_risk: bool = False
+    neg_risk_market_id: str = ""
+    question_id: str = ""
+    gamma_id: str = ""
+
+
+@dataclass(frozen=True)
+class TokenMismatch:
+    """A condition whose Gamma token ids are not the ids derived from the chain (token_map)."""
+
+    condition_id: str
+    gamma: tuple[int, ...]
+    derived: tuple[int, ...]
+
+    def __str__(self) -> str:
+        diff = [i for i in range(max(len(self.gamma), len(self.derived)))
+                if self.gamma[i:i + 1] != self.derived[i:i + 1]]
+        parts = [f"outcome {i}: gamma {_at(self.gamma, i)} derived {_at(self.derived, i)}" for i in diff]
+        return f"{self.condition_id}: " + "; ".join(parts)
+
+
+def _at(ids: tuple[int, ...], i: int) -> str:
+    return str(ids[i]) if i < len(ids) else "none"
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _hex32(v, where: str, field: str, *, required: bool) -> str:
+    s = str(v).strip() if v is not None else ""
+    if not s:
+        if required:
+            raise MetadataFileError(f"{where}: {field}: missing")
+        return ""
+    if not _HEX32.match(s):
+        raise MetadataFileError(f"{where}: {field}: {s[:80]!r} is not 32 bytes of hex")
+    return "0x" + s[-64:].lower()
+
+
+def _list(v, where: str, field: str) -> list:
+    """Gamma's JSON-encoded string list (or a plain list); missing or empty is an empty list."""
+    if v is None or v == "":
+        return []
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            raise MetadataFileError(f"{where}: {field}: {v[:80]!r} is not a JSON list") from None
+    if not isinstance(v, list):
+        raise MetadataFileError(f"{where}: {field}: expected a list, got {type(v).__name__}")
+    return v
+
+
+def _token(t, where: str) -> int:
+    try:
+        n = int(t, 16) if isinstance(t, str) and t.strip().lower().startswith("0x") else int(str(t).strip())
+    except ValueError:
+        raise MetadataFileError(f"{where}: clobTokenIds: {str(t)[:80]!r} is not an integer") from None
+    if not 0 <= n < 2**256 or isinstance(t, bool):
+        raise MetadataFileError(f"{where}: clobTokenIds: {t!r} is not a uint256")
+    return n
+
+
+def _date(v, where: str, field: str) -> int | None:
+    if v is None or v == "":
+        return None
+    try:
+        d = datetime.fromisoformat(str(v).strip().replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        raise MetadataFileError(f"{where}: {field}: {str(v)[:40]!r} is not an ISO date") from None
+    return int((d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp())
+
+
+def _bool(v, where: str, field: str) -> bool:
+    if v is None or v == "":
+        return False
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("true", "1"):
+        return True
+    if s in ("false", "0"):
+        return False
+    raise MetadataFileError(f"{where}: {field}: {v!r} is not a boolean")
+
+
+def _text(v, where: str, field: str) -> str:
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise MetadataFileError(f"{where}: {field}: expected a string, got {type(v).__name__}")
+    return v.strip()
+
+
+def parse_market(rec, where: str) -> MarketMeta:
+    """One market object (or a sample record wrapping one in ``raw``); MetadataFileError names the field."""
+    if not isinstance(rec, dict):
+        raise MetadataFileError(f"{where}: not a market object (got {type(rec).__name__})")
+    raw = rec.get("raw")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise MetadataFileError(f"{where}: raw: not a JSON object") from None
+    m = {**raw, **{k: v for k, v in rec.items() if k != "raw"}} if isinstance(raw, dict) else rec
+    cid_field = "conditionId" if "conditionId" in m else "condition_id"
+    cid = _hex32(m.get(cid_field), where, cid_field, required=True)
+    tok_field = "clobTokenIds" if "clobTokenIds" in m else "token_ids"
+    tokens = tuple(_token(t, where) for t in _list(m.get(tok_field), where, tok_field))
+    outcomes = tuple(_list(m.get("outcomes"), where, "outcomes"))
+    if not all(isinstance(o, str) for o in outcomes):
+        raise MetadataFileError(f"{where}: outcomes: {list(outcomes)!r} is not a list of names")
+    if tokens and outcomes and len(tokens) != len(outcomes):
+        raise MetadataFileError(f"{where}: clobTokenIds: {len(tokens)} token ids for {len(outcomes)} outcomes")
+    end_field = "endDate" if m.get("endDate") else "endDateIso"
+    return MarketMeta(
+        condition_id=cid,
+        question=_text(m.get("question"), where, "question"),
+        slug=_text(m.get("slug"), where, "slug"),
+        outcomes=tuple(o.strip() for o in outcomes),
+        token_ids=tokens,
+        end_date=_date(m.get(end_field), where, end_field),
+        neg_risk=_bool(m.get("negRisk"), where, "negRisk"),
+        neg_risk_market_id=_hex32(m.get("negRiskMarketID"), where, "negRiskMarketID", required=False),
+        question_id=_hex32(m.get("questionID"), where, "questionID", required=False),
+        gamma_id=str(m.get("id") or "").strip(),
+    )
+
+
+def _records(path: Path) -> Iterator[tuple[str, object]]:
+    """(where, decoded JSON value) per market: array elements (where = file:#n) or non-blank lines (file:line)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise MetadataFileError(f"{path}: cannot read ({exc})") from None
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MetadataFileError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+        for n, rec in enumerate(items, 1):
+            yield f"{path}: market #{n}", rec
+        return
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines: U+2028 may sit inside a string
+        if line.strip():
+            try:
+                yield f"{path}:{n}", json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise MetadataFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+
+
+def read_markets(path: str | Path) -> list[MarketMeta]:
+    """Every market of a Gamma markets file (JSON array or JSON lines, optionally .gz), in file order."""
+    path = Path(path)
+    out = [parse_market(rec, where) for where, rec in _records(path)]
+    if not out:
+        raise MetadataFileError(f"{path}: no markets in the file")
+    return out
+
+
+# ---------------------------------------------------------------- warehouse
+
+
+def insert_markets(client: Client, markets: Iterable[MarketMeta], *, version: int, source: str) -> int:
+    """Store the markets (replacing earlier loads of the same conditions); returns the rows written."""
+    rows, n = [], 0
+    for m in markets:
+        rows.append([m.condition_id, m.question, m.slug, list(m.outcomes), list(m.token_ids),
+                     datetime.fromtimestamp(m.end_date, UTC) if m.end_date is not None else None,
+                     int(m.neg_risk), m.neg_risk_market_id, m.question_id, m.gamma_id, source, version])
+        if len(rows) >= INSERT_BATCH:
+            client.insert("market_metadata", rows, column_names=list(COLUMNS))
+            n, rows = n + len(rows), []
+    if rows:
+        client.insert("market_metadata", rows, column_names=list(COLUMNS))
+        n += len(rows)
+    return n
+
+
+def load_markets_file(client: Client, path: str | Path, *, version: int) -> int:
+    """Read and store one Gamma markets file: the whole file is checked before anything is written, and the rows
+    are written under the writer lease (one writer at a time)."""
+    from harness.lease import writer_lease
+
+    path = Path(path)
+    markets = read_markets(path)
+    with writer_lease(client, f"ingest-markets {path.name}"):
+        return insert_markets(client, markets, version=version, source=f"gamma:{path.name}")
+
+
+def token_mismatches(client: Client, limit: int = 100) -> tuple[int, list[TokenMismatch]]:
+    """(conditions checked, up to ``limit`` disagreements): Gamma's token ids against token_map, for every market
+    with token ids whose condition token_map knows. No metadata, or all agreeing, gives no disagreement."""
+    rows = client.query(load("checks/market_token_mismatch"), parameters={"limit": limit}).result_rows
+    checked = int(client.query(load("checks/market_token_checked")).result_rows[0][0])
+    return checked, [TokenMismatch(cid, tuple(int(t) for t in g), tuple(int(t) for t in d)) for cid, g, d in rows]
+
+
+def names_for(client: Client, conditions: list[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """condition -> (question, slug, outcome names) for the given conditions that have metadata."""
+    if not conditions:
+        return {}
+    rows = client.query(load("api/market_names"), parameters={"conditions": conditions}).result_rows
+    return {cid: (q, s, tuple(o)) for cid, q, s, o in rows}

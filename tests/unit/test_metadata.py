@@ -1,0 +1,133 @@
+"""Parsing Gamma market metadata: JSON array, JSON lines, .gz, the public sample's wrapped records, bad input."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.config import PROJECT_ROOT
+from harness.metadata import MarketMeta, MetadataFileError, TokenMismatch, read_markets
+
+REAL = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
+CID = "0x" + "ab" * 32
+QID = "0x" + "cd" * 32
+MID = "0x" + "ef" * 32
+
+
+def gamma(**over) -> dict:
+    """A market as Gamma's /markets sends it: outcomes and clobTokenIds are JSON-encoded string lists."""
+    m = {"id": "123", "question": "Will it rain?", "conditionId": CID, "slug": "will-it-rain",
+         "endDate": "2026-07-24T00:00:00Z", "outcomes": '["Yes", "No"]', "clobTokenIds": '["11", "22"]',
+         "negRisk": True, "negRiskMarketID": MID, "questionID": QID}
+    m.update(over)
+    return m
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(p, "wt", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+WANT = MarketMeta(condition_id=CID, question="Will it rain?", slug="will-it-rain", outcomes=("Yes", "No"),
+                  token_ids=(11, 22), end_date=1784851200, neg_risk=True, neg_risk_market_id=MID, question_id=QID,
+                  gamma_id="123")
+
+
+@pytest.mark.parametrize("name", ["m.json", "m.json.gz"])
+def test_json_array(tmp_path, name):
+    assert read_markets(write(tmp_path, name, json.dumps([gamma(), gamma(conditionId="0x" + "01" * 32)]))) == [
+        WANT, MarketMeta(**{**WANT.__dict__, "condition_id": "0x" + "01" * 32})]
+
+
+@pytest.mark.parametrize("name", ["m.jsonl", "m.jsonl.gz"])
+def test_json_lines_with_blank_lines_and_plain_lists(tmp_path, name):
+    text = json.dumps(gamma()) + "\n\n" + json.dumps(gamma(outcomes=["Yes", "No"], clobTokenIds=[11, "0x16"])) + "\n"
+    assert read_markets(write(tmp_path, name, text)) == [WANT, WANT]
+
+
+def test_ids_normalised_to_lower_case_0x(tmp_path):
+    m = read_markets(write(tmp_path, "m.jsonl", json.dumps(gamma(conditionId="AB" * 32, negRiskMarketID=""))))[0]
+    assert m.condition_id == CID and m.neg_risk_market_id == ""
+
+
+def test_optional_fields_may_be_missing(tmp_path):
+    m = read_markets(write(tmp_path, "m.jsonl", json.dumps({"conditionId": CID})))[0]
+    assert m == MarketMeta(condition_id=CID)
+
+
+def test_the_real_sample_reads_through_its_raw_objects():
+    ms = read_markets(REAL)
+    assert len(ms) == 292 and len({m.condition_id for m in ms}) == 292
+    with gzip.open(REAL, "rt") as fh:
+        recs = [json.loads(line) for line in fh]
+    for m, r in zip(ms, recs):
+        assert m.condition_id == r["condition_id"] and m.slug == r["slug"] == r["raw"]["slug"]
+        assert m.token_ids == tuple(int(t) for t in r["token_ids"]) and m.outcomes == ("Up", "Down")
+        assert m.question == r["raw"]["question"] and m.question.startswith("Bitcoin Up or Down")
+        assert not m.neg_risk and m.question_id == r["raw"]["questionID"]
+
+
+def _j(**fields) -> str:
+    return json.dumps({"conditionId": CID, **fields})
+
+
+@pytest.mark.parametrize("text,message", [
+    (_j() + "\nnot json\n", r"m.jsonl:2: not JSON"),
+    ("[1, 2", r"m.jsonl:1: not JSON"),
+    ("[3]", r"m.jsonl: market #1: not a market object"),
+    ('{"question": "q"}', r"m.jsonl:1: condition_id: missing"),
+    ('{"conditionId": "0x1234"}', r"m.jsonl:1: conditionId: '0x1234' is not 32 bytes of hex"),
+    (_j(clobTokenIds='["1", "x"]'), r":1: clobTokenIds: 'x' is not an integer"),
+    (_j(clobTokenIds="[1, 2"), r":1: clobTokenIds: .* is not a JSON list"),
+    (_j(clobTokenIds='["-1"]'), r":1: clobTokenIds: '-1' is not a uint256"),
+    (_j(clobTokenIds=[1, 2, 3], outcomes=["a", "b"]), r":1: clobTokenIds: 3 token ids for 2 outcomes"),
+    (_j(outcomes=[1, 2]), r":1: outcomes: .* is not a list of names"),
+    (_j(endDate="soon"), r":1: endDate: 'soon' is not an ISO date"),
+    (_j(negRisk="maybe"), r":1: negRisk: 'maybe' is not a boolean"),
+    (_j(questionID="0xzz"), r":1: questionID: '0xzz' is not 32 bytes of hex"),
+    (_j(question=5), r":1: question: expected a string, got int"),
+    ("\n\n", r"m.jsonl: no markets in the file"),
+])
+def test_bad_input_names_the_file_line_and_field(tmp_path, text, message):
+    with pytest.raises(MetadataFileError, match=message) as info:
+        read_markets(write(tmp_path, "m.jsonl", text))
+    assert str(tmp_path / "m.jsonl") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unreadable_file(tmp_path):
+    bad = tmp_path / "m.jsonl.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(MetadataFileError, match=r"m.jsonl.gz: cannot read"):
+        read_markets(bad)
+    with pytest.raises(MetadataFileError, match=r"missing.json: cannot read"):
+        read_markets(tmp_path / "missing.json")
+
+
+def test_mismatch_names_the_condition_and_both_ids():
+    m = TokenMismatch(CID, gamma=(11, 22), derived=(11, 23))
+    assert str(m) == f"{CID}: outcome 1: gamma 22 derived 23"
+    assert str(TokenMismatch(CID, (1,), (1, 2))) == f"{CID}: outcome 1: gamma none derived 2"
+
+
+@given(cid=st.binary(min_size=32, max_size=32), tokens=st.lists(st.integers(0, 2**256 - 1), max_size=4),
+       names=st.lists(st.text(min_size=1).map(str.strip).filter(bool), min_size=4, max_size=4),
+       question=st.text(), neg=st.booleans(), as_string=st.booleans())
+def test_round_trip(tmp_path_factory, cid, tokens, names, question, neg, as_string):
+    """A market written in Gamma's shape (lists JSON-encoded, or plain) reads back as the same values."""
+    outcomes = names[:len(tokens)]
+    enc = (lambda v: json.dumps(v)) if as_string else (lambda v: v)
+    rec = {"conditionId": "0x" + cid.hex(), "question": question, "negRisk": neg,
+           "outcomes": enc(outcomes), "clobTokenIds": enc([str(t) for t in tokens])}
+    p = tmp_path_factory.mktemp("rt") / "m.jsonl"
+    p.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    assert read_markets(p) == [MarketMeta(condition_id="0x" + cid.hex(), question=question.strip(),
+                                          outcomes=tuple(outcomes), token_ids=tuple(tokens), neg_risk=neg)]
