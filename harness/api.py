@@ -177,6 +177,16 @@ class _Warehouse:
             cache.update(self.rows("api/resolved_times", conditions=missing))
         return {c: cache.get(c, 0) for c in conditions}
 
+    def names(self, conditions: list[str]) -> dict[str, tuple[str, str, list[str]]]:
+        """condition -> (question, slug, outcome names) from market_metadata (ingest-markets): one lookup by
+        condition ids. Names are optional: a warehouse without the table (schema before 090) serves none."""
+        if not conditions:
+            return {}
+        try:
+            return {cid: (q, s, list(o)) for cid, q, s, o in self.rows("api/market_names", conditions=conditions)}
+        except WarehouseUnavailable:
+            return {}
+
     def watermark(self) -> gates.Watermark:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
@@ -215,6 +225,10 @@ class MarketOut(BaseModel):
     value: Money = Field(description="resolved: payout value of the shares; open: shares marked to price")
     pnl: Money
     resolved_time: int | None = Field(description="unix time of resolution; null for open markets")
+    question: str | None = Field(default=None, description="the market's question (Gamma metadata, "
+                                 "ingest-markets); null when unknown")
+    slug: str | None = Field(default=None, description="the market's Gamma slug; null when unknown")
+    outcomes: list[str] | None = Field(default=None, description="outcome names by outcome index; null when unknown")
 
 
 class UiPnlOut(BaseModel):
@@ -248,6 +262,9 @@ class PositionOut(BaseModel):
     net_shares: Shares
     status: Literal["resolved", "open"]
     price: Money | None = Field(description="current price per share for an open outcome, null when unpriced")
+    question: str | None = Field(default=None, description="the market's question; null when unknown")
+    slug: str | None = Field(default=None, description="the market's Gamma slug; null when unknown")
+    outcome: str | None = Field(default=None, description="this outcome's name (e.g. Yes, Up); null when unknown")
 
 
 class PositionsOut(BaseModel):
@@ -304,6 +321,22 @@ class _NotFound(Exception):
 def _wm_out(wm: gates.Watermark) -> WatermarkOut:
     iso = datetime.fromtimestamp(wm.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return WatermarkOut(block=wm.block, time=wm.time, time_iso=iso)
+
+
+def _names_out(found: tuple[str, str, list[str]] | None) -> dict:
+    """question / slug / outcomes of a market row: null when the market has no metadata or Gamma left it empty."""
+    if not found:
+        return {}
+    q, s, o = found
+    return {"question": q or None, "slug": s or None, "outcomes": list(o) or None}
+
+
+def _position_names(found: tuple[str, str, list[str]] | None, outcome_index: int) -> dict:
+    if not found:
+        return {}
+    q, s, o = found
+    return {"question": q or None, "slug": s or None,
+            "outcome": o[outcome_index] or None if outcome_index < len(o) else None}
 
 
 def timeline_points(markets: list[tuple]) -> list[tuple[int | None, str, str | None, int, int]]:
@@ -378,13 +411,15 @@ def create_app(
         ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][0])), unrealized=micros_to_decimal(int(ui_rows[0][1])),
                       total=micros_to_decimal(int(ui_rows[0][2]))) if ui_rows else None
         n_resolved = len(resolved_ids)
+        names = wh.names([r[0] for r in shown])
         return PnlOut(
             wallet=wallet, realized=micros_to_decimal(realized),
             unrealized=micros_to_decimal(unrealized), total=micros_to_decimal(realized + unrealized), ui=ui,
             markets_resolved=n_resolved, markets_open=len(rows) - n_resolved, markets_total=len(markets),
             markets=[MarketOut(condition_id=cid, status=st, cashflow=micros_to_decimal(int(cf)),
                                value=micros_to_decimal(int(v)), pnl=micros_to_decimal(int(p)),
-                               resolved_time=int(t) if st == "resolved" and t else None)
+                               resolved_time=int(t) if st == "resolved" and t else None,
+                               **_names_out(names.get(cid)))
                      for cid, st, cf, v, p, t in shown],
             watermark=_wm_out(wh.watermark()),
         )
@@ -396,11 +431,13 @@ def create_app(
         rows = wh.rows("api/wallet_positions", wallet=wallet)
         if not rows:
             known(wallet)
+        names = wh.names(sorted({r[0] for r in rows}))
         return PositionsOut(
             wallet=wallet,
             positions=[PositionOut(condition_id=cid, outcome_index=int(oi), net_shares=micros_to_decimal(int(n)),
                                    status="resolved" if res else "open",
-                                   price=None if res or price is None else micros_to_decimal(int(price)))
+                                   price=None if res or price is None else micros_to_decimal(int(price)),
+                                   **_position_names(names.get(cid), int(oi)))
                        for cid, oi, n, res, price in rows],
             watermark=_wm_out(wh.watermark()),
         )

@@ -55,11 +55,12 @@ def watermark(client: Client) -> Watermark:
 # --- the data fingerprint ------------------------------------------------------------------------------------------
 
 def fingerprint_tables() -> tuple[str, ...]:
-    """Raw tables (every table the decoder fills), imported and derived prices, and every derived table."""
+    """Raw tables (every table the decoder fills), imported and derived prices, every derived table, and the
+    market metadata (the backfill gate checks its token ids, and the per-market view shows its names)."""
     from harness.build import DERIVED_TABLES
     from harness.chain.decode import COLUMNS
 
-    return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES)))
+    return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES, "market_metadata")))
 
 
 _CODE_GLOBS = ("harness/**/*.py", "harness/data/*", "sql/**/*.sql", "tests/stages/*.py")

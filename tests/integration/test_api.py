@@ -261,7 +261,8 @@ def test_positions_equal_rows(http, world):
                 price = None if cid in world.resolved else world.prices[cid][i]
                 want.append({"condition_id": cid, "outcome_index": i, "net_shares": dec(s),
                              "status": "resolved" if cid in world.resolved else "open",
-                             "price": None if price is None else dec(price)})
+                             "price": None if price is None else dec(price),
+                             "question": None, "slug": None, "outcome": None})  # no market metadata loaded
     assert body["positions"] == want
     assert body["wallet"] == wallet
 

@@ -83,5 +83,17 @@ def test_reference_wallets_present(pipeline, request):
     assert not missing, f"reference wallets with no rows: {missing}"
 
 
+def test_market_token_ids(pipeline, request):
+    """Gamma's token ids (ingest-markets) equal token_map's, derived on chain, for every market both know; passes
+    with no metadata loaded."""
+    from harness.metadata import token_mismatches
+
+    checked, bad = token_mismatches(pipeline.client)
+    request.node.gate_detail = json.dumps({
+        "summary": f"{checked} markets' Gamma token ids compared with token_map: {len(bad)} disagree",
+        "mismatches": [str(m) for m in bad[:20]]})
+    assert not bad, f"Gamma token ids differ from the derived ones: {'; '.join(str(m) for m in bad[:5])}"
+
+
 def test_stage_complete(pipeline, request):
     stage_complete(pipeline, "backfill", request)
