@@ -244,10 +244,3 @@ def token_mismatches(client: Client, limit: int = 100) -> tuple[int, list[TokenM
     checked = int(client.query(load("checks/market_token_checked")).result_rows[0][0])
     return checked, [TokenMismatch(cid, tuple(int(t) for t in g), tuple(int(t) for t in d)) for cid, g, d in rows]
 
-
-def names_for(client: Client, conditions: list[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
-    """condition -> (question, slug, outcome names) for the given conditions that have metadata."""
-    if not conditions:
-        return {}
-    rows = client.query(load("api/market_names"), parameters={"conditions": conditions}).result_rows
-    return {cid: (q, s, tuple(o)) for cid, q, s, o in rows}

@@ -124,9 +124,9 @@ def test_positions_carry_the_outcome_name(named):
 
 
 def test_per_market_view_has_question_and_slug(named, api_db):  # noqa: F811
-    rows = dict(((c, (q, s)) for c, q, s in api_db.query(
+    rows = {c: (q, s) for c, q, s in api_db.query(
         "SELECT condition_id, question, slug FROM realized_pnl_by_market_final WHERE wallet = {w:String}",
-        parameters={"w": addr("aa")}).result_rows))
+        parameters={"w": addr("aa")}).result_rows}
     assert rows == {C["1"]: ("Will it rain in May?", "rain-may"), C["2"]: (None, None), C["3"]: (None, None)}
 
 
