@@ -178,8 +178,9 @@ class _Warehouse:
         return {c: cache.get(c, 0) for c in conditions}
 
     def names(self, conditions: list[str]) -> dict[str, tuple[str, str, list[str]]]:
-        """condition -> (question, slug, outcome names) from market_metadata (ingest-markets): one lookup by
-        condition ids. Names are optional: a warehouse without the table (schema before 090) serves none."""
+        """condition -> (question, slug, outcome names) from the market_names lookup (ingest-markets): one query,
+        a hash probe per condition. Names are optional: a warehouse without the table (schema before 091) serves
+        none."""
         if not conditions:
             return {}
         try:

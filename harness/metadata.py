@@ -211,7 +211,8 @@ def read_markets(path: str | Path) -> list[MarketMeta]:
 
 
 def insert_markets(client: Client, markets: Iterable[MarketMeta], *, version: int, source: str) -> int:
-    """Store the markets (replacing earlier loads of the same conditions); returns the rows written."""
+    """Store the markets (replacing earlier loads of the same conditions) and refresh the names lookup; returns
+    the rows written."""
     rows, n = [], 0
     for m in markets:
         rows.append([m.condition_id, m.question, m.slug, list(m.outcomes), list(m.token_ids),
@@ -223,7 +224,14 @@ def insert_markets(client: Client, markets: Iterable[MarketMeta], *, version: in
     if rows:
         client.insert("market_metadata", rows, column_names=list(COLUMNS))
         n += len(rows)
+    refresh_names(client)
     return n
+
+
+def refresh_names(client: Client) -> None:
+    """Rewrite the market_names lookup (what the per-market view and the API read) from market_metadata."""
+    client.command(load("ingest/market_names_clear"))
+    client.command(load("ingest/market_names_fill"))
 
 
 def load_markets_file(client: Client, path: str | Path, *, version: int) -> int:

@@ -47,6 +47,11 @@ def test_real_markets_load_idempotently_and_agree_with_the_derived_token_ids(fre
     row = fresh_db.query("SELECT question, slug, outcomes, condition_id_norm FROM market_metadata FINAL "
                          "WHERE condition_id = {c:String}", parameters={"c": recs[0]["condition_id"]}).result_rows
     assert row == [(recs[0]["raw"]["question"], recs[0]["slug"], ["Up", "Down"], recs[0]["condition_id"][2:])]
+    assert _count(fresh_db, "SELECT count() FROM market_names") == 292  # the lookup is rewritten, not appended
+    renamed = replace(read_markets(REAL)[0], question="Renamed?")
+    insert_markets(fresh_db, [renamed], version=3, source="test")
+    assert fresh_db.query("SELECT joinGet('market_names', 'question', {c:String})",
+                          parameters={"c": renamed.condition_id}).result_rows == [("Renamed?",)]
 
     assert token_mismatches(fresh_db) == (0, [])  # token_map empty: no condition to compare
     _derived_token_map(fresh_db, [r["condition_id"] for r in recs])
@@ -132,9 +137,9 @@ def test_per_market_view_has_question_and_slug(named, api_db):  # noqa: F811
 
 def test_names_are_optional_on_a_warehouse_without_the_table(named, api_db):  # noqa: F811
     """The API applies no schema: against a warehouse older than the metadata table it serves rows without names."""
-    api_db.command("RENAME TABLE market_metadata TO market_metadata_hidden")
+    api_db.command("RENAME TABLE market_names TO market_names_hidden")
     try:
         body = named.get(f"/wallets/{addr('aa')}/pnl").json()
         assert body["markets"] and all(m["question"] is None for m in body["markets"])
     finally:
-        api_db.command("RENAME TABLE market_metadata_hidden TO market_metadata")
+        api_db.command("RENAME TABLE market_names_hidden TO market_names")
