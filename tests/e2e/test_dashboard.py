@@ -163,6 +163,27 @@ def test_usd_rounding_equals_python_decimal_on_database_values(browser, site, ap
     assert total.text == usd(dec(sum(EDGES.values()))) and total.get_attribute("title") == dec(sum(EDGES.values()))
 
 
+def test_usd_rounding_property(browser, site):
+    """formatUSD equals Decimal's ROUND_HALF_UP over the whole Int128 micro-USDC range (the API's money), in batches
+    drawn by hypothesis and formatted in the page."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    url, _ = site
+    _lookup(browser, url, addr("aa"))
+    edge = st.integers(-10_000_000, 10_000_000)
+    wide = st.integers(-(2**127), 2**127 - 1)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.one_of(edge, wide, st.integers(-10**9, 10**9).map(lambda n: n * 10_000 + 5_000)),
+                    min_size=1, max_size=200))
+    def check(micros):
+        values = [dec(n) for n in micros]
+        assert browser.execute_script("return arguments[0].map(formatUSD)", values) == [usd(v) for v in values]
+
+    check()
+
+
 def test_phone_width_has_no_horizontal_page_scroll(browser, site):
     """At 375 px (a phone, mobile viewport honoured) the page is no wider than the screen; the per-market table
     scrolls inside its own container."""
