@@ -278,6 +278,7 @@ class TimelinePoint(BaseModel):
     time: int
     kind: Literal["resolved", "open"]
     condition_id: str | None = Field(description="the market resolved at this time; null for the open-markets point")
+    question: str | None = Field(default=None, description="that market's question; null when unknown")
     pnl: Money
     cumulative: Money
 
@@ -452,9 +453,12 @@ def create_app(
             known(wallet)  # 404 unless the summary view knows it (then: a wallet with no markets, empty chart)
         wm = wh.watermark()
         points, last = [], 0
-        for t, kind, cid, pnl, cum in timeline_points(markets):
+        rows = timeline_points(markets)
+        names = wh.names([r[2] for r in rows if r[2]])
+        for t, kind, cid, pnl, cum in rows:
             last = max(last, t) if t is not None else max(last, wm.time)
             points.append(TimelinePoint(time=last if t is None else t, kind=kind, condition_id=cid,
+                                        question=_names_out(names.get(cid)).get("question"),
                                         pnl=micros_to_decimal(pnl), cumulative=micros_to_decimal(cum)))
         return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm))
 

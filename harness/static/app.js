@@ -118,7 +118,7 @@ function renderChart(points) {
     const c = add("circle", { cx: sx(xs[i]), cy: sy(ys[i]), r: 3,
                               fill: p.kind === "open" ? "#e08a00" : "#2f5fb3", "data-cumulative": p.cumulative });
     const title = document.createElementNS(NS, "title");
-    title.textContent = `${isoDay(p.time)} ${p.kind} ${p.condition_id || "open markets"}: `
+    title.textContent = `${isoDay(p.time)} ${p.kind} ${p.question || p.condition_id || "open markets"}: `
       + `${formatUSD(p.pnl)} → ${formatUSD(p.cumulative)} (${p.cumulative})`;
     c.appendChild(title);
   });

@@ -128,6 +128,12 @@ def test_positions_carry_the_outcome_name(named):
     assert got[(C["5"], 0)] == (None, None)
 
 
+def test_timeline_points_carry_the_question(named):
+    points = named.get(f"/wallets/{addr('aa')}/timeline").json()["points"]
+    got = {p["condition_id"]: p["question"] for p in points}
+    assert got == {C["1"]: "Will it rain in May?", C["2"]: None, C["3"]: None, None: None}
+
+
 def test_per_market_view_has_question_and_slug(named, api_db):  # noqa: F811
     rows = {c: (q, s) for c, q, s in api_db.query(
         "SELECT condition_id, question, slug FROM realized_pnl_by_market_final WHERE wallet = {w:String}",
