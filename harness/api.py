@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from harness import gates
+from harness import gates, proxies
 from harness.errors import HarnessError, redact
 from harness.sql import load
 
@@ -177,6 +177,16 @@ class _Warehouse:
             cache.update(self.rows("api/resolved_times", conditions=missing))
         return {c: cache.get(c, 0) for c in conditions}
 
+    def proxy_for(self, owner: str) -> proxies.ProxyLink | None:
+        """The proxy wallet whose P&L answers for ``owner`` (an EOA with no rows of its own), or None."""
+        try:
+            events = self.rows("queries/proxies_of", owner=owner)
+        except WarehouseUnavailable:  # a warehouse from before wallet_proxies: derived proxies only
+            events = []
+        links = proxies.proxy_links(owner, events)
+        have = {r[0] for r in self.rows("api/wallets_with_pnl", wallets=[p.proxy for p in links])}
+        return next((p for p in links if p.proxy in have), None)
+
     def watermark(self) -> gates.Watermark:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
@@ -200,6 +210,18 @@ Money = Annotated[str, Field(pattern=MONEY_PATTERN, description="exact decimal U
 Shares = Annotated[str, Field(pattern=MONEY_PATTERN, description="exact decimal shares (6 places)")]
 Address = Annotated[str, PathParam(pattern=ADDRESS_PATTERN, description="wallet, 0x + 40 hex, any case",
                                    examples=["0x00000000000000000000000000000000000000aa"])]
+
+
+class ProxyOut(BaseModel):
+    owner: str = Field(description="the address asked for: the EOA that signs for the proxy")
+    proxy: str = Field(description="the proxy wallet whose P&L this is (the response's wallet)")
+    kind: Literal["safe", "proxy"] = Field(description="safe: Polymarket SafeProxyFactory; proxy: ProxyWalletFactory")
+    source: str = Field(description="how the link is known: the ProxyCreation event, or CREATE2 derivation from "
+                                    "the owner (the ProxyWalletFactory emits no event)")
+
+
+RESOLVED_FROM = Field(default=None, description="set when the address asked for is an EOA with no P&L rows of "
+                      "its own and the answer is its proxy wallet's; null otherwise")
 
 
 class WatermarkOut(BaseModel):
@@ -240,6 +262,7 @@ class PnlOut(BaseModel):
     markets_total: int = Field(description="rows in the breakdown before the limit")
     markets: list[MarketOut]
     watermark: WatermarkOut
+    resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
 class PositionOut(BaseModel):
@@ -254,6 +277,7 @@ class PositionsOut(BaseModel):
     wallet: str
     positions: list[PositionOut]
     watermark: WatermarkOut
+    resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
 class TimelinePoint(BaseModel):
@@ -270,6 +294,7 @@ class TimelineOut(BaseModel):
         description="realized P&L accumulated in order of resolution, then one point adding the unrealized P&L of "
                     "open markets at the watermark time")
     watermark: WatermarkOut
+    resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
 class HealthOut(BaseModel):
@@ -347,6 +372,19 @@ def create_app(
         return JSONResponse(status_code=422, content={"error": "invalid_request",
                                                       "detail": jsonable_encoder(exc.errors())})
 
+    def answer_for(wallet: str, fetch: Callable[[str], list]) -> tuple[str, list, ProxyOut | None]:
+        """(address whose P&L answers, its rows, proxy link): the wallet's own rows; for an address the warehouse
+        does not know, its proxy wallet's (404 when it has none with rows)."""
+        rows = fetch(wallet)
+        if rows or wh.rows("api/wallets_with_pnl", wallets=[wallet]):
+            return wallet, rows, None
+        link = wh.proxy_for(wallet)
+        if link is None:
+            known(wallet)  # raises the 404 (or, if the summary view knows it after all, answers with no rows)
+            return wallet, rows, None
+        return link.proxy, fetch(link.proxy), ProxyOut(owner=link.owner, proxy=link.proxy, kind=link.kind,
+                                                       source=link.source)
+
     def known(wallet: str) -> tuple:
         rows = wh.rows("api/wallet_summary", summary_view=wh.summary_view, wallet=wallet)
         if not rows:
@@ -361,7 +399,7 @@ def create_app(
         # Two primary-key reads and one point lookup, no view planning or join (most of a request's time before):
         # the per-market rows of wallet_market_pnl, whose sums are what the summary view reports.
         wh.require_views()
-        rows = wh.rows("api/wallet_market_rows", wallet=wallet)
+        wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_market_rows", wallet=w))
         if not rows:
             raise _NotFound(f"wallet {wallet} not found in {wh.summary_view}")
         realized = sum(int(r[4]) for r in rows if r[1])
@@ -386,39 +424,37 @@ def create_app(
                                value=micros_to_decimal(int(v)), pnl=micros_to_decimal(int(p)),
                                resolved_time=int(t) if st == "resolved" and t else None)
                      for cid, st, cf, v, p, t in shown],
-            watermark=_wm_out(wh.watermark()),
+            watermark=_wm_out(wh.watermark()), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/positions", response_model=PositionsOut, responses=ERRORS, tags=["wallets"])
     def wallet_positions(address: Address) -> PositionsOut:
         """Non-zero net shares per condition and outcome (outcome_positions_v2), with the open-market price."""
         wallet = normalise_address(address)
-        rows = wh.rows("api/wallet_positions", wallet=wallet)
-        if not rows:
-            known(wallet)
+        wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_positions", wallet=w))
         return PositionsOut(
             wallet=wallet,
             positions=[PositionOut(condition_id=cid, outcome_index=int(oi), net_shares=micros_to_decimal(int(n)),
                                    status="resolved" if res else "open",
                                    price=None if res or price is None else micros_to_decimal(int(price)))
                        for cid, oi, n, res, price in rows],
-            watermark=_wm_out(wh.watermark()),
+            watermark=_wm_out(wh.watermark()), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS, tags=["wallets"])
     def wallet_timeline(address: Address) -> TimelineOut:
         """Cumulative P&L over time, for the dashboard chart."""
         wallet = normalise_address(address)
-        markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
-        if not markets:
-            known(wallet)  # 404 unless the summary view knows it (then: a wallet with no markets, empty chart)
+        # 404 unless the summary view knows it (then: a wallet with no markets, empty chart) or it owns a proxy
+        wallet, markets, link = answer_for(
+            wallet, lambda w: wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=w))
         wm = wh.watermark()
         points, last = [], 0
         for t, kind, cid, pnl, cum in timeline_points(markets):
             last = max(last, t) if t is not None else max(last, wm.time)
             points.append(TimelinePoint(time=last if t is None else t, kind=kind, condition_id=cid,
                                         pnl=micros_to_decimal(pnl), cumulative=micros_to_decimal(cum)))
-        return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm))
+        return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm), resolved_from=link)
 
     @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}}, tags=["ops"])
     def health() -> HealthOut | JSONResponse:
