@@ -22,7 +22,7 @@ from fastapi import FastAPI, Query
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -305,6 +305,40 @@ class HealthOut(BaseModel):
     detail: str
 
 
+Window = Literal["7d", "30d", "all"]
+Metric = Literal["total", "realized", "ui_total"]
+LEADERBOARD_DOC = """Wallets ranked by P&L, best first, from the build's pre-ranked table (wallet_leaderboard), which is
+made from the same rows as the final views.
+
+**window** (the period ends at `as_of`: the newest ingested block's time, or the build's cutoff when earlier):
+- `all`: every market; `total` and `realized` equal wallet_pnl_summary_final's total_pnl / realized_pnl and
+  `ui_total` equals ui_wallet_pnl_summary's ui_total_pnl.
+- `7d` / `30d`: the markets **resolved** in the 7 / 30 days ending at `as_of`. `realized` is their cash-flow P&L
+  (a wallet with no market resolved in the period is not listed); `total` adds the unrealized P&L of the wallet's
+  markets that are still open (marked to the current price); `ui_total` is the average-cost P&L of the same
+  markets (resolved in the period, or open).
+
+It is not the change of P&L over the period: positions are not revalued at the period's start (the warehouse
+keeps prices as of the build only).
+
+**metric**: `total` and `realized` are cash-flow P&L (the plan's), `ui_total` Polymarket UI's average-cost
+P&L. Ties rank by wallet address."""
+
+
+class LeaderRowOut(BaseModel):
+    rank: int = Field(description="1 = best")
+    wallet: str
+    pnl: Money
+
+
+class LeaderboardOut(BaseModel):
+    window: Window
+    metric: Metric
+    as_of: int | None = Field(description="unix time the windows end at; null when nothing is built yet")
+    as_of_iso: str | None
+    rows: list[LeaderRowOut]
+
+
 class ErrorOut(BaseModel):
     error: str = Field(description="short machine-readable kind, e.g. wallet_not_found")
     detail: str
@@ -455,6 +489,37 @@ def create_app(
             points.append(TimelinePoint(time=last if t is None else t, kind=kind, condition_id=cid,
                                         pnl=micros_to_decimal(pnl), cumulative=micros_to_decimal(cum)))
         return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm), resolved_from=link)
+
+    @app.get("/leaderboard", response_model=LeaderboardOut, responses={422: ERRORS[422], 503: ERRORS[503]},
+             tags=["wallets"], description=LEADERBOARD_DOC, summary="Wallets ranked by P&L")
+    def leaderboard(window: Annotated[Window, Query(description="all, or markets resolved in the last 7d / 30d")] = "all",
+                    metric: Annotated[Metric, Query(description="total, realized (cash flow) or ui_total "
+                                                                "(average cost)")] = "total",
+                    limit: Annotated[int, Query(ge=1, le=1000, description="rows to return")] = 100) -> LeaderboardOut:
+        rows = wh.rows("api/leaderboard", period=window, metric=metric, limit=limit)
+        as_of = int(rows[0][2]) if rows else None
+        return LeaderboardOut(
+            window=window, metric=metric, as_of=as_of,
+            as_of_iso=None if as_of is None else datetime.fromtimestamp(as_of, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            rows=[LeaderRowOut(rank=i, wallet=w, pnl=micros_to_decimal(int(p))) for i, (w, p, _) in enumerate(rows, 1)])
+
+    @app.get("/wallets/{address}/pnl.csv", response_class=Response, tags=["wallets"],
+             responses={200: {"content": {"text/csv": {}}, "description": "header row, then one row per market"},
+                        404: ERRORS[404], 422: ERRORS[422], 503: ERRORS[503]})
+    def wallet_pnl_csv(address: Address) -> Response:
+        """One row per market (resolved and open) with exact decimal USD strings: the pnl_usd column sums to the
+        wallet's total. An EOA with no rows of its own is answered with its proxy wallet's rows (the wallet
+        column names the proxy; the X-Resolved-From header the address asked for)."""
+        from harness import export
+
+        wallet = normalise_address(address)
+        wallet, rows, link = answer_for(
+            wallet, lambda w: wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=w))
+        headers = {"Content-Disposition": f'attachment; filename="pnl-{wallet}.csv"'}
+        if link is not None:
+            headers["X-Resolved-From"] = link.owner
+        return Response(export.to_csv(export.market_rows(rows, wallet)), media_type="text/csv; charset=utf-8",
+                        headers=headers)
 
     @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}}, tags=["ops"])
     def health() -> HealthOut | JSONResponse:
