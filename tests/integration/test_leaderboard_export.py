@@ -237,3 +237,12 @@ def test_window_rule_on_random_rows(fresh_db, case):
             assert got[(p, m)] == sorted(sums.items()), (p, m)
     as_of = db.query("SELECT DISTINCT toUInt32(as_of) FROM wallet_leaderboard_new").result_rows
     assert as_of in ([(end,)], [])
+
+
+def test_leaderboard_page_and_link(http):
+    page = http.get("/static/leaderboard.html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "/static/leaderboard.js" in page.text and "https://" not in page.text  # no CDN
+    js = http.get("/static/leaderboard.js")
+    assert js.status_code == 200 and "/leaderboard?" in js.text and "http" not in js.text
+    assert 'href="/static/leaderboard.html"' in http.get("/").text
