@@ -25,8 +25,9 @@ def _rows(driver) -> list[tuple[str, int]]:
     from selenium.webdriver.common.by import By
 
     out = []
-    for tr in driver.find_elements(By.CSS_SELECTOR, "#leaders tbody tr"):
+    for i, tr in enumerate(driver.find_elements(By.CSS_SELECTOR, "#leaders tbody tr"), 1):
         rank, wallet, pnl = (td.text for td in tr.find_elements(By.TAG_NAME, "td"))
+        assert rank == str(i)
         out.append((wallet, micros(pnl)))
     return out
 
