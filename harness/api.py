@@ -22,11 +22,11 @@ from fastapi import FastAPI, Query
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from harness import gates
+from harness import gates, proxies
 from harness.errors import HarnessError, redact
 from harness.sql import load
 
@@ -188,6 +188,16 @@ class _Warehouse:
         except WarehouseUnavailable:
             return {}
 
+    def proxy_for(self, owner: str) -> proxies.ProxyLink | None:
+        """The proxy wallet whose P&L answers for ``owner`` (an EOA with no rows of its own), or None."""
+        try:
+            events = self.rows("queries/proxies_of", owner=owner)
+        except WarehouseUnavailable:  # a warehouse from before wallet_proxies: derived proxies only
+            events = []
+        links = proxies.proxy_links(owner, events)
+        have = {r[0] for r in self.rows("api/wallets_with_pnl", wallets=[p.proxy for p in links])}
+        return next((p for p in links if p.proxy in have), None)
+
     def watermark(self) -> gates.Watermark:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
@@ -211,6 +221,18 @@ Money = Annotated[str, Field(pattern=MONEY_PATTERN, description="exact decimal U
 Shares = Annotated[str, Field(pattern=MONEY_PATTERN, description="exact decimal shares (6 places)")]
 Address = Annotated[str, PathParam(pattern=ADDRESS_PATTERN, description="wallet, 0x + 40 hex, any case",
                                    examples=["0x00000000000000000000000000000000000000aa"])]
+
+
+class ProxyOut(BaseModel):
+    owner: str = Field(description="the address asked for: the EOA that signs for the proxy")
+    proxy: str = Field(description="the proxy wallet whose P&L this is (the response's wallet)")
+    kind: Literal["safe", "proxy"] = Field(description="safe: Polymarket SafeProxyFactory; proxy: ProxyWalletFactory")
+    source: str = Field(description="how the link is known: the ProxyCreation event, or CREATE2 derivation from "
+                                    "the owner (the ProxyWalletFactory emits no event)")
+
+
+RESOLVED_FROM = Field(default=None, description="set when the address asked for is an EOA with no P&L rows of "
+                      "its own and the answer is its proxy wallet's; null otherwise")
 
 
 class WatermarkOut(BaseModel):
@@ -255,6 +277,7 @@ class PnlOut(BaseModel):
     markets_total: int = Field(description="rows in the breakdown before the limit")
     markets: list[MarketOut]
     watermark: WatermarkOut
+    resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
 class PositionOut(BaseModel):
@@ -272,6 +295,7 @@ class PositionsOut(BaseModel):
     wallet: str
     positions: list[PositionOut]
     watermark: WatermarkOut
+    resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
 class TimelinePoint(BaseModel):
@@ -289,6 +313,7 @@ class TimelineOut(BaseModel):
         description="realized P&L accumulated in order of resolution, then one point adding the unrealized P&L of "
                     "open markets at the watermark time")
     watermark: WatermarkOut
+    resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
 class HealthOut(BaseModel):
@@ -297,6 +322,40 @@ class HealthOut(BaseModel):
     watermark: WatermarkOut | None
     data_age_seconds: int | None
     detail: str
+
+
+Window = Literal["7d", "30d", "all"]
+Metric = Literal["total", "realized", "ui_total"]
+LEADERBOARD_DOC = """Wallets ranked by P&L, best first, from the build's pre-ranked table (wallet_leaderboard), which is
+made from the same rows as the final views.
+
+**window** (the period ends at `as_of`: the newest ingested block's time, or the build's cutoff when earlier):
+- `all`: every market; `total` and `realized` equal wallet_pnl_summary_final's total_pnl / realized_pnl and
+  `ui_total` equals ui_wallet_pnl_summary's ui_total_pnl.
+- `7d` / `30d`: the markets **resolved** in the 7 / 30 days ending at `as_of`. `realized` is their cash-flow P&L
+  (a wallet with no market resolved in the period is not listed); `total` adds the unrealized P&L of the wallet's
+  markets that are still open (marked to the current price); `ui_total` is the average-cost P&L of the same
+  markets (resolved in the period, or open).
+
+It is not the change of P&L over the period: positions are not revalued at the period's start (the warehouse
+keeps prices as of the build only).
+
+**metric**: `total` and `realized` are cash-flow P&L (the plan's), `ui_total` Polymarket UI's average-cost
+P&L. Ties rank by wallet address."""
+
+
+class LeaderRowOut(BaseModel):
+    rank: int = Field(description="1 = best")
+    wallet: str
+    pnl: Money
+
+
+class LeaderboardOut(BaseModel):
+    window: Window
+    metric: Metric
+    as_of: int | None = Field(description="unix time the windows end at; null when nothing is built yet")
+    as_of_iso: str | None
+    rows: list[LeaderRowOut]
 
 
 class ErrorOut(BaseModel):
@@ -382,6 +441,19 @@ def create_app(
         return JSONResponse(status_code=422, content={"error": "invalid_request",
                                                       "detail": jsonable_encoder(exc.errors())})
 
+    def answer_for(wallet: str, fetch: Callable[[str], list]) -> tuple[str, list, ProxyOut | None]:
+        """(address whose P&L answers, its rows, proxy link): the wallet's own rows; for an address the warehouse
+        does not know, its proxy wallet's (404 when it has none with rows)."""
+        rows = fetch(wallet)
+        if rows or wh.rows("api/wallets_with_pnl", wallets=[wallet]):
+            return wallet, rows, None
+        link = wh.proxy_for(wallet)
+        if link is None:
+            known(wallet)  # raises the 404 (or, if the summary view knows it after all, answers with no rows)
+            return wallet, rows, None
+        return link.proxy, fetch(link.proxy), ProxyOut(owner=link.owner, proxy=link.proxy, kind=link.kind,
+                                                       source=link.source)
+
     def known(wallet: str) -> tuple:
         rows = wh.rows("api/wallet_summary", summary_view=wh.summary_view, wallet=wallet)
         if not rows:
@@ -396,7 +468,7 @@ def create_app(
         # Two primary-key reads and one point lookup, no view planning or join (most of a request's time before):
         # the per-market rows of wallet_market_pnl, whose sums are what the summary view reports.
         wh.require_views()
-        rows = wh.rows("api/wallet_market_rows", wallet=wallet)
+        wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_market_rows", wallet=w))
         if not rows:
             raise _NotFound(f"wallet {wallet} not found in {wh.summary_view}")
         realized = sum(int(r[4]) for r in rows if r[1])
@@ -423,16 +495,14 @@ def create_app(
                                resolved_time=int(t) if st == "resolved" and t else None,
                                **_names_out(names.get(cid)))
                      for cid, st, cf, v, p, t in shown],
-            watermark=_wm_out(wh.watermark()),
+            watermark=_wm_out(wh.watermark()), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/positions", response_model=PositionsOut, responses=ERRORS, tags=["wallets"])
     def wallet_positions(address: Address) -> PositionsOut:
         """Non-zero net shares per condition and outcome (outcome_positions_v2), with the open-market price."""
         wallet = normalise_address(address)
-        rows = wh.rows("api/wallet_positions", wallet=wallet)
-        if not rows:
-            known(wallet)
+        wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_positions", wallet=w))
         names = wh.names(sorted({r[0] for r in rows}))
         return PositionsOut(
             wallet=wallet,
@@ -441,16 +511,16 @@ def create_app(
                                    price=None if res or price is None else micros_to_decimal(int(price)),
                                    **_position_names(names.get(cid), int(oi)))
                        for cid, oi, n, res, price in rows],
-            watermark=_wm_out(wh.watermark()),
+            watermark=_wm_out(wh.watermark()), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS, tags=["wallets"])
     def wallet_timeline(address: Address) -> TimelineOut:
         """Cumulative P&L over time, for the dashboard chart."""
         wallet = normalise_address(address)
-        markets = wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=wallet)
-        if not markets:
-            known(wallet)  # 404 unless the summary view knows it (then: a wallet with no markets, empty chart)
+        # 404 unless the summary view knows it (then: a wallet with no markets, empty chart) or it owns a proxy
+        wallet, markets, link = answer_for(
+            wallet, lambda w: wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=w))
         wm = wh.watermark()
         points, last = [], 0
         rows = timeline_points(markets)
@@ -460,7 +530,38 @@ def create_app(
             points.append(TimelinePoint(time=last if t is None else t, kind=kind, condition_id=cid,
                                         question=_names_out(names.get(cid)).get("question"),
                                         pnl=micros_to_decimal(pnl), cumulative=micros_to_decimal(cum)))
-        return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm))
+        return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm), resolved_from=link)
+
+    @app.get("/leaderboard", response_model=LeaderboardOut, responses={422: ERRORS[422], 503: ERRORS[503]},
+             tags=["wallets"], description=LEADERBOARD_DOC, summary="Wallets ranked by P&L")
+    def leaderboard(window: Annotated[Window, Query(description="all, or markets resolved in the last 7d / 30d")] = "all",
+                    metric: Annotated[Metric, Query(description="total, realized (cash flow) or ui_total "
+                                                                "(average cost)")] = "total",
+                    limit: Annotated[int, Query(ge=1, le=1000, description="rows to return")] = 100) -> LeaderboardOut:
+        rows = wh.rows("api/leaderboard", period=window, metric=metric, limit=limit)
+        as_of = int(rows[0][2]) if rows else None
+        return LeaderboardOut(
+            window=window, metric=metric, as_of=as_of,
+            as_of_iso=None if as_of is None else datetime.fromtimestamp(as_of, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            rows=[LeaderRowOut(rank=i, wallet=w, pnl=micros_to_decimal(int(p))) for i, (w, p, _) in enumerate(rows, 1)])
+
+    @app.get("/wallets/{address}/pnl.csv", response_class=Response, tags=["wallets"],
+             responses={200: {"content": {"text/csv": {}}, "description": "header row, then one row per market"},
+                        404: ERRORS[404], 422: ERRORS[422], 503: ERRORS[503]})
+    def wallet_pnl_csv(address: Address) -> Response:
+        """One row per market (resolved and open) with exact decimal USD strings: the pnl_usd column sums to the
+        wallet's total. An EOA with no rows of its own is answered with its proxy wallet's rows (the wallet
+        column names the proxy; the X-Resolved-From header the address asked for)."""
+        from harness import export
+
+        wallet = normalise_address(address)
+        wallet, rows, link = answer_for(
+            wallet, lambda w: wh.rows("api/wallet_markets", market_view=wh.market_view, wallet=w))
+        headers = {"Content-Disposition": f'attachment; filename="pnl-{wallet}.csv"'}
+        if link is not None:
+            headers["X-Resolved-From"] = link.owner
+        return Response(export.to_csv(export.market_rows(rows, wallet)), media_type="text/csv; charset=utf-8",
+                        headers=headers)
 
     @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}}, tags=["ops"])
     def health() -> HealthOut | JSONResponse:

@@ -27,7 +27,8 @@ from harness.pnl import collateral_adapters, excluded_addresses
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
 #: final views read, one row per wallet and condition) reads them all.
 DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "market_prices",
-                  "wallet_unrealized_pnl_v2", "wallet_market_pnl", "wallet_token_avgcost", "wallet_market_pnl_avgcost")
+                  "wallet_unrealized_pnl_v2", "wallet_market_pnl", "wallet_token_avgcost", "wallet_market_pnl_avgcost",
+                  "wallet_leaderboard")
 PRICE_COLUMNS = "(condition_id, outcome_index, price_micros, as_of, source)"
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 #: Average-cost (UI-comparable) P&L per wallet, read from wallet_market_pnl_avgcost.
@@ -228,6 +229,8 @@ def _common_steps(cutoff: int | None, dirty: Callable[[], list[str]] | None = No
         else:
             steps += _reuse(t, lambda: {"conditions": dirty()})
             steps.append((t, sql.load(name), lambda: {"all": 0, "conditions": dirty()}))
+    # the leaderboard ranks every wallet: rebuilt whole from the tables above (schema 096, sql/build/)
+    steps.append(("wallet_leaderboard", sql.load("build/wallet_leaderboard"), {"cutoff": c}))
     return steps
 
 
@@ -243,7 +246,8 @@ def full_steps(cutoff: int | None) -> list[Step]:
     params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 1,
               "conditions": []}
     steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
-    steps.insert(-1, ("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"), params))
+    at = next(i for i, st in enumerate(steps) if st[0] == "wallet_market_pnl_avgcost")  # reads the book
+    steps.insert(at, ("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"), params))
     return steps
 
 

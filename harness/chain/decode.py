@@ -38,6 +38,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                                "taker_asset_id", "maker_amount", "taker_amount") + _RAW,
     "fee_charged": _BASE + ("exchange", "receiver", "token_id", "amount") + _RAW,
     "fee_refunds": _BASE + ("module", "order_hash", "to_addr", "token_id", "refund", "fee_charged") + _RAW,
+    "wallet_proxies": _BASE + ("factory", "kind", "owner", "proxy") + _RAW,
     "token_map": ("token_id", "condition_id", "outcome_index", "index_set", "collateral", "neg_risk", "_version"),
 }
 TABLES = tuple(COLUMNS)
@@ -178,7 +179,7 @@ class Decoder:
             "exchange_v2.OrderFilled": self._fill_v2, "adapter.PositionSplit": self._adapter_split,
             "adapter.PositionsMerge": self._adapter_merge, "adapter.PositionsConverted": self._converted,
             "adapter.PayoutRedemption": self._adapter_redeem, "adapter.QuestionPrepared": self._question,
-            "fee_module.FeeRefunded": self._fee_refund,
+            "fee_module.FeeRefunded": self._fee_refund, "safe_factory.ProxyCreation": self._proxy_creation,
         }
         #: events whose topic count varies between deployments (the handler checks the layout itself)
         loose = {"fee_module.FeeRefunded"}
@@ -410,6 +411,15 @@ class Decoder:
             raise _Bad(f"FeeRefunded with {len(topics)} topics and {words} data words (expected 4 and 2, or 3 and 3)")
         rows["fee_refunds"].append(base + (
             ex, _b32(topics[1]), _addr(topics[2]), tok, _u128(refund, "refund"), charged, self.version, deleted))
+
+    # -- proxy wallet factories ------------------------------------------------------------------------------------
+
+    def _proxy_creation(self, rows, base, topics, data, x, deleted, ex):
+        """SafeProxyFactory ProxyCreation(address proxy, address owner): both in the data, neither indexed."""
+        if (x >> 416) or ((x & _M) >> 160):
+            raise _Bad("ProxyCreation words are not addresses (non-zero upper 12 bytes)")
+        rows["wallet_proxies"].append(base + (
+            ex, "safe", "0x%040x" % (x & _M), "0x%040x" % (x >> 256), self.version, deleted))
 
     # -- NegRiskAdapter --------------------------------------------------------------------------------------------
 

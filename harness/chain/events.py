@@ -18,6 +18,7 @@ EXCHANGES_V1 = ("ctf_exchange", "neg_risk_exchange")
 EXCHANGES_V2 = ("ctf_exchange_v2", "neg_risk_exchange_v2")
 ADAPTER = ("neg_risk_adapter",)
 FEE_MODULES = ("fee_module", "neg_risk_fee_module")
+SAFE_FACTORY = ("safe_proxy_factory",)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ EVENTS: tuple[Event, ...] = (
     Event("fee_module.FeeRefunded", "FeeRefunded",
           _f("idx bytes32 orderHash, idx address to, uint256 id, uint256 refund, idx uint256 feeCharged"),
           "0xb608d2bf25d8b4b744ba23ce2ea9802ea955e216c064a62f42152fbf98958d24", FEE_MODULES),
+    # Polymarket SafeProxyFactory (Polymarket/proxy-factories, packages/safe-factory/contracts/SafeProxyFactory.sol):
+    # `event ProxyCreation(GnosisSafe proxy, address owner)`, nothing indexed; the owner is the signing EOA.
+    Event("safe_factory.ProxyCreation", "ProxyCreation", _f("address proxy, address owner"),
+          "0x4f51faf6c4561ff95f067657e43439f0f856d97c04d9ec9070a6199ad418e235", SAFE_FACTORY),
 )
 
 BY_KEY: dict[str, Event] = {e.key: e for e in EVENTS}

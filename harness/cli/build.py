@@ -56,12 +56,19 @@ def cmd_pnl(args: argparse.Namespace) -> int:
         suffix, note = PREVIEW_SUFFIX, " [undeployed build preview]"
     else:
         raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")
-    s = wallet_summary(client, args.wallet, suffix=suffix)
+    s, via = wallet_summary(client, args.wallet, suffix=suffix), ""
+    if s is None:  # an EOA that signs for a proxy wallet: answer with the proxy's P&L, and say so
+        from harness.proxies import resolve
+
+        link = resolve(client, args.wallet.lower(), lambda ws: {
+            w for w in ws if wallet_summary(client, w, suffix=suffix) is not None})
+        s = link and wallet_summary(client, link.proxy, suffix=suffix)
+        via = f" [proxy wallet of {link.owner}: {link.kind}, {link.source}]" if s else ""
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")
         return 1
     print(f"{s.wallet}: realized {s.realized_pnl_usd:,.6f} unrealized {s.unrealized_pnl_usd:,.6f} "
-          f"total {s.total_pnl_usd:,.6f} USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}")
+          f"total {s.total_pnl_usd:,.6f} USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}{via}")
     return 0
 
 

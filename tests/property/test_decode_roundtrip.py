@@ -109,6 +109,8 @@ def expected_rows(e, args, base, ex, version=0, deleted=0) -> dict[str, list[tup
     if e.key == "fee_module.FeeRefunded":
         return {"fee_refunds": [base + (ex, a["orderHash"], a["to"], a["id"], a["refund"], a["feeCharged"],
                                         version, deleted)]}
+    if e.key == "safe_factory.ProxyCreation":  # ProxyCreation(address proxy, address owner): owner -> proxy link
+        return {"wallet_proxies": [base + (ex, "safe", a["owner"], a["proxy"], version, deleted)]}
     raise AssertionError(e.key)
 
 

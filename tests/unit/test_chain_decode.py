@@ -35,6 +35,9 @@ DOCUMENTED_TOPICS = {
     "adapter.QuestionPrepared": "0xaac410f87d423a922a7b226ac68f0c2eaf5bf6d15e644ac0758c7f96e2c253f7",
     # Polymarket/exchange-fee-module and its published Go bindings (FilterFeeRefunded)
     "fee_module.FeeRefunded": "0xb608d2bf25d8b4b744ba23ce2ea9802ea955e216c064a62f42152fbf98958d24",
+    # keccak256("ProxyCreation(address,address)"): Polymarket/proxy-factories SafeProxyFactory.sol, and the
+    # polymarket-subgraph wallet-subgraph's handler `event: ProxyCreation(address,address)` (nothing indexed)
+    "safe_factory.ProxyCreation": "0x4f51faf6c4561ff95f067657e43439f0f856d97c04d9ec9070a6199ad418e235",
 }
 
 
