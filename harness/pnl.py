@@ -36,6 +36,9 @@ KEYS = {
     "orders_matched": ("tx_hash", "log_index"),
     "fee_charged": ("tx_hash", "log_index"),
     "fee_refunds": ("tx_hash", "log_index"),
+    "fpmm_creations": ("tx_hash", "log_index"),
+    "fpmm_trades": ("tx_hash", "log_index"),
+    "fpmm_funding": ("tx_hash", "log_index"),
     "token_map": ("token_id",),
     "market_prices": ("condition_id", "outcome_index"),
 }

@@ -93,10 +93,29 @@ class RpcSource:
 
     def __init__(self, rpc: RpcClient, *, addresses: list[str] | None = None, topic0s: list[str] | None = None,
                  window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-                 batch_blocks: int | None = None, prefetch: int = PREFETCH) -> None:
+                 batch_blocks: int | None = None, prefetch: int = PREFETCH,
+                 any_address: tuple[list[str], int] | None = None) -> None:
         self.rpc, self.addresses, self.topic0s = rpc, addresses or ingest_addresses(), topic0s
         self.window, self.max_window, self.batch_logs, self.batch_blocks = window, max_window, batch_logs, batch_blocks
         self.prefetch = prefetch
+        #: (topic0s, first block) of the events emitted by contracts known only at run time (the FPMMs): a full
+        #: fetch (no ``addresses`` / ``topic0s`` given) also asks every address for them, window by window
+        self.any_address = any_address if any_address is not None else (
+            any_address_filter() if addresses is None and topic0s is None else None)
+
+    def _any_logs(self, lo: int, hi: int, logs: list[dict]) -> list[dict]:
+        """``logs`` plus the any-address events of blocks lo..hi, in chain order (both fetches are complete for
+        the window, so the batch stays complete: one checkpoint, and a re-fetch retracts vanished FPMM logs too)."""
+        topics, first = self.any_address or ([], 0)
+        if not topics or hi < first:
+            return logs
+        extra = [lg for _a, _b, got in iter_windows(self.rpc, max(lo, first), hi, addresses=None, topic0s=topics,
+                                                      window=hi - max(lo, first) + 1, max_window=self.max_window)
+                 for lg in got]
+        if not extra:
+            return logs
+        return sorted(logs + extra, key=lambda lg: (block_number(lg), int(lg["logIndex"], 16)
+                                                    if isinstance(lg["logIndex"], str) else lg["logIndex"]))
 
     def _produce(self, ranges: list[tuple[int, int]], retract: tuple[int, int] | None) -> Iterator[LogBatch]:
         """One piece per window; the piece that closes a batch (batch_logs, batch_blocks, end of a range) says so."""
@@ -105,6 +124,7 @@ class RpcSource:
             b_lo = lo
             for w_lo, w_hi, logs in iter_windows(self.rpc, lo, hi, addresses=self.addresses, topic0s=self.topic0s,
                                                  window=self.window, max_window=self.max_window):
+                logs = self._any_logs(w_lo, w_hi, logs)
                 n += len(logs)
                 need = {block_number(lg) for lg in logs if lg.get("blockTimestamp") is None}
                 times = self.rpc.block_times(need) if need else None
@@ -158,6 +178,19 @@ class RpcSource:
         finally:  # done, or the consumer failed / was stopped: a fetch still in flight is abandoned (daemon)
             stop.set()
             worker.join(timeout=0.5)
+
+
+def any_address_filter() -> tuple[list[str], int]:
+    """(topic0s, first block) of the events decoded from any address: the FPMMs' trades and funding, fetched by
+    topic over every address from the FPMM factory's first block (an FPMM exists only after the factory made it).
+    Why a topic filter and not the FPMM addresses from fpmm_creations: the creations and the trades can arrive in
+    the same window, the list runs to thousands of addresses (more than nodes take in one filter), and a log of an
+    FPMM some other factory made costs one stored row, which the build ignores (it joins on fpmm_creations)."""
+    from harness.chain.events import any_address_events
+    from harness.config import contracts
+
+    factory = contracts().get("fpmm_factory")
+    return sorted(any_address_events()), (factory.first_block or 0) if factory else 0
 
 
 def preparation_filter() -> tuple[list[str], list[str]]:
