@@ -641,6 +641,8 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
     for (w, tok), amount in tracked.items():
         if (w, tok) not in seen and amount:
             untracked[(w, tmap[tok])] += abs(amount)
+    fpmms = fpmm_markets(tables)
+    funded = {(r["funder"], fpmms[r["fpmm"]]) for r in _live(tables, "fpmm_funding", cutoff) if r["fpmm"] in fpmms}
     conv_markets = {r["market_id"] for r in _live(tables, "neg_risk_conversions", cutoff)}
     conv_conds = {r["condition_id"] for r in _live(tables, "neg_risk_questions", None) if r["market_id"] in conv_markets}
     out = []
@@ -661,6 +663,9 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
             reasons.append(f"clamped sells: {a.clamped_shares} shares sold without tracked basis earn 0 in avg-cost")
         if k[1] in conv_conds:
             reasons.append("negRisk conversion: basis moves between conditions (wallet totals still comparable)")
+        if k in funded:
+            reasons.append("FPMM liquidity: LP shares count 0 in both; a funding removal's shares are booked "
+                           "against the LP sale in avg-cost (the pnl-subgraph's rule), 2x their cost lower")
         if cpnl != apnl and not reasons:
             reasons.append("rounding: subgraph truncates prices and each realized delta")
         out.append(Difference(k[0], k[1], cpnl, apnl, cpnl - apnl, m.fees if m else 0, m.fee_shares if m else 0,
