@@ -645,8 +645,10 @@ class Simulation:
         """The factory creates the market's FPMM (fee 2%), and a wallet funds it at the market's price."""
         r = self.rng
         self._new_tx()
+        creator = _addr("fpmm-creator", self.p.seed)
+        self._play("fpmm_create", m=m, creator=creator, fee=self.pools[m.fpmm].fee)
         self._emit("fpmm_factory.FixedProductMarketMakerCreation",
-                   {"creator": _addr("fpmm-creator", self.p.seed), "fixedProductMarketMaker": m.fpmm,
+                   {"creator": creator, "fixedProductMarketMaker": m.fpmm,
                     "conditionalTokens": self.addr["ctf"], "collateralToken": self.usdc,
                     "conditionIds": [m.conditions[0]], "fee": self.pools[m.fpmm].fee}, self.addr["fpmm_factory"])
         self._fpmm_fund(m, r.choice(self.wallets), r.randint(50, 500) * SCALE, [100 - m.price[0], m.price[0]])
@@ -656,6 +658,7 @@ class Simulation:
         fp, toks = m.fpmm, list(m.tokens[0])
         a = self.pools[fp].add_funding(w, funds, hint)
         self._new_tx()
+        self._play("fpmm_add", w=w, m=m, funds=funds, hint=hint)
         self._ctf_split(fp, m, 0, funds)
         self._batch(fp, fp, w, toks, a.send_back)
         self._emit("fpmm.FPMMFundingAdded", {"funder": w, "amountsAdded": a.amounts_added, "sharesMinted": a.minted},
@@ -679,6 +682,7 @@ class Simulation:
             burnt = max(1, pool.shares[w] // r.choice((1, 2, 4)))
             rm = pool.remove_funding(w, burnt)
             self._new_tx()
+            self._play("fpmm_remove", w=w, m=m, shares=burnt)
             self._batch(m.fpmm, m.fpmm, w, list(m.tokens[0]), rm.amounts)
             self._emit("fpmm.FPMMFundingRemoved", {"funder": w, "amountsRemoved": rm.amounts,
                                                    "collateralRemovedFromFeePool": rm.fees, "sharesBurnt": burnt},
@@ -702,6 +706,7 @@ class Simulation:
             except PoolError:
                 return False
             self._new_tx()
+            self._play("fpmm_buy", w=w, m=m, outcome=o, investment=b.investment, tokens=b.tokens)
             self._ctf_split(fp, m, 0, b.investment - b.fee)
             self._single(fp, fp, w, m.tokens[0][o], b.tokens)
             self._emit("fpmm.FPMMBuy", {"buyer": w, "investmentAmount": b.investment, "feeAmount": b.fee,
@@ -728,6 +733,7 @@ class Simulation:
         except PoolError:
             return False
         self._new_tx()
+        self._play("fpmm_sell", w=w, m=m, outcome=o, returned=sl.returned, tokens=sl.tokens)
         self._single(fp, w, fp, tok, sl.tokens)
         self._ctf_split(fp, m, 0, sl.returned + sl.fee, merge=True)
         self._emit("fpmm.FPMMSell", {"seller": w, "returnAmount": sl.returned, "feeAmount": sl.fee,
