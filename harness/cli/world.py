@@ -17,6 +17,8 @@ def world_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wallets", type=positive_int, default=d.wallets)
     p.add_argument("--markets", type=positive_int, default=d.markets)
     p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
+    p.add_argument("--fpmm-markets", type=non_negative_int, default=d.fpmm_markets,
+                   help="legacy AMM (FPMM) markets on top of --markets (default 0)")
 
 
 def add_simulate(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +27,6 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
     world_options(p)
     p.add_argument("--neg-risk-share", type=fraction, default=d.neg_risk_share)
     p.add_argument("--open-share", type=fraction, default=d.open_share)
-    p.add_argument("--fpmm-markets", type=non_negative_int, default=d.fpmm_markets,
-                   help="legacy AMM (FPMM) markets on top of --markets (default 0)")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_cmd_simulate)
 
@@ -57,7 +57,8 @@ def _cmd_chain_world(args) -> int:
     from harness.chain.node import NodeError
 
     try:
-        params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills)
+        params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills,
+                             fpmm_markets=args.fpmm_markets)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     why = available()

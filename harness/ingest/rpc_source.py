@@ -94,23 +94,22 @@ class RpcSource:
     def __init__(self, rpc: RpcClient, *, addresses: list[str] | None = None, topic0s: list[str] | None = None,
                  window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
                  batch_blocks: int | None = None, prefetch: int = PREFETCH,
-                 any_address: tuple[list[str], int] | None = None) -> None:
+                 any_address: list[str] | None = None) -> None:
         self.rpc, self.addresses, self.topic0s = rpc, addresses or ingest_addresses(), topic0s
         self.window, self.max_window, self.batch_logs, self.batch_blocks = window, max_window, batch_logs, batch_blocks
         self.prefetch = prefetch
-        #: (topic0s, first block) of the events emitted by contracts known only at run time (the FPMMs): a full
-        #: fetch (no ``addresses`` / ``topic0s`` given) also asks every address for them, window by window
+        #: topic0s of the events emitted by contracts known only at run time (the FPMMs): a full fetch (no
+        #: ``addresses`` / ``topic0s`` given) also asks every address for them, window by window
         self.any_address = any_address if any_address is not None else (
             any_address_filter() if addresses is None and topic0s is None else None)
 
     def _any_logs(self, lo: int, hi: int, logs: list[dict]) -> list[dict]:
         """``logs`` plus the any-address events of blocks lo..hi, in chain order (both fetches are complete for
         the window, so the batch stays complete: one checkpoint, and a re-fetch retracts vanished FPMM logs too)."""
-        topics, first = self.any_address or ([], 0)
-        if not topics or hi < first:
+        if not self.any_address:
             return logs
-        extra = [lg for _a, _b, got in iter_windows(self.rpc, max(lo, first), hi, addresses=None, topic0s=topics,
-                                                      window=hi - max(lo, first) + 1, max_window=self.max_window)
+        extra = [lg for _a, _b, got in iter_windows(self.rpc, lo, hi, addresses=None, topic0s=self.any_address,
+                                                      window=hi - lo + 1, max_window=self.max_window)
                  for lg in got]
         if not extra:
             return logs
@@ -180,17 +179,16 @@ class RpcSource:
             worker.join(timeout=0.5)
 
 
-def any_address_filter() -> tuple[list[str], int]:
-    """(topic0s, first block) of the events decoded from any address: the FPMMs' trades and funding, fetched by
-    topic over every address from the FPMM factory's first block (an FPMM exists only after the factory made it).
-    Why a topic filter and not the FPMM addresses from fpmm_creations: the creations and the trades can arrive in
-    the same window, the list runs to thousands of addresses (more than nodes take in one filter), and a log of an
-    FPMM some other factory made costs one stored row, which the build ignores (it joins on fpmm_creations)."""
+def any_address_filter() -> list[str]:
+    """topic0s of the events decoded from any address: the FPMMs' trades and funding, fetched by topic over every
+    address. Why a topic filter and not the FPMM addresses from fpmm_creations: the creations and the trades can
+    arrive in the same window, the list runs to thousands of addresses (more than nodes take in one filter), and a
+    log of an FPMM some other factory made costs one stored row, which the build ignores (it joins on
+    fpmm_creations). No start block: a full backfill starts at the CTF's first block, 7 blocks before the
+    factory's, so a gate would save nothing on Polygon and would hide a local node's FPMMs (blocks from 0)."""
     from harness.chain.events import any_address_events
-    from harness.config import contracts
 
-    factory = contracts().get("fpmm_factory")
-    return sorted(any_address_events()), (factory.first_block or 0) if factory else 0
+    return sorted(any_address_events())
 
 
 def preparation_filter() -> tuple[list[str], list[str]]:
