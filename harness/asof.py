@@ -15,7 +15,8 @@ from harness import sql
 from harness.pnl import avg_cost_pnl, cashflow_pnl
 
 #: Raw event tables read per transaction (the only ones the P&L reads besides structure and resolutions).
-TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "fee_refunds")
+TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "fee_refunds", "fpmm_trades",
+             "fpmm_funding")
 
 
 def _dicts(client: Client, text: str, params: dict) -> list[dict]:
@@ -35,9 +36,12 @@ def wallet_tables(client: Client, wallets: Iterable[str], as_of: int) -> dict[st
               for t in TX_TABLES}
     markets = sorted({r["market_id"] for r in tables["neg_risk_conversions"]})
     tables["neg_risk_questions"] = _dicts(client, sql.load("queries/questions_for"), {"markets": markets})
+    fpmms = sorted({r["fpmm"] for t in ("fpmm_trades", "fpmm_funding") for r in tables[t]})
+    tables["fpmm_creations"] = _dicts(client, sql.load("queries/fpmm_creations_for"), {"fpmms": fpmms})
     tokens = sorted({int(r["token_id"]) for t in ("trades_raw", "erc1155_transfers") for r in tables[t]})
     conds = sorted({r["condition_id"] for r in tables["ctf_actions"]}
-                   | {r["condition_id"] for r in tables["neg_risk_questions"]})
+                   | {r["condition_id"] for r in tables["neg_risk_questions"]}
+                   | {c.lower() for r in tables["fpmm_creations"] for c in r["condition_ids"][:1]})
     tables["token_map"] = _dicts(client, sql.load("queries/token_map_for"), {"tokens": tokens, "conditions": conds})
     conds = sorted(set(conds) | {r["condition_id"] for r in tables["token_map"]})
     tables["condition_resolutions"] = _dicts(client, sql.load("queries/resolutions_for"),

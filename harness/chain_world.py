@@ -132,6 +132,21 @@ class Player:
     def _op_redeem(self, w, m, ci, amounts) -> None:
         self.pm.redeem(w, m.conditions[ci], via=self._via(m), amounts=amounts)
 
+    def _op_fpmm_create(self, m, creator, fee) -> None:
+        self.pm.create_fpmm(creator, m.fpmm, m.conditions[0], fee)
+
+    def _op_fpmm_add(self, w, m, funds, hint) -> None:
+        self.pm.fpmm_add(w, m.fpmm, funds, hint or ())
+
+    def _op_fpmm_remove(self, w, m, shares) -> None:
+        self.pm.fpmm_remove(w, m.fpmm, shares)
+
+    def _op_fpmm_buy(self, w, m, outcome, investment, tokens) -> None:
+        self.pm.fpmm_buy(w, m.fpmm, investment, outcome, tokens)
+
+    def _op_fpmm_sell(self, w, m, outcome, returned, tokens) -> None:
+        self.pm.fpmm_sell(w, m.fpmm, returned, outcome, tokens)
+
     def _op_match(self, m, orders, fee_module, operator_fees) -> None:
         """The simulator's orders (taker first, salts included, so the order hashes agree), each filled whole."""
         t, *ms = [Order(w, tok, Side(side), make, take, bps, salt) for w, tok, side, make, take, bps, salt in orders]
@@ -234,12 +249,19 @@ def state_truth(pm: Polymarket, sim: Simulation, block: int) -> dict[str, ChainT
 # ---- files -----------------------------------------------------------------------------------------------------
 
 def node_logs(node: Anvil, first: int, last: int) -> list[dict]:
-    """Every log of the protocol contracts in [first, last], as the node returns it, with blockTimestamp."""
+    """Every log of the protocol contracts in [first, last], as the node returns it, with blockTimestamp; and the
+    FPMMs' events, by topic from any address (their addresses come from the factory's logs)."""
+    from harness.chain.events import any_address_events
+
     addrs = sorted({c.address for c in contracts().values() if c.role != "zero"})
     logs: list[dict] = []
     for lo in range(first, last + 1, LOG_CHUNK_BLOCKS):
         hi = min(last, lo + LOG_CHUNK_BLOCKS - 1)
         logs += node.call("eth_getLogs", {"fromBlock": hex(lo), "toBlock": hex(hi), "address": addrs})
+        fpmm = node.call("eth_getLogs", {"fromBlock": hex(lo), "toBlock": hex(hi),
+                                         "topics": [sorted(any_address_events())]})
+        if fpmm:
+            logs = sorted(logs + fpmm, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
     missing = sorted({int(x["blockNumber"], 16) for x in logs if "blockTimestamp" not in x})
     if missing:
         blocks = node.batch([("eth_getBlockByNumber", [hex(b), False]) for b in missing])

@@ -20,6 +20,7 @@ RAW_TABLES = (
     "trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",
     "neg_risk_conversions", "neg_risk_questions", "orders_matched", "fee_charged", "fee_refunds",
     "wallet_proxies",
+    "fpmm_creations", "fpmm_trades", "fpmm_funding",
 )
 DEFAULT_WORLD = PROJECT_ROOT / "fixtures" / "world"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

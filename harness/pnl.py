@@ -37,6 +37,9 @@ KEYS = {
     "fee_charged": ("tx_hash", "log_index"),
     "fee_refunds": ("tx_hash", "log_index"),
     "wallet_proxies": ("tx_hash", "log_index"),
+    "fpmm_creations": ("tx_hash", "log_index"),
+    "fpmm_trades": ("tx_hash", "log_index"),
+    "fpmm_funding": ("tx_hash", "log_index"),
     "token_map": ("token_id",),
     "market_prices": ("condition_id", "outcome_index"),
 }
@@ -47,6 +50,46 @@ def excluded_addresses() -> list[str]:
     """Addresses that are never wallets: every protocol contract in contracts.yaml (exchanges, adapters, fee
     modules, the NO-token burn address, collateral tokens) and 0x0."""
     return sorted(set(non_wallets()) | {ZERO_ADDRESS})
+
+
+#: The average-cost book's outcome index for an FPMM's LP shares (token id = the FPMM address as a number, as the
+#: pnl-subgraph keys them): no condition has 256 outcomes, so no payout or price ever marks them (valued at 0).
+LP_OUTCOME = 255
+
+
+def fpmm_markets(tables: Tables) -> dict[str, str]:
+    """FPMM address -> its condition (conditionIds[0], as the pnl-subgraph reads it), for every FPMM the known
+    factory created (fpmm_creations; market structure, so no cutoff). Only these FPMMs' trades and funding count,
+    and none of them is ever a wallet."""
+    from harness.config import addresses_with_role
+
+    factories = set(addresses_with_role("fpmm_factory"))
+    out: dict[str, tuple[tuple[int, int], str]] = {}
+    for r in final("fpmm_creations", tables.get("fpmm_creations", ())):
+        cids = list(r["condition_ids"])
+        if r["factory"] not in factories or not cids:
+            continue
+        k = (int(r["block_number"]), int(r["log_index"]))
+        if r["fpmm"] not in out or k < out[r["fpmm"]][0]:
+            out[r["fpmm"]] = (k, cids[0].lower())
+    return {f: c for f, (_k, c) in out.items()}
+
+
+def fpmm_addresses(tables: Tables) -> set[str]:
+    """Every FPMM in fpmm_creations: contracts, never wallets (whatever their conditions)."""
+    return {r["fpmm"] for r in final("fpmm_creations", tables.get("fpmm_creations", ()))}
+
+
+def fpmm_cash(r: Row) -> int:
+    """Collateral an FPMM log moves for its trader or funder (micro-USDC, + received): a buy pays
+    investmentAmount (fee included), a sell receives returnAmount, adding funding pays the largest of amountsAdded
+    (the whole deposit: what did not stay in the pool came back as shares), removing it receives
+    collateralRemovedFromFeePool (the funder's fees). The shares move by ERC1155 transfers, counted apart."""
+    if "side" in r:
+        return -int(r["usdc"]) if r["side"] in ("BUY", 0) else int(r["usdc"])
+    if r["action"] in ("add", 1):
+        return -max((int(a) for a in r["amounts"]), default=0)
+    return int(r["collateral_removed"])
 
 
 def rows_as_dicts(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -215,7 +258,8 @@ def adapter_users(tables: Tables, tmap: Mapping[int, tuple[str, int]], ex: set[s
 
 def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str] | None = None) -> CashflowPnl:
     """The plan's cash-flow P&L per (wallet, condition) and per wallet, from raw rows, as the SQL build defines it."""
-    ex = set(excluded_addresses() if excluded is None else excluded)
+    fpmms = fpmm_markets(tables)
+    ex = set(excluded_addresses() if excluded is None else excluded) | fpmm_addresses(tables)
     tmap = {int(r["token_id"]): (r["condition_id"], int(r["outcome_index"])) for r in _live(tables, "token_map", None)}
     res = CashflowPnl()
     pos: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -283,6 +327,13 @@ def cashflow_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
             k = (who, cid)
             cash[k] += share
             touched.add(k)
+    for name, who_col in (("fpmm_trades", "trader"), ("fpmm_funding", "funder")):  # the legacy AMM's collateral
+        for r in _live(tables, name, cutoff):
+            cid, who = fpmms.get(r["fpmm"]), r[who_col]
+            if cid is None or who in ex:
+                continue
+            cash[(who, cid)] += fpmm_cash(r)
+            touched.add((who, cid))
     res.positions = dict(pos)
     res.cashflows = {k: cash[k] for k in touched}
     res.resolutions = resolutions(tables, cutoff)
@@ -392,7 +443,8 @@ class _Book:
 
 def _chain_events(tables: Tables, cutoff: int | None) -> list[tuple[tuple, str, Row]]:
     ev = []
-    for name in ("trades_raw", "ctf_actions", "neg_risk_conversions", "condition_resolutions"):
+    for name in ("trades_raw", "ctf_actions", "neg_risk_conversions", "condition_resolutions", "fpmm_trades",
+                 "fpmm_funding"):
         for r in _live(tables, name, cutoff):
             ev.append(((int(r["block_number"]), int(r["log_index"])), name, r))
     for r in _live(tables, "neg_risk_questions", None):  # market structure: no cutoff, like token_map
@@ -407,12 +459,14 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
     tracked amount x (mark - average), mark = payout share when resolved else market price (unpriced = 0)."""
     if rounding not in ("subgraph", "exact"):
         raise ValueError(f"rounding {rounding!r}: choose subgraph or exact")
-    ex = set(excluded_addresses() if excluded is None else excluded)
+    fpmms = fpmm_markets(tables)
+    ex = set(excluded_addresses() if excluded is None else excluded) | fpmm_addresses(tables)
     book = _Book(rounding == "exact")
     tmap = {int(r["token_id"]): (r["condition_id"], int(r["outcome_index"])) for r in _live(tables, "token_map", None)}
     by_cond: dict[str, dict[int, int]] = defaultdict(dict)
     for t, (c, o) in tmap.items():
         by_cond[c][o] = t
+    tmap.update({int(f, 16): (c, LP_OUTCOME) for f, c in fpmms.items()})  # LP shares: marked at 0
     payouts: dict[str, list[int]] = {}
     questions: dict[str, dict[int, str]] = defaultdict(dict)
     users_by_cond, users_by_tx = adapter_users(tables, tmap, ex)
@@ -447,6 +501,10 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
                     whole = book.tokens[(w, toks[o])].amount
                     amt = amounts[o] if r.get("source") == "neg_risk_adapter" and o < len(amounts) else whole
                     book.sell(w, toks[o], price, amt)
+        elif name in ("fpmm_trades", "fpmm_funding"):
+            cid = fpmms.get(r["fpmm"])
+            if cid is not None:
+                _fpmm(book, r, by_cond.get(cid, {}), int(r["fpmm"], 16), ex)
         elif name == "neg_risk_conversions":
             if r["stakeholder"] in adapters:
                 r = {**r, "stakeholder": users_by_tx.get(r["tx_hash"], "")}
@@ -467,6 +525,40 @@ def avg_cost_pnl(tables: Tables, *, cutoff: int | None = None, excluded: Iterabl
         a[2] += s.clamped
     res.markets = {k: AvgCostMarket(k[0], k[1], a[0], a[1], a[2]) for k, a in acc.items()}
     return res
+
+
+def _fpmm(book: _Book, r: Row, toks: Mapping[int, int], lp: int, ex: set) -> None:
+    """One FPMM log by the pnl-subgraph's FixedProductMarketMakerMapping (binary markets, outcomes 0 and 1):
+    buy / sell outcomeIndex at usdc / shares; funding added buys the shares sent back (the smaller side's
+    difference) at the other side's share of the amounts, and the LP shares (token ``lp``) at what is left of the
+    deposit per share; funding removed buys both outcomes' amounts at the pool price and sells the burnt LP shares
+    at (collateralRemovedFromFeePool - those tokens' cost) per share (the subgraph's rule, sign included)."""
+    if "side" in r:
+        w, shares, o = r["trader"], int(r["shares"]), int(r["outcome_index"])
+        if w in ex or shares == 0 or o not in toks:
+            return
+        price = book.div(int(r["usdc"]) * SCALE, shares)
+        (book.buy if r["side"] in ("BUY", 0) else book.sell)(w, toks[o], price, shares)
+        return
+    w, amounts, shares = r["funder"], [int(a) for a in r["amounts"]], int(r["shares"])
+    a = (amounts + [0, 0])[:2]
+    if w in ex or a[0] + a[1] == 0 or 0 not in toks or 1 not in toks:
+        return
+    if r["action"] in ("add", 1):
+        o = 1 if a[0] > a[1] else 0  # the side sent back: the smaller amount added
+        amount, price = a[1 - o] - a[o], book.div(a[1 - o] * SCALE, a[0] + a[1])
+        book.buy(w, toks[o], price, amount)
+        if shares:
+            lp_cost = max(a) - book.div(amount * price, SCALE)
+            book.buy(w, lp, book.div(lp_cost * SCALE, shares), shares)
+        return
+    cost = 0
+    for o in (0, 1):
+        price = book.div(a[1 - o] * SCALE, a[0] + a[1])
+        book.buy(w, toks[o], price, a[o])
+        cost += book.div(price * a[o], SCALE)
+    if shares:
+        book.sell(w, lp, book.div((int(r["collateral_removed"]) - cost) * SCALE, shares), shares)
 
 
 def _convert(book: _Book, r: Row, qs: dict[int, str], by_cond: Mapping[str, dict[int, int]], ex: set) -> None:
@@ -550,6 +642,8 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
     for (w, tok), amount in tracked.items():
         if (w, tok) not in seen and amount:
             untracked[(w, tmap[tok])] += abs(amount)
+    fpmms = fpmm_markets(tables)
+    funded = {(r["funder"], fpmms[r["fpmm"]]) for r in _live(tables, "fpmm_funding", cutoff) if r["fpmm"] in fpmms}
     conv_markets = {r["market_id"] for r in _live(tables, "neg_risk_conversions", cutoff)}
     conv_conds = {r["condition_id"] for r in _live(tables, "neg_risk_questions", None) if r["market_id"] in conv_markets}
     out = []
@@ -570,6 +664,9 @@ def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str
             reasons.append(f"clamped sells: {a.clamped_shares} shares sold without tracked basis earn 0 in avg-cost")
         if k[1] in conv_conds:
             reasons.append("negRisk conversion: basis moves between conditions (wallet totals still comparable)")
+        if k in funded:
+            reasons.append("FPMM liquidity: LP shares count 0 in both; a funding removal's shares are booked "
+                           "against the LP sale in avg-cost (the pnl-subgraph's rule), 2x their cost lower")
         if cpnl != apnl and not reasons:
             reasons.append("rounding: subgraph truncates prices and each realized delta")
         out.append(Difference(k[0], k[1], cpnl, apnl, cpnl - apnl, m.fees if m else 0, m.fee_shares if m else 0,

@@ -37,6 +37,7 @@ from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
 from harness.errors import HarnessError
+from harness.fpmm import Pool, PoolError
 from harness.pnl import conversion_cash
 
 SCALE = 1_000_000
@@ -62,9 +63,10 @@ class WorldParams:
     fee_wallet_share: float = 0.2  # wallets whose orders carry a fee
     start_block: int = 60_000_000
     start_time: int = 1_727_740_800  # 2024-10-01 00:00:00 UTC
+    fpmm_markets: int = 0  # legacy AMM markets (one FPMM each: funding, buys, sells); 0 leaves a world as before
 
     def __post_init__(self):
-        if self.wallets < 4 or self.markets < 1 or self.fills < 0:
+        if self.wallets < 4 or self.markets < 1 or self.fills < 0 or self.fpmm_markets < 0:
             raise ValueError(f"need wallets >= 4, markets >= 1, fills >= 0: {self}")
 
 
@@ -84,6 +86,7 @@ class Market:
     resolved: bool = False
     payouts: dict[str, list[int]] = field(default_factory=dict)
     v2: bool = False
+    fpmm: str | None = None  # the legacy AMM market's FixedProductMarketMaker
 
     @property
     def exchange_key(self) -> str:
@@ -193,6 +196,7 @@ class Simulation:
         # who receives V1 fees: the exchanges' operator (chain-world passes the one its contracts pay)
         self.fee_receiver = fee_receiver or _addr("fee-receiver", self.p.seed)
         self.wallets = [_addr("wallet", self.p.seed, i) for i in range(self.p.wallets)]
+        self.pools: dict[str, Pool] = {}  # FPMM address -> its pool
         r = self.rng
         self.informed = {w for w in self.wallets if r.random() < 0.2}
         self.fee_bps = {w: (r.choice((100, 200)) if r.random() < self.p.fee_wallet_share else 0) for w in self.wallets}
@@ -321,6 +325,18 @@ class Simulation:
             self.live.append(m)
             if neg:
                 self.live_neg.append(m)
+        for k in range(p.markets, p.markets + p.fpmm_markets):  # the legacy AMM's binary markets, after the rest
+            qids = [_h("question", p.seed, k)]
+            conds = [condition_id(self.oracle, qids[0], 2)]
+            m = Market(k, conds, qids, [(token_id(conds[0], 0), token_id(conds[0], 1))], False, ZERO32,
+                       [r.randint(10, 90)], fpmm=_addr("fpmm", p.seed, k))
+            self.tmap[m.tokens[0][0]], self.tmap[m.tokens[0][1]] = (conds[0], 0), (conds[0], 1)
+            if r.random() >= p.open_share:
+                m.winner = r.randrange(2)
+            self.pools[m.fpmm] = Pool()
+            self.book.never = self.book.never | {m.fpmm}
+            self.markets.append(m)
+            self.live.append(m)
         for m in self.markets:  # resolution point, in matched trades done
             if m.winner is not None:
                 m.resolve_at = int(p.fills * r.uniform(0.3, 0.95))
@@ -338,6 +354,9 @@ class Simulation:
                 if m.neg_risk:
                     self._emit("adapter.QuestionPrepared", {"marketId": m.market_id, "questionId": q, "index": i,
                                                             "data": "0x" + _question_data(i).hex()}, self.adapter)
+        for m in self.markets:
+            if m.fpmm is not None:
+                self._fpmm_create(m)
 
     # ---- operations --------------------------------------------------------------------------------------------
 
@@ -620,6 +639,109 @@ class Simulation:
         self.ops["convert"] += 1
         return True
 
+    # ---- the legacy AMM (FixedProductMarketMaker; pool arithmetic in harness.fpmm) ---------------------------------
+
+    def _fpmm_create(self, m: Market) -> None:
+        """The factory creates the market's FPMM (fee 2%), and a wallet funds it at the market's price."""
+        r = self.rng
+        self._new_tx()
+        creator = _addr("fpmm-creator", self.p.seed)
+        self._play("fpmm_create", m=m, creator=creator, fee=self.pools[m.fpmm].fee)
+        self._emit("fpmm_factory.FixedProductMarketMakerCreation",
+                   {"creator": creator, "fixedProductMarketMaker": m.fpmm,
+                    "conditionalTokens": self.addr["ctf"], "collateralToken": self.usdc,
+                    "conditionIds": [m.conditions[0]], "fee": self.pools[m.fpmm].fee}, self.addr["fpmm_factory"])
+        self._fpmm_fund(m, r.choice(self.wallets), r.randint(50, 500) * SCALE, [100 - m.price[0], m.price[0]])
+
+    def _fpmm_fund(self, m: Market, w: str, funds: int, hint: list[int] | None = None) -> None:
+        """addFunding: the FPMM splits the funds, sends back what the pool's balance ratio leaves over."""
+        fp, toks = m.fpmm, list(m.tokens[0])
+        a = self.pools[fp].add_funding(w, funds, hint)
+        self._new_tx()
+        self._play("fpmm_add", w=w, m=m, funds=funds, hint=hint)
+        self._ctf_split(fp, m, 0, funds)
+        self._batch(fp, fp, w, toks, a.send_back)
+        self._emit("fpmm.FPMMFundingAdded", {"funder": w, "amountsAdded": a.amounts_added, "sharesMinted": a.minted},
+                   fp)
+        self.cash[(w, m.conditions[0])] -= funds
+        self.ops["fpmm_add"] += 1
+
+    def _op_fpmm(self) -> bool:
+        """One FPMM call: buy (most), sell, add funding or remove it (also after resolution)."""
+        r = self.rng
+        live = [m for m in self.live if m.fpmm is not None]
+        kind = r.choices(("buy", "sell", "add", "remove"), (5, 3, 1, 1))[0]
+        if kind == "remove":
+            ms = [m for m in self.markets if m.fpmm is not None and self.pools[m.fpmm].supply > 0]
+            if not ms:
+                return False
+            m = r.choice(ms)
+            pool = self.pools[m.fpmm]
+            lps = sorted(a for a, n in pool.shares.items() if n > 0)
+            w = r.choice(lps)
+            burnt = max(1, pool.shares[w] // r.choice((1, 2, 4)))
+            rm = pool.remove_funding(w, burnt)
+            self._new_tx()
+            self._play("fpmm_remove", w=w, m=m, shares=burnt)
+            self._batch(m.fpmm, m.fpmm, w, list(m.tokens[0]), rm.amounts)
+            self._emit("fpmm.FPMMFundingRemoved", {"funder": w, "amountsRemoved": rm.amounts,
+                                                   "collateralRemovedFromFeePool": rm.fees, "sharesBurnt": burnt},
+                       m.fpmm)
+            self.cash[(w, m.conditions[0])] += rm.fees
+            self.ops["fpmm_remove"] += 1
+            return True
+        if not live:
+            return False
+        m = r.choice(live)
+        fp, cid = m.fpmm, m.conditions[0]
+        pool = self.pools[fp]
+        if kind == "add":
+            self._fpmm_fund(m, r.choice(self.wallets), r.randint(10, 300) * SCALE)
+            return True
+        if kind == "buy":
+            w = r.choice(self.wallets)
+            o = m.winner if w in self.informed and m.winner is not None and r.random() < 0.7 else r.randrange(2)
+            try:
+                b = pool.buy(r.randint(1, 100) * 100_000, o)
+            except PoolError:
+                return False
+            self._new_tx()
+            self._play("fpmm_buy", w=w, m=m, outcome=o, investment=b.investment, tokens=b.tokens)
+            self._ctf_split(fp, m, 0, b.investment - b.fee)
+            self._single(fp, fp, w, m.tokens[0][o], b.tokens)
+            self._emit("fpmm.FPMMBuy", {"buyer": w, "investmentAmount": b.investment, "feeAmount": b.fee,
+                                        "outcomeIndex": o, "outcomeTokensBought": b.tokens}, fp)
+            self.cash[(w, cid)] -= b.investment
+            self.ops["fpmm_buy"] += 1
+            return True
+        o = r.randrange(2)
+        tok = m.tokens[0][o]
+        w = self.book.random_holder(r, tok, frozenset({self.fee_receiver}))
+        if w is None:
+            return False
+        have = self.book.get(w, tok)
+        num, den = pool.price(o)
+        if den == 0:  # every LP has left: nothing to sell into
+            return False
+        returned = have * num // den * r.randint(10, 80) // 100 // 10_000 * 10_000
+        if returned <= 0:
+            return False
+        try:
+            if pool.calc_sell(returned, o) > have:
+                return False
+            sl = pool.sell(returned, o)
+        except PoolError:
+            return False
+        self._new_tx()
+        self._play("fpmm_sell", w=w, m=m, outcome=o, returned=sl.returned, tokens=sl.tokens)
+        self._single(fp, w, fp, tok, sl.tokens)
+        self._ctf_split(fp, m, 0, sl.returned + sl.fee, merge=True)
+        self._emit("fpmm.FPMMSell", {"seller": w, "returnAmount": sl.returned, "feeAmount": sl.fee,
+                                     "outcomeIndex": o, "outcomeTokensSold": sl.tokens}, fp)
+        self.cash[(w, cid)] += sl.returned
+        self.ops["fpmm_sell"] += 1
+        return True
+
     def _resolve(self, m: Market, questions: list[int] | None = None) -> None:
         """Resolve ``questions`` of the market (default: every one not resolved yet) in one tx. A market stops
         trading at its first resolution; it is fully resolved when every question is."""
@@ -716,7 +838,9 @@ class Simulation:
                 yield from self._flush()
             if fills >= self.p.fills or not self.live:
                 break
-            if r.random() < 0.7:
+            if self.pools and r.random() < 0.2:  # the legacy AMM, only in a world that has it
+                self._op_fpmm()
+            elif r.random() < 0.7:
                 fills += self._op_match()
             else:
                 r.choices(ops, weights)[0]()
@@ -741,7 +865,7 @@ class Simulation:
         keys = ("ctf_exchange", "neg_risk_exchange", "ctf_exchange_v2", "neg_risk_exchange_v2", "neg_risk_adapter",
                 "ctf_collateral_adapter", "neg_risk_collateral_adapter", "fee_module", "neg_risk_fee_module",
                 "neg_risk_no_token_burn")
-        return {self.addr[k] for k in keys if k in self.addr} | {ZERO}
+        return {self.addr[k] for k in keys if k in self.addr} | {ZERO} | set(self.pools)
 
     def prices(self) -> list[tuple[str, int, int]]:
         """(condition_id, outcome_index, price_micros) for every open condition."""
@@ -787,8 +911,11 @@ class Simulation:
         return dict(sorted(out.items()))
 
     def meta(self) -> dict:
+        params = asdict(self.p)
+        if not params["fpmm_markets"]:  # a world without the legacy AMM keeps its world.json as it was
+            del params["fpmm_markets"]
         return {
-            "simulator_version": SIMULATOR_VERSION, "params": asdict(self.p),
+            "simulator_version": SIMULATOR_VERSION, "params": params,
             "block_range": [self.first_block, getattr(self, "last_block", self.block)],
             "time_range": [self.p.start_time, self.time],
             "logs": sum(self.counts.values()), "logs_by_event": dict(sorted(self.counts.items())),
@@ -876,7 +1003,8 @@ def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dic
     refs = sim.reference_wallets(truth)
     lines = [f"# Reference wallets of the simulated world (seed {sim.p.seed}); targets are the simulator's exact",
              ("# ledger (tolerance 0 = exact to the micro-dollar). Regenerate: python -m harness simulate "
-             f"--seed {sim.p.seed} --wallets {sim.p.wallets} --markets {sim.p.markets} --fills {sim.p.fills}"),
+             f"--seed {sim.p.seed} --wallets {sim.p.wallets} --markets {sim.p.markets} --fills {sim.p.fills}"
+              + (f" --fpmm-markets {sim.p.fpmm_markets}" if sim.p.fpmm_markets else "")),
              "wallets:"]
     for w in refs:
         lines.append(f"  - name: {w['name']}")

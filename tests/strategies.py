@@ -18,7 +18,18 @@ amount = st.one_of(st.integers(0, 10**12), st.integers(0, U128))  # shares / mic
 token = st.integers(1, 2**256 - 1)
 
 #: Field-name overrides where the schema narrows the ABI type (amounts are UInt128, asset ids are tokens).
-_AMOUNT_FIELDS = {"value", "amount", "payout", "makerAmountFilled", "takerAmountFilled", "fee", "refund"}
+_AMOUNT_FIELDS = {"value", "amount", "payout", "makerAmountFilled", "takerAmountFilled", "fee", "refund",
+                  "investmentAmount", "feeAmount", "outcomeTokensBought", "returnAmount", "outcomeTokensSold",
+                  "collateralRemovedFromFeePool", "sharesMinted", "sharesBurnt"}
+#: Where a log of an event emitted from any address (an FPMM's) comes from in tests.
+SOME_FPMM = "0x" + "f9" * 20
+
+
+def emitter_address(key: str) -> str:
+    """The address of an emitter key of harness.chain.events (``*``: any address, here SOME_FPMM)."""
+    from harness.chain.events import address_of
+
+    return SOME_FPMM if key == "*" else address_of(key)
 
 
 def _field(event: Event, name: str, typ: str):
@@ -30,8 +41,10 @@ def _field(event: Event, name: str, typ: str):
         return st.integers(0, 1)  # V2 side: 0 BUY, 1 SELL
     if typ == "bytes":
         return st.binary(max_size=80).map(lambda b: "0x" + b.hex())
+    if typ == "bytes32[]":
+        return st.lists(hex32, max_size=3)
     if typ == "uint256[]":
-        elem = amount if name in ("values", "amounts") else uint256
+        elem = amount if name in ("values", "amounts", "amountsAdded", "amountsRemoved") else uint256
         if name in ("partition", "indexSets"):
             elem = st.integers(1, 2**8 - 1)
         return st.lists(elem, max_size=5)
@@ -39,7 +52,7 @@ def _field(event: Event, name: str, typ: str):
         return amount
     if name == "outcomeSlotCount":
         return st.integers(2, 8)
-    if name == "index":
+    if name in ("index", "outcomeIndex"):
         return st.integers(0, 255)
     if name == "id" or name == "tokenId":
         return token
@@ -78,9 +91,8 @@ def logs(draw, events: tuple[Event, ...] = EVENTS, max_size: int = 20):
         e = draw(st.sampled_from(events))
         args = draw(event_args(e))
         addr = draw(st.sampled_from(e.emitters))
-        from harness.chain.events import address_of
         log = encode_log(e, args, tx_hash="0x" + format(block * 1000 + tx, "064x"), log_index=li,
-                         block_number=block, block_time=t, address=address_of(addr))
+                         block_number=block, block_time=t, address=emitter_address(addr))
         li += 1
         out.append((e, args, log))
     return out
@@ -104,6 +116,10 @@ def fixed_args(event: Event | str, seed: int = 0) -> dict:
             args[f.name] = rnd.randint(0, 1)
         elif f.type == "uint256[]":
             args[f.name] = [rnd.randint(1, 10**9) for _ in range(3)]
+        elif f.type == "bytes32[]":
+            args[f.name] = ["0x" + rnd.randbytes(32).hex()]
+        elif f.name == "outcomeIndex":
+            args[f.name] = rnd.randint(0, 1)
         elif f.name == "outcomeSlotCount":
             args[f.name] = 3
         elif f.name == "index":

@@ -212,6 +212,7 @@ class Addresses:
     fee_module: str
     neg_risk_fee_module: str
     no_token_burn: str
+    fpmm_factory: str = ""
 
     @classmethod
     def from_config(cls) -> Addresses:
@@ -223,7 +224,8 @@ class Addresses:
             neg_risk_exchange_v2=c["neg_risk_exchange_v2"].address, neg_risk_adapter=c["neg_risk_adapter"].address,
             ctf_adapter_v2=c["ctf_collateral_adapter"].address,
             neg_risk_adapter_v2=c["neg_risk_collateral_adapter"].address, fee_module=c["fee_module"].address,
-            neg_risk_fee_module=c["neg_risk_fee_module"].address, no_token_burn=c["neg_risk_no_token_burn"].address)
+            neg_risk_fee_module=c["neg_risk_fee_module"].address, no_token_burn=c["neg_risk_no_token_burn"].address,
+            fpmm_factory=c["fpmm_factory"].address)
 
 
 #: Which of our contracts sits at which address key (the CTF is the npm build).
@@ -232,6 +234,7 @@ LAYOUT = {
     "ctf_exchange": "CtfExchange", "neg_risk_exchange": "CtfExchange", "ctf_exchange_v2": "CtfExchangeV2",
     "neg_risk_exchange_v2": "CtfExchangeV2", "ctf_adapter_v2": "CollateralAdapter",
     "neg_risk_adapter_v2": "CollateralAdapter", "fee_module": "FeeModule", "neg_risk_fee_module": "FeeModule",
+    "fpmm_factory": "FixedProductMarketMakerFactory",
 }
 #: Exchange key -> (its fee module key or None, is V2).
 EXCHANGES = {"ctf_exchange": ("fee_module", False), "neg_risk_exchange": ("neg_risk_fee_module", False),
@@ -254,6 +257,7 @@ class Polymarket:
     neg_risk_oracle: dict[str, str] = field(default_factory=dict)  # market id -> its oracle
     neg_risk_question: dict[str, tuple[Market, int]] = field(default_factory=dict)  # condition -> (market, index)
     standard: dict[str, tuple[str, str]] = field(default_factory=dict)  # condition -> (oracle, question id)
+    fpmm_approved: set[tuple[str, str]] = field(default_factory=set)  # (wallet, FPMM) pairs already approved
 
     # set-up ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -602,6 +606,45 @@ class Polymarket:
         return self._send(f, self.addr.ctf, calldata(
             "safeTransferFrom(address,address,uint256,uint256,bytes)", f, to.lower(), token, amount, b""),
             f"transfer({f} -> {to}, token {token}, {amount})")
+
+    # the legacy AMM (FixedProductMarketMaker double, contracts/FixedProductMarketMaker.sol) ------------------------
+    def create_fpmm(self, creator: str, fpmm: str, condition: str, fee: int = 2 * 10**16) -> Tx:
+        """Place the FPMM's code at ``fpmm`` (the factory double cannot choose an address) and have the factory,
+        called by ``creator``, initialise it and emit FixedProductMarketMakerCreation (collateral USDC.e)."""
+        self.node.call("anvil_setCode", fpmm.lower(), artefact("FixedProductMarketMaker")["deployedBytecode"])
+        a = self.addr
+        return self._send(creator, a.fpmm_factory, calldata(
+            "createFixedProductMarketMaker(address,address,address,bytes32[],uint256)", fpmm.lower(), a.ctf, a.usdc,
+            [_b32(condition)], fee), f"createFixedProductMarketMaker({fpmm}, {condition})")
+
+    def _fpmm_approve(self, wallet: str, fpmm: str) -> None:
+        """The FPMM pulls USDC.e (buy, addFunding) and the wallet's shares (sell): approved once per pair."""
+        w, f = wallet.lower(), fpmm.lower()
+        if (w, f) in self.fpmm_approved:
+            return
+        self.fpmm_approved.add((w, f))
+        self._send(w, self.addr.usdc, calldata("approve(address,uint256)", f, MAX_UINT), f"approve({w}, {f})")
+        self._send(w, self.addr.ctf, calldata("setApprovalForAll(address,bool)", f, True),
+                   f"setApprovalForAll({w}, {f})")
+
+    def fpmm_add(self, wallet: str, fpmm: str, funds: int, hint: Sequence[int] = ()) -> Tx:
+        self._fpmm_approve(wallet, fpmm)
+        return self._send(wallet, fpmm, calldata("addFunding(uint256,uint256[])", funds, list(hint)),
+                          f"addFunding({wallet}, {fpmm}, {funds}, {list(hint)})")
+
+    def fpmm_remove(self, wallet: str, fpmm: str, shares: int) -> Tx:
+        return self._send(wallet, fpmm, calldata("removeFunding(uint256)", shares),
+                          f"removeFunding({wallet}, {fpmm}, {shares})")
+
+    def fpmm_buy(self, wallet: str, fpmm: str, investment: int, outcome: int, min_tokens: int = 0) -> Tx:
+        self._fpmm_approve(wallet, fpmm)
+        return self._send(wallet, fpmm, calldata("buy(uint256,uint256,uint256)", investment, outcome, min_tokens),
+                          f"FPMM buy({wallet}, {fpmm}, {investment}, outcome {outcome})")
+
+    def fpmm_sell(self, wallet: str, fpmm: str, returned: int, outcome: int, max_tokens: int = MAX_UINT) -> Tx:
+        self._fpmm_approve(wallet, fpmm)
+        return self._send(wallet, fpmm, calldata("sell(uint256,uint256,uint256)", returned, outcome, max_tokens),
+                          f"FPMM sell({wallet}, {fpmm}, {returned}, outcome {outcome})")
 
     # ids ---------------------------------------------------------------------------------------------------------
     def token_ids(self, condition: str, *, neg_risk: bool = False) -> tuple[int, int]:

@@ -40,6 +40,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fee_refunds": _BASE + ("module", "order_hash", "to_addr", "token_id", "refund", "fee_charged") + _RAW,
     "wallet_proxies": _BASE + ("factory", "kind", "owner", "proxy") + _RAW,
     "token_map": ("token_id", "condition_id", "outcome_index", "index_set", "collateral", "neg_risk", "_version"),
+    "fpmm_creations": _BASE + ("factory", "creator", "fpmm", "conditional_tokens", "collateral", "condition_ids",
+                               "fee") + _RAW,
+    "fpmm_trades": _BASE + ("fpmm", "trader", "side", "outcome_index", "usdc", "fee", "shares") + _RAW,
+    "fpmm_funding": _BASE + ("fpmm", "funder", "action", "amounts", "collateral_removed", "shares") + _RAW,
 }
 TABLES = tuple(COLUMNS)
 ZERO32 = "0x" + "00" * 32
@@ -180,6 +184,9 @@ class Decoder:
             "adapter.PositionsMerge": self._adapter_merge, "adapter.PositionsConverted": self._converted,
             "adapter.PayoutRedemption": self._adapter_redeem, "adapter.QuestionPrepared": self._question,
             "fee_module.FeeRefunded": self._fee_refund, "safe_factory.ProxyCreation": self._proxy_creation,
+            "fpmm_factory.FixedProductMarketMakerCreation": self._fpmm_creation,
+            "fpmm.FPMMBuy": self._fpmm_buy, "fpmm.FPMMSell": self._fpmm_sell,
+            "fpmm.FPMMFundingAdded": self._fpmm_added, "fpmm.FPMMFundingRemoved": self._fpmm_removed,
         }
         #: events whose topic count varies between deployments (the handler checks the layout itself)
         loose = {"fee_module.FeeRefunded"}
@@ -193,6 +200,9 @@ class Decoder:
                     self.handlers[addr][t0] = (topic_handler[e.key], None, None)
                 else:
                     self.handlers[addr][t0] = (topic_handler[e.key], 1 + len(e.indexed), nwords)
+        #: events decoded from any address (the FPMMs', whose addresses only the factory's logs tell)
+        self.any_handlers = {t0: (topic_handler[e.key], 1 + len(e.indexed), None)
+                             for t0, e in ev.any_address_events().items()}
 
     # -- the loop --------------------------------------------------------------------------------------------
 
@@ -213,8 +223,11 @@ class Decoder:
                     table = handlers.get(addr)
                 topics = log["topics"]
                 if table is None:
-                    unknown[(addr.lower(), topics[0].lower() if topics else None)] += 1
-                    continue
+                    if topics and (topics[0] in self.any_handlers or topics[0].lower() in self.any_handlers):
+                        table = self.any_handlers
+                    else:
+                        unknown[(addr.lower(), topics[0].lower() if topics else None)] += 1
+                        continue
                 if not topics:
                     raise _Bad("no topics")
                 t0 = topics[0]
@@ -452,6 +465,49 @@ class Decoder:
             raise _Bad(f"question index {idx} > 255")
         rows["neg_risk_questions"].append(base + (
             _b32(topics[1]), qid, idx, _condition_id(self.adapter, qid, 2), _bytes(data, 1), self.version, deleted))
+
+
+    # -- the legacy AMM (FixedProductMarketMaker and its factory) ----------------------------------------------
+
+    def _fpmm_creation(self, rows, base, topics, data, x, deleted, ex):
+        words = (len(data) - 2) // 64
+        if words < 4:
+            raise _Bad(f"FixedProductMarketMakerCreation data is {words} words, expected at least 4")
+        fpmm = _word(data, 0)
+        if fpmm >> 160:
+            raise _Bad(f"fixedProductMarketMaker word {fpmm:#x} is not an address")
+        cids = [f"0x{c:064x}" for c in _uint_array(data, 1)]
+        rows["fpmm_creations"].append(base + (
+            ex.lower(), _addr(topics[1]), f"0x{fpmm:040x}", _addr(topics[2]), _addr(topics[3]), cids,
+            _word(data, 2), self.version, deleted))
+
+    def _fpmm_trade(self, rows, base, topics, data, x, deleted, ex, side):
+        if len(data) != 2 + 64 * 3:
+            raise _Bad(f"{side} data is {(len(data) - 2) / 2:g} bytes, expected 96")
+        outcome = int(topics[2], 16)
+        if outcome > 255:
+            raise _Bad(f"outcomeIndex {outcome} > 255")
+        rows["fpmm_trades"].append(base + (
+            ex.lower(), _addr(topics[1]), side, outcome, _u128(x >> 512, "amount"),
+            _u128((x >> 256) & _M, "feeAmount"), _u128(x & _M, "outcome tokens"), self.version, deleted))
+
+    def _fpmm_buy(self, rows, base, topics, data, x, deleted, ex):
+        self._fpmm_trade(rows, base, topics, data, x, deleted, ex, "BUY")
+
+    def _fpmm_sell(self, rows, base, topics, data, x, deleted, ex):
+        self._fpmm_trade(rows, base, topics, data, x, deleted, ex, "SELL")
+
+    def _fpmm_added(self, rows, base, topics, data, x, deleted, ex):
+        amounts = [_u128(a, "amountsAdded") for a in _uint_array(data, 0)]
+        rows["fpmm_funding"].append(base + (
+            ex.lower(), _addr(topics[1]), "add", amounts, 0, _u128(_word(data, 1), "sharesMinted"),
+            self.version, deleted))
+
+    def _fpmm_removed(self, rows, base, topics, data, x, deleted, ex):
+        amounts = [_u128(a, "amountsRemoved") for a in _uint_array(data, 0)]
+        rows["fpmm_funding"].append(base + (
+            ex.lower(), _addr(topics[1]), "remove", amounts, _u128(_word(data, 1), "collateralRemovedFromFeePool"),
+            _u128(_word(data, 2), "sharesBurnt"), self.version, deleted))
 
 
 def make_decoder(*, block_times: Mapping[int, int] | None = None, version: int = 0) -> Decoder:

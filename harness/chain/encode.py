@@ -38,6 +38,8 @@ def _static(t: str, v: Any) -> str:
 def _dynamic(t: str, v: Any) -> str:
     if t == "uint256[]":
         return _word(len(v)) + "".join(_word(x) for x in v)
+    if t == "bytes32[]":
+        return _word(len(v)) + "".join(_static("bytes32", x) for x in v)
     if t == "bytes":
         raw = v[2:] if isinstance(v, str) and v[:2] == "0x" else (v.hex() if isinstance(v, bytes) else v)
         n = len(raw) // 2
@@ -108,7 +110,10 @@ def decode_event(log: Mapping[str, Any], event: Event | str | None = None) -> tu
     from harness.chain.events import by_address
 
     if event is None:
-        e = by_address()[log["address"].lower()][log["topics"][0].lower()]
+        from harness.chain.events import any_address_events
+
+        t0 = log["topics"][0].lower()
+        e = by_address().get(log["address"].lower(), {}).get(t0) or any_address_events()[t0]
     else:
         e = BY_KEY[event] if isinstance(event, str) else event
     out: dict[str, Any] = {}
@@ -122,6 +127,8 @@ def decode_event(log: Mapping[str, Any], event: Event | str | None = None) -> tu
             n = int(data[p:p + 64], 16)
             if f.type == "bytes":
                 out[f.name] = "0x" + data[p + 64:p + 64 + 2 * n]
+            elif f.type == "bytes32[]":
+                out[f.name] = ["0x" + data[q:q + 64] for q in range(p + 64, p + 64 + 64 * n, 64)]
             else:
                 out[f.name] = [int(data[q:q + 64], 16) for q in range(p + 64, p + 64 + 64 * n, 64)]
         else:

@@ -19,6 +19,9 @@ EXCHANGES_V2 = ("ctf_exchange_v2", "neg_risk_exchange_v2")
 ADAPTER = ("neg_risk_adapter",)
 FEE_MODULES = ("fee_module", "neg_risk_fee_module")
 SAFE_FACTORY = ("safe_proxy_factory",)
+FPMM_FACTORY = ("fpmm_factory",)
+#: Emitted by contracts known only at run time (each FPMM the factory creates): decoded from any address by topic0.
+ANY_ADDRESS = ("*",)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,28 @@ EVENTS: tuple[Event, ...] = (
     # `event ProxyCreation(GnosisSafe proxy, address owner)`, nothing indexed; the owner is the signing EOA.
     Event("safe_factory.ProxyCreation", "ProxyCreation", _f("address proxy, address owner"),
           "0x4f51faf6c4561ff95f067657e43439f0f856d97c04d9ec9070a6199ad418e235", SAFE_FACTORY),
+    # The legacy AMM (gnosis conditional-tokens-market-makers, as Polymarket deployed it; sources in
+    # harness/data/contracts.yaml fpmm_events). The FPMM events come from each FPMM, whose address is learnt from
+    # the factory's creation log: they are decoded from any address, and the build keeps only the factory's FPMMs.
+    Event("fpmm_factory.FixedProductMarketMakerCreation", "FixedProductMarketMakerCreation",
+          _f("idx address creator, address fixedProductMarketMaker, idx address conditionalTokens, "
+             "idx address collateralToken, bytes32[] conditionIds, uint256 fee"),
+          "0x92e0912d3d7f3192cad5c7ae3b47fb97f9c465c1dd12a5c24fd901ddb3905f43", FPMM_FACTORY),
+    Event("fpmm.FPMMBuy", "FPMMBuy",
+          _f("idx address buyer, uint256 investmentAmount, uint256 feeAmount, idx uint256 outcomeIndex, "
+             "uint256 outcomeTokensBought"),
+          "0x4f62630f51608fc8a7603a9391a5101e58bd7c276139366fc107dc3b67c3dcf8", ANY_ADDRESS),
+    Event("fpmm.FPMMSell", "FPMMSell",
+          _f("idx address seller, uint256 returnAmount, uint256 feeAmount, idx uint256 outcomeIndex, "
+             "uint256 outcomeTokensSold"),
+          "0xadcf2a240ed9300d681d9a3f5382b6c1beed1b7e46643e0c7b42cbe6e2d766b4", ANY_ADDRESS),
+    Event("fpmm.FPMMFundingAdded", "FPMMFundingAdded",
+          _f("idx address funder, uint256[] amountsAdded, uint256 sharesMinted"),
+          "0xec2dc3e5a3bb9aa0a1deb905d2bd23640d07f107e6ceb484024501aad964a951", ANY_ADDRESS),
+    Event("fpmm.FPMMFundingRemoved", "FPMMFundingRemoved",
+          _f("idx address funder, uint256[] amountsRemoved, uint256 collateralRemovedFromFeePool, "
+             "uint256 sharesBurnt"),
+          "0x8b4b2c8ebd04c47fc8bce136a85df9b93fcb1f47c8aa296457d4391519d190e7", ANY_ADDRESS),
 )
 
 BY_KEY: dict[str, Event] = {e.key: e for e in EVENTS}
@@ -161,6 +186,11 @@ def by_address() -> dict[str, dict[str, Event]]:
             if k in c:
                 out.setdefault(c[k].address, {})[e.topic0] = e
     return out
+
+
+def any_address_events() -> dict[str, Event]:
+    """topic0 -> Event for the events decoded from any address (the FPMMs'), whatever emitted them."""
+    return {e.topic0: e for e in EVENTS if e.emitters == ANY_ADDRESS}
 
 
 def address_of(key: str) -> str:

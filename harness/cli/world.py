@@ -17,6 +17,8 @@ def world_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wallets", type=positive_int, default=d.wallets)
     p.add_argument("--markets", type=positive_int, default=d.markets)
     p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
+    p.add_argument("--fpmm-markets", type=non_negative_int, default=d.fpmm_markets,
+                   help="legacy AMM (FPMM) markets on top of --markets (default 0)")
 
 
 def add_simulate(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +34,7 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     meta = write_world(args.out, WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets,
                                              fills=args.fills, neg_risk_share=args.neg_risk_share,
-                                             open_share=args.open_share))
+                                             open_share=args.open_share, fpmm_markets=args.fpmm_markets))
     print(f"wrote {args.out}: {meta['logs']} logs in blocks {meta['block_range'][0]}..{meta['block_range'][1]}, "
           f"{meta['wallets_with_pnl']} wallets with P&L, {meta['markets']['conditions']} conditions")
     return 0
@@ -55,7 +57,8 @@ def _cmd_chain_world(args) -> int:
     from harness.chain.node import NodeError
 
     try:
-        params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills)
+        params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills,
+                             fpmm_markets=args.fpmm_markets)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     why = available()

@@ -93,10 +93,28 @@ class RpcSource:
 
     def __init__(self, rpc: RpcClient, *, addresses: list[str] | None = None, topic0s: list[str] | None = None,
                  window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-                 batch_blocks: int | None = None, prefetch: int = PREFETCH) -> None:
+                 batch_blocks: int | None = None, prefetch: int = PREFETCH,
+                 any_address: list[str] | None = None) -> None:
         self.rpc, self.addresses, self.topic0s = rpc, addresses or ingest_addresses(), topic0s
         self.window, self.max_window, self.batch_logs, self.batch_blocks = window, max_window, batch_logs, batch_blocks
         self.prefetch = prefetch
+        #: topic0s of the events emitted by contracts known only at run time (the FPMMs): a full fetch (no
+        #: ``addresses`` / ``topic0s`` given) also asks every address for them, window by window
+        self.any_address = any_address if any_address is not None else (
+            any_address_filter() if addresses is None and topic0s is None else None)
+
+    def _any_logs(self, lo: int, hi: int, logs: list[dict]) -> list[dict]:
+        """``logs`` plus the any-address events of blocks lo..hi, in chain order (both fetches are complete for
+        the window, so the batch stays complete: one checkpoint, and a re-fetch retracts vanished FPMM logs too)."""
+        if not self.any_address:
+            return logs
+        extra = [lg for _a, _b, got in iter_windows(self.rpc, lo, hi, addresses=None, topic0s=self.any_address,
+                                                      window=hi - lo + 1, max_window=self.max_window)
+                 for lg in got]
+        if not extra:
+            return logs
+        return sorted(logs + extra, key=lambda lg: (block_number(lg), int(lg["logIndex"], 16)
+                                                    if isinstance(lg["logIndex"], str) else lg["logIndex"]))
 
     def _produce(self, ranges: list[tuple[int, int]], retract: tuple[int, int] | None) -> Iterator[LogBatch]:
         """One piece per window; the piece that closes a batch (batch_logs, batch_blocks, end of a range) says so."""
@@ -105,6 +123,7 @@ class RpcSource:
             b_lo = lo
             for w_lo, w_hi, logs in iter_windows(self.rpc, lo, hi, addresses=self.addresses, topic0s=self.topic0s,
                                                  window=self.window, max_window=self.max_window):
+                logs = self._any_logs(w_lo, w_hi, logs)
                 n += len(logs)
                 need = {block_number(lg) for lg in logs if lg.get("blockTimestamp") is None}
                 times = self.rpc.block_times(need) if need else None
@@ -158,6 +177,18 @@ class RpcSource:
         finally:  # done, or the consumer failed / was stopped: a fetch still in flight is abandoned (daemon)
             stop.set()
             worker.join(timeout=0.5)
+
+
+def any_address_filter() -> list[str]:
+    """topic0s of the events decoded from any address: the FPMMs' trades and funding, fetched by topic over every
+    address. Why a topic filter and not the FPMM addresses from fpmm_creations: the creations and the trades can
+    arrive in the same window, the list runs to thousands of addresses (more than nodes take in one filter), and a
+    log of an FPMM some other factory made costs one stored row, which the build ignores (it joins on
+    fpmm_creations). No start block: a full backfill starts at the CTF's first block, 7 blocks before the
+    factory's, so a gate would save nothing on Polygon and would hide a local node's FPMMs (blocks from 0)."""
+    from harness.chain.events import any_address_events
+
+    return sorted(any_address_events())
 
 
 def preparation_filter() -> tuple[list[str], list[str]]:

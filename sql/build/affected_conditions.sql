@@ -1,6 +1,7 @@
 -- Conditions whose derived rows may change because of rows in a block range. Read without FINAL on purpose, so a
 -- retracted (reorged) row still marks its condition. NegRisk questions and conversions touch every condition of
--- their market (conversion attribution depends on the market's question list).
+-- their market (conversion attribution depends on the market's question list). An FPMM's trades, funding and
+-- creation touch its condition (conditionIds[0]).
 SELECT DISTINCT condition_id FROM
 (
     SELECT m.condition_id AS condition_id
@@ -29,4 +30,12 @@ SELECT DISTINCT condition_id FROM
         UNION ALL
         SELECT market_id FROM neg_risk_questions
         WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64})
+    UNION ALL
+    SELECT lower(condition_ids[1]) FROM fpmm_creations
+    WHERE length(condition_ids) > 0 AND fpmm IN (
+        SELECT fpmm FROM fpmm_trades WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}
+        UNION ALL
+        SELECT fpmm FROM fpmm_funding WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64}
+        UNION ALL
+        SELECT fpmm FROM fpmm_creations WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64})
 )

@@ -10,6 +10,11 @@
 -- shared by the k = popcount(index_set) questions whose NO was given up (the collateral comes from them): each gets
 -- floor(total / k), the first (total mod k) of them in question order one micro-USDC more, so the shares sum to
 -- the total exactly and no question's row carries another question's cash.
+-- Legacy AMM (FPMM) collateral, only for FPMMs the known factory created (fpmm_creations: the decoder reads
+-- creations from the factory's address only), booked on the FPMM's
+-- conditionIds[0]: a buy pays investmentAmount (fee included), a sell receives returnAmount, adding funding pays
+-- the largest amountsAdded (the deposit), removing it receives collateralRemovedFromFeePool (harness.pnl.fpmm_cash);
+-- the shares come by ERC1155 transfer (outcome_positions), and an FPMM, a contract, is never a wallet.
 -- {all:UInt8} = 0 limits to {conditions}, as a PREWHERE before FINAL (sound: all versions of a log share token,
 -- condition and addresses); _deleted is tested after FINAL.
 INSERT INTO trade_cashflows_v3_new (wallet, condition_id, cashflow, fees, fee_shares)
@@ -105,7 +110,30 @@ FROM
         FROM neg_risk_questions FINAL WHERE _deleted = 0
         GROUP BY market_id, question_index
     ) AS q ON c.market_id = q.market_id AND c.question_index = q.question_index
+
+    UNION ALL
+
+    SELECT f.who, k.condition_id, f.cash, toInt128(0), toInt128(0)
+    FROM
+    (
+        SELECT fpmm, trader AS who, if(side = 'BUY', -toInt128(usdc), toInt128(usdc)) AS cash
+        FROM fpmm_trades FINAL
+        WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+        UNION ALL
+        SELECT fpmm, funder, if(action = 'add', -toInt128(arrayMax(arrayPushBack(amounts, toUInt128(0)))),
+                                toInt128(collateral_removed))
+        FROM fpmm_funding FINAL
+        WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
+    ) AS f
+    INNER JOIN
+    (
+        SELECT fpmm, argMin(lower(condition_ids[1]), (block_number, log_index)) AS condition_id
+        FROM fpmm_creations FINAL
+        WHERE _deleted = 0 AND length(condition_ids) > 0
+        GROUP BY fpmm
+    ) AS k ON f.fpmm = k.fpmm
 )
 WHERE wallet != '' AND wallet NOT IN {excluded:Array(String)}
+  AND wallet NOT IN (SELECT fpmm FROM fpmm_creations FINAL WHERE _deleted = 0)
   AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})
 GROUP BY wallet, condition_id

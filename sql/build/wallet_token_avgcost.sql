@@ -19,11 +19,74 @@
 -- stakeholder is a V2 collateral adapter ({adapters}), the flow belongs to the non-contract address on the other side
 -- of the adapter's share transfers in the same transaction (per condition; for a conversion, per transaction), as
 -- in build/trade_cashflows.sql; with no such address the leg is internal.
+-- Legacy AMM (harness.pnl._fpmm, the pnl-subgraph's FixedProductMarketMakerMapping), for FPMMs of fpmm_creations
+-- on their conditionIds[0], binary only: FPMMBuy / FPMMSell buy / sell at usdc * 1e6 / shares; funding added buys
+-- the shares sent back at the other side's share of amountsAdded, and the LP shares (token = the FPMM address as a
+-- number, outcome_index 255: never marked, so valued at 0) at (max amountsAdded - those shares' cost) / minted;
+-- funding removed buys both amountsRemoved at the pool price and sells the burnt LP shares at
+-- (collateralRemovedFromFeePool - those tokens' cost) / burnt. FPMMs are never wallets.
 INSERT INTO wallet_token_avgcost_new
     (wallet, token_id, condition_id, outcome_index, amount, avg_price, realized, clamped)
 WITH
     tm AS (SELECT token_id, condition_id, outcome_index FROM token_map FINAL),
     ntok AS (SELECT condition_id, toInt256(count()) AS n FROM token_map FINAL GROUP BY condition_id),
+    fpmm_set AS (SELECT fpmm FROM fpmm_creations FINAL WHERE _deleted = 0),
+    fpmm_k AS
+    (
+        SELECT fpmm, argMin(lower(condition_ids[1]), (block_number, log_index)) AS condition_id,
+               reinterpretAsUInt256(reverse(unhex(substring(fpmm, 3)))) AS lp
+        FROM fpmm_creations FINAL
+        WHERE _deleted = 0 AND length(condition_ids) > 0
+          AND ({all:UInt8} = 1 OR lower(condition_ids[1]) IN {conditions:Array(String)})
+        GROUP BY fpmm
+    ),
+    ev_fpmm_trade AS
+    (
+        SELECT t.trader AS wallet, m.token_id AS token_id, t.block_number AS b, t.log_index AS l,
+               toUInt8(if(t.side = 'BUY', 1, 2)) AS kind, toInt256(t.shares) AS amt,
+               intDivOrZero(toInt256(t.usdc) * toInt256(1000000), toInt256(t.shares)) AS price
+        FROM (SELECT * FROM fpmm_trades FINAL
+              WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64} AND shares > 0) AS t
+        INNER JOIN fpmm_k AS k ON k.fpmm = t.fpmm
+        INNER JOIN tm AS m ON m.condition_id = k.condition_id AND m.outcome_index = t.outcome_index
+        WHERE t.trader NOT IN {excluded:Array(String)} AND t.trader NOT IN (SELECT fpmm FROM fpmm_set)
+    ),
+    fund AS
+    (
+        SELECT g.funder AS wallet, g.block_number AS b, g.log_index AS l, g.action = 'add' AS added, k.lp AS lp,
+               m0.token_id AS t0, m1.token_id AS t1, toInt256(g.amounts[1]) AS a0, toInt256(g.amounts[2]) AS a1,
+               toInt256(g.shares) AS sh, toInt256(g.collateral_removed) AS cr,
+               -- funding added: the side sent back (o), its amount and price
+               a0 > a1 AS o1, if(o1, a0 - a1, a1 - a0) AS back,
+               intDivOrZero(if(o1, a0, a1) * toInt256(1000000), a0 + a1) AS back_price,
+               -- funding removed: each outcome at the other side's share of the amounts
+               intDivOrZero(a1 * toInt256(1000000), a0 + a1) AS p0,
+               intDivOrZero(a0 * toInt256(1000000), a0 + a1) AS p1
+        FROM (SELECT * FROM fpmm_funding FINAL
+              WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS g
+        INNER JOIN fpmm_k AS k ON k.fpmm = g.fpmm
+        INNER JOIN tm AS m0 ON m0.condition_id = k.condition_id AND m0.outcome_index = 0
+        INNER JOIN tm AS m1 ON m1.condition_id = k.condition_id AND m1.outcome_index = 1
+        WHERE g.funder NOT IN {excluded:Array(String)} AND g.funder NOT IN (SELECT fpmm FROM fpmm_set)
+          AND toInt256(g.amounts[1]) + toInt256(g.amounts[2]) > 0
+    ),
+    ev_fpmm AS
+    (
+        SELECT wallet, token_id, b, l, kind, amt, price FROM ev_fpmm_trade
+        UNION ALL
+        SELECT wallet, e.1 AS token_id, b, l, e.2 AS kind, e.3 AS amt, e.4 AS price
+        FROM fund
+        ARRAY JOIN CAST(if(added,
+            arrayConcat([(if(o1, t1, t0), 1, back, back_price)],
+                        if(sh > 0, [(lp, 1, sh, intDivOrZero((greatest(a0, a1) - intDiv(back * back_price,
+                                                                                        toInt256(1000000)))
+                                                             * toInt256(1000000), sh))], [])),
+            arrayConcat([(t0, 1, a0, p0), (t1, 1, a1, p1)],
+                        if(sh > 0, [(lp, 2, sh, intDivOrZero((cr - intDiv(p0 * a0, toInt256(1000000))
+                                                                 - intDiv(p1 * a1, toInt256(1000000)))
+                                                             * toInt256(1000000), sh))], []))),
+            'Array(Tuple(UInt256, UInt8, Int256, Int256))') AS e
+    ),
     adapter_legs AS
     (
         SELECT tx_hash, token_id, if(from_addr IN {adapters:Array(String)}, to_addr, from_addr) AS user
@@ -80,7 +143,8 @@ WITH
                     WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
                       AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})) AS c
               LEFT JOIN adapter_users AS u ON u.tx_hash = c.tx_hash AND u.condition_id = c.condition_id
-              WHERE who != '' AND who NOT IN {excluded:Array(String)}) AS a
+              WHERE who != '' AND who NOT IN {excluded:Array(String)}
+                AND who NOT IN (SELECT fpmm FROM fpmm_set)) AS a
         INNER JOIN tm AS m ON m.condition_id = a.condition_id
         INNER JOIN ntok AS n ON n.condition_id = a.condition_id
         LEFT JOIN res AS r ON r.condition_id = a.condition_id
@@ -143,6 +207,7 @@ WITH
                 SELECT wallet, token_id, b, l, kind, amt, price FROM ev_fill
                 UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_ctf
                 UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_no
+                UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_fpmm
             )
             WHERE (wallet, token_id) IN (SELECT wallet, token_id FROM ev_no)
             GROUP BY wallet, token_id
@@ -187,7 +252,9 @@ FROM
         UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_ctf
         UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_no
         UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_yes
+        UNION ALL SELECT wallet, token_id, b, l, kind, amt, price FROM ev_fpmm
     )
     GROUP BY wallet, token_id
 ) AS f
-INNER JOIN tm AS m ON m.token_id = f.token_id
+INNER JOIN (SELECT token_id, condition_id, outcome_index FROM tm
+            UNION ALL SELECT lp, condition_id, toUInt8(255) FROM fpmm_k) AS m ON m.token_id = f.token_id

@@ -19,6 +19,7 @@ CTF_ADAPTER_V2 = contracts()["ctf_collateral_adapter"].address
 NEG_ADAPTER_V2 = contracts()["neg_risk_collateral_adapter"].address
 FEE_MODULE = contracts()["fee_module"].address
 CTF = contracts()["ctf"].address
+FPMM_FACTORY = contracts()["fpmm_factory"].address
 USDC = token_address("usdc_e")
 WCOL = token_address("wcol")
 T0 = 1_700_000_000
@@ -220,6 +221,60 @@ class Stream:
     def send(self, frm: str, to: str, tok: int, value: int) -> None:
         tx = self.new_tx()
         self.transfer(tx, frm, to, tok, value)
+
+    # -- the legacy AMM (FixedProductMarketMaker): what its logs and the CTF's are for each call ---------------
+    def fpmm(self, m: Market, *, factory: str = FPMM_FACTORY) -> str:
+        """FixedProductMarketMakerCreation of an FPMM on ``m`` (collateral USDC.e, fee 2%); its address."""
+        self._n += 1
+        fp = "0x" + h("fpmm", self._n)[2:42]
+        self.add("fpmm_creations", {**self._base(self.new_tx()), "factory": factory, "creator": addr(-2),
+                                    "fpmm": fp, "conditional_tokens": CTF, "collateral": USDC,
+                                    "condition_ids": [m.condition_id], "fee": 2 * 10**16})
+        return fp
+
+    def _fpmm_split(self, tx: str, fp: str, m: Market, amount: int, action: str = "split") -> None:
+        self._ctf(tx, action, fp, m, amount)
+        base = self._base(tx)
+        for i, t in enumerate(m.tokens):
+            if action == "split":
+                self.transfer(tx, ZERO_ADDRESS, fp, t, amount, sub=i, base=base)
+            else:
+                self.transfer(tx, fp, ZERO_ADDRESS, t, amount, sub=i, base=base)
+
+    def fpmm_buy(self, wallet: str, fp: str, m: Market, outcome: int, invest: int, fee: int, tokens: int) -> None:
+        """buy(): the FPMM splits the investment net of the fee and sends ``tokens`` of ``outcome``."""
+        tx = self.new_tx()
+        self._fpmm_split(tx, fp, m, invest - fee)
+        self.transfer(tx, fp, wallet, m.tokens[outcome], tokens)
+        self.add("fpmm_trades", {**self._base(tx), "fpmm": fp, "trader": wallet, "side": "BUY",
+                                 "outcome_index": outcome, "usdc": invest, "fee": fee, "shares": tokens})
+
+    def fpmm_sell(self, wallet: str, fp: str, m: Market, outcome: int, returned: int, fee: int, tokens: int) -> None:
+        """sell(): ``tokens`` go to the FPMM, which merges the return plus the fee and pays ``returned``."""
+        tx = self.new_tx()
+        self.transfer(tx, wallet, fp, m.tokens[outcome], tokens)
+        self._fpmm_split(tx, fp, m, returned + fee, "merge")
+        self.add("fpmm_trades", {**self._base(tx), "fpmm": fp, "trader": wallet, "side": "SELL",
+                                 "outcome_index": outcome, "usdc": returned, "fee": fee, "shares": tokens})
+
+    def fpmm_add(self, wallet: str, fp: str, m: Market, funds: int, added: list[int], minted: int) -> None:
+        """addFunding(): ``funds`` split, funds - added[i] of each outcome sent back, ``minted`` LP shares."""
+        tx = self.new_tx()
+        self._fpmm_split(tx, fp, m, funds)
+        base = self._base(tx)
+        for i, t in enumerate(m.tokens):
+            self.transfer(tx, fp, wallet, t, funds - added[i], sub=i, base=base)
+        self.add("fpmm_funding", {**self._base(tx), "fpmm": fp, "funder": wallet, "action": "add",
+                                  "amounts": added, "collateral_removed": 0, "shares": minted})
+
+    def fpmm_remove(self, wallet: str, fp: str, m: Market, amounts: list[int], fees: int, burnt: int) -> None:
+        """removeFunding(): the pool's share of each outcome and the funder's fees (collateral) come back."""
+        tx = self.new_tx()
+        base = self._base(tx)
+        for i, t in enumerate(m.tokens):
+            self.transfer(tx, fp, wallet, t, amounts[i], sub=i, base=base)
+        self.add("fpmm_funding", {**self._base(tx), "fpmm": fp, "funder": wallet, "action": "remove",
+                                  "amounts": amounts, "collateral_removed": fees, "shares": burnt})
 
 
 

@@ -5,7 +5,8 @@ from harness.build import create_views, rebuild
 from tests.property.pnl_stream import insert
 
 RAW = ("trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",
-       "fee_refunds", "neg_risk_conversions", "neg_risk_questions", "token_map", "imported_prices")
+       "fee_refunds", "neg_risk_conversions", "neg_risk_questions", "token_map", "imported_prices",
+       "fpmm_creations", "fpmm_trades", "fpmm_funding")
 
 
 def reset(client) -> None:

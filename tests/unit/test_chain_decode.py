@@ -38,6 +38,13 @@ DOCUMENTED_TOPICS = {
     # keccak256("ProxyCreation(address,address)"): Polymarket/proxy-factories SafeProxyFactory.sol, and the
     # polymarket-subgraph wallet-subgraph's handler `event: ProxyCreation(address,address)` (nothing indexed)
     "safe_factory.ProxyCreation": "0x4f51faf6c4561ff95f067657e43439f0f856d97c04d9ec9070a6199ad418e235",
+    # the legacy AMM: the same constants as public Polygon log queries of FPMM trades (Dune / Goldsky filters)
+    "fpmm_factory.FixedProductMarketMakerCreation":
+        "0x92e0912d3d7f3192cad5c7ae3b47fb97f9c465c1dd12a5c24fd901ddb3905f43",
+    "fpmm.FPMMBuy": "0x4f62630f51608fc8a7603a9391a5101e58bd7c276139366fc107dc3b67c3dcf8",
+    "fpmm.FPMMSell": "0xadcf2a240ed9300d681d9a3f5382b6c1beed1b7e46643e0c7b42cbe6e2d766b4",
+    "fpmm.FPMMFundingAdded": "0xec2dc3e5a3bb9aa0a1deb905d2bd23640d07f107e6ceb484024501aad964a951",
+    "fpmm.FPMMFundingRemoved": "0x8b4b2c8ebd04c47fc8bce136a85df9b93fcb1f47c8aa296457d4391519d190e7",
 }
 
 
@@ -167,10 +174,10 @@ def test_columns_equal_the_ddl_and_rows_insert(fresh_db):
             "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
             "ORDER BY position", parameters={"t": table}).result_rows]
         assert tuple(ddl) == cols, table
-    from tests.strategies import fixed_args
+    from tests.strategies import emitter_address, fixed_args
 
     logs = [encode_log(e, fixed_args(e, seed), tx_hash=TX, log_index=i, block_number=7, block_time=1_700_000_000,
-                       address=address_of(e.emitters[-1]))
+                       address=emitter_address(e.emitters[-1]))
             for i, (e, seed) in enumerate((e, s) for e in EVENTS for s in range(2))]
     got = decode_logs(logs)
     assert all(got.rows.values())
