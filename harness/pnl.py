@@ -614,12 +614,12 @@ class Difference:
 
 def explain(tables: Tables, *, cutoff: int | None = None, excluded: Iterable[str] | None = None) -> list[Difference]:
     """Per (wallet, condition): both P&Ls and the causes that separate them, worst difference first."""
-    ex = set(excluded_addresses() if excluded is None else excluded)
+    ex = set(excluded_addresses() if excluded is None else excluded) | fpmm_addresses(tables)
     cf = cashflow_pnl(tables, cutoff=cutoff, excluded=ex)
     ac = avg_cost_pnl(tables, cutoff=cutoff, excluded=ex)
     tmap = {int(r["token_id"]): r["condition_id"] for r in _live(tables, "token_map", None)}
-    busy_tx = {r["tx_hash"] for n in ("trades_raw", "ctf_actions", "neg_risk_conversions")
-               for r in _live(tables, n, cutoff)}
+    busy_tx = {r["tx_hash"] for n in ("trades_raw", "ctf_actions", "neg_risk_conversions", "fpmm_trades",
+                                      "fpmm_funding") for r in _live(tables, n, cutoff)}
     tin: dict[tuple[str, str], int] = defaultdict(int)
     tout: dict[tuple[str, str], int] = defaultdict(int)
     for r in _live(tables, "erc1155_transfers", cutoff):

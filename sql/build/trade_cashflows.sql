@@ -118,11 +118,15 @@ FROM
     (
         SELECT fpmm, trader AS who, if(side = 'BUY', -toInt128(usdc), toInt128(usdc)) AS cash
         FROM fpmm_trades FINAL
+        PREWHERE {all:UInt8} = 1 OR fpmm IN (SELECT fpmm FROM fpmm_creations
+                                             WHERE lower(condition_ids[1]) IN {conditions:Array(String)})
         WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
         UNION ALL
         SELECT fpmm, funder, if(action = 'add', -toInt128(arrayMax(arrayPushBack(amounts, toUInt128(0)))),
                                 toInt128(collateral_removed))
         FROM fpmm_funding FINAL
+        PREWHERE {all:UInt8} = 1 OR fpmm IN (SELECT fpmm FROM fpmm_creations
+                                             WHERE lower(condition_ids[1]) IN {conditions:Array(String)})
         WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
     ) AS f
     INNER JOIN

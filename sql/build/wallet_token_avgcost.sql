@@ -46,6 +46,7 @@ WITH
                toUInt8(if(t.side = 'BUY', 1, 2)) AS kind, toInt256(t.shares) AS amt,
                intDivOrZero(toInt256(t.usdc) * toInt256(1000000), toInt256(t.shares)) AS price
         FROM (SELECT * FROM fpmm_trades FINAL
+              PREWHERE fpmm IN (SELECT fpmm FROM fpmm_k)
               WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64} AND shares > 0) AS t
         INNER JOIN fpmm_k AS k ON k.fpmm = t.fpmm
         INNER JOIN tm AS m ON m.condition_id = k.condition_id AND m.outcome_index = t.outcome_index
@@ -63,6 +64,7 @@ WITH
                intDivOrZero(a1 * toInt256(1000000), a0 + a1) AS p0,
                intDivOrZero(a0 * toInt256(1000000), a0 + a1) AS p1
         FROM (SELECT * FROM fpmm_funding FINAL
+              PREWHERE fpmm IN (SELECT fpmm FROM fpmm_k)
               WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS g
         INNER JOIN fpmm_k AS k ON k.fpmm = g.fpmm
         INNER JOIN tm AS m0 ON m0.condition_id = k.condition_id AND m0.outcome_index = 0

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.fpmm import Pool, PoolError
-from harness.pnl import LP_OUTCOME, avg_cost_pnl, cashflow_pnl
+from harness.pnl import LP_OUTCOME, avg_cost_pnl, cashflow_pnl, explain
 from tests.property.pnl_stream import Stream, addr
 from tests.property.sqlcheck import load, oracle_state, sql_state
 from tests.property.test_avgcost_sql import oracle_avgcost, same, sql_avgcost
@@ -63,6 +63,10 @@ def test_fpmm_vectors_in_the_oracle():
     assert cf.markets[(LP, cid)].pnl - ac.markets[(LP, cid)].total == 75 * U - 10
     assert (fp, cid) not in ac.markets
     assert LP_OUTCOME == 255
+    why = {(d.wallet, d.condition_id): d for d in explain(s.rows)}
+    assert why[(A, cid)].diff == 0 and why[(A, cid)].reasons == ()
+    assert why[(LP, cid)].diff == 75 * U - 10 and len(why[(LP, cid)].reasons) == 1
+    assert why[(LP, cid)].reasons[0].startswith("FPMM liquidity")
 
 
 def test_fpmm_sql_equals_oracle_on_the_vectors(warehouse):

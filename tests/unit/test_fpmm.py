@@ -107,3 +107,16 @@ def test_pool_refuses_what_the_contract_reverts_and_changes_nothing():
     with pytest.raises(PoolError):
         p.sell(10_000_000, 1)  # more than the pool can pay
     assert (p.balances, p.fee_pool_weight) == state
+
+
+def test_the_subgraphs_own_price_vector():
+    """Polymarket/polymarket-subgraph tests/fpmmPrices.test.ts: amounts [100, 200] price outcome 0 at 200/300 and
+    outcome 1 at 100/300 (micro-USDC, truncated): what a funding removal of those amounts buys at."""
+    from harness.pnl import _Book, _fpmm
+
+    book = _Book(exact=False)
+    row = {"funder": "0x" + "0f" * 20, "action": "remove", "amounts": [100, 200], "collateral_removed": 0,
+           "shares": 0}
+    _fpmm(book, row, {0: 11, 1: 12}, lp=99, ex=set())
+    assert (book.tokens[("0x" + "0f" * 20, 11)].avg, book.tokens[("0x" + "0f" * 20, 12)].avg) == (666_666, 333_333)
+    assert ("0x" + "0f" * 20, 99) not in book.tokens  # no LP shares burnt: no LP sale
