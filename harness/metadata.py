@@ -178,27 +178,30 @@ def parse_market(rec, where: str) -> MarketMeta | None:
 
 
 def _records(path: Path) -> Iterator[tuple[str, object]]:
-    """(where, decoded JSON value) per market: array elements (where = file:#n) or non-blank lines (file:line)."""
+    """(where, decoded JSON value) per market: array elements (where = file: market #n, the array read whole) or
+    non-blank lines (file:line, streamed, so a dump of any size reads in bounded memory)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        with opener(path, "rt", encoding="utf-8", newline="\n") as fh:
+            head = fh.read(4096)
+            if head.lstrip().startswith("["):
+                text = head + fh.read()
+                try:
+                    items = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise MetadataFileError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+                for n, rec in enumerate(items, 1):
+                    yield f"{path}: market #{n}", rec
+                return
+            fh.seek(0)
+            for n, line in enumerate(fh, 1):  # only "\n" ends a line (U+2028 may sit inside a string)
+                if line.strip():
+                    try:
+                        yield f"{path}:{n}", json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise MetadataFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
         raise MetadataFileError(f"{path}: cannot read ({exc})") from None
-    if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MetadataFileError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
-        for n, rec in enumerate(items, 1):
-            yield f"{path}: market #{n}", rec
-        return
-    for n, line in enumerate(text.split("\n"), 1):  # not splitlines: U+2028 may sit inside a string
-        if line.strip():
-            try:
-                yield f"{path}:{n}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MetadataFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
 
 
 @dataclass(frozen=True)

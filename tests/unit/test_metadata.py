@@ -54,6 +54,12 @@ def test_json_lines_with_blank_lines_and_plain_lists(tmp_path, name):
     assert read_markets(write(tmp_path, name, text)) == [WANT, WANT]
 
 
+def test_unicode_line_separators_inside_strings_stay_in_their_line(tmp_path):
+    text = json.dumps(gamma(question="Line\u2028sep\u0085 ok?"), ensure_ascii=False) + "\n" + json.dumps(gamma())
+    ms = read_markets(write(tmp_path, "m.jsonl.gz", text))
+    assert [m.question for m in ms] == ["Line\u2028sep\u0085 ok?", WANT.question]
+
+
 def test_ids_normalised_to_lower_case_0x(tmp_path):
     m = read_markets(write(tmp_path, "m.jsonl", json.dumps(gamma(conditionId="AB" * 32, negRiskMarketID=""))))[0]
     assert m.condition_id == CID and m.neg_risk_market_id == ""
