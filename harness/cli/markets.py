@@ -5,6 +5,8 @@ import argparse
 
 from harness.cli.common import client_from_args, warehouse_args
 
+SHOW_MISMATCHES = 100  # token id disagreements printed (the first, by condition id)
+
 
 def cmd_ingest_markets(args: argparse.Namespace) -> int:
     """Load each file, then report how Gamma's token ids compare with token_map (exit 1 on a disagreement)."""
@@ -18,10 +20,11 @@ def cmd_ingest_markets(args: argparse.Namespace) -> int:
         skipped = (f"; {len(mf.skipped)} without a conditionId skipped ({', '.join(mf.skipped[:3])}"
                    + (", ..." if len(mf.skipped) > 3 else "") + ")") if mf.skipped else ""
         print(f"{mf.path}: {n} markets loaded into market_metadata{skipped}")
-    checked, bad = token_mismatches(client)
+    checked, bad = token_mismatches(client, limit=SHOW_MISMATCHES)
     for m in bad:
         print(f"token id mismatch: {m}")
-    print(f"token ids: {checked} markets compared with token_map, {len(bad)} disagree")
+    more = " or more" if len(bad) == SHOW_MISMATCHES else ""
+    print(f"token ids: {checked} markets compared with token_map, {len(bad)}{more} disagree")
     return 1 if bad else 0
 
 
