@@ -139,8 +139,9 @@ def _text(v, where: str, field: str) -> str:
     return v.strip()
 
 
-def parse_market(rec, where: str) -> MarketMeta:
-    """One market object (or a sample record wrapping one in ``raw``); MetadataFileError names the field."""
+def parse_market(rec, where: str) -> MarketMeta | None:
+    """One market object (or a sample record wrapping one in ``raw``); MetadataFileError names the field. None for
+    a market with no condition id (Gamma lists markets before they are deployed on chain): nothing to key it by."""
     if not isinstance(rec, dict):
         raise MetadataFileError(f"{where}: not a market object (got {type(rec).__name__})")
     raw = rec.get("raw")
@@ -151,7 +152,9 @@ def parse_market(rec, where: str) -> MarketMeta:
             raise MetadataFileError(f"{where}: raw: not a JSON object") from None
     m = {**raw, **{k: v for k, v in rec.items() if k != "raw"}} if isinstance(raw, dict) else rec
     cid_field = "conditionId" if "conditionId" in m else "condition_id"
-    cid = _hex32(m.get(cid_field), where, cid_field, required=True)
+    cid = _hex32(m.get(cid_field), where, cid_field, required=False)
+    if not cid:
+        return None
     tok_field = "clobTokenIds" if "clobTokenIds" in m else "token_ids"
     tokens = tuple(_token(t, where) for t in _list(m.get(tok_field), where, tok_field))
     outcomes = tuple(_list(m.get("outcomes"), where, "outcomes"))
@@ -175,36 +178,61 @@ def parse_market(rec, where: str) -> MarketMeta:
 
 
 def _records(path: Path) -> Iterator[tuple[str, object]]:
-    """(where, decoded JSON value) per market: array elements (where = file:#n) or non-blank lines (file:line)."""
+    """(where, decoded JSON value) per market: array elements (where = file: market #n, the array read whole) or
+    non-blank lines (file:line, streamed, so a dump of any size reads in bounded memory)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        with opener(path, "rt", encoding="utf-8", newline="\n") as fh:
+            head = fh.read(4096)
+            if head.lstrip().startswith("["):
+                text = head + fh.read()
+                try:
+                    items = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise MetadataFileError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+                for n, rec in enumerate(items, 1):
+                    yield f"{path}: market #{n}", rec
+                return
+            fh.seek(0)
+            for n, line in enumerate(fh, 1):  # only "\n" ends a line (U+2028 may sit inside a string)
+                if line.strip():
+                    try:
+                        yield f"{path}:{n}", json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise MetadataFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
         raise MetadataFileError(f"{path}: cannot read ({exc})") from None
-    if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MetadataFileError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
-        for n, rec in enumerate(items, 1):
-            yield f"{path}: market #{n}", rec
-        return
-    for n, line in enumerate(text.split("\n"), 1):  # not splitlines: U+2028 may sit inside a string
-        if line.strip():
-            try:
-                yield f"{path}:{n}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MetadataFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+
+
+@dataclass(frozen=True)
+class MarketsFile:
+    """A parsed markets file: its markets in file order, and where the ones with no condition id were."""
+
+    path: Path
+    markets: list[MarketMeta]
+    skipped: list[str]
+
+
+def read_markets_file(path: str | Path) -> MarketsFile:
+    """Every market of a Gamma markets file (JSON array or JSON lines, optionally .gz); markets with no condition
+    id are skipped and listed; a file with no market that has one is an error."""
+    path = Path(path)
+    out, skipped = [], []
+    for where, rec in _records(path):
+        m = parse_market(rec, where)
+        if m is None:
+            skipped.append(where)
+        else:
+            out.append(m)
+    if not out:
+        raise MetadataFileError(f"{path}: no market with a condition id in the file"
+                                + (f" ({len(skipped)} without one)" if skipped else ""))
+    return MarketsFile(path, out, skipped)
 
 
 def read_markets(path: str | Path) -> list[MarketMeta]:
-    """Every market of a Gamma markets file (JSON array or JSON lines, optionally .gz), in file order."""
-    path = Path(path)
-    out = [parse_market(rec, where) for where, rec in _records(path)]
-    if not out:
-        raise MetadataFileError(f"{path}: no markets in the file")
-    return out
+    """The markets of a Gamma markets file that have a condition id, in file order (see read_markets_file)."""
+    return read_markets_file(path).markets
 
 
 # ---------------------------------------------------------------- warehouse
@@ -234,15 +262,14 @@ def refresh_names(client: Client) -> None:
     client.command(load("ingest/market_names_fill"))
 
 
-def load_markets_file(client: Client, path: str | Path, *, version: int) -> int:
-    """Read and store one Gamma markets file: the whole file is checked before anything is written, and the rows
-    are written under the writer lease (one writer at a time)."""
+def load_markets_file(client: Client, file: str | Path | MarketsFile, *, version: int) -> int:
+    """Store one Gamma markets file (a path is read first: the whole file is checked before anything is written),
+    under the writer lease (one writer at a time); returns the markets written."""
     from harness.lease import writer_lease
 
-    path = Path(path)
-    markets = read_markets(path)
-    with writer_lease(client, f"ingest-markets {path.name}"):
-        return insert_markets(client, markets, version=version, source=f"gamma:{path.name}")
+    mf = file if isinstance(file, MarketsFile) else read_markets_file(file)
+    with writer_lease(client, f"ingest-markets {mf.path.name}"):
+        return insert_markets(client, mf.markets, version=version, source=f"gamma:{mf.path.name}")
 
 
 def token_mismatches(client: Client, limit: int = 100) -> tuple[int, list[TokenMismatch]]:

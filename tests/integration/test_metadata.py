@@ -88,6 +88,13 @@ def test_cli_loads_and_refuses_a_bad_file_with_one_line(tmp_path):
     assert r.returncode == 0, r.stderr
     assert f"{REAL}: 292 markets loaded into market_metadata" in r.stdout
     assert "token ids: 0 markets compared with token_map, 0 disagree" in r.stdout
+    pending = tmp_path / "pending.jsonl"
+    pending.write_text(json.dumps({"conditionId": "", "question": "Not deployed yet?"}) + "\n"
+                       + json.dumps({"conditionId": "0x" + "3" * 64, "question": "Deployed?"}) + "\n")
+    r = _harness("ingest-markets", str(pending), "--database", "m", wdir=wdir)
+    assert r.returncode == 0, r.stderr
+    assert f"{pending}: 1 markets loaded into market_metadata; 1 without a conditionId skipped ({pending}:1)" \
+        in r.stdout
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"conditionId": "0x" + "1" * 64, "clobTokenIds": '["1", "2"]'},
                                {"conditionId": "0x" + "2" * 64, "clobTokenIds": '["1", "two"]'}]))

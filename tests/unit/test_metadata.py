@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.config import PROJECT_ROOT
-from harness.metadata import MarketMeta, MetadataFileError, TokenMismatch, read_markets
+from harness.metadata import MarketMeta, MetadataFileError, TokenMismatch, read_markets, read_markets_file
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
 CID = "0x" + "ab" * 32
@@ -54,6 +54,12 @@ def test_json_lines_with_blank_lines_and_plain_lists(tmp_path, name):
     assert read_markets(write(tmp_path, name, text)) == [WANT, WANT]
 
 
+def test_unicode_line_separators_inside_strings_stay_in_their_line(tmp_path):
+    text = json.dumps(gamma(question="Line\u2028sep\u0085 ok?"), ensure_ascii=False) + "\n" + json.dumps(gamma())
+    ms = read_markets(write(tmp_path, "m.jsonl.gz", text))
+    assert [m.question for m in ms] == ["Line\u2028sep\u0085 ok?", WANT.question]
+
+
 def test_ids_normalised_to_lower_case_0x(tmp_path):
     m = read_markets(write(tmp_path, "m.jsonl", json.dumps(gamma(conditionId="AB" * 32, negRiskMarketID=""))))[0]
     assert m.condition_id == CID and m.neg_risk_market_id == ""
@@ -84,7 +90,6 @@ def _j(**fields) -> str:
     (_j() + "\nnot json\n", r"m.jsonl:2: not JSON"),
     ("[1, 2", r"m.jsonl:1: not JSON"),
     ("[3]", r"m.jsonl: market #1: not a market object"),
-    ('{"question": "q"}', r"m.jsonl:1: condition_id: missing"),
     ('{"conditionId": "0x1234"}', r"m.jsonl:1: conditionId: '0x1234' is not 32 bytes of hex"),
     (_j(clobTokenIds='["1", "x"]'), r":1: clobTokenIds: 'x' is not an integer"),
     (_j(clobTokenIds="[1, 2"), r":1: clobTokenIds: .* is not a JSON list"),
@@ -95,12 +100,21 @@ def _j(**fields) -> str:
     (_j(negRisk="maybe"), r":1: negRisk: 'maybe' is not a boolean"),
     (_j(questionID="0xzz"), r":1: questionID: '0xzz' is not 32 bytes of hex"),
     (_j(question=5), r":1: question: expected a string, got int"),
-    ("\n\n", r"m.jsonl: no markets in the file"),
+    ("\n\n", r"m.jsonl: no market with a condition id in the file$"),
+    ('{"question": "q"}\n{"conditionId": ""}', r"m.jsonl: no market with a condition id in the file \(2 without one\)"),
 ])
 def test_bad_input_names_the_file_line_and_field(tmp_path, text, message):
     with pytest.raises(MetadataFileError, match=message) as info:
         read_markets(write(tmp_path, "m.jsonl", text))
     assert str(tmp_path / "m.jsonl") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_markets_without_a_condition_id_are_skipped_and_listed(tmp_path):
+    """Gamma lists markets before they are deployed (conditionId empty): nothing to key them by, so they are left
+    out and named, while the rest of the dump loads."""
+    text = "\n".join([json.dumps(gamma()), json.dumps(gamma(conditionId="")), json.dumps({"question": "q"})])
+    mf = read_markets_file(write(tmp_path, "m.jsonl", text))
+    assert mf.markets == [WANT] and mf.skipped == [f"{tmp_path / 'm.jsonl'}:2", f"{tmp_path / 'm.jsonl'}:3"]
 
 
 def test_unreadable_file(tmp_path):
