@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import SHARED_DIR
 from harness.errors import redact, register_env_secrets, register_secret
 from harness.gates import new_run_id
 from harness.warehouse import (
@@ -222,11 +221,3 @@ def fresh_db(warehouse_settings: WarehouseSettings):
     apply_schema(client)
     yield client
     drop_database(client, settings.database)
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """../shared (public real data); tests that need it skip with the reason when it is absent."""
-    if not (SHARED_DIR / "realdata").is_dir():
-        pytest.skip(f"real Polymarket samples not found at {SHARED_DIR}/realdata (outside the workspace)")
-    return SHARED_DIR

@@ -5,7 +5,6 @@ environment and never appear in reprs or messages.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +15,6 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 DATA_DIR = Path(__file__).resolve().parent / "data"
-SHARED_DIR = Path(os.environ.get("HARNESS_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
 
 #: The plan's cutoff: 2025-10-31 23:59:59 UTC (the plan's own comment; its written constant is a year early). Only used
 #: when asked for (``--cutoff``); builds and ingests default to no cutoff.

@@ -46,8 +46,8 @@ def test_all_gamma_markets_regenerate_their_clob_token_ids():
         assert raw["negRisk"] in (False, None)
 
 
-def test_order_page_tokens_match_their_conditions_with_the_right_collateral(shared_dir):
-    orders = json.loads((shared_dir / "realdata" / "orders_page_xcnstrategy.json").read_text())[0]["orders"]
+def test_order_page_tokens_match_their_conditions_with_the_right_collateral():
+    orders = json.loads((PROJECT_ROOT / "fixtures" / "real" / "orders_page_xcnstrategy.json").read_text())[0]["orders"]
     kinds = {"standard": 0, "negrisk": 0}
     for o in orders:
         tid, cid = int(o["token_id"]), o["condition_id"]
