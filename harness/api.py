@@ -138,6 +138,8 @@ class _Warehouse:
         self._wm: tuple[float, gates.Watermark] | None = None
         self._views_ok = 0.0
         self._times: dict[str, int] = {}  # condition -> resolution time; emptied whenever the watermark is re-read
+        self._ui_table = True  # wallet_market_pnl_avgcost exists (checked when the combined read fails)
+        self._names: dict[str, tuple | None] = {}  # condition -> names or None (none loaded); emptied with _times
 
     def rows(self, name: str, **parameters) -> list[tuple]:
         try:
@@ -178,15 +180,31 @@ class _Warehouse:
         return {c: cache.get(c, 0) for c in conditions}
 
     def names(self, conditions: list[str]) -> dict[str, tuple[str, str, list[str]]]:
-        """condition -> (question, slug, outcome names) from the market_names lookup (ingest-markets): one query,
-        a hash probe per condition. Names are optional: a warehouse without the table (schema before 091) serves
-        none."""
-        if not conditions:
-            return {}
-        try:
-            return {cid: (q, s, list(o)) for cid, q, s, o in self.rows("api/market_names", conditions=conditions)}
-        except WarehouseUnavailable:
-            return {}
+        """condition -> (question, slug, outcome names) from the market_names lookup (ingest-markets), cached like
+        resolution times so a steady request makes no names query. Names are optional: a warehouse without the
+        table (schema before 091) serves none."""
+        cache = self._names  # one dict throughout, even if another thread drops the cache meanwhile
+        missing = [c for c in conditions if c not in cache]
+        if missing:
+            try:
+                found = {cid: (q, s, list(o)) for cid, q, s, o in self.rows("api/market_names", conditions=missing)}
+            except WarehouseUnavailable:
+                found = {}
+            cache.update({c: found.get(c) for c in missing})
+        return {c: cache[c] for c in conditions if cache.get(c) is not None}
+
+    def pnl_rows(self, wallet: str) -> list[tuple]:
+        """wallet_market_pnl rows (ui = 0) and the average-cost totals row (ui = 1) in one query; a warehouse
+        without the average-cost table (built before it) gets the cash-flow rows alone."""
+        if self._ui_table:
+            try:
+                return self.rows("api/wallet_pnl_rows", wallet=wallet)
+            except WarehouseUnavailable:
+                if not self.rows("checks/tables_present", names=["wallet_market_pnl_avgcost"]):
+                    self._ui_table = False
+                else:
+                    raise
+        return [(*r, 0) for r in self.rows("api/wallet_market_rows", wallet=wallet)]
 
     def proxy_for(self, owner: str) -> proxies.ProxyLink | None:
         """The proxy wallet whose P&L answers for ``owner`` (an EOA with no rows of its own), or None."""
@@ -202,7 +220,7 @@ class _Warehouse:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        self._times = {}
+        self._times, self._names = {}, {}
         try:
             with self.pool.client() as c:
                 wm = gates.watermark(c)
@@ -465,10 +483,13 @@ def create_app(
                    limit: Annotated[int, Query(ge=1, le=10000, description="markets to list")] = 1000) -> PnlOut:
         """Realized, unrealized and total P&L with a per-market breakdown (largest absolute P&L first)."""
         wallet = normalise_address(address)
-        # Two primary-key reads and one point lookup, no view planning or join (most of a request's time before):
-        # the per-market rows of wallet_market_pnl, whose sums are what the summary view reports.
+        # One statement (two primary-key ranges, no view planning or join): the per-market rows of
+        # wallet_market_pnl, whose sums are what the summary view reports, and the wallet's average-cost totals.
+        # Resolution times and names come from caches filled once per condition.
         wh.require_views()
-        wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_market_rows", wallet=w))
+        wallet, rows, link = answer_for(wallet, wh.pnl_rows)
+        ui_rows = [r for r in rows if r[5]]
+        rows = [r[:5] for r in rows if not r[5]]
         if not rows:
             raise _NotFound(f"wallet {wallet} not found in {wh.summary_view}")
         realized = sum(int(r[4]) for r in rows if r[1])
@@ -478,12 +499,8 @@ def create_app(
         markets = [(cid, "resolved" if res else "open", cf, v, p, times.get(cid, 0) if res else 0)
                    for cid, res, cf, v, p in rows]
         shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
-        try:  # a warehouse built before the average-cost tables has no such table: serve the cash-flow figures
-            ui_rows = wh.rows("api/wallet_ui_totals", wallet=wallet)
-        except WarehouseUnavailable:
-            ui_rows = []
-        ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][0])), unrealized=micros_to_decimal(int(ui_rows[0][1])),
-                      total=micros_to_decimal(int(ui_rows[0][2]))) if ui_rows else None
+        ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][2])), unrealized=micros_to_decimal(int(ui_rows[0][3])),
+                      total=micros_to_decimal(int(ui_rows[0][4]))) if ui_rows else None
         n_resolved = len(resolved_ids)
         names = wh.names([r[0] for r in shown])
         return PnlOut(

@@ -230,6 +230,42 @@ def test_pnl_lists_largest_first_and_limits(http, world):
     assert http.get(f"/wallets/{wallet}/pnl", params={"limit": 0}).status_code == 422
 
 
+AVG_COLS = ["wallet", "condition_id", "resolved", "realized", "unrealized", "pnl", "clamped_shares"]
+
+
+def test_pnl_ui_totals_sum_the_wallets_average_cost_rows(api_db, http, world):
+    """The average-cost block comes from the same single read as the cash-flow rows: the sums of this wallet's
+    wallet_market_pnl_avgcost rows (hand-computed here), and the cash-flow figures do not move."""
+    wallet = addr("cc")
+    before = http.get(f"/wallets/{wallet}/pnl").json()
+    api_db.insert("wallet_market_pnl_avgcost",
+                  [[wallet, "0x" + "1" * 64, 1, 5_000_000, 0, 5_000_000, 0],
+                   [wallet, "0x" + "2" * 64, 0, -1_250_000, 250_001, -999_999, 3]], column_names=AVG_COLS)
+    body = http.get(f"/wallets/{wallet}/pnl").json()
+    assert (body["ui"]["realized"], body["ui"]["unrealized"], body["ui"]["total"]) == (
+        "3.750000", "0.250001", "4.000001")
+    assert body["ui"]["method"] == "average_cost"
+    assert before["ui"] is None  # the fixture world has no average-cost rows of its own
+    realized, unrealized, total = world.totals(wallet)
+    assert (body["realized"], body["unrealized"], body["total"]) == (dec(realized), dec(unrealized), dec(total))
+    assert body["markets_total"] == before["markets_total"] == len(world.markets(wallet))
+
+
+def test_pnl_served_without_the_average_cost_table(fresh_db):
+    """A warehouse from before the average-cost tables: the cash-flow answer, with ui null, not a 503."""
+    from harness.build import create_views
+
+    create_views(fresh_db)
+    w = fixture_world()
+    w.insert(fresh_db)
+    fresh_db.command("DROP TABLE wallet_market_pnl_avgcost")
+    with TestClient(api.create_app(lambda: fresh_db)) as http:
+        body = http.get(f"/wallets/{addr('aa')}/pnl").json()
+        again = http.get(f"/wallets/{addr('aa')}/pnl").json()
+    assert body["ui"] is None and body == again
+    assert body["total"] == dec(w.totals(addr("aa"))[2])
+
+
 def test_address_case_is_normalised(http, world):
     upper = "0x" + addr("aa")[2:].upper().replace("AA", "Aa")
     body = http.get(f"/wallets/{upper}/pnl")

@@ -149,10 +149,17 @@ def test_per_market_view_has_question_and_slug(named, api_db):  # noqa: F811
 
 
 def test_names_are_optional_on_a_warehouse_without_the_table(named, api_db):  # noqa: F811
-    """The API applies no schema: against a warehouse older than the metadata table it serves rows without names."""
+    """The API applies no schema: against a warehouse older than the metadata table it serves rows without names;
+    names are cached per condition and the cache goes with the watermark's, so names loaded later show within one
+    TTL (0 here)."""
     api_db.command("RENAME TABLE market_names TO market_names_hidden")
     try:
-        body = named.get(f"/wallets/{addr('aa')}/pnl").json()
-        assert body["markets"] and all(m["question"] is None for m in body["markets"])
+        with TestClient(api.create_app(lambda: api_db, watermark_ttl=0)) as fresh:
+            body = fresh.get(f"/wallets/{addr('aa')}/pnl").json()
+            assert body["markets"] and all(m["question"] is None for m in body["markets"])
+            api_db.command("RENAME TABLE market_names_hidden TO market_names")
+            later = fresh.get(f"/wallets/{addr('aa')}/pnl").json()
+            assert {m["condition_id"]: m["question"] for m in later["markets"]}[C["1"]] == "Will it rain in May?"
     finally:
-        api_db.command("RENAME TABLE market_names_hidden TO market_names")
+        if api_db.query("EXISTS TABLE market_names_hidden").result_rows[0][0]:
+            api_db.command("RENAME TABLE market_names_hidden TO market_names")
