@@ -216,3 +216,17 @@ def test_world_owners_answer_with_their_proxies(module_db):
             body = client.get(f"/wallets/{o}/pnl").json()
             assert body["wallet"] == v["proxy"] and body["resolved_from"]["kind"] == v["kind"], o
             assert body["total"] == dec(truth[v["proxy"]]["total"])
+
+
+def test_csv_of_an_eoa_is_its_proxys(http, proxy_db):
+    import csv
+    import io
+    from decimal import Decimal
+
+    r = http.get(f"/wallets/{EOA_SAFE}/pnl.csv")
+    assert r.status_code == 200 and r.headers["x-resolved-from"] == EOA_SAFE
+    assert r.headers["content-disposition"] == f'attachment; filename="pnl-{SAFE}.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {x["wallet"] for x in rows} == {SAFE}
+    assert sum(Decimal(x["pnl_usd"]) for x in rows) == Decimal(dec(proxy_db[1].totals(SAFE)[2]))
+    assert http.get(f"/wallets/{addr('e9')}/pnl.csv").status_code == 404
