@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import world as files
-from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, calldata
+from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, artefact, calldata
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
@@ -147,6 +147,11 @@ class Player:
     def _op_fpmm_sell(self, w, m, outcome, returned, tokens) -> None:
         self.pm.fpmm_sell(w, m.fpmm, returned, outcome, tokens)
 
+    def _op_create_proxy(self, owner, proxy) -> None:
+        """The owner asks the (emulated) SafeProxyFactory for its Safe: ProxyCreation(proxy, owner)."""
+        self.pm._send(owner, contracts()["safe_proxy_factory"].address, calldata("createProxy(address)", proxy),
+                      f"SafeProxyFactory.createProxy for {owner}")
+
     def _op_match(self, m, orders, fee_module, operator_fees) -> None:
         """The simulator's orders (taker first, salts included, so the order hashes agree), each filled whole."""
         t, *ms = [Order(w, tok, Side(side), make, take, bps, salt) for w, tok, side, make, take, bps, salt in orders]
@@ -180,6 +185,8 @@ def play(params: WorldParams, node: Anvil) -> ChainWorld:
     """Install the contracts, fund and approve the world's wallets, play every operation, read the truth."""
     t = params.start_time - 10 * SETUP_GAP
     pm = Polymarket.install(node, timestamp=t)
+    node.batch([("anvil_setCode", [contracts()["safe_proxy_factory"].address,
+                                   artefact("SafeProxyFactory")["deployedBytecode"]])])
     sim = Simulation(params, fee_receiver=OPERATOR)
     wallets = sim.wallets
     with pm.block(t + SETUP_GAP):

@@ -12,7 +12,9 @@ through the NegRiskAdapter (operator = adapter), conversions send the NO tokens 
 MINT/MERGE and a wallet's own split/merge/redeem/convert there go through the V2 collateral adapter (stakeholder =
 adapter), order hashes are keccak256(abi.encode(order)) with salts the simulator picks, and a share of V1 matches
 with fee-paying orders go through the fee module (fee receiver = the module, FeeRefunded after OrdersMatched).
-Left out, because no table reads them: ERC20 transfers (USDC.e, pUSD, wcol), TokenRegistered, MarketPrepared and
+Some wallets are proxy wallets of an EOA (``WorldParams.proxy_share``): Safes, whose ProxyCreation(proxy, owner)
+the SafeProxyFactory emits before trading starts, and ProxyWalletFactory clones at the owner's CREATE2 address
+(no event); ``meta()["proxies"]`` maps each owner to its proxy. Left out, because no table reads them: ERC20 transfers (USDC.e, pUSD, wcol), TokenRegistered, MarketPrepared and
 OutcomeReported. V2 emits only the V2 OrderFilled (the registry holds no V2 OrdersMatched/FeeCharged).
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ from harness.config import contracts, token_address
 from harness.errors import HarnessError
 from harness.fpmm import Pool, PoolError
 from harness.pnl import conversion_cash
+from harness.proxies import polymarket_proxy_address
 
 SCALE = 1_000_000
 ZERO = "0x" + "00" * 20
@@ -61,6 +64,7 @@ class WorldParams:
     v2_share: float = 0.15  # markets traded on the V2 exchanges (side/tokenId fills, fees in collateral)
     open_share: float = 0.25  # markets never resolved, marked to a price at the end
     fee_wallet_share: float = 0.2  # wallets whose orders carry a fee
+    proxy_share: float = 0.1  # wallets that are proxies of an EOA (half Safes with a ProxyCreation, half CREATE2)
     start_block: int = 60_000_000
     start_time: int = 1_727_740_800  # 2024-10-01 00:00:00 UTC
     fpmm_markets: int = 0  # legacy AMM markets (one FPMM each: funding, buys, sells); 0 leaves a world as before
@@ -197,6 +201,18 @@ class Simulation:
         self.fee_receiver = fee_receiver or _addr("fee-receiver", self.p.seed)
         self.wallets = [_addr("wallet", self.p.seed, i) for i in range(self.p.wallets)]
         self.pools: dict[str, Pool] = {}  # FPMM address -> its pool
+        # Some wallets are proxy wallets that an EOA signs for (as on polymarket.com): a Safe, whose creation the
+        # SafeProxyFactory announces, or a ProxyWalletFactory clone at the owner's CREATE2 address (no event).
+        # Picked by hash, not by self.rng, so the rest of the world's draws do not depend on the share.
+        self.proxies: dict[str, tuple[str, str]] = {}  # proxy (the trading address) -> (owner EOA, kind)
+        for i in range(self.p.wallets):
+            h = int(_h("proxy", self.p.seed, i), 16)
+            if h % 1000 < self.p.proxy_share * 1000:
+                owner = _addr("owner", self.p.seed, i)
+                kind = "proxy" if (h >> 16) & 1 else "safe"
+                if kind == "proxy":
+                    self.wallets[i] = polymarket_proxy_address(owner)
+                self.proxies[self.wallets[i]] = (owner, kind)
         r = self.rng
         self.informed = {w for w in self.wallets if r.random() < 0.2}
         self.fee_bps = {w: (r.choice((100, 200)) if r.random() < self.p.fee_wallet_share else 0) for w in self.wallets}
@@ -825,6 +841,13 @@ class Simulation:
             raise SimulationError("a Simulation runs once; make a new one")
         self._prepare_markets()
         yield from self._flush()
+        for proxy, (owner, kind) in self.proxies.items():
+            if kind == "safe":
+                self._new_tx()
+                self._play("create_proxy", owner=owner, proxy=proxy)
+                self._emit("safe_factory.ProxyCreation", {"proxy": proxy, "owner": owner},
+                           self.addr["safe_proxy_factory"])
+        yield from self._flush()
         r = self.rng
         pending = sorted([(m.resolve_at, m.key, m, None) for m in self.markets if m.resolve_at is not None]
                          + [(m.early_at, m.key, m, m.early) for m in self.markets if m.early],
@@ -928,6 +951,7 @@ class Simulation:
             "fees_usdc": self.fees_usdc, "fees_shares": self.fees_shares,
             "fee_refunds_usdc": self.refunds_usdc, "fee_refunds_shares": self.refunds_shares,
             "fee_receiver": self.fee_receiver, "oracle": self.oracle,
+            "proxies": {o: {"proxy": p, "kind": k} for p, (o, k) in sorted(self.proxies.items(), key=lambda x: x[1])},
         }
 
     def reference_wallets(self, truth: dict[str, WalletTruth], n: int = 8) -> list[dict]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.build import PREVIEW_SUFFIX
 from harness.cli.common import client_from_args, warehouse_args
 from harness.errors import UsageError
+from harness.sql import load
 
 MARKET_VIEW = "realized_pnl_by_market_final"
 
@@ -21,9 +22,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--wallet {args.wallet!r} is not a 0x + 40 hex address")
     wallet = args.wallet.lower()
     client, settings = client_from_args(args)
-    present = {r[0] for r in client.query(
-        "SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {n:Array(String)}",
-        parameters={"n": [MARKET_VIEW, MARKET_VIEW + PREVIEW_SUFFIX]}).result_rows}
+    present = {r[0] for r in client.query(load("api/views_present"),
+                                          parameters={"views": [MARKET_VIEW, MARKET_VIEW + PREVIEW_SUFFIX]}).result_rows}
     view = next((v for v in (MARKET_VIEW, MARKET_VIEW + PREVIEW_SUFFIX) if v in present), None)
     if view is None:
         raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")

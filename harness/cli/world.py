@@ -27,6 +27,8 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
     world_options(p)
     p.add_argument("--neg-risk-share", type=fraction, default=d.neg_risk_share)
     p.add_argument("--open-share", type=fraction, default=d.open_share)
+    p.add_argument("--proxy-share", type=fraction, default=d.proxy_share,
+                   help="wallets that are proxies of an EOA: half Safes (ProxyCreation), half CREATE2 proxies")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_cmd_simulate)
 
@@ -34,7 +36,8 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     meta = write_world(args.out, WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets,
                                              fills=args.fills, neg_risk_share=args.neg_risk_share,
-                                             open_share=args.open_share, fpmm_markets=args.fpmm_markets))
+                                             open_share=args.open_share, fpmm_markets=args.fpmm_markets,
+                                             proxy_share=args.proxy_share))
     print(f"wrote {args.out}: {meta['logs']} logs in blocks {meta['block_range'][0]}..{meta['block_range'][1]}, "
           f"{meta['wallets_with_pnl']} wallets with P&L, {meta['markets']['conditions']} conditions")
     return 0

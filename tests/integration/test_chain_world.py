@@ -68,7 +68,7 @@ def test_world_exercises_every_flow(big):
     rows = decoded_rows(node_logs(world.node, world.first_block, world.last_block))
     tables = {t for t, _r in rows}
     assert {"trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "condition_resolutions",
-            "fee_refunds"} <= tables
+            "fee_refunds", "wallet_proxies"} <= tables
     exchanges = {r[0] for t, r in rows if t == "trades_raw"}
     addrs = {c.key: c.address for c in contracts().values()}
     assert {addrs["ctf_exchange"], addrs["neg_risk_exchange"], addrs["ctf_exchange_v2"]} <= exchanges

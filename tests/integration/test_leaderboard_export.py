@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from fastapi.testclient import TestClient
@@ -59,7 +59,9 @@ def expected_board(db, window: str, metric: str) -> list[tuple[str, int]]:
 
 
 def micros(s: str) -> int:
-    return int(Decimal(s) * 1_000_000)
+    with localcontext() as ctx:  # Int128 amounts need more than the default 28 digits
+        ctx.prec = 80
+        return int(Decimal(s) * 1_000_000)
 
 
 @pytest.mark.parametrize("window", ["all", "7d", "30d"])
@@ -246,3 +248,18 @@ def test_leaderboard_page_and_link(http):
     js = http.get("/static/leaderboard.js")
     assert js.status_code == 200 and "/leaderboard?" in js.text and "http" not in js.text
     assert 'href="/static/leaderboard.html"' in http.get("/").text
+
+
+@given(st.lists(st.tuples(st.integers(-(2**127), 2**127 - 1), st.integers(-(2**100), 2**100),
+                          st.booleans()), max_size=8))
+def test_csv_money_is_exact_for_any_rows(items):
+    """export.to_csv of any per-market rows: every amount parses back to the exact micro-USDC integer."""
+    from harness import export
+
+    rows = [(f"0x{i:064x}", "resolved" if res else "open", cf, v, cf + v, 1_714_521_600)
+            for i, (cf, v, res) in enumerate(items)]
+    parsed = list(csv.DictReader(io.StringIO(export.to_csv(export.market_rows(rows, "0x" + "a" * 40)))))
+    assert [(micros(x["cashflow_usd"]), micros(x["value_usd"]), micros(x["pnl_usd"])) for x in parsed] == \
+        [(cf, v, cf + v) for _, _, cf, v, _, _ in rows]
+    assert [x["resolved_time"] for x in parsed] == ["2024-05-01T00:00:00Z" if r[1] == "resolved" else ""
+                                                    for r in rows]

@@ -184,3 +184,49 @@ def test_cli_pnl_answers_an_eoa_with_its_proxy(proxy_db, warehouse_settings, cap
     assert f"proxy wallet of {EOA_SAFE}: safe" in out
     assert main([*base, addr("e9")]) == 1
     assert "no P&L rows for wallet" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- the simulated world's proxies
+
+
+def test_world_owners_answer_with_their_proxies(module_db):
+    """The committed world (fixtures/world) has Safes (ProxyCreation) and ProxyWalletFactory proxies (CREATE2):
+    after the normal ingest and build, each owner's lookup is its proxy's ledger truth (truth.json)."""
+    import json
+
+    from harness.build import create_views, rebuild
+    from harness.config import PROJECT_ROOT
+
+    world = PROJECT_ROOT / "fixtures" / "world"
+    meta = json.loads((world / "world.json").read_text())
+    truth = json.loads((world / "truth.json").read_text())["wallets"]
+    owners = meta["proxies"]
+    assert {v["kind"] for v in owners.values()} == {"safe", "proxy"}
+    db = module_db()
+    ingest.ingest_world(db, world)
+    rebuild(db)
+    create_views(db)
+    safes = {(o, v["proxy"]) for o, v in owners.items() if v["kind"] == "safe"}
+    assert set(db.query("SELECT owner, proxy FROM wallet_proxies FINAL").result_rows) == safes
+    for o, v in owners.items():
+        if v["kind"] == "proxy":
+            assert polymarket_proxy_address(o) == v["proxy"]
+    with TestClient(api.create_app(lambda: db)) as client:
+        for o, v in owners.items():
+            body = client.get(f"/wallets/{o}/pnl").json()
+            assert body["wallet"] == v["proxy"] and body["resolved_from"]["kind"] == v["kind"], o
+            assert body["total"] == dec(truth[v["proxy"]]["total"])
+
+
+def test_csv_of_an_eoa_is_its_proxys(http, proxy_db):
+    import csv
+    import io
+    from decimal import Decimal
+
+    r = http.get(f"/wallets/{EOA_SAFE}/pnl.csv")
+    assert r.status_code == 200 and r.headers["x-resolved-from"] == EOA_SAFE
+    assert r.headers["content-disposition"] == f'attachment; filename="pnl-{SAFE}.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {x["wallet"] for x in rows} == {SAFE}
+    assert sum(Decimal(x["pnl_usd"]) for x in rows) == Decimal(dec(proxy_db[1].totals(SAFE)[2]))
+    assert http.get(f"/wallets/{addr('e9')}/pnl.csv").status_code == 404
