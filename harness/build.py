@@ -315,8 +315,11 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     (touched, re-priced or re-resolved): the untouched ones' live rows of the tables in (1) copied to the deltas (a
     scan, only when there are any); (4) the three P&L tables of the dirty conditions from the deltas into deltas;
     (5) each build table = the live table's parts (hard links) minus the dirty conditions' rows, plus its delta."""
+    pre, t1 = {}, time.perf_counter()
     un = _check_mapped(client, cutoff, allow_unmapped)
+    pre["check unmapped"], t1 = time.perf_counter() - t1, time.perf_counter()
     conds = affected_conditions(client, from_block, to_block)
+    pre["affected conditions"], t1 = time.perf_counter() - t1, time.perf_counter()
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 0,
               "conditions": conds}
@@ -337,6 +340,7 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
 
     imported = [r[0] for r in client.query(sql.load("build/imports_changed"), parameters={"cutoff": c}).result_rows]
     repriced = sorted(set(conds) | set(imported))
+    pre["imports changed"] = time.perf_counter() - t1
     steps += _price_steps(cutoff, repriced)
     steps += [(f"{t} (untouched dirty)", _render("build/delta_carry", table=t, run=run), untouched) for t in _RECOMPUTED]
     steps += [(t, _to_delta(sql.load(name), run), lambda: {"all": 0, "conditions": dirty_conditions()})
@@ -344,10 +348,14 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     for t in _DELTA:
         steps += _reuse(t, lambda: {"conditions": dirty_conditions()})
         steps.append((f"{t} (delta)", _render("build/delta_insert", table=t, run=run), {}))
-    timings = _run_steps(client, steps, run, held, deltas=True)
+    timings = {**pre, **_run_steps(client, steps, run, held, deltas=True)}
+    t1 = time.perf_counter()
     _swap_in(client, run, held)
+    timings["swap"], t1 = time.perf_counter() - t1, time.perf_counter()
+    unpriced = unpriced_open(client)
+    timings["check unpriced"] = time.perf_counter() - t1
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
-                       timings, unmapped=un, unpriced=unpriced_open(client))
+                       timings, unmapped=un, unpriced=unpriced)
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:
