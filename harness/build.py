@@ -129,6 +129,7 @@ class BuildReport:
     to_block: int | None = None
     conditions: int | None = None  # conditions recomputed (range mode)
     steps: dict[str, float] = field(default_factory=dict)  # seconds per build step
+    step_cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per build step
     unmapped: Unmapped = field(default_factory=Unmapped)  # only non-empty with allow_unmapped
     unpriced: Unpriced = field(default_factory=Unpriced)
 
@@ -200,25 +201,28 @@ def _first_line(exc: BaseException) -> str:
 Step = tuple[str, str, "dict | Callable[[], dict | None]"]
 
 
-def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease, deltas: bool = False
-               ) -> dict[str, float]:
+def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease, deltas: bool = False,
+               cpu: dict[str, float] | None = None) -> dict[str, float]:
     """Create empty ``_new_<run>`` tables (and with ``deltas`` the ``_delta_<run>`` ones), run ``steps`` (label, sql
-    text, params), drop everything on failure."""
+    text, params), drop everything on failure. Returns wall seconds per step; ``cpu`` gets process CPU seconds per
+    step (chDB runs in this process: the engine's CPU, plus any background merge that ran meanwhile)."""
     _drop_stale(client)
     for t in DERIVED_TABLES:
         client.command(f"CREATE TABLE `{t}_new_{run}` AS `{t}`")
     for t in _DELTA if deltas else ():
         client.command(f"CREATE TABLE `{t}_delta_{run}` AS `{t}`")
     label, timings = "?", {}
+    cpu = {} if cpu is None else cpu
     try:
         for label, text, params in steps:
             held.renew()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             values = params() if callable(params) else params
             if values is None:
                 continue
             client.command(_for_run(text, run), parameters=values)
             timings[label] = time.perf_counter() - t0
+            cpu[label] = time.process_time() - c0
     except BaseException as exc:
         _drop_new(client, run)
         if not isinstance(exc, Exception) or isinstance(exc, lease.LeaseLost):
@@ -282,10 +286,11 @@ def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool =
     run = secrets.token_hex(4)
     with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
         un = _check_mapped(client, cutoff, allow_unmapped)
-        timings = _run_steps(client, full_steps(cutoff), run, held)
+        cpu: dict[str, float] = {}
+        timings = _run_steps(client, full_steps(cutoff), run, held, cpu=cpu)
         _swap_in(client, run, held)
-        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
-                           unpriced=unpriced_open(client))
+        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, step_cpu=cpu,
+                           unmapped=un, unpriced=unpriced_open(client))
 
 
 def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
@@ -348,14 +353,15 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     for t in _DELTA:
         steps += _reuse(t, lambda: {"conditions": dirty_conditions()})
         steps.append((f"{t} (delta)", _render("build/delta_insert", table=t, run=run), {}))
-    timings = {**pre, **_run_steps(client, steps, run, held, deltas=True)}
+    cpu: dict[str, float] = {}
+    timings = {**pre, **_run_steps(client, steps, run, held, deltas=True, cpu=cpu)}
     t1 = time.perf_counter()
     _swap_in(client, run, held)
     timings["swap"], t1 = time.perf_counter() - t1, time.perf_counter()
     unpriced = unpriced_open(client)
     timings["check unpriced"] = time.perf_counter() - t1
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
-                       timings, unmapped=un, unpriced=unpriced)
+                       timings, step_cpu=cpu, unmapped=un, unpriced=unpriced)
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:
