@@ -3,8 +3,9 @@
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
 The incremental form recomputes only the conditions whose rows can have changed and carries every other row over
-without copying it: each build table starts as hard links to the live table's parts, the recomputed conditions'
-rows are masked (lightweight DELETE) and their new rows inserted; the swap is the same.
+without copying it: the recomputed conditions' rows are computed first into small per-run delta tables (so the
+re-marking steps read only those), then each build table starts as hard links to the live table's parts, the
+recomputed conditions' rows are masked (lightweight DELETE) and the delta inserted; the swap is the same.
 One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
