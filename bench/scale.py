@@ -141,6 +141,17 @@ def final_cost(client) -> dict:
     return out
 
 
+def settle(client, limit: float = 600.0) -> float:
+    """Wait (up to ``limit`` s) until no background merge runs, so the incremental's process CPU is its own and not
+    the full rebuild's merges finishing (a daily rebuild meets a warehouse that settled since the last one)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        if not client.query("SELECT count() FROM system.merges").result_rows[0][0]:
+            break
+        time.sleep(1)
+    return time.perf_counter() - t0
+
+
 def disk(client, d: Path) -> dict:
     du = subprocess.run(["du", "-sb", str(d)], capture_output=True, text=True, check=True).stdout.split()[0]
     rows = client.query("SELECT table, sum(bytes_on_disk), sum(rows) FROM system.parts WHERE active "
@@ -170,6 +181,7 @@ def run(fills: int, d: Path, seed: int, n_lookups: int, skip_validate: bool, ski
     res["full_cpu"] = time.process_time() - cpu
     create_views(client)
     res["full_s"], res["full_steps"], res["rows"] = rep.seconds, rep.steps, rep.rows
+    res["full_step_cpu"] = getattr(rep, "step_cpu", {})
     say(res, f"full rebuild {rep.seconds:.2f}s (CPU {res['full_cpu']:.1f}s) steps {fmt(rep.steps)}")
     if not skip_bare:
         cpu = time.process_time()
@@ -179,13 +191,18 @@ def run(fills: int, d: Path, seed: int, n_lookups: int, skip_validate: bool, ski
         say(res, f"bare aggregation {res['bare_s']:.2f}s (CPU {res['bare_cpu']:.1f}s) ({res['full_s'] / res['bare_s']:.2f}x"
             f" wall, {res['full_cpu'] / res['bare_cpu']:.2f}x CPU) steps {fmt(bare)}")
     lo, hi, n = append_day(client, fills, shape, seed, 1)
+    res["settle_s"] = settle(client)
+    say(res, f"background merges settled after {res['settle_s']:.1f}s")
     cpu = time.process_time()
     rng = rebuild_range(client, lo, hi)
     res["incr_cpu"] = time.process_time() - cpu
     res["incr_s"], res["incr_steps"], res["incr_conditions"] = rng.seconds, rng.steps, rng.conditions
+    res["incr_step_cpu"] = getattr(rng, "step_cpu", {})
     res["incr_fills"], res["incr_blocks"] = n, (lo, hi)
     say(res, f"daily incremental ({n:,} fills, blocks {lo}-{hi}, {rng.conditions} conditions) {rng.seconds:.2f}s "
-        f"(CPU {res['incr_cpu']:.1f}s) = {100 * rng.seconds / res['full_s']:.1f}% of full; steps {fmt(rng.steps)}")
+        f"(CPU {res['incr_cpu']:.1f}s) = {100 * rng.seconds / res['full_s']:.1f}% of full wall, "
+        f"{100 * res['incr_cpu'] / res['full_cpu']:.1f}% of its CPU; steps {fmt(rng.steps)}; step CPU "
+        f"{fmt(res['incr_step_cpu'])}")
     lat, cpu = lookups(client, n_lookups, shape["wallets"], seed)
     res.update(p50=pct(lat, 50), p99=pct(lat, 99), max=max(lat), cpu_p50=pct(cpu, 50), cpu_p99=pct(cpu, 99))
     say(res, f"lookup p50 {res['p50']:.2f} ms p99 {res['p99']:.2f} ms (CPU {res['cpu_p50']:.2f} / "

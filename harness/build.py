@@ -3,8 +3,9 @@
 Every rebuild writes ``<table>_new`` for all derived tables first and swaps them in with ``EXCHANGE TABLES``
 only when all are complete, so a failure anywhere leaves the live tables as they were and no ``_new`` behind.
 The incremental form recomputes only the conditions whose rows can have changed and carries every other row over
-without copying it: each build table starts as hard links to the live table's parts, the recomputed conditions'
-rows are masked (lightweight DELETE) and their new rows inserted; the swap is the same.
+without copying it: the recomputed conditions' rows are computed first into small per-run delta tables (so the
+re-marking steps read only those), then each build table starts as hard links to the live table's parts, the
+recomputed conditions' rows are masked (lightweight DELETE) and the delta inserted; the swap is the same.
 One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
@@ -36,6 +37,14 @@ UI_VIEW = "ui_wallet_pnl_summary"
 #: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per
 #: condition; winning_index and wallet_unrealized_pnl_v2 are rebuilt whole).
 _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows"}
+#: rebuild_range: tables recomputed from raw rows for the touched conditions, then re-marked from those, per
+#: condition. Their recomputed rows go to a small ``<table>_delta_<run>`` first, so the re-marking steps read only
+#: the delta (not the wallet-ordered build tables, where a condition filter is a full scan).
+_RECOMPUTED = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows",
+               "wallet_token_avgcost": "build/wallet_token_avgcost"}
+_REMARKED = {"wallet_unrealized_pnl_v2": "build/wallet_unrealized", "wallet_market_pnl": "build/wallet_market_pnl",
+             "wallet_market_pnl_avgcost": "build/wallet_market_pnl_avgcost"}
+_DELTA = (*_RECOMPUTED, *_REMARKED)
 PREVIEW_SUFFIX = "_build"  # views `harness build` makes for a look before deploying (never the final names)
 NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
 _SUFFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
@@ -122,6 +131,7 @@ class BuildReport:
     to_block: int | None = None
     conditions: int | None = None  # conditions recomputed (range mode)
     steps: dict[str, float] = field(default_factory=dict)  # seconds per build step
+    step_cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per build step
     unmapped: Unmapped = field(default_factory=Unmapped)  # only non-empty with allow_unmapped
     unpriced: Unpriced = field(default_factory=Unpriced)
 
@@ -142,18 +152,26 @@ def _for_run(text: str, run: str) -> str:
     return re.sub(rf"\b({names})_new\b", lambda m: f"{m.group(1)}_new_{run}", text)
 
 
+def _to_delta(text: str, run: str) -> str:
+    """SQL text whose ``<table>_new`` names of the per-condition tables (_DELTA) point at this run's delta tables."""
+    names = "|".join(sorted(map(re.escape, _DELTA), key=len, reverse=True))
+    return re.sub(rf"\b({names})_new\b", lambda m: f"{m.group(1)}_delta_{run}", text)
+
+
 def _drop_new(client: Client, run: str) -> None:
     """SYNC: free the parts now (an Atomic database otherwise keeps a dropped table's data for 8 minutes, which
     doubled the warehouse's disk use in the scale benchmark)."""
     for t in DERIVED_TABLES:
         client.command(f"DROP TABLE IF EXISTS `{t}_new_{run}` SYNC")
+    for t in _DELTA:
+        client.command(f"DROP TABLE IF EXISTS `{t}_delta_{run}` SYNC")
 
 
 def _drop_stale(client: Client) -> None:
-    """Drop build tables of crashed runs (called under the writer lease, so no live run owns any)."""
-    pattern = re.compile(r"^(" + "|".join(map(re.escape, DERIVED_TABLES)) + r")_new(_[0-9a-f]+)?$")
+    """Drop build and delta tables of crashed runs (called under the writer lease, so no live run owns any)."""
+    pattern = re.compile(r"^(" + "|".join(map(re.escape, DERIVED_TABLES)) + r")_(new|delta)(_[0-9a-f]+)?$")
     for (name,) in client.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
-                                "AND name LIKE '%\\_new%'").result_rows:
+                                "AND (name LIKE '%\\_new%' OR name LIKE '%\\_delta\\_%')").result_rows:
         if pattern.match(name):
             client.command(f"DROP TABLE IF EXISTS `{name}` SYNC")
 
@@ -181,22 +199,32 @@ def _first_line(exc: BaseException) -> str:
 
 
 #: A build step: label, SQL text, and its parameters (or a function giving them when the step runs, for values that
-#: earlier steps decide, such as the incremental rebuild's dirty conditions).
-Step = tuple[str, str, "dict | Callable[[], dict]"]
+#: earlier steps decide, such as the incremental rebuild's dirty conditions; a function returning None skips the step).
+Step = tuple[str, str, "dict | Callable[[], dict | None]"]
 
 
-def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease) -> dict[str, float]:
-    """Create empty ``_new_<run>`` tables, run ``steps`` (label, sql text, params), drop everything on failure."""
+def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease, deltas: bool = False,
+               cpu: dict[str, float] | None = None) -> dict[str, float]:
+    """Create empty ``_new_<run>`` tables (and with ``deltas`` the ``_delta_<run>`` ones), run ``steps`` (label, sql
+    text, params), drop everything on failure. Returns wall seconds per step; ``cpu`` gets process CPU seconds per
+    step (chDB runs in this process: the engine's CPU, plus any background merge that ran meanwhile)."""
     _drop_stale(client)
     for t in DERIVED_TABLES:
         client.command(f"CREATE TABLE `{t}_new_{run}` AS `{t}`")
+    for t in _DELTA if deltas else ():
+        client.command(f"CREATE TABLE `{t}_delta_{run}` AS `{t}` ENGINE = Memory")
     label, timings = "?", {}
+    cpu = {} if cpu is None else cpu
     try:
         for label, text, params in steps:
             held.renew()
-            t0 = time.perf_counter()
-            client.command(_for_run(text, run), parameters=params() if callable(params) else params)
+            t0, c0 = time.perf_counter(), time.process_time()
+            values = params() if callable(params) else params
+            if values is None:
+                continue
+            client.command(_for_run(text, run), parameters=values)
             timings[label] = time.perf_counter() - t0
+            cpu[label] = time.process_time() - c0
     except BaseException as exc:
         _drop_new(client, run)
         if not isinstance(exc, Exception) or isinstance(exc, lease.LeaseLost):
@@ -209,11 +237,9 @@ def _counts(client: Client) -> dict[str, int]:
     return {t: int(client.query(f"SELECT count() FROM `{t}`").result_rows[0][0]) for t in DERIVED_TABLES}
 
 
-def _common_steps(cutoff: int | None, dirty: Callable[[], list[str]] | None = None,
-                  repriced: list[str] | None = None) -> list[Step]:
-    """winning_index whole; market_prices whole, or in an incremental rebuild for the ``repriced`` conditions only;
-    the tables built from the derived ones for all conditions, or, in an incremental rebuild, for the ``dirty()``
-    ones only (the others carried over from the live tables)."""
+def _price_steps(cutoff: int | None, repriced: list[str] | None = None) -> list[Step]:
+    """winning_index whole; market_prices whole, or in an incremental rebuild for the ``repriced`` conditions only
+    (the others carried over from the live table)."""
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     steps: list[Step] = [("winning_index", sql.load("build/winning_index"), {"cutoff": c})]
     if repriced is not None:
@@ -221,17 +247,20 @@ def _common_steps(cutoff: int | None, dirty: Callable[[], list[str]] | None = No
     # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
     steps.append(("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
                   {"cutoff": c, "all": int(repriced is None), "conditions": repriced or []}))
-    for t, name in (("wallet_unrealized_pnl_v2", "build/wallet_unrealized"),
-                    ("wallet_market_pnl", "build/wallet_market_pnl"),
-                    ("wallet_market_pnl_avgcost", "build/wallet_market_pnl_avgcost")):
-        if dirty is None:
-            steps.append((t, sql.load(name), {"all": 1, "conditions": []}))
-        else:
-            steps += _reuse(t, lambda: {"conditions": dirty()})
-            steps.append((t, sql.load(name), lambda: {"all": 0, "conditions": dirty()}))
-    # the leaderboard ranks every wallet: rebuilt whole from the tables above (schema 096, sql/build/)
-    steps.append(("wallet_leaderboard", sql.load("build/wallet_leaderboard"), {"cutoff": c}))
     return steps
+
+
+def _common_steps(cutoff: int | None) -> list[Step]:
+    """A full rebuild's steps after positions and cashflows: prices, then the tables built from the derived ones."""
+    return (_price_steps(cutoff) + [(t, sql.load(name), {"all": 1, "conditions": []}) for t, name in _REMARKED.items()]
+            + [_leaderboard_step(cutoff)])
+
+
+def _leaderboard_step(cutoff: int | None) -> Step:
+    """The leaderboard ranks every wallet, and its 7d / 30d windows move with the newest block: rebuilt whole from
+    the complete build tables, last, in a full and in a range rebuild alike (schema 096)."""
+    return ("wallet_leaderboard", sql.load("build/wallet_leaderboard"),
+            {"cutoff": NO_CUTOFF if cutoff is None else int(cutoff)})
 
 
 def _reuse(table: str, params: dict | Callable[[], dict]) -> list[Step]:
@@ -268,10 +297,11 @@ def rebuild(client: Client, *, cutoff: int | None = None, allow_unmapped: bool =
     run = secrets.token_hex(4)
     with lease.writer_lease(client, f"rebuild {run}", wait=lease_wait) as held:
         un = _check_mapped(client, cutoff, allow_unmapped)
-        timings = _run_steps(client, full_steps(cutoff), run, held)
+        cpu: dict[str, float] = {}
+        timings = _run_steps(client, full_steps(cutoff), run, held, cpu=cpu)
         _swap_in(client, run, held)
-        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, unmapped=un,
-                           unpriced=unpriced_open(client))
+        return BuildReport("full", cutoff, _counts(client), time.perf_counter() - t0, steps=timings, step_cpu=cpu,
+                           unmapped=un, unpriced=unpriced_open(client))
 
 
 def affected_conditions(client: Client, from_block: int, to_block: int) -> list[str]:
@@ -296,15 +326,20 @@ def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int
 
 def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int | None, allow_unmapped: bool,
                    run: str, held: lease.Lease, t0: float) -> BuildReport:
+    """The steps: (1) positions, cashflows and the average-cost book of the touched conditions from raw rows into
+    the delta tables; (2) winning_index whole, market_prices of the re-priced conditions; (3) the dirty conditions
+    (touched, re-priced or re-resolved): the untouched ones' live rows of the tables in (1) copied to the deltas (a
+    scan, only when there are any); (4) the three P&L tables of the dirty conditions from the deltas into deltas;
+    (5) each build table = the live table's parts (hard links) minus the dirty conditions' rows, plus its delta."""
+    pre, t1 = {}, time.perf_counter()
     un = _check_mapped(client, cutoff, allow_unmapped)
+    pre["check unmapped"], t1 = time.perf_counter() - t1, time.perf_counter()
     conds = affected_conditions(client, from_block, to_block)
+    pre["affected conditions"], t1 = time.perf_counter() - t1, time.perf_counter()
     c = NO_CUTOFF if cutoff is None else int(cutoff)
     params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 0,
               "conditions": conds}
-    steps: list[Step] = []
-    for t, name in (*_PER_CONDITION.items(), ("wallet_token_avgcost", "build/wallet_token_avgcost")):
-        steps += _reuse(t, {"conditions": conds})
-        steps.append((t, sql.load(name), params))
+    steps: list[Step] = [(t, _to_delta(sql.load(name), run), params) for t, name in _RECOMPUTED.items()]
     dirty: list[list[str]] = []
 
     def dirty_conditions() -> list[str]:
@@ -315,12 +350,30 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
             dirty.append(sorted(r[0] for r in rows))
         return dirty[0]
 
+    def untouched() -> dict | None:
+        extra = sorted(set(dirty_conditions()) - set(conds))
+        return {"conditions": extra} if extra else None
+
     imported = [r[0] for r in client.query(sql.load("build/imports_changed"), parameters={"cutoff": c}).result_rows]
     repriced = sorted(set(conds) | set(imported))
-    timings = _run_steps(client, steps + _common_steps(cutoff, dirty_conditions, repriced), run, held)
+    pre["imports changed"] = time.perf_counter() - t1
+    steps += _price_steps(cutoff, repriced)
+    steps += [(f"{t} (untouched dirty)", _render("build/delta_carry", table=t, run=run), untouched) for t in _RECOMPUTED]
+    steps += [(t, _to_delta(sql.load(name), run), lambda: {"all": 0, "conditions": dirty_conditions()})
+              for t, name in _REMARKED.items()]
+    for t in _DELTA:
+        steps += _reuse(t, lambda: {"conditions": dirty_conditions()})
+        steps.append((f"{t} (delta)", _render("build/delta_insert", table=t, run=run), {}))
+    steps.append(_leaderboard_step(cutoff))
+    cpu: dict[str, float] = {}
+    timings = {**pre, **_run_steps(client, steps, run, held, deltas=True, cpu=cpu)}
+    t1 = time.perf_counter()
     _swap_in(client, run, held)
+    timings["swap"], t1 = time.perf_counter() - t1, time.perf_counter()
+    unpriced = unpriced_open(client)
+    timings["check unpriced"] = time.perf_counter() - t1
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
-                       timings, unmapped=un, unpriced=unpriced_open(client))
+                       timings, step_cpu=cpu, unmapped=un, unpriced=unpriced)
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:

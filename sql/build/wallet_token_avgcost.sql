@@ -13,7 +13,8 @@
 -- noCount), noPrice = sum of NO averages / noCount, questions = the market's questions prepared before it.
 -- {all:UInt8} = 0 (incremental) recomputes only the tokens of {conditions} (build/reuse_parts.sql and
 -- reuse_delete.sql carry the rest over): affected_conditions already widens a negRisk market with a conversion in
--- range to all its questions.
+-- range to all its questions. That filter is a PREWHERE, before FINAL (sound: all versions of a log share token and
+-- condition), so an incremental rebuild does not merge the whole fill table.
 -- Attribution, the one place it is decided here: a fill belongs to its maker, a split / merge / redemption to its
 -- stakeholder, a conversion to its stakeholder; {excluded} addresses (contracts) are never wallets. When the
 -- stakeholder is a V2 collateral adapter ({adapters}), the flow belongs to the non-contract address on the other side
@@ -122,10 +123,10 @@ WITH
         SELECT wallet, token_id, block_number AS b, log_index AS l, toUInt8(if(side = 'BUY', 1, 2)) AS kind,
                toInt256(shares) AS amt, intDivOrZero(toInt256(usdc) * toInt256(1000000), toInt256(shares)) AS price
         FROM trades_raw FINAL
+        PREWHERE {all:UInt8} = 1
+              OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)})
         WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64} AND shares > 0
           AND wallet NOT IN {excluded:Array(String)} AND token_id IN (SELECT token_id FROM tm)
-          AND ({all:UInt8} = 1
-               OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)}))
     ),
     ev_ctf AS
     (
@@ -142,8 +143,8 @@ WITH
                      c.condition_id AS condition_id, c.block_number AS block_number, c.log_index AS log_index,
                      if(c.stakeholder IN {adapters:Array(String)}, u.user, c.stakeholder) AS who
               FROM (SELECT * FROM ctf_actions FINAL
-                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}
-                      AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})) AS c
+                    PREWHERE {all:UInt8} = 1 OR condition_id IN {conditions:Array(String)}
+                    WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS c
               LEFT JOIN adapter_users AS u ON u.tx_hash = c.tx_hash AND u.condition_id = c.condition_id
               WHERE who != '' AND who NOT IN {excluded:Array(String)}
                 AND who NOT IN (SELECT fpmm FROM fpmm_set)) AS a

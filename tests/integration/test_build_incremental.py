@@ -68,7 +68,8 @@ def test_incremental_picks_up_a_resolution_and_a_retraction(fresh_db):
     assert incremental == _snapshot(fresh_db)
 
 
-def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, monkeypatch):
+@pytest.mark.parametrize("failing", ["build/wallet_market_pnl", "build/delta_insert"])
+def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, monkeypatch, failing):
     s, ms = _world()
     load(fresh_db, s.rows)
     before = _snapshot(fresh_db)
@@ -79,12 +80,29 @@ def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, mon
     insert(fresh_db, _new_rows(s, seen))
     real = sql.load
 
-    def broken(name):  # fails after the carried-over tables were attached and masked
-        return "SELECT throwIf(1, 'injected failure')" if name == "build/wallet_market_pnl" else real(name)
+    def broken(name):  # fails after the deltas were filled (and, for delta_insert, a build table attached and masked)
+        return "SELECT throwIf(1, 'injected failure')" if name == failing else real(name)
 
     monkeypatch.setattr(build.sql, "load", broken)
     with pytest.raises(BuildError, match="injected failure"):
         rebuild_range(fresh_db, start, s.block)
     assert _snapshot(fresh_db) == before
-    assert not fresh_db.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
-                              "AND name LIKE '%\\_new\\_%'").result_rows
+    assert not _build_tables(fresh_db)
+
+
+def test_incremental_leaves_no_build_or_delta_tables(fresh_db):
+    s, ms = _world()
+    load(fresh_db, s.rows)
+    seen = {t: len(v) for t, v in s.rows.items()}
+    s.next_block()
+    start = s.block
+    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
+    insert(fresh_db, _new_rows(s, seen))
+    rep = rebuild_range(fresh_db, start, s.block)
+    assert not _build_tables(fresh_db)
+    assert {"check unmapped", "affected conditions", "wallet_market_pnl (delta)", "swap"} <= set(rep.steps)
+
+
+def _build_tables(client) -> list:
+    return client.query("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                        "AND (name LIKE '%\\_new\\_%' OR name LIKE '%\\_delta\\_%')").result_rows
