@@ -10,18 +10,14 @@ from harness.build import create_views, rebuild
 from harness.config import non_wallets
 from harness.crosscheck import NO_CUTOFF, avgcost_oracle, cashflow_oracle, cross_check, sample_wallets
 from harness.pipeline import ORACLE_TABLES
-from tests.support.worlds import WORLD, variant
+from tests.support.worlds import WORLD, built, variant
 
 pytestmark = pytest.mark.skipif(not (WORLD / "logs.jsonl.gz").is_file(), reason="fixture world not generated")
 
 
 @pytest.fixture(scope="module")
 def world_db(module_db):
-    db = module_db()
-    ingest.ingest_world(db, WORLD)
-    rebuild(db)
-    create_views(db)
-    return db
+    return built(module_db())
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +81,7 @@ def test_cross_check_passes_and_reads_a_fraction_of_the_rows(world_db):
 
 
 def test_a_wrong_sql_row_of_a_checked_wallet_is_caught_and_named(world_db, module_db):
-    db = module_db()
-    ingest.ingest_world(db, WORLD)
-    rebuild(db)
-    create_views(db)
+    db = built(module_db())
     victim, bystander = sample_wallets(db, 2, seed=9)
     db.command("INSERT INTO wallet_market_pnl (wallet, condition_id, resolved, cashflow, value, pnl) "
                "VALUES ({w:String}, '0xfeed', 1, 1, 0, 1)", parameters={"w": victim})
@@ -101,10 +94,7 @@ def test_a_wrong_sql_row_of_a_checked_wallet_is_caught_and_named(world_db, modul
 
 
 def test_a_contract_with_a_pnl_row_fails_the_check(world_db, module_db):
-    db = module_db()
-    ingest.ingest_world(db, WORLD)
-    rebuild(db)
-    create_views(db)
+    db = built(module_db())
     contract = non_wallets()[0]
     db.command("INSERT INTO wallet_market_pnl (wallet, condition_id, resolved, cashflow, value, pnl) "
                "VALUES ({w:String}, '0xfeed', 1, 0, 0, 0)", parameters={"w": contract})

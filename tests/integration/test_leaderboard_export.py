@@ -14,22 +14,16 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import api, ingest, sql
-from harness.build import create_views, rebuild
-from harness.config import PROJECT_ROOT
+from harness import api, sql
 from harness.proxies import polymarket_proxy_address
+from tests.support import worlds
 
-WORLD = PROJECT_ROOT / "fixtures" / "world"
 DAY = 86_400
 
 
 @pytest.fixture(scope="module")
 def built(module_db):
-    db = module_db()
-    ingest.ingest_world(db, WORLD)
-    rebuild(db)
-    create_views(db)
-    return db
+    return worlds.built(module_db())
 
 
 @pytest.fixture(scope="module")

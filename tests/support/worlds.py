@@ -16,6 +16,17 @@ PREPARATION_TOPICS = (
 )
 
 
+def built(db, src: Path = WORLD):
+    """``db`` with the world ingested as production does it, the derived tables rebuilt and the final views made."""
+    from harness import ingest
+    from harness.build import create_views, rebuild
+
+    ingest.ingest_world(db, src)
+    rebuild(db)
+    create_views(db)
+    return db
+
+
 def world_logs(src: Path = WORLD) -> list[dict]:
     return list(files.read_logs(src))
 
