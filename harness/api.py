@@ -212,9 +212,8 @@ class _Warehouse:
             events = self.rows("queries/proxies_of", owner=owner)
         except WarehouseUnavailable:  # a warehouse from before wallet_proxies: derived proxies only
             events = []
-        links = proxies.proxy_links(owner, events)
-        have = {r[0] for r in self.rows("api/wallets_with_pnl", wallets=[p.proxy for p in links])}
-        return next((p for p in links if p.proxy in have), None)
+        return proxies.first_with_rows(proxies.proxy_links(owner, events), lambda ws: {
+            r[0] for r in self.rows("api/wallets_with_pnl", wallets=ws)})
 
     def watermark(self) -> gates.Watermark:
         cached = self._wm

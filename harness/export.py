@@ -9,15 +9,10 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from harness.api import micros_to_decimal as usd
 from harness.sql import load
 
 CSV_COLUMNS = ("wallet", "condition_id", "status", "resolved_time", "cashflow_usd", "value_usd", "pnl_usd")
-
-
-def usd(micros: int) -> str:
-    """Exact decimal string of micro-USDC: -1 -> "-0.000001"."""
-    whole, frac = divmod(abs(int(micros)), 1_000_000)
-    return f"{'-' if micros < 0 else ''}{whole}.{frac:06d}"
 
 
 @dataclass(frozen=True)
@@ -58,13 +53,9 @@ def to_csv(rows: list[MarketRow]) -> str:
 
 def to_json(rows: list[MarketRow], wallet: str, resolved_from: dict | None = None) -> str:
     """{"wallet", "resolved_from", "markets": [...], "totals": {realized, unrealized, total}} (exact strings)."""
-    def micros(s: str) -> int:
-        sign = -1 if s.startswith("-") else 1
-        whole, frac = s.lstrip("-").split(".")
-        return sign * (int(whole) * 1_000_000 + int(frac))
-
-    realized = sum(micros(r.pnl_usd) for r in rows if r.status == "resolved")
-    unrealized = sum(micros(r.pnl_usd) for r in rows if r.status == "open")
+    # the strings are always -?digits.6digits: without the point they are the exact micro-USDC integers
+    realized = sum(int(r.pnl_usd.replace(".", "")) for r in rows if r.status == "resolved")
+    unrealized = sum(int(r.pnl_usd.replace(".", "")) for r in rows if r.status == "open")
     body = {"wallet": wallet, "resolved_from": resolved_from, "markets": [asdict(r) for r in rows],
             "totals": {"realized_usd": usd(realized), "unrealized_usd": usd(unrealized),
                        "total_usd": usd(realized + unrealized)}}

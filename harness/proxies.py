@@ -76,9 +76,13 @@ def proxies_of(client, owner: str) -> list[ProxyLink]:
     return proxy_links(owner, client.query(load("queries/proxies_of"), parameters={"owner": owner}).result_rows)
 
 
-def resolve(client, owner: str, has_rows) -> ProxyLink | None:
-    """The first proxy of ``owner`` for which ``has_rows(addresses)`` (-> the set of those with P&L rows) says
-    yes; None when none has rows."""
-    links = proxies_of(client, owner)
+def first_with_rows(links: list[ProxyLink], has_rows) -> ProxyLink | None:
+    """The first of ``links`` for which ``has_rows(addresses)`` (-> the set of those with P&L rows) says yes; None
+    when none has rows."""
     have = has_rows([p.proxy for p in links])
     return next((p for p in links if p.proxy in have), None)
+
+
+def resolve(client, owner: str, has_rows) -> ProxyLink | None:
+    """The proxy whose P&L answers for ``owner`` (see ``first_with_rows``)."""
+    return first_with_rows(proxies_of(client, owner), has_rows)
