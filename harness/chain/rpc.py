@@ -334,13 +334,17 @@ class RpcClient:
         return _int(self.call("eth_blockNumber"))
 
     def get_logs(self, from_block: int, to_block: int, addresses: list[str] | None = None,
-                 topic0s: list[str] | None = None) -> list[dict]:
+                 topic0s: list[str] | None = None, topics: list | None = None) -> list[dict]:
         """eth_getLogs over [from_block, to_block]; raises RangeTooLarge when the node refuses the range (or
-        WindowTimedOut when it keeps timing out on it). No ``topic0s``: every event of the addresses."""
+        WindowTimedOut when it keeps timing out on it). No ``topic0s``: every event of the addresses. ``topics``:
+        a whole topic filter instead (position i: None for any, or a list of alternatives), e.g. a wallet in the
+        indexed ``from`` of a transfer (check-wallet); it overrides ``topic0s``."""
         flt: dict[str, Any] = {"fromBlock": _hex(from_block), "toBlock": _hex(to_block)}
         if addresses:
             flt["address"] = addresses
-        if topic0s:
+        if topics:
+            flt["topics"] = [None if t is None else list(t) for t in topics]
+        elif topic0s:
             flt["topics"] = [list(topic0s)]
         logs = self.call("eth_getLogs", [flt])
         if not isinstance(logs, list):
@@ -408,14 +412,16 @@ SINGLE_BLOCK_TRIES = 4
 
 
 def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses: list[str] | None,
-                 topic0s: list[str] | None = None, window: int = 2000, max_window: int = 100_000,
+                 topic0s: list[str] | None = None, topics: list | None = None, window: int = 2000,
+                 max_window: int = 100_000,
                  grow_below: int = 2000, grow_after: int = 4) -> Iterator[tuple[int, int, list[dict]]]:
     """(from, to, logs) for consecutive windows covering [from_block, to_block] exactly once, in order.
 
     The window halves when the node says the range is too large or keeps timing out on it, and grows back
     (doubles, up to ``max_window``) after a window that returned fewer than ``grow_below`` logs, but only once
     ``grow_after`` windows in a row have succeeded since the last halving. A single block that is still refused
-    is asked again up to SINGLE_BLOCK_TRIES times, then an error (nothing is skipped).
+    is asked again up to SINGLE_BLOCK_TRIES times, then an error (nothing is skipped). ``topics``: a whole topic
+    filter (RpcClient.get_logs).
     """
     require(isinstance(window, int) and window >= 1, f"window={window} must be at least 1 block")
     require(isinstance(max_window, int) and max_window >= 1, f"max_window={max_window} must be at least 1 block")
@@ -425,7 +431,8 @@ def iter_windows(client: RpcClient, from_block: int, to_block: int, *, addresses
     while cur <= to_block:
         end = min(to_block, cur + size - 1)
         try:
-            logs = client.get_logs(cur, end, addresses, topic0s)
+            logs = (client.get_logs(cur, end, addresses, topic0s, topics) if topics
+                    else client.get_logs(cur, end, addresses, topic0s))
         except RangeTooLarge as exc:
             if end == cur:
                 refusals += 1  # asked again a few times: a node under load can refuse even one block
