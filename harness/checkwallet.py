@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -387,6 +388,8 @@ class Market:
     outcomes: list[Outcome] = field(default_factory=list)
     reasons: tuple[str, ...] = ()
     polymarket: list[PositionCheck] = field(default_factory=list)
+    in_cash_flow: bool = False  # the build wrote a wallet_market_pnl row (else the cash-flow figures are 0)
+    in_average_cost: bool = False  # the build wrote a wallet_market_pnl_avgcost row
 
     @property
     def cost(self) -> int:
@@ -412,12 +415,14 @@ class WalletFigures:
     chain_logs: int | None = None  # every log of the known contracts over the range, when counted
 
 
-def read_figures(client: Client, wallet: str, *, explain: bool = True) -> tuple[dict, list[Market]]:
-    """Both methods' totals and the per-market rows of ``wallet`` from the built scratch database."""
+def read_figures(client: Client, wallet: str, *, explain: bool = True, suffix: str = ""
+                 ) -> tuple[dict, list[Market]]:
+    """Both methods' totals and the per-market rows of ``wallet`` from a built database (the scratch one, or a
+    warehouse: its summary view ``wallet_pnl_summary_final<suffix>``)."""
     from harness.asof import wallet_tables
     from harness.build import NO_CUTOFF, wallet_summary
 
-    s = wallet_summary(client, wallet, suffix="")
+    s = wallet_summary(client, wallet, suffix=suffix)
     ui = client.query(sql.load("checkwallet/ui_summary"), parameters={"wallet": wallet}).result_rows
     tot = {"realized": s.realized_pnl if s else 0, "unrealized": s.unrealized_pnl if s else 0,
            "total": s.total_pnl if s else 0}
@@ -425,11 +430,11 @@ def read_figures(client: Client, wallet: str, *, explain: bool = True) -> tuple[
     markets: dict[str, Market] = {}
     for c, r, cash, value, pnl in client.query(sql.load("checkwallet/markets_cashflow"),
                                                parameters={"wallet": wallet}).result_rows:
-        markets[c] = Market(c, bool(r), int(cash), int(value), int(pnl), 0, 0, 0)
+        markets[c] = Market(c, bool(r), int(cash), int(value), int(pnl), 0, 0, 0, in_cash_flow=True)
     for c, r, re_, un, pnl in client.query(sql.load("checkwallet/markets_avgcost"),
                                            parameters={"wallet": wallet}).result_rows:
         m = markets.setdefault(c, Market(c, bool(r), 0, 0, 0, 0, 0, 0))
-        m.ac_realized, m.ac_unrealized, m.ac_pnl = int(re_), int(un), int(pnl)
+        m.ac_realized, m.ac_unrealized, m.ac_pnl, m.in_average_cost = int(re_), int(un), int(pnl), True
     rows = client.query(sql.load("checkwallet/outcomes"),
                         parameters={"wallet": wallet, "conditions": sorted(markets)}).result_rows
     for c, o, tok, n, amt, avg, rz, mark in rows:
@@ -759,3 +764,93 @@ def render_table(fig: WalletFigures, checks: list[PositionCheck] | None = None) 
         bad = sum(not c.ok for c in checks)
         lines.append(f"Polymarket positions: {len(checks)} compared, {bad} outside tolerance")
     return "\n".join(lines)
+
+
+# ---- the validate stage: reference wallets the warehouse has no rows for ---------------------------------------
+
+
+@contextmanager
+def scratch_database(settings=None) -> Iterator[Client]:
+    """An empty database with the schema, dropped afterwards: beside an embedded warehouse, a new database in its
+    directory (chDB opens one directory per process); otherwise an embedded one in a temporary directory."""
+    import secrets
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from harness.schema import apply_schema
+    from harness.warehouse import WarehouseSettings, connect, drop_database
+
+    tmp = None
+    if settings is not None and settings.backend == "embedded":
+        s = replace(settings, database=f"check_wallet_{secrets.token_hex(4)}")
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="check-wallet-"))
+        s = WarehouseSettings(backend="embedded", path=tmp, database="check_wallet")
+    client = connect(s)
+    try:
+        apply_schema(client)
+        yield client
+    finally:
+        try:
+            drop_database(client, s.database)
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class ReferenceCheck:
+    """One wallets.yaml wallet judged on its metric, and which path computed it: ``warehouse`` (its rows) or
+    ``check-wallet`` (its own logs on a scratch database); per-position checks when it names a positions file."""
+
+    check: object  # harness.wallets.WalletCheck
+    path: str
+    figures: WalletFigures | None = None
+    positions: list[PositionCheck] | None = None
+
+    @property
+    def positions_ok(self) -> bool:
+        return self.positions is None or all(c.ok for c in self.positions)
+
+    def detail(self) -> dict:
+        out = {"path": self.path}
+        if self.figures is not None:
+            out.update(proxy=self.figures.proxy, logs_fetched=self.figures.fetch.logs_fetched,
+                       blocks=[self.figures.from_block, self.figures.to_block], markets=len(self.figures.markets))
+        if self.positions is not None:
+            out["positions"] = [_check_json(c) for c in self.positions]
+        return out
+
+
+def metric_value(fig: WalletFigures, metric: str) -> int | None:
+    """A wallets.yaml metric (total, realized, unrealized, ui_total, ui_realized) of the figures; None when no
+    address had rows."""
+    if fig.proxy is None:
+        return None
+    return int(getattr(fig, metric))
+
+
+def check_reference_wallet(settings, rpc: RpcClient | str, wallet, **kw) -> ReferenceCheck:
+    """check-wallet for one wallets.yaml wallet (up to the last block at or before its ``as_of``), judged on its
+    metric, and compared per position when it names a ``positions`` file."""
+    from harness.wallets import judge
+
+    rpc = rpc if isinstance(rpc, RpcClient) else RpcClient(rpc)
+    to_block = None
+    if wallet.as_of_ts is not None:
+        to_block = min(rpc.block_number(), rpc.last_block_at_or_before(wallet.as_of_ts))
+    with scratch_database(settings) as scratch:
+        fig = check_wallet(scratch, rpc, wallet.address, to_block=to_block, **kw)
+    positions = (compare_positions(fig, load_positions(wallet.positions), wallet.tolerance_pct)
+                 if wallet.positions else None)
+    return ReferenceCheck(judge(wallet, metric_value(fig, wallet.metric)), "check-wallet", fig, positions)
+
+
+def warehouse_positions(client: Client, wallet, *, suffix: str = "") -> list[PositionCheck] | None:
+    """A wallet with rows in the warehouse, compared per position with its ``positions`` file (None without)."""
+    if not wallet.positions:
+        return None
+    fig = WalletFigures(wallet.address, wallet.address, None)
+    _tot, fig.markets = read_figures(client, wallet.address, suffix=suffix)
+    return compare_positions(fig, load_positions(wallet.positions), wallet.tolerance_pct)

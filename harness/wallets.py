@@ -20,7 +20,7 @@ _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 METRICS = ("total", "realized", "unrealized", "ui_total", "ui_realized")
 LEVELS = ("must", "nice")
 _FIELDS = {"name", "address", "target_usd", "tolerance_pct", "expected_bias_pct", "metric", "source", "as_of",
-           "level", "note"}
+           "level", "note", "positions"}
 _REQUIRED = ("name", "address", "target_usd", "tolerance_pct", "source", "level")
 MICRO = Decimal(1_000_000)
 
@@ -44,6 +44,9 @@ class ReferenceWallet:
     note: str = ""
     file: str = ""
     line: int = 0
+    #: a saved Polymarket data-api /positions answer (path resolved against the wallets file's folder): the
+    #: validate stage then compares the wallet position by position (harness.checkwallet)
+    positions: str = ""
 
     @property
     def target_usd(self) -> Decimal:
@@ -234,11 +237,19 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
                 as_of_ts = parse_as_of(as_of)
             except ValueError as exc:
                 raise _err(path, node("as_of").start_mark.line + 1, "as_of", str(exc)) from None
+        positions = ""
+        if "positions" in fields:
+            given = Path(_text(path, node("positions"), "positions"))
+            resolved = given if given.is_absolute() else path.parent / given
+            if not resolved.is_file():
+                raise _err(path, node("positions").start_mark.line + 1, "positions",
+                           f"{str(given)!r}: no such file (relative paths are read from {path.parent})")
+            positions = str(resolved)
         out.append(ReferenceWallet(
             name=_text(path, node("name"), "name"), address=address, target_micros=int(micros), tolerance_pct=tol,
             source=_text(path, node("source"), "source"), level=level, metric=metric, expected_bias_pct=bias,
             as_of=as_of, as_of_ts=as_of_ts,
             note=_text(path, node("note"), "note") if "note" in fields else "",
-            file=str(path), line=line,
+            file=str(path), line=line, positions=positions,
         ))
     return out

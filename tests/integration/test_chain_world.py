@@ -228,3 +228,108 @@ def test_cli_serve_backfill_build_reconcile(tmp_path, anvil_bin):
     finally:
         os.killpg(srv.pid, signal.SIGINT)
         srv.wait(30)
+
+
+# ---- check-wallet (issue 25): one wallet from its own logs, against the full warehouse and the balances' truth ----
+
+
+def _by_market(client, table: str, cols: str, wallets) -> dict[str, dict[str, tuple]]:
+    out: dict[str, dict[str, tuple]] = {}
+    for w, c, *rest in client.query(f"SELECT wallet, condition_id, {cols} FROM {table} WHERE wallet IN "
+                                    "{w:Array(String)}", parameters={"w": list(wallets)}).result_rows:
+        out.setdefault(w, {})[c] = tuple(int(v) for v in rest)
+    return out
+
+
+def test_check_wallet_every_wallet_equals_the_warehouse_and_the_truth(big, big_db, module_db):
+    """Every wallet of the 300-wallet world, and every proxy owner (an EOA), checked from its own logs on a scratch
+    database: totals equal contract-state truth, and every market of both methods equals the full warehouse's."""
+    from harness.checkwallet import check_wallets
+
+    world, out = big
+    proxies = world.sim.meta()["proxies"]  # owner EOA -> {proxy, kind}
+    wallets = sorted(world.truth)
+    figs = check_wallets(module_db(), world.node.url, wallets + sorted(proxies), from_block=world.first_block,
+                         to_block=world.last_block, prices=out / "prices.csv", explain=False, count_chain=True)
+    got = {f.wallet: f for f in figs}
+    assert {w: got[w].total for w in wallets} == {w: t.total for w, t in world.truth.items()}
+    for owner, p in proxies.items():  # an EOA answers with its proxy's figures, as the API does
+        assert (got[owner].proxy, got[owner].link.kind) == (p["proxy"], p["kind"])
+        assert got[owner].total == world.truth[p["proxy"]].total
+    cf = _by_market(big_db, "wallet_market_pnl", "resolved, cashflow, value, pnl", wallets)
+    ac = _by_market(big_db, "wallet_market_pnl_avgcost", "resolved, realized, unrealized, pnl", wallets)
+    summary = {w: tuple(int(x) for x in r) for w, *r in big_db.query(
+        "SELECT s.wallet, s.realized_pnl, s.unrealized_pnl, u.ui_realized_pnl, u.ui_unrealized_pnl "
+        "FROM wallet_pnl_summary_final AS s LEFT JOIN ui_wallet_pnl_summary AS u ON u.wallet = s.wallet "
+        "WHERE s.wallet IN {w:Array(String)}", parameters={"w": wallets}).result_rows}
+    diff = []
+    for w in wallets:
+        f = got[w]
+        mine_cf = {m.condition_id: (int(m.resolved), m.cashflow, m.value, m.cf_pnl) for m in f.markets
+                   if m.in_cash_flow}
+        mine_ac = {m.condition_id: (int(m.resolved), m.ac_realized, m.ac_unrealized, m.ac_pnl) for m in f.markets
+                   if m.in_average_cost}
+        if (mine_cf != cf.get(w, {}) or mine_ac != ac.get(w, {})
+                or (f.realized, f.unrealized, f.ui_realized, f.ui_unrealized) != summary[w]):
+            diff.append(w)
+    assert diff == [], f"{len(diff)} wallets differ from the warehouse, first {diff[:3]}"
+    assert sum(len(cf.get(w, {})) for w in wallets) > 1000
+    logs = figs[0].fetch.logs_fetched
+    assert 0 < logs < figs[0].chain_logs * 2  # all 300 wallets at once: about the chain; one wallet: below
+
+
+def test_check_wallet_cli_one_eoa_fetches_few_logs(big):
+    """The command for one EOA: it answers with its proxy's P&L (= truth), both methods in --json as decimal
+    strings, and fetches a small part of the chain's logs."""
+    world, out = big
+    owner, p = min(world.sim.meta()["proxies"].items())
+    run = subprocess.run([sys.executable, "-m", "harness", "check-wallet", owner, "--rpc-url", world.node.url,
+                          "--from-block", str(world.first_block), "--to-block", str(world.last_block),
+                          "--prices", str(out / "prices.csv"), "--count-chain", "--json"],
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    doc = json.loads(run.stdout)
+    assert (doc["wallet"], doc["proxy"], doc["resolved_from"]["kind"]) == (owner, p["proxy"], p["kind"])
+    assert Decimal(doc["cash_flow"]["total"]) * 10**6 == world.truth[p["proxy"]].total
+    assert Decimal(doc["cash_flow"]["realized"]) + Decimal(doc["cash_flow"]["unrealized"]) == \
+        Decimal(doc["cash_flow"]["total"])
+    assert set(doc["average_cost"]) == {"realized", "unrealized", "total"} and doc["markets"]
+    assert all(len(m["cash_flow"]["pnl"].split(".")[1]) == 6 for m in doc["markets"])
+    assert 0 < doc["logs_fetched"] < doc["chain_logs"] / 10, (doc["logs_fetched"], doc["chain_logs"])
+
+
+def test_check_wallet_through_a_node_that_refuses_wide_ranges(big, module_db, fault_proxy):
+    """A node refusing getLogs over more than 64 blocks: the backfill's window logic halves and the figures are
+    unchanged."""
+    from harness.chain.faultproxy import FaultPlan
+    from harness.chain.rpc import RetryPolicy
+    from harness.checkwallet import check_wallet
+
+    world, out = big
+    wallet = max(world.truth, key=lambda w: abs(world.truth[w].total))
+    proxy = fault_proxy(world.node.url, FaultPlan(rate=0.0, max_range=64))
+    rpc = RpcClient(proxy.url, retry=RetryPolicy(attempts=4, base=0.0, cap=0.0), sleep=lambda s: None)
+    fig = check_wallet(module_db(), rpc, wallet, from_block=world.first_block, to_block=world.last_block,
+                       prices=out / "prices.csv", explain=False)
+    assert fig.total == world.truth[wallet].total
+    assert proxy.stats.faults["too_many(range)"] > 0 and rpc.stats.range_errors > 0
+
+
+def test_validate_stage_path_for_a_wallet_without_warehouse_rows(big, big_db, warehouse_settings):
+    """What the validate stage runs (--rpc-url given) for a wallets.yaml wallet with no rows: check-wallet on a
+    scratch database; judged on its metric, the path recorded. Targets: the truth (cash-flow, exact) and the full
+    warehouse's average-cost total (ui_total, exact); a wrong target fails."""
+    from harness.checkwallet import check_reference_wallet
+    from harness.wallets import ReferenceWallet
+
+    world, _out = big
+    wallet = sorted(world.truth)[7]
+    ui = int(big_db.query("SELECT ui_total_pnl FROM ui_wallet_pnl_summary WHERE wallet = {w:String}",
+                          parameters={"w": wallet}).result_rows[0][0])
+    cases = [("total", world.truth[wallet].total, "passed"), ("ui_total", ui, "passed"),
+             ("total", world.truth[wallet].total + 10**6, "failed")]
+    for metric, target, outcome in cases:
+        ref = ReferenceWallet("w", wallet, target, Decimal(0), "test", "must", metric=metric)
+        got = check_reference_wallet(warehouse_settings, world.node.url, ref, safe_scan=False, explain=False)
+        assert (got.path, got.check.outcome) == ("check-wallet", outcome), got.check.describe()
+        assert got.detail()["logs_fetched"] > 0 and got.detail()["proxy"] == wallet

@@ -255,8 +255,12 @@ def wallet_gate_detail(check) -> str:
     })
 
 
-def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "") -> None:
-    """One reference wallet against the (suffixed) summary view; no data is reported, never passed."""
+def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "", check_wallet: bool = False) -> None:
+    """One reference wallet against the (suffixed) summary view; no data is reported, never passed. With
+    ``check_wallet`` and a node (--rpc-url), a wallet without rows in the warehouse is computed from its own logs on
+    a scratch database instead (harness.checkwallet); the gate detail's ``path`` says which was used, and a
+    wallet's ``positions`` file is compared per position on either path."""
+    from harness.checkwallet import check_reference_wallet, warehouse_positions
     from harness.deploy import check_wallets
 
     if case.error:
@@ -268,7 +272,19 @@ def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "")
                                                "summary": f"{w.name}: no data (warehouse holds simulated data)"})
         pytest.skip(f"no data: {w.name} is a real Polygon wallet and this warehouse holds the simulated world")
     (check,) = check_wallets(p.client, [w], suffix=suffix)
-    request.node.gate_detail = wallet_gate_detail(check)
+    extra: dict = {"path": "warehouse"}
+    positions = None
+    if check.outcome == "no_data" and check_wallet and p.rpc_url:
+        ref = check_reference_wallet(p.settings, p.rpc_url, w)
+        check, positions, extra = ref.check, ref.positions, ref.detail()
+    elif check_wallet and check.outcome != "no_data" and w.positions:
+        positions = warehouse_positions(p.client, w, suffix=suffix)
+        extra["positions"] = [c.ok for c in positions]
+    request.node.gate_detail = json.dumps({**json.loads(wallet_gate_detail(check)), **extra})
+    if positions is not None and not all(c.ok for c in positions):
+        bad = [f"{c.position.condition_id[:12]}..: {'; '.join(c.problems)}" for c in positions if not c.ok]
+        pytest.fail(f"{w.name}: {len(bad)} of {len(positions)} Polymarket positions differ: {bad[:3]}",
+                    pytrace=False)
     if check.outcome == "no_data":
         if not case.real:
             pytest.fail(f"{w.name} {w.address} missing from the warehouse", pytrace=False)

@@ -15,7 +15,7 @@ def test_views_for_validation(pipeline):
 
 
 def test_wallet(pipeline, request, wallet_case):
-    run_wallet_case(request, pipeline, wallet_case, suffix="_validate")
+    run_wallet_case(request, pipeline, wallet_case, suffix="_validate", check_wallet=True)
 
 
 @pytest.fixture(scope="module")

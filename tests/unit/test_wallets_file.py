@@ -130,3 +130,18 @@ def test_judge_does_not_round_before_comparing():
     assert judge(_w(100_000_000, "1"), 101_000_040).outcome == "failed"
     assert judge(_w(100_000_000, "1"), 101_000_000).outcome == "passed"
     assert judge(_w(-100_000_000, "1"), -101_000_000).outcome == "passed"
+
+
+def test_positions_file_is_resolved_next_to_the_wallets_file(tmp_path):
+    """`positions:` names a saved data-api /positions answer, read relative to the wallets file; a missing one is
+    an error naming the line (issue 25: the validate stage compares such a wallet per position)."""
+    (tmp_path / "pos.json").write_text("[]")
+    f = tmp_path / "w.yaml"
+    f.write_text(GOOD + '    positions: "pos.json"\n')
+    (w,) = load_wallets(f)
+    assert w.positions == str(tmp_path / "pos.json")
+    f.write_text(GOOD + '    positions: "nope.json"\n')
+    with pytest.raises(WalletsFileError, match=r"w\.yaml:8: positions: 'nope\.json': no such file"):
+        load_wallets(f)
+    f.write_text(GOOD)
+    assert load_wallets(f)[0].positions == ""

@@ -1,0 +1,210 @@
+"""check-wallet (issue 25) against Polymarket's own /positions: the real answer parses, and a loopback data API
+serving it, beside a chain made to hold those two positions, gives a per-position comparison.
+
+The whole-world checks (every wallet of the 300-wallet chain-world equal to the warehouse and to contract-state
+truth, an EOA answered with its proxy, a node refusing wide ranges) live in test_chain_world.py, on its world."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from harness.chain.encode import encode_log
+from harness.chain.events import BY_KEY
+from harness.chain.node import Anvil
+from harness.chain.tokens import collateral_for, collection_id, position_id
+from harness.checkwallet import CheckWalletError, load_positions, parse_positions, wallet_filters
+from harness.config import PROJECT_ROOT, contracts
+
+REAL = PROJECT_ROOT / "fixtures" / "real" / "data_api_positions_xcnstrategy.json"
+XCN = "0xcce2b7c71f21e358b8e5e797e586cbc03160d58b"
+
+
+def test_real_positions_parse_to_exact_micro_units():
+    pos = load_positions(REAL)
+    assert [p.proxy_wallet for p in pos] == [XCN, XCN]
+    xi, infl = pos
+    assert (xi.size, xi.avg_price, xi.realized_pnl, xi.cur_price) == (69_982_788_569, 906_546, -41_784_348, 977_500)
+    assert (infl.size, infl.avg_price, infl.cur_price, infl.redeemable) == (33_894_328_603, 29_080, 0, True)
+    # the API's own identities hold on the parsed values (to rounding): initialValue = size x avgPrice
+    for p in pos:
+        assert abs(p.size * p.avg_price // 10**6 - p.initial_value) <= 1
+        assert abs(p.current_value - p.initial_value - p.cash_pnl) <= 1
+    # each asset is the position id of its condition's outcome: USDC.e collateral, or wcol for the negRisk one
+    raw = json.loads(REAL.read_text())
+    for p, r in zip(pos, raw):
+        assert p.asset == position_id(collateral_for(r["negativeRisk"]), collection_id(p.condition_id,
+                                                                                       1 << r["outcomeIndex"]))
+
+
+def test_bad_positions_name_the_file_and_row(tmp_path):
+    rows = json.loads(REAL.read_text())
+    rows[1]["size"] = "lots"
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps(rows))
+    with pytest.raises(CheckWalletError, match=r"p\.json: position #1: size: 'lots' is not a number"):
+        load_positions(bad)
+    del rows[1]["size"]
+    with pytest.raises(CheckWalletError, match="position #1: missing size"):
+        parse_positions(rows, "api")
+    with pytest.raises(CheckWalletError, match="expected a JSON array"):
+        parse_positions({"error": "x"}, "api")
+
+
+def test_wallet_filters_put_the_wallet_at_each_events_indexed_field():
+    """Each filter's wallet position is the topic of a wallet-naming indexed field of every event it asks for."""
+    who = {"from", "to", "stakeholder", "redeemer", "maker", "taker", "buyer", "seller", "funder"}
+    by_topic0 = {e.topic0: e for e in BY_KEY.values()}
+    w = "0x" + "ab" * 20
+    for step, _addresses, topics in wallet_filters([w]):
+        pos = next(i for i, t in enumerate(topics) if t and t[0].endswith("ab" * 20))
+        for t0 in topics[0]:
+            e = by_topic0[t0]
+            assert e.indexed[pos - 1].name in who and e.indexed[pos - 1].type == "address", (step, e.key)
+
+
+# ---- a chain holding xcnstrategy's two positions -------------------------------------------------------------------
+
+XI = "0xf2ce8d3897ac5009a131637d3575f1f91c579bd08eecce6ae2b2da0f32bbe6f1"
+INFL = "0x93ae0bd274982c8c08581bc3ef1fa143e1294a6326d2a2eec345515a2cb15620"
+
+
+def _xcn_logs() -> list[dict]:
+    """Chain-ordered logs that leave XCN with the two positions of the real answer: buy 71,036.538569 No of "Xi
+    Jinping out in 2025?" at 0.906546, sell 1,053.75 at 0.866893 (realized -41.78), someone else buys at 0.9775
+    (the mark); buy 33,894.328603 Yes of the negRisk inflation question at 0.02908, which resolves No."""
+    c = contracts()
+    ex, nrex, adapter = c["ctf_exchange"].address, c["neg_risk_exchange"].address, c["neg_risk_adapter"].address
+    uma, other = "0x" + "15" * 20, "0x" + "77" * 20
+    tok_no = position_id(collateral_for(False), collection_id(XI, 2))
+    tok_yes = position_id(collateral_for(True), collection_id(INFL, 1))
+    out: list[dict] = []
+    block, t0 = [100], 1_759_300_000
+
+    def tx(*events):
+        txh = "0x" + format(len(out) + 1, "064x")
+        for i, ((where, key), args) in enumerate(events):
+            addr = {"ctf": c["ctf"].address, "ex": ex, "nrex": nrex}[where]
+            out.append(encode_log(key, args, tx_hash=txh, log_index=i, block_number=block[0],
+                                  block_time=t0 + block[0] * 2, address=addr))
+        block[0] += 1
+
+    def fill(exch, maker, token, shares, usdc, buy):
+        """One V1 fill credited to ``maker`` and its share delivery (from / to the exchange)."""
+        where = {"ex": ex, "nrex": nrex}[exch]
+        order = "0x" + format(len(out) + 7, "064x")
+        amounts = ({"makerAssetId": 0, "takerAssetId": token, "makerAmountFilled": usdc, "takerAmountFilled": shares}
+                   if buy else
+                   {"makerAssetId": token, "takerAssetId": 0, "makerAmountFilled": shares, "takerAmountFilled": usdc})
+        frm, to = (where, maker) if buy else (maker, where)
+        tx((("ctf", "ctf.TransferSingle"), {"operator": where, "from": frm, "to": to, "id": token, "value": shares}),
+           ((exch, "exchange.OrderFilled"), {"orderHash": order, "maker": maker, "taker": where, "fee": 0,
+                                             **amounts}))
+
+    tx((("ctf", "ctf.ConditionPreparation"), {"conditionId": XI, "oracle": uma, "questionId": "0x" + "01" * 32,
+                                              "outcomeSlotCount": 2}),
+       (("ctf", "ctf.ConditionPreparation"), {"conditionId": INFL, "oracle": adapter,
+                                              "questionId": "0x" + "02" * 32, "outcomeSlotCount": 2}))
+    fill("ex", XCN, tok_no, 71_036_538_569, -(-71_036_538_569 * 906_546 // 10**6), True)
+    fill("ex", XCN, tok_no, 1_053_750_000, 1_053_750_000 * 866_893 // 10**6, False)
+    fill("ex", other, tok_no, 1_000_000, 977_500, True)
+    fill("nrex", XCN, tok_yes, 33_894_328_603, -(-33_894_328_603 * 29_080 // 10**6), True)
+    tx((("ctf", "ctf.ConditionResolution"), {"conditionId": INFL, "oracle": adapter, "questionId": "0x" + "02" * 32,
+                                             "outcomeSlotCount": 2, "payoutNumerators": [0, 1]}),)
+    return out
+
+
+class _DataApi:
+    """A loopback stand-in for data-api.polymarket.com: GET /positions?user=&limit=&offset= from a saved answer."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        api = self
+        self.rows, self.asked = rows, []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                u = urlparse(self.path)
+                q = {k: v[0] for k, v in parse_qs(u.query).items()}
+                api.asked.append((u.path, q))
+                if u.path != "/positions":
+                    self.send_error(404)
+                    return
+                mine = [r for r in api.rows if r["proxyWallet"] == q.get("user", "").lower()]
+                off, lim = int(q.get("offset", 0)), int(q.get("limit", 100))
+                body = json.dumps(mine[off:off + lim]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def xcn_chain(anvil_bin):
+    """anvil with the logs of _xcn_logs replayed at the real contract addresses."""
+    logs = _xcn_logs()
+    node = Anvil.start(binary=anvil_bin, timestamp=int(logs[0]["blockTimestamp"], 16) - 3600)
+    try:
+        node.replay(logs)
+        yield node
+    finally:
+        node.stop()
+
+
+def _check(node, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", "check-wallet", XCN, "--rpc-url", node.url, *extra],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_loopback_data_api_gives_a_per_position_comparison(xcn_chain):
+    api = _DataApi(json.loads(REAL.read_text()))
+    try:
+        run = _check(xcn_chain, "--data-api", api.url, "--json")
+    finally:
+        api.close()
+    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-2000:])
+    assert api.asked and api.asked[0][1]["user"] == XCN
+    doc = json.loads(run.stdout)
+    assert doc["proxy"] == XCN and doc["within_tolerance"] is True
+    got = {p["condition_id"]: p for p in doc["positions"]}
+    assert set(got) == {XI, INFL} and all(p["ok"] for p in got.values())
+    # ours beside theirs, per position: size exact, average price and P&L within a cent of the API's figures
+    assert got[XI]["ours"]["size"] == got[XI]["polymarket"]["size"] == "69982.788569"
+    assert got[INFL]["ours"]["size"] == "33894.328603"
+    assert abs(Decimal(got[XI]["ours"]["pnl"]) - Decimal("4965.558780") - Decimal("-41.784348")) < Decimal("0.01")
+    # the lost negRisk position: the API's cashPnl (-985.6470757752401, a float) to the micro-dollar
+    assert abs(Decimal(got[INFL]["ours"]["pnl"]) - Decimal("-985.6470757752401")) < Decimal("0.000001")
+    markets = {m["condition_id"]: m for m in doc["markets"]}
+    assert markets[XI]["status"] == "open" and markets[INFL]["status"] == "resolved"
+    assert len(markets[XI]["polymarket"]) == 1
+
+
+def test_a_position_off_by_more_than_the_tolerance_fails_and_is_explained(xcn_chain, tmp_path):
+    rows = json.loads(REAL.read_text())
+    rows[0]["size"] = 60000.0  # Polymarket says fewer shares than the wallet's logs hold
+    saved = tmp_path / "positions.json"
+    saved.write_text(json.dumps(rows))
+    run = _check(xcn_chain, "--positions", str(saved), "--tolerance", "1")
+    assert run.returncode == 1, (run.stdout[-3000:], run.stderr[-2000:])
+    assert "size: ours 69982.788569 vs Polymarket 60000.000000" in run.stdout
+    assert "why (cash-flow vs average-cost):" in run.stdout
+    assert "1 of 2 Polymarket positions differ by more than 1%" in run.stderr
+    assert "Polymarket positions: 2 compared, 1 outside tolerance" in run.stdout
+    assert "logs fetched:" in run.stdout
