@@ -219,8 +219,8 @@ def safe_links(f: Fetcher, owners: Iterable[str]) -> dict[str, list[tuple[str, s
 
 
 def fetch_wallet_logs(f: Fetcher, wallets: Sequence[str]) -> None:
-    """The wallets' own logs, the transactions they made through V2 collateral adapters, the FPMMs' creations,
-    the market structure and resolutions of every condition touched (prices come later: fetch_prices)."""
+    """The wallets' own logs and the transactions they made through V2 collateral adapters (then fetch_structure
+    for the market structure, and later fetch_prices)."""
     from harness.pnl import collateral_adapters
 
     for chunk in _chunks(sorted(set(wallets)), TOPIC_CHUNK):
@@ -234,8 +234,17 @@ def fetch_wallet_logs(f: Fetcher, wallets: Sequence[str]) -> None:
     if txs:
         known = set(by_address())
         f.keep(lg for lg in f.receipts(txs) if lg.get("address", "").lower() in known)
-    dec = _decode(f.logs.values())
-    fetch_structure(f, dec)
+
+
+def active(f: Fetcher) -> set[str]:
+    """Addresses the fetched logs name as a trader, holder or stakeholder (who may have P&L rows)."""
+    d = _decode(f.logs.values())
+    out = {r["wallet"] for r in d.as_dicts("trades_raw")}
+    out |= {a for r in d.as_dicts("erc1155_transfers") for a in (r["from_addr"], r["to_addr"])}
+    out |= {r["stakeholder"] for t in ("ctf_actions", "neg_risk_conversions") for r in d.as_dicts(t)}
+    out |= {r["to_addr"] for r in d.as_dicts("fee_refunds")}
+    out |= {r["trader"] for r in d.as_dicts("fpmm_trades")} | {r["funder"] for r in d.as_dicts("fpmm_funding")}
+    return out
 
 
 def fetch_structure(f: Fetcher, dec) -> None:
@@ -413,6 +422,7 @@ class WalletFigures:
     from_block: int = 0
     to_block: int = 0
     chain_logs: int | None = None  # every log of the known contracts over the range, when counted
+    notes: list[str] = field(default_factory=list)  # the scratch build's warnings (unmapped tokens, unpriced)
 
 
 def read_figures(client: Client, wallet: str, *, explain: bool = True, suffix: str = ""
@@ -456,7 +466,8 @@ def check_wallet(client: Client, rpc: RpcClient | str, address: str, *, proxy: s
     with the schema applied: it is written to) with the normal sink and build, and read them back.
 
     Which address answers is the API's rule (harness.proxies.first_with_rows): the address itself when it has P&L
-    rows, else its Safe (ProxyCreation logs, unless ``safe_scan`` is off), else its ProxyWalletFactory proxy;
+    rows, else its Safe (the ProxyCreation logs are read when the address has no activity of its own, unless
+    ``safe_scan`` is off), else its ProxyWalletFactory proxy;
     ``proxy`` names one directly. Range: ``from_block`` (default 0) to ``to_block`` (default the head)."""
     return check_wallets(client, rpc, [address], proxies_given={address.lower(): proxy} if proxy else None, **kw)[0]
 
@@ -484,22 +495,29 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
         raise UsageError(f"--to-block {hi} is beyond the chain head {head}")
     t0 = time.monotonic()
     f = Fetcher(rpc, lo, hi, window=window)
-    scan = [a for a in addrs if a not in given]
-    safes = safe_links(f, scan) if safe_scan and scan else {}
-    links: dict[str, list[proxies.ProxyLink]] = {}
-    for a in addrs:
-        links[a] = ([proxies.ProxyLink(a, given[a], "given", "--proxy")] if a in given
-                    else proxies.proxy_links(a, safes.get(a, [])))
+    links: dict[str, list[proxies.ProxyLink]] = {
+        a: [proxies.ProxyLink(a, given[a], "given", "--proxy")] if a in given else proxies.proxy_links(a, [])
+        for a in addrs}
     candidates = list(dict.fromkeys(addrs + [p.proxy for a in addrs for p in links[a]]))
     fetch_wallet_logs(f, candidates)
+    # an address with no activity of its own may be an EOA with a Safe: its ProxyCreation logs name the Safe
+    scan = [a for a in addrs if a not in given and a not in active(f)] if safe_scan else []
+    safes = safe_links(f, scan) if scan else {}
+    for a, rows in safes.items():
+        links[a] = proxies.proxy_links(a, rows)
+    more = [p.proxy for a in safes for p in links[a] if p.proxy not in candidates]
+    if more:
+        fetch_wallet_logs(f, more)
+        candidates += more
+    fetch_structure(f, _decode(f.logs.values()))
     ingest(client, f, f.logs.values())
     if prices is not None:
         ingest_prices(client, Path(prices), source="check-wallet", as_of=0)
-    rebuild(client, allow_unmapped=True)
+    report = rebuild(client, allow_unmapped=True)
     extra = fetch_prices(client, f, needs_price(client, candidates))
     if extra:
         ingest(client, f, extra)
-        rebuild(client, allow_unmapped=True)
+        report = rebuild(client, allow_unmapped=True)
     create_views(client)
     with_rows = {r[0] for r in client.query(sql.load("checkwallet/with_rows"),
                                             parameters={"wallets": candidates}).result_rows}
@@ -516,7 +534,8 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
         else:
             link = proxies.first_with_rows(links[a], lambda ps: with_rows & set(ps))
             answer = link.proxy if link else None
-        fig = WalletFigures(a, answer, link, fetch=f.record, from_block=lo, to_block=hi, chain_logs=chain_logs)
+        fig = WalletFigures(a, answer, link, fetch=f.record, from_block=lo, to_block=hi, chain_logs=chain_logs,
+                            notes=report.warnings())
         if answer is not None:
             tot, fig.markets = read_figures(client, answer, explain=explain)
             for k, v in tot.items():
@@ -700,7 +719,7 @@ def to_json(fig: WalletFigures, checks: list[PositionCheck] | None = None) -> di
         "markets": [market(m) for m in fig.markets],
         "logs_fetched": fig.fetch.logs_fetched,
         "fetch_steps": fig.fetch.steps, "receipts": fig.fetch.receipts, "seconds": round(fig.fetch.seconds, 3),
-        "blocks": [fig.from_block, fig.to_block],
+        "blocks": [fig.from_block, fig.to_block], "notes": fig.notes,
     }
     if fig.chain_logs is not None:
         out["chain_logs"] = fig.chain_logs
@@ -760,6 +779,7 @@ def render_table(fig: WalletFigures, checks: list[PositionCheck] | None = None) 
         if fig.chain_logs is not None else ""
     lines.append(f"logs fetched: {fig.fetch.logs_fetched:,}{chain}, {fig.fetch.receipts} receipts, "
                  f"{fig.fetch.seconds:.1f} s")
+    lines += [f"note: {n}" for n in fig.notes]
     if checks is not None:
         bad = sum(not c.ok for c in checks)
         lines.append(f"Polymarket positions: {len(checks)} compared, {bad} outside tolerance")
