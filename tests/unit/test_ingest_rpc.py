@@ -165,3 +165,16 @@ def test_a_window_hung_up_on_twice_is_given_back_for_halving():
     assert c.stats.timeout_halvings == 1
     with pytest.raises(RpcError, match="gave up after 6 attempts"):  # a single block cannot be halved: retried
         c.get_logs(5, 5)
+
+
+def test_get_logs_sends_a_whole_topic_filter_with_any_positions_as_null():
+    """check-wallet asks for a wallet at an indexed position: [[topic0s], null, [wallet]] goes out as given, and
+    a topic filter overrides topic0s (which alone still means [[topic0s]])."""
+    sent = []
+    c = _client()
+    c.call = lambda method, params: sent.append(params[0]) or []
+    w = "0x" + "0" * 24 + "ab" * 20
+    c.get_logs(5, 9, ["0xc"], ["0xt0"], [["0xt0", "0xt1"], None, [w]])
+    c.get_logs(5, 9, ["0xc"], ["0xt0"])
+    assert sent[0] == {"fromBlock": "0x5", "toBlock": "0x9", "address": ["0xc"], "topics": [["0xt0", "0xt1"], None, [w]]}
+    assert sent[1]["topics"] == [["0xt0"]]
