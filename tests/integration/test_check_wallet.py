@@ -72,11 +72,12 @@ def test_wallet_filters_put_the_wallet_at_each_events_indexed_field():
 # ---- a chain holding xcnstrategy's two positions -------------------------------------------------------------------
 
 XI = "0xf2ce8d3897ac5009a131637d3575f1f91c579bd08eecce6ae2b2da0f32bbe6f1"
+OWNER = "0x" + "e0a" * 13 + "e"  # the EOA that signs for XCN's Safe in this chain
 INFL = "0x93ae0bd274982c8c08581bc3ef1fa143e1294a6326d2a2eec345515a2cb15620"
 
 
 def _xcn_logs() -> list[dict]:
-    """Chain-ordered logs that leave XCN with the two positions of the real answer: buy 71,036.538569 No of "Xi
+    """Chain-ordered logs that leave XCN (a Safe of OWNER) with the two positions of the real answer: buy 71,036.538569 No of "Xi
     Jinping out in 2025?" at 0.906546, sell 1,053.75 at 0.866893 (realized -41.78), someone else buys at 0.9775
     (the mark); buy 33,894.328603 Yes of the negRisk inflation question at 0.02908, which resolves No."""
     c = contracts()
@@ -90,7 +91,7 @@ def _xcn_logs() -> list[dict]:
     def tx(*events):
         txh = "0x" + format(len(out) + 1, "064x")
         for i, ((where, key), args) in enumerate(events):
-            addr = {"ctf": c["ctf"].address, "ex": ex, "nrex": nrex}[where]
+            addr = {"ctf": c["ctf"].address, "ex": ex, "nrex": nrex, "safe": c["safe_proxy_factory"].address}[where]
             out.append(encode_log(key, args, tx_hash=txh, log_index=i, block_number=block[0],
                                   block_time=t0 + block[0] * 2, address=addr))
         block[0] += 1
@@ -107,6 +108,7 @@ def _xcn_logs() -> list[dict]:
            ((exch, "exchange.OrderFilled"), {"orderHash": order, "maker": maker, "taker": where, "fee": 0,
                                              **amounts}))
 
+    tx((("safe", "safe_factory.ProxyCreation"), {"proxy": XCN, "owner": OWNER}),)
     tx((("ctf", "ctf.ConditionPreparation"), {"conditionId": XI, "oracle": uma, "questionId": "0x" + "01" * 32,
                                               "outcomeSlotCount": 2}),
        (("ctf", "ctf.ConditionPreparation"), {"conditionId": INFL, "oracle": adapter,
@@ -208,3 +210,55 @@ def test_a_position_off_by_more_than_the_tolerance_fails_and_is_explained(xcn_ch
     assert "1 of 2 Polymarket positions differ by more than 1%" in run.stderr
     assert "Polymarket positions: 2 compared, 1 outside tolerance" in run.stdout
     assert "logs fetched:" in run.stdout
+
+
+def _validate_case(settings, client, rpc_url: str, wallet) -> dict:
+    """The validate stage's wallet check (tests/stages/conftest.run_wallet_case, as test_4_validate calls it with
+    --rpc-url) on ``client``; its gate detail."""
+    from types import SimpleNamespace
+
+    from tests.stages.conftest import WalletCase, run_wallet_case
+
+    p = SimpleNamespace(client=client, settings=settings, world=None, rpc_url=rpc_url)
+    req = SimpleNamespace(node=SimpleNamespace())
+    run_wallet_case(req, p, WalletCase(wallet, True), suffix="_validate", check_wallet=True)
+    return json.loads(req.node.gate_detail)
+
+
+def test_validate_stage_checks_wallets_without_rows_from_their_logs(xcn_chain, new_db, warehouse_settings, tmp_path):
+    """A warehouse that never ingested this chain: the validate stage computes the wallets.yaml wallets from their
+    own logs (path check-wallet), the EOA through its Safe, the proxy also position by position against the real
+    /positions answer; the target is Polymarket's own average-cost total of those two positions (3,938.13).
+    The same wallet once the warehouse holds it takes the warehouse path, still compared per position."""
+    from harness.build import create_views, rebuild
+    from harness.ingest import backfill
+    from harness.wallets import load_wallets
+
+    f = tmp_path / "wallets.yaml"
+    f.write_text(f"""wallets:
+  - {{name: xcn, address: "{XCN}", target_usd: "3938.13", tolerance_pct: 0.01, metric: ui_total, source: t,
+      level: must, positions: "{REAL}"}}
+  - {{name: owner, address: "{OWNER}", target_usd: "3938.13", tolerance_pct: 0.01, metric: ui_total, source: t,
+      level: must}}
+""")
+    xcn, owner = load_wallets(f)
+    empty = new_db()
+    create_views(empty, suffix="_validate")
+    d = _validate_case(warehouse_settings, empty, xcn_chain.url, xcn)
+    assert (d["path"], d["proxy"], d["summary"].endswith("-> passed")) == ("check-wallet", XCN, True), d
+    assert [p["ok"] for p in d["positions"]] == [True, True] and d["logs_fetched"] > 0
+    d = _validate_case(warehouse_settings, empty, xcn_chain.url, owner)
+    assert (d["path"], d["proxy"], d["summary"].endswith("-> passed")) == ("check-wallet", XCN, True), d
+    full = new_db()
+    backfill(full, xcn_chain.url, 0, xcn_chain.block_number(), confirmations=0, progress=False)
+    rebuild(full)
+    create_views(full, suffix="_validate")
+    d = _validate_case(warehouse_settings, full, xcn_chain.url, xcn)
+    assert (d["path"], d["positions"], d["summary"].endswith("-> passed")) == ("warehouse", [True, True], True), d
+    rows = json.loads(REAL.read_text())
+    rows[1]["avgPrice"] = 0.05
+    (tmp_path / "bad.json").write_text(json.dumps(rows))
+    from dataclasses import replace
+
+    with pytest.raises(pytest.fail.Exception, match="1 of 2 Polymarket positions differ"):
+        _validate_case(warehouse_settings, full, xcn_chain.url, replace(xcn, positions=str(tmp_path / "bad.json")))
