@@ -336,10 +336,13 @@ def needs_price(client: Client, wallets: Sequence[str]) -> dict[str, int]:
     return {c: int(b or 0) for c, b in rows}
 
 
-def fetch_prices(client: Client, f: Fetcher, need: dict[str, int]) -> list[dict]:
+def fetch_prices(client: Client, f: Fetcher, need: dict[str, int], *, max_blocks: int | None = None,
+                 notes: list[str] | None = None) -> list[dict]:
     """The fills that price the open conditions in ``need``: every fill of their tokens from the end of the range
     back to the newest one (a binary condition: either outcome's; others: each outcome's), or back to the newest
-    fill already held. Returns the fills to add."""
+    fill already held. Fills carry no token topic, so this reads every fill of those blocks: ``max_blocks`` bounds
+    the scan (a condition not settled within it keeps the newest fill held, and ``notes`` says so). Returns the
+    fills to add."""
     if not need:
         return []
     tmap = {int(t): (c, int(o)) for t, c, o in client.query(
@@ -365,8 +368,14 @@ def fetch_prices(client: Client, f: Fetcher, need: dict[str, int]) -> list[dict]
                 del todo[c]
         return not todo
 
+    lo = _first_block(["ctf_exchange"], f.hi)
+    if max_blocks is not None:
+        lo = max(lo, f.hi - max_blocks + 1)
     f.backwards("last fills of open markets", exchanges, [_t0("exchange.OrderFilled", "exchange_v2.OrderFilled")],
-                _first_block(["ctf_exchange"], f.hi), f.hi, done)
+                lo, f.hi, done)
+    if todo and notes is not None:
+        notes.append(f"{len(todo)} open markets have no fill in the last {max_blocks} blocks scanned "
+                     f"({lo}..{f.hi}): priced by the newest fill held, or unpriced (first: {min(todo)})")
     return kept
 
 
@@ -475,10 +484,11 @@ def check_wallet(client: Client, rpc: RpcClient | str, address: str, *, proxy: s
 def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str], *, from_block: int | None = None,
                   to_block: int | None = None, proxies_given: dict[str, str] | None = None, safe_scan: bool = True,
                   prices: Path | None = None, window: int = 100_000, count_chain: bool = False,
-                  explain: bool = True) -> list[WalletFigures]:
+                  explain: bool = True, price_scan_blocks: int | None = None) -> list[WalletFigures]:
     """check_wallet for several addresses at once (the validate stage's wallets without warehouse rows): one
     fetch of all their logs, one scratch build. Each wallet's figures read only its own rows and the market data,
-    so they equal a check of that wallet alone; ``fetch`` (logs fetched) is the batch's."""
+    so they equal a check of that wallet alone; ``fetch`` (logs fetched) is the batch's. ``price_scan_blocks``
+    bounds the backward scan for the last fills of open markets (fetch_prices; None: exact)."""
     from harness.build import create_views, rebuild
     from harness.ingest.prices import ingest_prices
 
@@ -514,7 +524,8 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
     if prices is not None:
         ingest_prices(client, Path(prices), source="check-wallet", as_of=0)
     report = rebuild(client, allow_unmapped=True)
-    extra = fetch_prices(client, f, needs_price(client, candidates))
+    scan_notes: list[str] = []
+    extra = fetch_prices(client, f, needs_price(client, candidates), max_blocks=price_scan_blocks, notes=scan_notes)
     if extra:
         ingest(client, f, extra)
         report = rebuild(client, allow_unmapped=True)
@@ -535,7 +546,7 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
             link = proxies.first_with_rows(links[a], lambda ps: with_rows & set(ps))
             answer = link.proxy if link else None
         fig = WalletFigures(a, answer, link, fetch=f.record, from_block=lo, to_block=hi, chain_logs=chain_logs,
-                            notes=report.warnings())
+                            notes=scan_notes + report.warnings())
         if answer is not None:
             tot, fig.markets = read_figures(client, answer, explain=explain)
             for k, v in tot.items():

@@ -44,6 +44,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prices", metavar="FILE", help="mark prices CSV (a world's prices.csv), over the fill prices")
     p.add_argument("--count-chain", action="store_true",
                    help="also count every log of the known contracts over the range (to compare; slow on Polygon)")
+    p.add_argument("--price-scan-blocks", type=positive_int, default=500_000, metavar="N",
+                   help="read fills at most N blocks back for the last fill of an open market (fills have no token "
+                        "topic, so every fill of those blocks is read; default 500000, about 11 days on Polygon); "
+                        "a market not settled within it is noted")
     p.add_argument("--no-explain", action="store_true", help="skip the oracle's per-market explanation")
     p.add_argument("--scratch", metavar="DIR", help="keep the scratch embedded database in DIR (default: a "
                                                      "temporary directory, removed at the end)")
@@ -99,7 +103,8 @@ def cmd_check_wallet(args: argparse.Namespace) -> int:
         fig = check_wallet(client, rpc, address, from_block=args.from_block, to_block=args.to_block,
                            proxy=args.proxy, safe_scan=not args.no_safe_scan,
                            prices=Path(args.prices) if args.prices else None, window=args.window,
-                           count_chain=args.count_chain, explain=not args.no_explain)
+                           count_chain=args.count_chain, explain=not args.no_explain,
+                           price_scan_blocks=args.price_scan_blocks)
     finally:
         if not args.scratch:
             shutil.rmtree(scratch, ignore_errors=True)
