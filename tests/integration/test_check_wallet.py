@@ -247,6 +247,7 @@ def test_validate_stage_checks_wallets_without_rows_from_their_logs(xcn_chain, n
     d = _validate_case(warehouse_settings, empty, xcn_chain.url, xcn)
     assert (d["path"], d["proxy"], d["summary"].endswith("-> passed")) == ("check-wallet", XCN, True), d
     assert [p["ok"] for p in d["positions"]] == [True, True] and d["logs_fetched"] > 0
+    assert d["summary"].startswith("[check-wallet: ")
     d = _validate_case(warehouse_settings, empty, xcn_chain.url, owner)
     assert (d["path"], d["proxy"], d["summary"].endswith("-> passed")) == ("check-wallet", XCN, True), d
     full = new_db()

@@ -280,7 +280,11 @@ def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "",
     elif check_wallet and check.outcome != "no_data" and w.positions:
         positions = warehouse_positions(p.client, w, suffix=suffix)
         extra["positions"] = [c.ok for c in positions]
-    request.node.gate_detail = json.dumps({**json.loads(wallet_gate_detail(check)), **extra})
+    detail = {**json.loads(wallet_gate_detail(check)), **extra}
+    if extra["path"] == "check-wallet":  # shown in the gate table: this figure did not come from the warehouse
+        detail["summary"] = (f"[check-wallet: {extra.get('logs_fetched', 0)} logs, proxy {extra.get('proxy')}] "
+                             + detail["summary"])
+    request.node.gate_detail = json.dumps(detail)
     if positions is not None and not all(c.ok for c in positions):
         bad = [f"{c.position.condition_id[:12]}..: {'; '.join(c.problems)}" for c in positions if not c.ok]
         pytest.fail(f"{w.name}: {len(bad)} of {len(positions)} Polymarket positions differ: {bad[:3]}",
