@@ -175,6 +175,7 @@ def _check(node, *extra: str) -> subprocess.CompletedProcess:
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.anvil
 def test_loopback_data_api_gives_a_per_position_comparison(xcn_chain):
     api = _DataApi(json.loads(REAL.read_text()))
     try:
@@ -198,6 +199,7 @@ def test_loopback_data_api_gives_a_per_position_comparison(xcn_chain):
     assert len(markets[XI]["polymarket"]) == 1
 
 
+@pytest.mark.anvil
 def test_a_position_off_by_more_than_the_tolerance_fails_and_is_explained(xcn_chain, tmp_path):
     rows = json.loads(REAL.read_text())
     rows[0]["size"] = 60000.0  # Polymarket says fewer shares than the wallet's logs hold
@@ -225,6 +227,7 @@ def _validate_case(settings, client, rpc_url: str, wallet) -> dict:
     return json.loads(req.node.gate_detail)
 
 
+@pytest.mark.anvil
 def test_validate_stage_checks_wallets_without_rows_from_their_logs(xcn_chain, new_db, warehouse_settings, tmp_path):
     """A warehouse that never ingested this chain: the validate stage computes the wallets.yaml wallets from their
     own logs (path check-wallet), the EOA through its Safe, the proxy also position by position against the real
