@@ -765,7 +765,7 @@ def render_table(fig: WalletFigures, checks: list[PositionCheck] | None = None) 
     for m in fig.markets:
         held = [o for o in m.outcomes if o.shares or o.tracked]
         shares = "/".join(f"{o.outcome_index}:{Decimal(o.shares) / 10**6:,.2f}" for o in held) or "0"
-        avg = "/".join(f"{Decimal(o.avg_price) / 10**6:.4f}" for o in held if o.tracked) or "-"
+        avg = "/".join(f"{Decimal(o.avg_price) / 10**6:.6f}" for o in held if o.tracked) or "-"
         row = (f"{m.condition_id[:12] + '..':<14} {'resolved' if m.resolved else 'open':<8} {shares:>16} {avg:>10} "
                f"{_usd(m.cost):>16} {_usd(m.value):>16} {_usd(m.cf_pnl):>16} {_usd(m.ac_pnl):>16}")
         if checks is not None:
