@@ -32,6 +32,7 @@ from harness import proxies, sql
 from harness.api import micros_to_decimal
 from harness.chain.events import BY_KEY, address_of, by_address
 from harness.chain.rpc import RpcClient, iter_windows
+from harness.config import contracts
 from harness.errors import HarnessError, UsageError, check_span, require
 
 log = logging.getLogger(__name__)
@@ -195,8 +196,6 @@ def _pairs(logs: list[dict], table: str) -> list[tuple[dict, dict]]:
 
 
 def _first_block(keys: Iterable[str], hi: int) -> int:
-    from harness.config import contracts
-
     firsts = [contracts()[k].first_block for k in keys if contracts()[k].first_block]
     return min(firsts) if firsts and min(firsts) <= hi else 0
 
@@ -477,7 +476,8 @@ def check_wallet(client: Client, rpc: RpcClient | str, address: str, *, proxy: s
     Which address answers is the API's rule (harness.proxies.first_with_rows): the address itself when it has P&L
     rows, else its Safe (the ProxyCreation logs are read when the address has no activity of its own, unless
     ``safe_scan`` is off), else its ProxyWalletFactory proxy;
-    ``proxy`` names one directly. Range: ``from_block`` (default 0) to ``to_block`` (default the head)."""
+    ``proxy`` names one directly. Range: ``from_block`` (default the known contracts' first block, as backfill) to
+    ``to_block`` (default the head)."""
     return check_wallets(client, rpc, [address], proxies_given={address.lower(): proxy} if proxy else None, **kw)[0]
 
 
@@ -498,8 +498,9 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
         _topic(a)
     rpc = rpc if isinstance(rpc, RpcClient) else RpcClient(rpc)
     head = rpc.block_number()
-    lo = 0 if from_block is None else int(from_block)
     hi = head if to_block is None else int(to_block)
+    lo = int(from_block) if from_block is not None else _first_block(
+        [k for k, c in contracts().items() if c.first_block], hi)  # as backfill: the known contracts' first block
     check_span(lo, hi)
     if hi > head:
         raise UsageError(f"--to-block {hi} is beyond the chain head {head}")

@@ -29,7 +29,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("address", help="the wallet: a proxy, or an EOA (checked with its proxy, as the API does)")
     p.add_argument("--rpc-url", action="append", metavar="URL",
                    help="JSON-RPC endpoint; repeat or comma-separate for failover (env POLYGON_RPC_URL)")
-    p.add_argument("--from-block", type=non_negative_int, help="first block (default 0)")
+    p.add_argument("--from-block", type=non_negative_int, help="first block (default: the known contracts' first block, as backfill)")
     p.add_argument("--to-block", type=non_negative_int, help="last block (default the head)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--data-api", metavar="URL", help="Polymarket's data API base URL (GET URL/positions?user=...)")
