@@ -266,3 +266,26 @@ def test_validate_stage_checks_wallets_without_rows_from_their_logs(xcn_chain, n
 
     with pytest.raises(pytest.fail.Exception, match="1 of 2 Polymarket positions differ"):
         _validate_case(warehouse_settings, full, xcn_chain.url, replace(xcn, positions=str(tmp_path / "bad.json")))
+
+
+@pytest.mark.anvil
+def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_path):
+    """The 300-wallet world has no FPMM: a small chain-world with two legacy AMM markets (FPMM trades and
+    funding, whose creations check-wallet reads from the factory) checked wallet by wallet against the balances'
+    truth (about 17 s at load 20: the world is played as transactions)."""
+    from harness.chain import contracts as cx
+    from harness.chain_world import play, start_node, write
+    from harness.checkwallet import check_wallets
+    from harness.simulate import WorldParams
+
+    why = cx.available()
+    if why:
+        pytest.skip(why)
+    params = WorldParams(seed=6, wallets=20, markets=3, fills=60, fpmm_markets=2)
+    with start_node(params) as node:
+        world = play(params, node)
+        write(world, tmp_path)
+        figs = check_wallets(new_db(), node.url, sorted(world.truth), from_block=world.first_block,
+                             to_block=world.last_block, prices=tmp_path / "prices.csv", explain=False)
+    assert figs[0].fetch.steps.get("FPMM trades and funding", 0) > 0 and figs[0].fetch.steps["FPMM creations"] > 0
+    assert {f.wallet: f.total for f in figs} == {w: t.total for w, t in world.truth.items()}
