@@ -217,6 +217,14 @@ def safe_links(f: Fetcher, owners: Iterable[str]) -> dict[str, list[tuple[str, s
     return out
 
 
+def derived_links(owner: str) -> list[proxies.ProxyLink]:
+    """The proxies ``owner`` would have without any event read, in the API's order: its SafeProxyFactory Safe
+    (PolySafeLib's CREATE2 address), then its ProxyWalletFactory proxy."""
+    safe = proxies.ProxyLink(owner, proxies.polymarket_safe_address(owner), "safe",
+                             "CREATE2 derivation (SafeProxyFactory)")
+    return [safe] + [p for p in proxies.proxy_links(owner, []) if p.proxy != safe.proxy]
+
+
 def fetch_wallet_logs(f: Fetcher, wallets: Sequence[str]) -> None:
     """The wallets' own logs and the transactions they made through V2 collateral adapters (then fetch_structure
     for the market structure, and later fetch_prices)."""
@@ -507,12 +515,13 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
     t0 = time.monotonic()
     f = Fetcher(rpc, lo, hi, window=window)
     links: dict[str, list[proxies.ProxyLink]] = {
-        a: [proxies.ProxyLink(a, given[a], "given", "--proxy")] if a in given else proxies.proxy_links(a, [])
-        for a in addrs}
+        a: [proxies.ProxyLink(a, given[a], "given", "--proxy")] if a in given else derived_links(a) for a in addrs}
     candidates = list(dict.fromkeys(addrs + [p.proxy for a in addrs for p in links[a]]))
     fetch_wallet_logs(f, candidates)
-    # an address with no activity of its own may be an EOA with a Safe: its ProxyCreation logs name the Safe
-    scan = [a for a in addrs if a not in given and a not in active(f)] if safe_scan else []
+    # neither the address nor its derived proxies active: its ProxyCreation logs may name a Safe made otherwise
+    busy = active(f)
+    scan = [a for a in addrs if a not in given and not ({a} | {p.proxy for p in links[a]}) & busy] \
+        if safe_scan else []
     safes = safe_links(f, scan) if scan else {}
     for a, rows in safes.items():
         links[a] = proxies.proxy_links(a, rows)

@@ -50,6 +50,31 @@ def polymarket_proxy_address(owner: str, factory: str | None = None, implementat
     return create2_address(factory, keccak(_addr_bytes(owner)), keccak(proxy_init_code(factory, implementation)))
 
 
+#: PolySafeLib.proxyCreationCode (Polymarket/ctf-exchange, src/exchange/libraries/PolySafeLib.sol): the GnosisSafeProxy
+#: creation code the SafeProxyFactory deploys with CREATE2, followed by abi.encode(masterCopy).
+SAFE_PROXY_CREATION_CODE = bytes.fromhex(
+    "608060405234801561001057600080fd5b5060405161017138038061017183398101604081905261002f916100b9565b6001600160a0"
+    "1b0381166100945760405162461bcd60e51b815260206004820152602260248201527f496e76616c69642073696e676c65746f6e2061"
+    "6464726573732070726f766964604482015261195960f21b606482015260840160405180910390fd5b600080546001600160a01b0319"
+    "166001600160a01b03929092169190911790556100e7565b6000602082840312156100ca578081fd5b81516001600160a01b03811681"
+    "146100e0578182fd5b9392505050565b607c806100f56000396000f3fe6080604052600080546001600160a01b0316813563530ca437"
+    "60e11b1415602857808252602082f35b3682833781823684845af490503d82833e806041573d82fd5b503d81f3fea264697066735822"
+    "122015938e3bf2c49f5df5c1b7f9569fa85cc5d6f3074bb258a2dc0c7e299bc9e33664736f6c63430008040033")
+
+
+def safe_init_code(implementation: str | None = None) -> bytes:
+    """PolySafeLib.getContractBytecode(masterCopy): the Safe proxy's CREATE2 init code."""
+    impl = implementation or other_address("safe_implementation")
+    return SAFE_PROXY_CREATION_CODE + bytes(12) + _addr_bytes(impl)
+
+
+def polymarket_safe_address(owner: str, factory: str | None = None, implementation: str | None = None) -> str:
+    """The SafeProxyFactory Safe of ``owner`` (PolySafeLib.getSafeAddress: salt keccak256(abi.encode(owner))),
+    whether or not it was ever deployed. Used by check-wallet, which has no ProxyCreation rows to read."""
+    factory = factory or contracts()["safe_proxy_factory"].address
+    return create2_address(factory, keccak(bytes(12) + _addr_bytes(owner)), keccak(safe_init_code(implementation)))
+
+
 @dataclass(frozen=True)
 class ProxyLink:
     """``owner`` signs for ``proxy``; ``kind`` 'safe' (ProxyCreation event) or 'proxy' (ProxyWalletFactory,

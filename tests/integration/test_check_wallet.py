@@ -73,13 +73,14 @@ def test_wallet_filters_put_the_wallet_at_each_events_indexed_field():
 
 XI = "0xf2ce8d3897ac5009a131637d3575f1f91c579bd08eecce6ae2b2da0f32bbe6f1"
 OWNER = "0x" + "e0a" * 13 + "e"  # the EOA that signs for XCN's Safe in this chain
+OWNER2 = "0x" + "0b2" * 13 + "0"  # an EOA whose Safe (at its CREATE2 address, no ProxyCreation here) trades once
 INFL = "0x93ae0bd274982c8c08581bc3ef1fa143e1294a6326d2a2eec345515a2cb15620"
 
 
 def _xcn_logs() -> list[dict]:
     """Chain-ordered logs that leave XCN (a Safe of OWNER) with the two positions of the real answer: buy 71,036.538569 No of "Xi
     Jinping out in 2025?" at 0.906546, sell 1,053.75 at 0.866893 (realized -41.78), someone else buys at 0.9775
-    (the mark); buy 33,894.328603 Yes of the negRisk inflation question at 0.02908, which resolves No."""
+    (the mark; before it, OWNER2's Safe buys 10 at 0.50); buy 33,894.328603 Yes of the negRisk inflation question at 0.02908, which resolves No."""
     c = contracts()
     ex, nrex, adapter = c["ctf_exchange"].address, c["neg_risk_exchange"].address, c["neg_risk_adapter"].address
     uma, other = "0x" + "15" * 20, "0x" + "77" * 20
@@ -115,6 +116,9 @@ def _xcn_logs() -> list[dict]:
                                               "questionId": "0x" + "02" * 32, "outcomeSlotCount": 2}))
     fill("ex", XCN, tok_no, 71_036_538_569, -(-71_036_538_569 * 906_546 // 10**6), True)
     fill("ex", XCN, tok_no, 1_053_750_000, 1_053_750_000 * 866_893 // 10**6, False)
+    from harness.proxies import polymarket_safe_address
+
+    fill("ex", polymarket_safe_address(OWNER2), tok_no, 10_000_000, 5_000_000, True)
     fill("ex", other, tok_no, 1_000_000, 977_500, True)
     fill("nrex", XCN, tok_yes, 33_894_328_603, -(-33_894_328_603 * 29_080 // 10**6), True)
     tx((("ctf", "ctf.ConditionResolution"), {"conditionId": INFL, "oracle": adapter, "questionId": "0x" + "02" * 32,
@@ -289,3 +293,17 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
                              to_block=world.last_block, prices=tmp_path / "prices.csv", explain=False)
     assert figs[0].fetch.steps.get("FPMM trades and funding", 0) > 0 and figs[0].fetch.steps["FPMM creations"] > 0
     assert {f.wallet: f.total for f in figs} == {w: t.total for w, t in world.truth.items()}
+
+
+@pytest.mark.anvil
+def test_an_eoa_resolves_to_its_derived_safe_without_reading_proxy_creations(xcn_chain, new_db):
+    """OWNER2 signs for a Safe at PolySafeLib's CREATE2 address and this chain has no ProxyCreation for it: the
+    derived Safe answers (10 No shares bought at 0.50, marked at the last fill, 0.9775)."""
+    from harness.checkwallet import check_wallet
+    from harness.proxies import polymarket_safe_address
+
+    fig = check_wallet(new_db(), xcn_chain.url, OWNER2, safe_scan=False, explain=False)
+    assert (fig.proxy, fig.link.kind, fig.link.source) == (
+        polymarket_safe_address(OWNER2), "safe", "CREATE2 derivation (SafeProxyFactory)")
+    assert (fig.total, fig.unrealized, fig.ui_total) == (4_775_000, 4_775_000, 4_775_000)
+    assert "ProxyCreation (owner -> Safe)" not in fig.fetch.steps

@@ -37,3 +37,20 @@ def test_every_wallet_filter_asks_for_the_wallets_and_only_them():
     for _step, _addresses, topics in wallet_filters([a, b]):
         named = [t for t in topics[1:] if t is not None]
         assert named == [["0x" + "0" * 24 + "11" * 20, "0x" + "0" * 24 + "22" * 20]]
+
+
+def test_safe_derivation_matches_polymarkets_init_code_hash_and_sdk():
+    """The Safe CREATE2 derivation: PolySafeLib's proxy creation code with the master copy in contracts.yaml hashes
+    to the SAFE_INIT_CODE_HASH Polymarket's clients use, and a signer's Safe is the address Polymarket's SDK
+    derived for it in a public report (vchat-meme-blip/betmirror docs/POLYMARKET_SDK_ISSUE_REPORT.md: signer
+    0xBBc2...45be, "SDK Derived Safe" 0xEFae...E1Ad)."""
+    from eth_hash.auto import keccak
+
+    from harness.checkwallet import derived_links
+    from harness.proxies import polymarket_proxy_address, polymarket_safe_address, safe_init_code
+
+    assert keccak(safe_init_code()).hex() == "2bce2127ff07fb632d16c8347c4ebf501f4841168bed00d9e6ef715ddb6fcecf"
+    signer = "0xbbc264c10f54a61607a31b53358a5a87d4b045be"
+    assert polymarket_safe_address(signer) == "0xefae63145ffb73ab047e578324bca9baabe5e1ad"
+    assert [(p.proxy, p.kind) for p in derived_links(signer)] == [
+        ("0xefae63145ffb73ab047e578324bca9baabe5e1ad", "safe"), (polymarket_proxy_address(signer), "proxy")]
