@@ -314,22 +314,3 @@ def test_check_wallet_through_a_node_that_refuses_wide_ranges(big, module_db, fa
     assert fig.total == world.truth[wallet].total
     assert proxy.stats.faults["too_many(range)"] > 0 and rpc.stats.range_errors > 0
 
-
-def test_validate_stage_path_for_a_wallet_without_warehouse_rows(big, big_db, warehouse_settings):
-    """What the validate stage runs (--rpc-url given) for a wallets.yaml wallet with no rows: check-wallet on a
-    scratch database; judged on its metric, the path recorded. Targets: the truth (cash-flow, exact) and the full
-    warehouse's average-cost total (ui_total, exact); a wrong target fails."""
-    from harness.checkwallet import check_reference_wallet
-    from harness.wallets import ReferenceWallet
-
-    world, _out = big
-    wallet = sorted(world.truth)[7]
-    ui = int(big_db.query("SELECT ui_total_pnl FROM ui_wallet_pnl_summary WHERE wallet = {w:String}",
-                          parameters={"w": wallet}).result_rows[0][0])
-    cases = [("total", world.truth[wallet].total, "passed"), ("ui_total", ui, "passed"),
-             ("total", world.truth[wallet].total + 10**6, "failed")]
-    for metric, target, outcome in cases:
-        ref = ReferenceWallet("w", wallet, target, Decimal(0), "test", "must", metric=metric)
-        got = check_reference_wallet(warehouse_settings, world.node.url, ref, safe_scan=False, explain=False)
-        assert (got.path, got.check.outcome) == ("check-wallet", outcome), got.check.describe()
-        assert got.detail()["logs_fetched"] > 0 and got.detail()["proxy"] == wallet
