@@ -288,19 +288,26 @@ def test_malformed_address_is_422(http, bad):
 
 
 def test_positions_equal_rows(http, world):
+    """Held shares, status and current price per outcome. This world has no average-cost book rows, so the book's
+    fields are zero (test_positions.py checks them against the oracle on a built world)."""
     wallet = addr("aa")
     body = http.get(f"/wallets/{wallet}/positions").json()
     want = []
     for cid, (shares, _) in sorted(world.holdings[wallet].items()):
         for i, s in enumerate(shares):
             if s:
-                price = None if cid in world.resolved else world.prices[cid][i]
-                want.append({"condition_id": cid, "outcome_index": i, "net_shares": dec(s),
-                             "status": "resolved" if cid in world.resolved else "open",
+                if cid in world.resolved:
+                    nums = world.resolved[cid][0]
+                    price = nums[i] * MICROS // sum(nums)
+                    status = "redeemable" if s > 0 and nums[i] > 0 else "resolved"
+                else:
+                    price, status = world.prices[cid][i], "open"
+                want.append({"condition_id": cid, "outcome_index": i, "net_shares": dec(s), "status": status,
                              "price": None if price is None else dec(price),
                              "question": None, "slug": None, "outcome": None})  # no market metadata loaded
-    assert body["positions"] == want
-    assert body["wallet"] == wallet
+    assert [{k: p[k] for k in want[0]} for p in body["positions"]] == want
+    assert {p["shares"] for p in body["positions"]} == {p["pnl_usd"] for p in body["positions"]} == {"0.000000"}
+    assert body["wallet"] == wallet and body["pnl_total"] == "0.000000"
 
 
 def test_positions_of_sold_out_wallet(http, world):
