@@ -92,7 +92,7 @@ def router(routes) -> APIRouter:
                                                 lambda w: wh.rows("api/wallet_first_flow", wallet=w))
         wm = wh.watermark()
         end = wm.time
-        times = [t for t in point_times(range, end, int(first[0][0]) if first else None) if t < end]
+        times = [t for t in point_times(range, end, int(first[0][0]) if first else None) if 0 < t < end]
         rows = wh.rows("api/wallet_pnl_history", wallet=wallet, points=[*times, EVERYTHING]) if first else []
         points = []
         for t, realized, total in combine([*times, EVERYTHING], rows):
