@@ -77,7 +77,8 @@ function renderPositions(body) {
     cell(p.outcome || (p.outcome_index === 255 ? "LP" : `#${p.outcome_index}`), "outcome");
     const sh = cell(Number(p.shares).toLocaleString("en-US", { maximumFractionDigits: 2 }), "num shares");
     sh.title = `${p.shares} tracked · ${p.net_shares} held`;
-    money(p.avg_price); money(p.price); money(p.value_usd); money(p.pnl_usd, "num pnl");
+    money(p.avg_price, "num plain"); money(p.price, "num plain"); money(p.value_usd, "num plain");
+    money(p.pnl_usd, "num pnl");
     const pct = cell(p.pnl_pct === null ? "–" : `${p.pnl_pct.toFixed(2)}%`, "num pct");
     if (p.pnl_pct !== null) pct.classList.add(p.pnl_pct < 0 ? "neg" : (p.pnl_pct > 0 ? "pos" : "x"));
     cell(p.status, `status ${p.status}`);
@@ -158,7 +159,7 @@ function renderActivity(rows, append) {
     marketCell(cell, a);
     cell(a.outcome || (a.outcome_index === null ? "" : `#${a.outcome_index}`), "outcome");
     cell(Number(a.shares).toLocaleString("en-US", { maximumFractionDigits: 2 }), "num");
-    money(a.price); money(a.usdc); money(a.fee);
+    money(a.price, "num plain"); money(a.usdc, "num plain"); money(a.fee, "num plain");
     const tx = cell(shortId(a.tx_hash), "cid"); tx.title = a.tx_hash;
     tbody.appendChild(tr);
   }
