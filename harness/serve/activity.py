@@ -14,8 +14,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from harness.api import ERRORS, RESOLVED_FROM, Address, Money, ProxyOut, Shares, WatermarkOut, _wm_out, \
-    micros_to_decimal, normalise_address
+from harness.api import (
+    ERRORS,
+    RESOLVED_FROM,
+    Address,
+    Money,
+    ProxyOut,
+    Shares,
+    WatermarkOut,
+    _wm_out,
+    micros_to_decimal,
+    normalise_address,
+)
 from harness.pnl import excluded_addresses
 
 NEWEST = 2**63

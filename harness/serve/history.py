@@ -12,8 +12,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from harness.api import ERRORS, RESOLVED_FROM, Address, Money, ProxyOut, WatermarkOut, _wm_out, micros_to_decimal, \
-    normalise_address
+from harness.api import (
+    ERRORS,
+    RESOLVED_FROM,
+    Address,
+    Money,
+    ProxyOut,
+    WatermarkOut,
+    _wm_out,
+    micros_to_decimal,
+    normalise_address,
+)
 
 HOUR, DAY = 3600, 86400
 #: The "everything" point: later than any DateTime, so the last point reads every flow, resolution and price.

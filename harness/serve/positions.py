@@ -9,8 +9,19 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from harness.api import (ERRORS, Address, Money, ProxyOut, RESOLVED_FROM, Shares, WatermarkOut, _position_names,
-                         _wm_out, micros_to_decimal, normalise_address)
+from harness.api import (
+    ERRORS,
+    RESOLVED_FROM,
+    Address,
+    Money,
+    ProxyOut,
+    Shares,
+    WatermarkOut,
+    _position_names,
+    _wm_out,
+    micros_to_decimal,
+    normalise_address,
+)
 
 MICROS = 1_000_000
 
@@ -66,11 +77,11 @@ def position(row: tuple) -> dict:
         status = "open"
     else:
         status = "redeemable" if int(held) > 0 and payout is not None and int(payout) > 0 else "resolved"
-    return dict(condition_id=cid, outcome_index=int(oi), net_shares=micros_to_decimal(int(held)),
-                shares=micros_to_decimal(amount), avg_price=micros_to_decimal(avg),
-                price=micros_to_decimal(mark) if priced else None, cost_usd=micros_to_decimal(cost),
-                value_usd=micros_to_decimal(value), realized_usd=micros_to_decimal(int(realized)),
-                pnl_usd=micros_to_decimal(pnl), pnl_pct=pnl_pct(pnl, cost), status=status)
+    return {"condition_id": cid, "outcome_index": int(oi), "net_shares": micros_to_decimal(int(held)),
+            "shares": micros_to_decimal(amount), "avg_price": micros_to_decimal(avg),
+            "price": micros_to_decimal(mark) if priced else None, "cost_usd": micros_to_decimal(cost),
+            "value_usd": micros_to_decimal(value), "realized_usd": micros_to_decimal(int(realized)),
+            "pnl_usd": micros_to_decimal(pnl), "pnl_pct": pnl_pct(pnl, cost), "status": status}
 
 
 def _trunc(n: int) -> int:

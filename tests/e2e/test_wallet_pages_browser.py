@@ -34,13 +34,13 @@ def shots(tmp_path_factory) -> Path:
     return d
 
 
-def _size(browser, kind: str) -> None:
+def _size(browser, kind: str) -> None:  # noqa: F811 - the fixture's driver
     w, h, mobile = WIDTHS[kind]
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                             {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": mobile})
 
 
-def _open(browser, url: str) -> None:
+def _open(browser, url: str) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -56,7 +56,7 @@ def _png_width(path: Path) -> int:
     return struct.unpack(">I", head[16:20])[0]
 
 
-def _check_screen(browser, shots: Path, name: str, kind: str) -> None:
+def _check_screen(browser, shots: Path, name: str, kind: str) -> None:  # noqa: F811
     """The page fits the width, no table cell is off screen, and the screenshot is that wide."""
     inner, page, outside = browser.execute_script(OFF_SCREEN)
     assert inner == WIDTHS[kind][0] and page <= inner and outside == [], (kind, page, outside[:5])
@@ -70,7 +70,7 @@ def _micros(text: str) -> int:
 
 
 @pytest.mark.parametrize("kind", ["desktop", "phone"])
-def test_dashboard_positions_history_activity(browser, site, shots, kind):
+def test_dashboard_positions_history_activity(browser, site, shots, kind):  # noqa: F811
     from selenium.webdriver.common.by import By
 
     url, wallet = site
@@ -121,11 +121,11 @@ def test_dashboard_positions_history_activity(browser, site, shots, kind):
 
 
 @pytest.mark.parametrize("kind", ["desktop", "phone"])
-def test_leaderboard_volume_in_dollars_and_rank(browser, site, shots, kind):
+def test_leaderboard_volume_in_dollars_and_rank(browser, site, shots, kind):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url, wallet = site
+    url, _ = site
     _size(browser, kind)
     try:
         _open(browser, f"{url}/static/leaderboard.html?window=7d&metric=volume&limit=20")

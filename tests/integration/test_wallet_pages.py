@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from harness import api, asof, world as files
+from harness import api, asof
+from harness import world as files
 from harness.pnl import avg_cost_pnl
 from harness.serve import docs, history, positions
 from harness.warehouse import connect, drop_database
