@@ -21,12 +21,15 @@ FROM
 
     UNION ALL
 
-    SELECT 'fill', toString(side), block_time, block_number, log_index, 0, tx_hash,
-           (SELECT any(lower(condition_ids[1])) FROM fpmm_creations WHERE fpmm = x.fpmm), toNullable(outcome_index),
-           '', toInt128(shares), toNullable(toInt128(least(intDivOrZero(usdc * 1000000, shares), 1000000))),
-           toInt128(usdc), toInt128(fee)
+    SELECT 'fill', toString(x.side), x.block_time, x.block_number, x.log_index, 0, x.tx_hash, k.condition_id,
+           toNullable(x.outcome_index), '', toInt128(x.shares),
+           toNullable(toInt128(least(intDivOrZero(x.usdc * 1000000, x.shares), 1000000))),
+           toInt128(x.usdc), toInt128(x.fee)
     FROM (SELECT * FROM fpmm_trades FINAL PREWHERE trader = {wallet:String} WHERE _deleted = 0
           AND (block_number, log_index) < ({before_block:UInt64}, {before_log:UInt64})) AS x
+    LEFT JOIN (SELECT fpmm, argMin(lower(condition_ids[1]), (block_number, log_index)) AS condition_id
+               FROM fpmm_creations FINAL WHERE _deleted = 0 AND length(condition_ids) > 0 GROUP BY fpmm) AS k
+        ON k.fpmm = x.fpmm
 
     UNION ALL
 
