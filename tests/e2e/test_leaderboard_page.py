@@ -7,7 +7,7 @@ import pytest
 from harness import api, ingest
 from harness.build import create_views, rebuild
 from harness.config import PROJECT_ROOT
-from tests.e2e.test_dashboard import browser  # noqa: F401 - a fixture
+from tests.e2e.test_dashboard import browser, usd  # noqa: F401 - a fixture
 from tests.integration.test_api import api_db  # noqa: F401 - a fixture
 from tests.integration.test_leaderboard_export import expected_board, micros
 
@@ -26,9 +26,11 @@ def _rows(driver) -> list[tuple[str, int]]:
 
     out = []
     for i, tr in enumerate(driver.find_elements(By.CSS_SELECTOR, "#leaders tbody tr"), 1):
-        rank, wallet, pnl = (td.text for td in tr.find_elements(By.TAG_NAME, "td"))
-        assert rank == str(i)
-        out.append((wallet, micros(pnl)))
+        rank, wallet, value = tr.find_elements(By.TAG_NAME, "td")
+        assert rank.text == str(i)
+        exact = value.get_attribute("title")  # the exact decimal on hover, USD rounded to cents shown
+        assert value.text == usd(exact)
+        out.append((wallet.text, micros(exact)))
     return out
 
 

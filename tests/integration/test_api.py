@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
@@ -43,11 +44,14 @@ class World:
 
     def insert(self, client) -> None:
         cash, pos, unreal, prices, wins = [], [], [], [], []
+        flows, marks = [], []  # the history's snapshots: every holding arrives a week before T0, priced then
+        start = datetime.fromtimestamp(T0 - 7 * 86400, UTC)
         market = []  # wallet_market_pnl: the one-grain table the final views read (written last by a rebuild)
         for w, held in self.holdings.items():
             for cid, (shares, cf) in held.items():
                 cash.append([w, cid, cf])
                 pos.extend([w, cid, i, s] for i, s in enumerate(shares))
+                flows.extend([w, cid, i, start, s, cf if i == 0 else 0, 0] for i, s in enumerate(shares))
                 if cid in self.prices:
                     v = self.value(cid, shares)
                     unreal.append([w, cid, v, cf, cf + v])
@@ -61,6 +65,7 @@ class World:
         as_of = datetime(2026, 11, 24, tzinfo=UTC)
         for cid, ps in self.prices.items():
             prices.extend([cid, i, p, as_of, "test"] for i, p in enumerate(ps) if p is not None)
+            marks.extend([cid, i, start, p, "fill"] for i, p in enumerate(ps) if p is not None)
         for table, rows, cols in (
             ("trade_cashflows_v3", cash, ["wallet", "condition_id", "cashflow"]),
             ("outcome_positions_v2", pos, ["wallet", "condition_id", "outcome_index", "net_shares"]),
@@ -70,6 +75,8 @@ class World:
             ("wallet_market_pnl", market, ["wallet", "condition_id", "resolved", "cashflow", "value", "pnl"]),
             ("winning_index", wins, ["condition_id", "payout_numerators", "payout_denominator", "winning_index",
                                      "resolved_block", "resolved_time"]),
+            ("wallet_pnl_flows", flows, ["wallet", "condition_id", "outcome_index", "t", "shares", "cash", "volume"]),
+            ("price_history", marks, ["condition_id", "outcome_index", "t", "price_micros", "source"]),
         ):
             if rows:
                 client.insert(table, rows, column_names=cols)
@@ -288,19 +295,26 @@ def test_malformed_address_is_422(http, bad):
 
 
 def test_positions_equal_rows(http, world):
+    """Held shares, status and current price per outcome. This world has no average-cost book rows, so the book's
+    fields are zero (test_positions.py checks them against the oracle on a built world)."""
     wallet = addr("aa")
     body = http.get(f"/wallets/{wallet}/positions").json()
     want = []
     for cid, (shares, _) in sorted(world.holdings[wallet].items()):
         for i, s in enumerate(shares):
             if s:
-                price = None if cid in world.resolved else world.prices[cid][i]
-                want.append({"condition_id": cid, "outcome_index": i, "net_shares": dec(s),
-                             "status": "resolved" if cid in world.resolved else "open",
+                if cid in world.resolved:
+                    nums = world.resolved[cid][0]
+                    price = nums[i] * MICROS // sum(nums)
+                    status = "redeemable" if s > 0 and nums[i] > 0 else "resolved"
+                else:
+                    price, status = world.prices[cid][i], "open"
+                want.append({"condition_id": cid, "outcome_index": i, "net_shares": dec(s), "status": status,
                              "price": None if price is None else dec(price),
                              "question": None, "slug": None, "outcome": None})  # no market metadata loaded
-    assert body["positions"] == want
-    assert body["wallet"] == wallet
+    assert [{k: p[k] for k in want[0]} for p in body["positions"]] == want
+    assert {p["shares"] for p in body["positions"]} == {p["pnl_usd"] for p in body["positions"]} == {"0.000000"}
+    assert body["wallet"] == wallet and body["pnl_total"] == "0.000000"
 
 
 def test_positions_of_sold_out_wallet(http, world):
@@ -502,7 +516,9 @@ def test_dashboard_page_and_assets(http):
     assert 'id="lookup"' in page.text and "/static/app.js" in page.text
     assert "https://" not in page.text  # no CDN
     js = http.get("/static/app.js")
-    assert js.status_code == 200 and "/timeline" in js.text and "http" not in js.text.replace("http://www.w3", "")
+    assert js.status_code == 200 and "/pnl/history" in js.text and "/positions" in js.text and "http" not in js.text
+    for src in re.findall(r'(?:src|href)="([^"]+)"', page.text):  # every script and style the API serves itself
+        assert src.startswith("/") or src == "#", src
 
 
 def test_cli_registers_api_command():
@@ -543,3 +559,12 @@ def test_pool_lends_each_client_to_one_thread_at_most_size(size):
     assert overlaps == [] and 1 <= len(made) <= size
     with pytest.raises(ValueError, match="at least 1"):
         api.ClientPool(factory, 0)
+
+
+@pytest.mark.parametrize("tag", ["aa", "bb", "cc", "dd"])
+def test_history_ends_at_the_world_totals(http, world, tag):
+    """The P&L history's last point is the wallet's realized and total P&L computed here from the rows."""
+    for rng in ("1d", "all"):
+        body = http.get(f"/wallets/{addr(tag)}/pnl/history", params={"range": rng}).json()
+        realized, _, total = world.totals(addr(tag))
+        assert (body["points"][-1]["realized"], body["points"][-1]["total"]) == (dec(realized), dec(total))

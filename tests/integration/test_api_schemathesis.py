@@ -18,8 +18,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", api.create_app(lambda: 
 @pytest.fixture(scope="module", autouse=True)
 def _warehouse(api_db):  # noqa: F811
     fixture_world().insert(api_db)  # the schema's example wallet (0x…aa) is one of these, so 200s get checked
-    api_db.insert("wallet_leaderboard", [[p, m, -v, w, v, 1_714_521_600] for p in ("7d", "30d", "all")
-                                         for m in ("total", "realized", "ui_total")
+    api_db.insert("wallet_leaderboard", [[p, m, -v, w, v, 1_714_521_600] for p in ("1d", "7d", "30d", "all")
+                                         for m in ("total", "realized", "ui_total", "volume")
                                          for w, v in (("0x" + "aa".rjust(40, "0"), 5_000_000),
                                                       ("0x" + "bb".rjust(40, "0"), -1))],
                   column_names=["period", "metric", "rank_key", "wallet", "pnl", "as_of"])  # leaderboard 200s too
@@ -35,6 +35,8 @@ def test_api_honours_its_schema(case):
 
 
 def test_new_endpoints_are_in_the_schema():
-    """Issue 16's endpoints are among the operations parametrized above."""
+    """Issue 16's and issue 23's endpoints are among the operations parametrized above."""
     paths = set(schema.raw_schema["paths"])
-    assert {"/leaderboard", "/wallets/{address}/pnl.csv"} <= paths
+    assert {"/leaderboard", "/wallets/{address}/pnl.csv", "/wallets/{address}/positions",
+            "/wallets/{address}/pnl/history", "/wallets/{address}/activity", "/wallets/{address}/activity.csv",
+            "/leaderboard/rank/{address}"} <= paths

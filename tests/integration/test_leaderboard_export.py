@@ -87,7 +87,7 @@ def test_leaderboard_limit_and_as_of(http, built):
     assert body["as_of_iso"] == datetime.fromtimestamp(int(wm), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@pytest.mark.parametrize("params", [{"window": "1d"}, {"window": ""}, {"metric": "pnl"}, {"limit": 0},
+@pytest.mark.parametrize("params", [{"window": "2d"}, {"window": ""}, {"metric": "pnl"}, {"limit": 0},
                                     {"limit": 1001}, {"limit": "x"}, {"window": "ALL"}])
 def test_leaderboard_rejects_bad_parameters(http, params):
     r = http.get("/leaderboard", params=params)
@@ -189,15 +189,19 @@ def pnl_rows(draw):
     wallets = [f"0x{i:040x}" for i in range(1, draw(st.integers(2, 5)))]
     rows = [(w, c, int(c in resolved), draw(st.integers(-10**12, 10**12)), draw(st.integers(-10**12, 10**12)))
             for w in wallets for c in conds if draw(st.booleans())]
-    return end, resolved, rows
+    # fill volume per (wallet, hour end): hours from 40 days before the end to the end's own hour
+    flows = [(w, c, 3600 * ((end - draw(st.integers(-3599, 40 * DAY))) // 3600 + 1), draw(st.integers(0, 10**12)))
+             for w in wallets for c in conds if draw(st.booleans())]
+    return end, resolved, rows, flows
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=pnl_rows())
 def test_window_rule_on_random_rows(fresh_db, case):
-    end, resolved, rows = case
+    end, resolved, rows, flows = case
     db = fresh_db
-    for t in ("wallet_market_pnl", "wallet_market_pnl_avgcost", "winning_index", "trades_raw", "wallet_leaderboard"):
+    for t in ("wallet_market_pnl", "wallet_market_pnl_avgcost", "winning_index", "trades_raw", "wallet_leaderboard",
+              "wallet_pnl_flows"):
         db.command(f"TRUNCATE TABLE {t}")
     db.command("CREATE TABLE IF NOT EXISTS wallet_leaderboard_new AS wallet_leaderboard")
     db.command("TRUNCATE TABLE wallet_leaderboard_new")
@@ -211,18 +215,28 @@ def test_window_rule_on_random_rows(fresh_db, case):
         db.insert("winning_index", [[c, [1, 0], 1, 0, 1, datetime.fromtimestamp(t, UTC)] for c, t in resolved.items()],
                   column_names=["condition_id", "payout_numerators", "payout_denominator", "winning_index",
                                 "resolved_block", "resolved_time"])
+    if flows:
+        db.insert("wallet_pnl_flows", [[w, c, 0, datetime.fromtimestamp(t, UTC), 0, 0, v] for w, c, t, v in flows],
+                  column_names=["wallet", "condition_id", "outcome_index", "t", "shares", "cash", "volume"])
     db.command("INSERT INTO trades_raw (tx_hash, log_index, block_number, block_time, exchange, order_hash, wallet, "
                "counterparty, side, token_id, shares, usdc, fee_shares, fee_usdc, _version) "
                "VALUES ('0xend', 0, 1, toDateTime({t:UInt32}, 'UTC'), '', '', '', '', 'BUY', 1, 1, 1, 0, 0, 1)",
                parameters={"t": end})
     text = sql.load("build/wallet_leaderboard")
-    for t in ("wallet_market_pnl_avgcost", "wallet_market_pnl", "winning_index"):
+    for t in ("wallet_market_pnl_avgcost", "wallet_market_pnl", "winning_index", "wallet_pnl_flows"):
         text = text.replace(f"{t}_new", t)
     db.command(text, parameters={"cutoff": 2**40})
+    periods, metrics = ("all", "1d", "7d", "30d"), ("total", "realized", "ui_total", "volume")
     got = {(p, m): sorted((w, int(v)) for w, v in db.query(
         "SELECT wallet, pnl FROM wallet_leaderboard_new WHERE period = {p:String} AND metric = {m:String}",
-        parameters={"p": p, "m": m}).result_rows) for p in ("all", "7d", "30d") for m in ("total", "realized", "ui_total")}
-    for p in ("all", "7d", "30d"):
+        parameters={"p": p, "m": m}).result_rows) for p in periods for m in metrics}
+    for p in periods:
+        volume: dict[str, int] = {}
+        for w, _c, t, v in flows:  # the hours ending inside the window (after end - N days)
+            if v and (p == "all" or t > end - int(p[:-1]) * DAY):
+                volume[w] = volume.get(w, 0) + v
+        assert got[(p, "volume")] == sorted(volume.items()), p
+    for p in periods:
         for m in ("total", "realized", "ui_total"):
             sums: dict[str, int] = {}
             for w, c, r, cash_pnl, ui_pnl in rows:

@@ -1,0 +1,6 @@
+-- Activity (GET /wallets/{a}/activity) reads one wallet's rows of trades_raw, a table ordered by transaction: a
+-- bloom-filter skip index on the wallet column(s) lets that read skip every granule without the wallet instead of
+-- scanning the column (a whale's rows still cost what they are). New parts are indexed as they are written and
+-- old ones as they merge; on a large existing table, ALTER TABLE trades_raw MATERIALIZE INDEX <name> builds it at once.
+ALTER TABLE trades_raw
+    ADD INDEX IF NOT EXISTS idx_wallet wallet TYPE bloom_filter(0.01) GRANULARITY 1
