@@ -140,8 +140,8 @@ def _cached_contents(client: Client, keys: list[str]) -> dict[str, str]:
             found.update(client.query(
                 "SELECT key, argMax(contents, computed_at) FROM fingerprint_cache WHERE key IN {k:Array(String)} "
                 "GROUP BY key", parameters={"k": rest}).result_rows)
-        except Exception:  # noqa: BLE001 -- a warehouse without the cache table (older schema) just re-reads
-            pass
+        except Exception as exc:  # noqa: BLE001 -- a warehouse without the cache table (older schema) re-reads
+            log.debug("fingerprint cache not read: %s", redact(str(exc)).splitlines()[0])
     return found
 
 
