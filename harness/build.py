@@ -385,10 +385,9 @@ def create_views(client: Client, suffix: str = "") -> list[str]:
     """Create (or replace) the three final views, named ``<view><suffix>`` ("_test" for the dry run)."""
     if not _SUFFIX.match(suffix):
         raise ValueError(f"view suffix {suffix!r}: letters, digits and _ only")
-    for v in VIEWS:
+    for v in (*VIEWS, UI_VIEW):
         client.command(_render(f"views/{v}", suffix=suffix))
-    client.command(sql.load(f"views/{UI_VIEW}"))  # beside the final views, one name for every suffix
-    return [v + suffix for v in VIEWS]
+    return [v + suffix for v in (*VIEWS, UI_VIEW)]
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,8 @@ def write(world: ChainWorld, out: str | Path) -> dict:
                       "sum over conditions of floor(shares x payout / denominator) (open: x mark price / 1e6); "
                       "micro-USDC ints; no event was read",
         "seed": sim.p.seed, "block": world.last_block, "operator": OPERATOR,
-        "not_compared": {OPERATOR: "the exchanges' operator: receives fees as ERC20 transfers, which no table reads"},
+        "not_compared": {OPERATOR: "the exchanges' operator: a protocol account (contracts.yaml role operator), "
+                                   "no P&L row; its collateral fees are ERC20 transfers, which no table reads"},
         "wallets": {w: asdict(t) for w, t in sorted(truth.items())}}, indent=1, sort_keys=True) + "\n",
         encoding="utf-8")
     lines = [f"# Reference wallets of the chain-world (seed {sim.p.seed}): targets are contract-state truth",

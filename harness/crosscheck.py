@@ -101,8 +101,8 @@ def summary_view(suffix: str = "") -> tuple[str, str]:
     return _view("wallet_pnl_summary_final" + suffix), "realized_pnl, unrealized_pnl, total_pnl"
 
 
-def ui_view() -> tuple[str, str]:
-    return _view(UI_VIEW), "ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl"
+def ui_view(suffix: str = "") -> tuple[str, str]:
+    return _view(UI_VIEW + suffix), "ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl"
 
 
 def compare(client: Client, view: tuple[str, str], oracle: Mapping[str, Triple], wallets: Sequence[str]
@@ -125,7 +125,7 @@ def cross_check(client: Client, *, wallets: Iterable[str] = (), sample: int = DE
     chosen = list(dict.fromkeys(refs + sample_wallets(client, sample, seed=seed)))
     tables = wallet_tables(client, chosen, NO_CUTOFF if cutoff is None else int(cutoff))
     cf = compare(client, summary_view(suffix), cashflow_oracle(tables, cutoff), chosen)
-    ui = compare(client, ui_view(), avgcost_oracle(tables, cutoff), chosen)
+    ui = compare(client, ui_view(suffix), avgcost_oracle(tables, cutoff), chosen)
     contracts = [r[0] for r in client.query(sql.load("checks/contract_pnl_rows"),
                                             parameters={"excluded": excluded_addresses()}).result_rows]
     return CrossCheck(tuple(chosen), len(refs), int(seed), rows_read(tables), cf, ui, contracts)

@@ -22,6 +22,9 @@ from harness.sql import load
 from harness.wallets import ReferenceWallet, WalletCheck, judge
 
 FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
+#: Every view a deploy changes (recorded in deploy_log, restored by rollback): the final views (the app's contract)
+#: and the average-cost view served beside them. Base views first.
+DEPLOYED_VIEWS = (*FINAL_VIEWS, "ui_wallet_pnl_summary")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
 
@@ -181,12 +184,12 @@ def create_test_views(client: Client) -> dict[str, str]:
     from harness.build import create_views
 
     create_views(client, suffix="_test")
-    return {v + "_test": view_definition(client, v + "_test") for v in FINAL_VIEWS}
+    return {v + "_test": view_definition(client, v + "_test") for v in DEPLOYED_VIEWS}
 
 
 def drop_test_views(client: Client) -> list[str]:
     dropped = []
-    for v in reversed(FINAL_VIEWS):
+    for v in reversed(DEPLOYED_VIEWS):
         if table_exists(client, v + "_test"):
             client.command(f"DROP VIEW {_ident(v + '_test')}")
             dropped.append(v + "_test")
@@ -205,8 +208,8 @@ def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> 
         parameters=ws,
     )
     out = {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
-    if table_exists(client, UI_VIEW):
-        for w, r, t in client.query(f"SELECT wallet, ui_realized_pnl, ui_total_pnl FROM {_ident(UI_VIEW)} "
+    if table_exists(client, UI_VIEW + suffix):
+        for w, r, t in client.query(f"SELECT wallet, ui_realized_pnl, ui_total_pnl FROM {_ident(UI_VIEW + suffix)} "
                                     "WHERE wallet IN {ws:Array(String)}", parameters=ws).result_rows:
             out.setdefault(w, {}).update({"ui_realized": int(r), "ui_total": int(t)})
     return out
@@ -265,9 +268,9 @@ def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, depl
         if not b.verified:
             raise DeployError(f"deploy stopped before any view changed: backup of {t} not verified")
         backups.append(b)
-    previous = {v: view_definition(client, v) for v in FINAL_VIEWS}
+    previous = {v: view_definition(client, v) for v in DEPLOYED_VIEWS}
     # Record the previous definitions before touching any view, so a deploy that dies half-way can be rolled back.
-    for v in FINAL_VIEWS:
+    for v in DEPLOYED_VIEWS:
         _log(client, deploy_id, "deploy", v, previous[v], "", wm.block)
     from harness.build import create_views
 
@@ -277,8 +280,8 @@ def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, depl
     except Exception as exc:
         rollback(client, guard, deploy_id=deploy_id)
         raise DeployError(f"deploy {deploy_id} rolled back: creating the views failed ({exc})") from exc
-    new = {v: view_definition(client, v) for v in FINAL_VIEWS}
-    for v in FINAL_VIEWS:
+    new = {v: view_definition(client, v) for v in DEPLOYED_VIEWS}
+    for v in DEPLOYED_VIEWS:
         _log(client, deploy_id, "deploy", v, previous[v], new[v], wm.block)
     checks = check_wallets(client, wallets)
     # A must wallet blocks unless it passed: "no data" is not a pass.
@@ -313,8 +316,8 @@ def rollback(client: Client, guard: Guard, *, deploy_id: str | None = None) -> d
         "FROM deploy_log WHERE deploy_id = {d:String} AND action = 'deploy' GROUP BY view_name",
         parameters={"d": deploy_id},
     )
-    # Base views first when re-creating (FINAL_VIEWS order), whatever order the log rows came back in.
-    order = {v: i for i, v in enumerate(FINAL_VIEWS)}
+    # Base views first when re-creating (DEPLOYED_VIEWS order), whatever order the log rows came back in.
+    order = {v: i for i, v in enumerate(DEPLOYED_VIEWS)}
     rows = sorted(res.result_rows, key=lambda r: order.get(r[0], len(order)))
     if not rows:
         raise DeployError(f"rollback refused: deploy {deploy_id!r} not found in deploy_log")

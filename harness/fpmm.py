@@ -66,20 +66,26 @@ class Pool:
     fee_pool_weight: int = 0
     withdrawn: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     total_withdrawn: int = 0
+    collateral: int = 0  # the FPMM's own collateral: fees collected less fees withdrawn
 
     def __post_init__(self) -> None:
         if not self.balances:
             self.balances = [0] * self.outcomes
 
     # -- LP share bookkeeping (ERC20 _beforeTokenTransfer) ---------------------------------------------------------
-    def _withdraw_fees(self, account: str) -> int:
-        raw = self.fee_pool_weight * self.shares[account] // self.supply if self.supply else 0
+    # Checked arithmetic, as the contract's (Solidity 0.8; Gnosis's FPMM uses SafeMath): a subtraction below zero
+    # reverts the whole call, and so does a fee transfer above the collateral the FPMM holds (its fees, less what
+    # was withdrawn). Each step is computed first and applied only when the call as a whole would succeed.
+    def _fees_due(self, account: str) -> int:
+        """withdrawFees' amount (raw - withdrawnFees[account]); PoolError where the contract reverts."""
+        raw = self.fee_pool_weight * self.shares[account] // self.supply
+        if raw < self.withdrawn[account]:
+            raise PoolError(f"withdrawFees({account}) underflows: {raw} due < {self.withdrawn[account]} withdrawn "
+                            "(a rounding shortfall; the contract reverts)")
         amount = raw - self.withdrawn[account]
-        if amount > 0:
-            self.withdrawn[account] = raw
-            self.total_withdrawn += amount
-            return amount
-        return 0
+        if amount > self.collateral:
+            raise PoolError(f"withdrawal transfer failed: {amount} > {self.collateral} held")
+        return amount
 
     def _mint(self, account: str, amount: int) -> None:
         moved = amount if self.supply == 0 else self.fee_pool_weight * amount // self.supply
@@ -90,10 +96,15 @@ class Pool:
         self.supply += amount
 
     def _burn(self, account: str, amount: int) -> int:
-        paid = self._withdraw_fees(account)
+        """_burn: withdrawFees(account), then the burnt shares' part of the fee pool leaves the ledger."""
+        paid = self._fees_due(account)
+        withdrawn = self.withdrawn[account] + paid  # withdrawnFees[account] = raw when paid > 0
         moved = self.fee_pool_weight * amount // self.supply
-        self.withdrawn[account] -= moved
-        self.total_withdrawn -= moved
+        if moved > withdrawn or moved > self.total_withdrawn + paid or moved > self.fee_pool_weight:
+            raise PoolError(f"burning {amount} LP shares of {account} underflows the fee ledger (the contract reverts)")
+        self.collateral -= paid
+        self.withdrawn[account] = withdrawn - moved
+        self.total_withdrawn += paid - moved
         self.fee_pool_weight -= moved
         self.shares[account] -= amount
         self.supply -= amount
@@ -131,6 +142,7 @@ class Pool:
             raise PoolError("buy exceeds the pool")
         after[outcome] -= tokens
         self.balances, self.fee_pool_weight = after, self.fee_pool_weight + fee
+        self.collateral += fee
         return Buy(investment, fee, outcome, tokens)
 
     def sell(self, returned: int, outcome: int) -> Sell:
@@ -143,6 +155,7 @@ class Pool:
             raise PoolError("merge exceeds the pool")
         self.balances = [b - returned - fee for b in after]
         self.fee_pool_weight += fee
+        self.collateral += fee
         return Sell(returned, fee, outcome, tokens)
 
     def add_funding(self, account: str, funds: int, hint: list[int] | None = None) -> Added:
@@ -151,6 +164,8 @@ class Pool:
         back = [0] * self.outcomes
         if self.supply > 0:
             weight = max(self.balances)
+            if weight == 0:
+                raise PoolError("addFunding divides by a zero pool balance")
             back = [funds - funds * b // weight for b in self.balances]
             minted = funds * self.supply // weight
         else:
@@ -165,6 +180,7 @@ class Pool:
         return Added(funds, back, [funds - s for s in back], minted)
 
     def remove_funding(self, account: str, burnt: int) -> Removed:
+        """removeFunding(): nothing changes when it would revert (PoolError)."""
         if not 0 < burnt <= self.shares[account]:
             raise PoolError(f"{account} holds {self.shares[account]} LP shares, burns {burnt}")
         amounts = [b * burnt // self.supply for b in self.balances]

@@ -63,7 +63,7 @@ def fingerprint_tables() -> tuple[str, ...]:
     return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES, "market_metadata")))
 
 
-_CODE_GLOBS = ("harness/**/*.py", "harness/data/*", "sql/**/*.sql", "tests/stages/*.py")
+_CODE_GLOBS = ("harness/**/*.py", "harness/data/**/*", "sql/**/*.sql", "tests/stages/*.py", "wallets.yaml")
 _cache: dict[str, str] = {}
 _cache_lock = threading.Lock()
 
@@ -78,15 +78,16 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def _table_contents(client: Client, tables: list[str]) -> str:
-    """(rows, sum and xor of row hashes) per table, bookkeeping columns aside, through FINAL where it dedups."""
-    h = hashlib.sha256()
+def _table_contents(client: Client, tables: list[str]) -> dict[str, str]:
+    """Per table, (rows, sum and xor of row hashes) hashed, bookkeeping columns aside, through FINAL where it
+    dedups. Every column the table returns is hashed as it returns it (an ALIAS column as its expression)."""
     engines = dict(client.query(
         "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN {t:Array(String)}",
         parameters={"t": tables}).result_rows)
+    out = {}
     for t in tables:
         if t not in engines:
-            h.update(f"{t}:absent;".encode())
+            out[t] = "absent"
             continue
         cols = [r[0] for r in client.query(
             "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
@@ -95,75 +96,123 @@ def _table_contents(client: Client, tables: list[str]) -> str:
         expr = "cityHash64(" + ", ".join(f"`{c}`" for c in cols) + ")"
         n, total, xor = client.query(
             f"SELECT count(), sum({expr}), groupBitXor({expr}) FROM `{t}`{final}").result_rows[0]
-        h.update(f"{t}:{n}:{total}:{xor};".encode())
-    return h.hexdigest()
+        out[t] = hashlib.sha256(f"{t}:{n}:{total}:{xor}".encode()).hexdigest()[:32]
+    return out
 
 
-def _coalesce(ranges) -> tuple[tuple, ...]:
-    """Per partition, adjacent or overlapping block ranges joined: parts before and after a merge cover the same.
-    Accepts (lo, hi) or (partition, lo, hi)."""
-    out: list[list] = []
-    for r in sorted((("",) * (3 - len(r)) + tuple(r) for r in ranges), key=lambda r: (str(r[0]), int(r[1]))):
-        p, lo, hi = str(r[0]), int(r[1]), int(r[2])
-        if out and out[-1][0] == p and lo <= out[-1][2] + 1:
-            out[-1][2] = max(out[-1][2], hi)
-        else:
-            out.append([p, lo, hi])
-    return tuple((p, a, b) if p else (a, b) for p, a, b in out)
+def _table_keys(client: Client, tables: list[str]) -> dict[str, tuple[str | None, str]]:
+    """Per table, (cache key, definition digest).
+
+    The definition digest covers what the table's definition makes of its rows or will make of them at the next
+    merge: engine clause (TTL included) and every column's type and expression (ALIAS, DEFAULT), so it is part of
+    the fingerprint itself. The cache key adds the uuid, the whole CREATE statement and the active parts by name
+    and checksum (checks/fingerprint_parts); None for a table with no parts to watch (a view, a Memory table, an
+    absent one): those are re-read every time. Why parts and not the block ranges they cover: a merge may delete
+    rows (a TTL), so only a part never rewritten is known to hold what it held. A merge therefore re-reads its own
+    table once, never the others.
+    """
+    ddl = {r[0]: r for r in client.query(load("checks/fingerprint_ddl"), parameters={"tables": tables}).result_rows}
+    parts = dict(client.query(load("checks/fingerprint_parts"), parameters={"tables": tables}).result_rows)
+    db = client.query("SELECT currentDatabase()").result_rows[0][0]
+    keys: dict[str, tuple[str | None, str]] = {}
+    for t in tables:
+        if t not in ddl:
+            keys[t] = (None, "absent")
+            continue
+        _, engine, uuid, create, engine_full, columns = ddl[t]
+        definition = repr((engine_full, [tuple(map(str, c)) for c in columns]))
+        digest = hashlib.sha256(definition.encode()).hexdigest()[:32]
+        if "MergeTree" not in engine:
+            keys[t] = (None, digest)
+            continue
+        key = repr((str(db), t, engine, uuid, create, definition, [tuple(map(str, p)) for p in parts.get(t, [])]))
+        keys[t] = (hashlib.sha256(key.encode()).hexdigest(), digest)
+    return keys
 
 
-def _contents_key(client: Client, tables: list[str]) -> str | None:
-    """A key of the tables' contents that merges leave alone; None when a table is not a MergeTree (no parts)."""
-    shape = client.query(
-        "SELECT currentDatabase(), groupArray((name, engine, toString(uuid))) FROM (SELECT name, engine, uuid "
-        "FROM system.tables WHERE database = currentDatabase() AND name IN {t:Array(String)} ORDER BY name)",
-        parameters={"t": tables}).result_rows[0]
-    if not all("MergeTree" in engine for _, engine, _ in shape[1]):
-        return None
-    parts = client.query(load("checks/fingerprint_parts"), parameters={"tables": tables}).result_rows
-    key = repr((str(shape[0]), [tuple(map(str, t)) for t in shape[1]],
-                [(t, _coalesce(r), int(m)) for t, r, m in parts]))
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _cached_contents(client: Client, key: str) -> str | None:
+def _cached_contents(client: Client, keys: list[str]) -> dict[str, str]:
+    """The stored content digests of these keys (this process's, then fingerprint_cache's)."""
     with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    try:
-        rows = client.query("SELECT contents FROM fingerprint_cache FINAL WHERE key = {k:String} LIMIT 1",
-                            parameters={"k": key}).result_rows
-    except Exception:  # noqa: BLE001 -- a warehouse without the cache table (older schema) just re-reads
-        return None
-    return rows[0][0] if rows else None
+        found = {k: _cache[k] for k in keys if k in _cache}
+    rest = [k for k in keys if k not in found]
+    if rest:
+        try:
+            found.update(client.query(
+                "SELECT key, argMax(contents, computed_at) FROM fingerprint_cache WHERE key IN {k:Array(String)} "
+                "GROUP BY key", parameters={"k": rest}).result_rows)
+        except Exception as exc:  # noqa: BLE001 -- a warehouse without the cache table (older schema) re-reads
+            log.debug("fingerprint cache not read: %s", redact(str(exc)).splitlines()[0])
+    return found
 
 
-def _remember(client: Client, key: str, contents: str) -> None:
+def _remember(client: Client, fresh: dict[str, str]) -> None:
     with _cache_lock:
-        _cache.clear()
-        _cache[key] = contents
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache.update(fresh)
     try:
-        client.insert("fingerprint_cache", [[key, contents]], column_names=["key", "contents"])
+        client.insert("fingerprint_cache", [[k, v] for k, v in fresh.items()], column_names=["key", "contents"])
     except Exception as exc:  # noqa: BLE001 -- the in-process cache still holds it
         log.debug("fingerprint cache not stored: %s", redact(str(exc)).splitlines()[0])
+
+
+def fingerprint_components(client: Client) -> dict[str, str]:
+    """Each part of the data fingerprint by name: one digest per fingerprinted table, the ingest runs, the schema
+    files applied and the code.
+
+    A table's contents are re-read only when its key (definition and active parts, see _table_keys) has no stored
+    digest, so a gate re-reads only the tables that changed since any process last read them.
+    """
+    tables = list(fingerprint_tables())
+    keyed = _table_keys(client, tables)
+    keys = {t: k for t, (k, _) in keyed.items()}
+    cached = _cached_contents(client, [k for k in keys.values() if k is not None])
+    stale = [t for t in tables if keys[t] is None or keys[t] not in cached]
+    read = _table_contents(client, stale) if stale else {}
+    fresh = {keys[t]: read[t] for t in stale if keys[t] is not None}
+    if fresh:
+        _remember(client, fresh)
+    out = {t: hashlib.sha256(f"{read[t] if t in read else cached[keys[t]]}/{keyed[t][1]}".encode()).hexdigest()[:32]
+           for t in tables}
+    ingests, schema = client.query(load("checks/fingerprint_meta")).result_rows[0]
+    out.update({"ingest_runs": str(ingests), "schema": str(schema), "code": code_fingerprint()})
+    return out
+
+
+_recorded: set[tuple[str, str]] = set()
 
 
 def data_fingerprint(client: Client) -> str:
     """What a gate judged, as 16 hex digits: table contents, ingest runs, schema checksums and code.
 
-    Contents are re-hashed only when a change of contents could have happened since any process last hashed them
-    (see checks/fingerprint_parts.sql); otherwise the hash is read back from fingerprint_cache.
+    Its components are kept in fingerprint_components, so a refusal can name what changed (changed_components).
     """
-    tables = list(fingerprint_tables())
-    key = _contents_key(client, tables)
-    contents = _cached_contents(client, key) if key is not None else None
-    if contents is None:
-        contents = _table_contents(client, tables)
-        if key is not None:
-            _remember(client, key, contents)
-    ingests, schema = client.query(load("checks/fingerprint_meta")).result_rows[0]
-    h = hashlib.sha256("|".join([contents, str(ingests), str(schema), code_fingerprint()]).encode())
-    return h.hexdigest()[:16]
+    comps = fingerprint_components(client)
+    fp = hashlib.sha256("|".join(f"{k}={v}" for k, v in comps.items()).encode()).hexdigest()[:16]
+    mark = (str(getattr(client, "database", "")), fp)
+    if mark not in _recorded:
+        try:
+            client.insert("fingerprint_components", [[fp, k, v] for k, v in comps.items()],
+                          column_names=["fingerprint", "component", "digest"])
+            _recorded.add(mark)
+        except Exception as exc:  # noqa: BLE001 -- an older schema: refusals just cannot name the change
+            log.debug("fingerprint components not stored: %s", redact(str(exc)).splitlines()[0])
+    return fp
+
+
+def changed_components(client: Client, fingerprint: str, now: dict[str, str] | None = None) -> list[str] | None:
+    """What differs between a recorded fingerprint and the data now (tables by name, ingest_runs, schema, code);
+    None when that fingerprint's components were never recorded."""
+    try:
+        then = dict(client.query(
+            "SELECT component, argMax(digest, recorded_at) FROM fingerprint_components "
+            "WHERE fingerprint = {f:String} GROUP BY component", parameters={"f": fingerprint}).result_rows)
+    except Exception:  # noqa: BLE001 -- an older schema without the table
+        return None
+    if not then:
+        return None
+    now = now if now is not None else fingerprint_components(client)
+    return sorted(k for k in set(then) | set(now) if then.get(k) != now.get(k))
 
 
 def new_run_id() -> str:
@@ -239,8 +288,16 @@ def missing_gates(client: Client, stage: str, wm: Watermark | None = None, *,
         if s == "backfill" and st.passed_on and "sync" in states and fp in states["sync"].passed_on:
             continue
         missing.append(f"{s} (needs a passed run on the current data, block {wm.block} fingerprint {fp}; "
-                       f"last: {st.last})")
+                       f"last: {st.last}{_what_changed(client, st.passed_on)})")
     return missing
+
+
+def _what_changed(client: Client, passed_on: list[str]) -> str:
+    """'; changed since it passed on <fp>: <components>' for the newest fingerprint the stage passed on."""
+    if not passed_on:
+        return ""
+    changed = changed_components(client, passed_on[0])
+    return f"; changed since it passed on {passed_on[0]}: {', '.join(changed)}" if changed else ""
 
 
 def require_previous(client: Client, stage: str, wm: Watermark | None = None) -> Watermark:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.config import PROJECT_ROOT
 from harness.errors import EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_OK, UsageError, register_secret
-from harness.gates import STAGES, new_run_id
+from harness.gates import STAGE_COMPLETE, STAGES, new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,14 @@ def plan_run(*, stages: list[str], target: str = "embedded", database: str | Non
                    report_dir=reports / run_id, database=database)
 
 
-def classify(pytest_rc: int, result: dict | None) -> tuple[int, str, str, str]:
-    """(exit code, outcome, stage, summary) from pytest's exit status and the run's run.json.
+def classify(pytest_rc: int, result: dict | None, stages: list[str] | tuple[str, ...] = ()
+             ) -> tuple[int, str, str, str]:
+    """(exit code, outcome, stage, summary) from pytest's exit status, the run's run.json and the stages asked for.
 
     A refused stage's checks are recorded as failed with the refusal as detail; they make the run "refused" (3)
-    only when nothing else failed, since a refusal after a failed check is that failure's consequence.
+    only when nothing else failed, since a refusal after a failed check is that failure's consequence. Exit 0 needs
+    more than pytest's 0: every stage asked for must have recorded its completion check (rollback, which has none,
+    at least one check), so a run that executed nothing (``-- --co``) or left a stage's completion out is an error.
     """
     if pytest_rc in _PYTEST_TROUBLE:
         return EXIT_ERROR, "error", "run", f"{_PYTEST_TROUBLE[pytest_rc]} (pytest exit {pytest_rc})"
@@ -147,6 +150,15 @@ def classify(pytest_rc: int, result: dict | None) -> tuple[int, str, str, str]:
         stage, why = next(iter(refused.items()))
         return EXIT_REFUSED, "refused", stage, why
     if pytest_rc == 0:
+        if not checks:
+            return EXIT_ERROR, "error", "run", ("the run executed no check (pytest exit 0, 0 checks recorded; "
+                                                "collect-only or a selection that matched nothing?): not a pass")
+        done = {c["stage"] for c in checks
+                if c["stage"] == "rollback" or (c["check"] == STAGE_COMPLETE and c["outcome"] == "passed")}
+        for s in stages:
+            if s not in done:
+                return EXIT_ERROR, "error", s, (f"stage {s} did not record its {STAGE_COMPLETE} check in this "
+                                                "run (not run, or deselected): not a pass")
         return EXIT_OK, "passed", "run", f"{len(checks)} checks passed or skipped"
     if result is None:
         return EXIT_ERROR, "error", "run", f"pytest exit {pytest_rc} and no run.json was written"
@@ -166,7 +178,7 @@ def run(plan: RunPlan, *, notify: str | None = None, fresh: bool = False) -> int
     result = None
     if plan.run_json.is_file():
         result = json.loads(plan.run_json.read_text(encoding="utf-8"))
-    code, outcome, stage, summary = classify(rc, result)
+    code, outcome, stage, summary = classify(rc, result, plan.stages)
     merged = dict(result or {"run_id": plan.run_id, "checks": [], "refused": {}})
     merged.update({"run_id": plan.run_id, "target": plan.target, "stages": plan.stages, "pytest_exit": rc,
                    "exit_code": code, "outcome": outcome, "summary": summary})

@@ -46,8 +46,9 @@ ZERO = "0x" + "00" * 20
 ZERO32 = "0x" + "00" * 32
 #: The dev account that sends set-up transactions (init calls); any address works, this one is anvil's own.
 DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-#: The exchanges' operator when no fee module is in the way (Polymarket's operator EOA in real life).
-OPERATOR = "0x" + keccak(b"polymarket-pnl-harness operator").hex()[:40]
+#: The exchanges' operator when no fee module is in the way (Polymarket's operator EOA in real life): a protocol
+#: account in contracts.yaml (role operator, address(keccak256("polymarket-pnl-harness operator"))), never a wallet.
+OPERATOR = contracts()["exchange_operator"].address
 BALANCE_CHUNK = 400  # (owner, id) pairs per balanceOfBatch call
 CALLS_PER_REQUEST = 10  # balanceOfBatch calls per HTTP request (~0.5 MB)
 TXS_PER_REQUEST = 500  # transactions (or receipts) per HTTP request

@@ -10,6 +10,7 @@ from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.options import non_negative_int
 from harness.config import PLAN_CUTOFF_TS
 from harness.errors import UsageError, check_span, first_line
+from harness.ingest.coverage import describe_gaps, source_gaps
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -22,6 +23,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.from_block is None or args.to_block is None:
             raise UsageError("--from-block and --to-block go together (both ends of the range just ingested)")
         check_span(args.from_block, args.to_block, "build")
+    # A hole inside the ingested range makes every figure built from it wrong (issue 21: 0 of 250 wallets right):
+    # refused unless the operator asks for a partial build, which is then said loudly (and pnl marks its figures).
+    holes = source_gaps(client)
+    if holes and not args.allow_gaps:
+        print(f"error: build refused: {describe_gaps(holes)}; fetch them (backfill over the range, `gaps` lists "
+              "them) or pass --allow-gaps to build a partial range on purpose", file=sys.stderr)
+        return 1
     try:
         if args.from_block is not None:
             rep = rebuild_range(client, args.from_block, args.to_block, cutoff=cutoff,
@@ -39,6 +47,9 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"preview views *{PREVIEW_SUFFIX} (the final views change only through a gated deploy)")
     for line in rep.warnings():
         print(line)
+    if holes:
+        print(f"WARNING: built over blocks never ingested (--allow-gaps): {describe_gaps(holes)}; every P&L "
+              "figure misses their events (pnl marks them INCOMPLETE while the hole exists)", file=sys.stderr)
     return 0
 
 
@@ -67,8 +78,15 @@ def cmd_pnl(args: argparse.Namespace) -> int:
     if s is None:
         print(f"no P&L rows for wallet {args.wallet.lower()}")
         return 1
+    holes = source_gaps(client)
+    mark = f" [INCOMPLETE: {describe_gaps(holes)}]" if holes else ""
     print(f"{s.wallet}: realized {s.realized_pnl_usd:,.6f} unrealized {s.unrealized_pnl_usd:,.6f} "
-          f"total {s.total_pnl_usd:,.6f} USDC ({s.markets_resolved} resolved, {s.markets_open} open markets){note}{via}")
+          f"total {s.total_pnl_usd:,.6f} USDC ({s.markets_resolved} resolved, {s.markets_open} open markets)"
+          f"{note}{via}{mark}")
+    if holes:  # a figure known to miss events is never an answer a script may take (exit 1)
+        print("WARNING: the warehouse has blocks never ingested inside its range: this P&L misses their events; "
+              "fetch them (`gaps` lists them) and rebuild", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -83,6 +101,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("--to-block", type=non_negative_int, help="incremental: last block of that range")
     p.add_argument("--allow-unmapped", action="store_true",
                    help="build even when fills/transfers use tokens missing from token_map (still reported)")
+    p.add_argument("--allow-gaps", action="store_true",
+                   help="build although blocks inside the ingested range were never ingested (a partial range on "
+                        "purpose; warned, and pnl marks its figures INCOMPLETE)")
     p.set_defaults(func=cmd_build)
     p = subparsers.add_parser("pnl", help="print one wallet's P&L summary from the final views")
     warehouse_args(p)

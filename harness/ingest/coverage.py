@@ -88,3 +88,20 @@ def run_hull(client: Client, source: str) -> tuple[int, int] | None:
     """The hull of every block range requested of ``source`` so far (None before the first run)."""
     lo, hi, n = client.query(load("ingest/run_range"), parameters={"source": source}).result_rows[0]
     return (int(lo), int(hi)) if n else None
+
+
+def source_gaps(client: Client) -> list[tuple[str, int, int, list[tuple[int, int]]]]:
+    """(source, first, last, holes) per source with a hole inside the hull of its finished ingest runs: the
+    blocks whose events every table built from them lacks (checkpoints only, no raw table is read)."""
+    out = []
+    for source, lo, hi, _runs in client.query(load("checks/ingest_hulls")).result_rows:
+        holes = gaps(client, source, int(lo), int(hi))
+        if holes:
+            out.append((source, int(lo), int(hi), holes))
+    return out
+
+
+def describe_gaps(found: list[tuple[str, int, int, list[tuple[int, int]]]]) -> str:
+    """One line: which source misses how many blocks, and the first hole of each."""
+    return "; ".join(f"{s} blocks {lo}..{hi}: {len(h)} gap(s), {sum(b - a + 1 for a, b in h)} blocks never "
+                     f"ingested (first {h[0][0]}..{h[0][1]})" for s, lo, hi, h in found)

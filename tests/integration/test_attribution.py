@@ -139,3 +139,23 @@ def test_fee_module_refund_reduces_the_fee_paid(fresh_db):
     assert rows[USER] == (-5 * U, 0, 100_000)
     assert _wallets(fresh_db) == {SELLER: 4_960_000, USER: -5 * U}
     assert sql_state(fresh_db) == oracle_state(cashflow_pnl(s.rows))
+
+
+def test_the_exchanges_operator_is_a_contract_not_a_wallet(fresh_db):
+    """Issue 21 item 15: the exchanges' operator receives fee shares (valued) and collateral fees (ERC20, unseen):
+    as a wallet it would rank on fees alone. It is a protocol address (contracts.yaml role operator): no row."""
+    from eth_hash.auto import keccak
+
+    from harness.chain.contracts import OPERATOR
+    from harness.config import addresses_with_role
+
+    assert OPERATOR == "0x" + keccak(b"polymarket-pnl-harness operator").hex()[:40]
+    assert addresses_with_role("operator") == [OPERATOR] and OPERATOR in non_wallets()
+    s = Stream()
+    m = s.market()
+    s.split(USER, m, 100 * U)
+    s.send(USER, OPERATOR, m.tokens[0], 3 * U)  # a fee share, as the exchange pays it
+    load(fresh_db, s.rows)
+    for table in ("outcome_positions_v2", "trade_cashflows_v3", "wallet_market_pnl", "wallet_market_pnl_avgcost"):
+        ws = {r[0] for r in fresh_db.query(f"SELECT DISTINCT wallet FROM {table}").result_rows}
+        assert OPERATOR not in ws, table

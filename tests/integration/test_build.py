@@ -103,7 +103,7 @@ def test_wallet_summary_and_test_views(fresh_db):
     assert (got.realized_pnl, got.unrealized_pnl, got.total_pnl) == (-4 * U, 200_000, -4 * U + 200_000)
     assert (got.markets_resolved, got.markets_open) == (1, 1)
     assert wallet_summary(fresh_db, addr(99)) is None
-    assert create_views(fresh_db, suffix="_test") == [v + "_test" for v in build.VIEWS]
+    assert create_views(fresh_db, suffix="_test") == [v + "_test" for v in (*build.VIEWS, build.UI_VIEW)]
     assert wallet_summary(fresh_db, A, suffix="_test") == got
     with pytest.raises(ValueError, match="suffix"):
         create_views(fresh_db, suffix="; DROP TABLE x")

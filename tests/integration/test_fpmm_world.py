@@ -4,6 +4,7 @@ logs come over JSON-RPC from a node (anvil) by the topic filter over every addre
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -82,14 +83,36 @@ def test_fpmm_chain_world_equals_contract_state(anvil_bin, new_db, tmp_path):
     the node over JSON-RPC, gives every wallet the P&L read from balances; reconcile finds no ERC1155 mismatch; no
     FPMM has a P&L row."""
     from harness.chain import contracts as cx
+
+    if cx.available():
+        pytest.skip(cx.available())
+    _chain_world_equals_contract_state(WorldParams(seed=8, wallets=20, markets=4, fills=150, fpmm_markets=3),
+                                       new_db, tmp_path)
+
+
+#: Issue 21's medium FPMM world (120 wallets, 20 markets, 1,200 fills, 4 FPMMs). Seeds 6262 and 7373 failed on a
+#: removeFunding the contract reverts (the simulator skipped a 1-unit fee shortfall); other seeds are checked with
+#: HARNESS_FPMM_SEEDS="1 2 3" (each seed is a world played on anvil, see the README's chain-world section).
+MEDIUM_SEEDS = [int(x) for x in os.environ.get("HARNESS_FPMM_SEEDS", "6262").split()]
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("seed", MEDIUM_SEEDS)
+def test_medium_fpmm_chain_world_plays_and_equals_contract_state(anvil_bin, new_db, tmp_path, seed):
+    from harness.chain import contracts as cx
+
+    if cx.available():
+        pytest.skip(cx.available())
+    _chain_world_equals_contract_state(WorldParams(seed=seed, wallets=120, markets=20, fills=1200, fpmm_markets=4),
+                                       new_db, tmp_path)
+
+
+def _chain_world_equals_contract_state(params, new_db, tmp_path):
     from harness.chain.rpc import RpcClient
     from harness.chain_world import decoded_rows, first_differences, node_logs, play, start_node
     from harness.ingest import backfill, ingest_prices
     from harness.reconcile import reconcile
 
-    if cx.available():
-        pytest.skip(cx.available())
-    params = WorldParams(seed=8, wallets=20, markets=4, fills=150, fpmm_markets=3)
     with start_node(params) as node:
         world = play(params, node)
         logs = node_logs(node, world.first_block, world.last_block)

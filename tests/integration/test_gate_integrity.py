@@ -108,3 +108,48 @@ def test_a_rebuild_of_unchanged_data_after_an_ingest_still_invalidates(tmp_path)
     assert _missing(wdir, "sync") == "[]"
     _py(_OPEN + f"from harness.ingest import ingest_world\ningest_world(c, {str(WORLD)!r})", wdir)
     assert _missing(wdir, "sync") == "['backfill']"
+
+
+def _harness_run(args, wdir, reports):
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--database", "gi", "--reports", str(reports), *args],
+        cwd=ROOT, env=_env(wdir), capture_output=True, text=True, timeout=1200, check=False)
+
+
+_TTL_DELETE = (  # Issue 21: a TTL delete that a merge applies (no mutation, the same block ranges), TTL then removed
+    "c.command('ALTER TABLE wallet_market_pnl MODIFY TTL toDateTime(resolved) DELETE WHERE pnl < 0', "
+    "settings={'materialize_ttl_after_modify': 0})\n"
+    "c.command('OPTIMIZE TABLE wallet_market_pnl FINAL')\n"
+    "c.command('ALTER TABLE wallet_market_pnl REMOVE TTL')\n")
+_ALIAS = "c.command('ALTER TABLE wallet_market_pnl MODIFY COLUMN pnl Int128 ALIAS cashflow * 20')\n"
+_UNALIAS = "c.command('ALTER TABLE wallet_market_pnl MODIFY COLUMN pnl REMOVE ALIAS')\n"
+
+
+def _refused_naming(r, table):
+    assert r.returncode == 3, r.stdout[-4000:] + r.stderr[-2000:]
+    verdict = next(ln for ln in r.stdout.splitlines() if ln.startswith("run ") and "(exit 3)" in ln)
+    assert "stage 'deploy' refused: missing gate backfill" in verdict, verdict
+    assert re.search(rf"changed since it passed on [0-9a-f]{{16}}: {table}\)", verdict), verdict
+
+
+def test_an_edit_of_what_a_table_returns_refuses_deploy_naming_the_table(tmp_path):
+    """Issue 21 item 1, through `python -m harness run` as an operator runs it: every stage up to dryrun passes;
+    then wallet_market_pnl is edited so it returns other P&L without a new block range, and deploy is refused
+    (exit 3) naming the table, with no final view created. Two edits: a column turned ALIAS (then turned back:
+    the gates hold again, the fingerprint is what the table returns), and a TTL delete applied by a merge."""
+    wdir, reports = tmp_path / "wh", tmp_path / "reports"
+    r = _harness_run(["--stages", "backfill..dryrun"], wdir, reports)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    sums = "print(c.query('SELECT count(), sum(pnl) FROM wallet_market_pnl').result_rows[0])"
+    before = _py(_OPEN + sums, wdir)
+    _py(_OPEN + _ALIAS, wdir)
+    assert _py(_OPEN + sums, wdir) != before  # the edit changed what the table returns
+    _refused_naming(_harness_run(["--stages", "deploy"], wdir, reports), "wallet_market_pnl")
+    _py(_OPEN + _UNALIAS, wdir)
+    assert _py(_OPEN + sums, wdir) == before and _missing(wdir, "deploy") == "[]"
+    _py(_OPEN + _TTL_DELETE, wdir)
+    assert _py(_OPEN + sums, wdir) != before
+    _refused_naming(_harness_run(["--stages", "deploy"], wdir, reports), "wallet_market_pnl")
+    views = _py(_OPEN + "from harness.deploy import *\nprint([v for v in DEPLOYED_VIEWS if view_definition(c, v)])",
+                wdir)
+    assert views.strip() == "[]"

@@ -95,3 +95,11 @@ def test_exit_2_usage_and_configuration(tmp_path):
         assert r.returncode == 2, (args, r.stdout[-2000:], r.stderr)
         assert says in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / "wh").exists()  # nothing was touched
+
+
+def test_a_run_that_executed_no_check_is_not_a_pass(tmp_path):
+    """`-- --co` (collect only) and a -k that leaves out a stage's completion check ran no full stage: not exit 0."""
+    r, run = _run(tmp_path, "--stages", "backfill", "--database", "co", "--", "--co")
+    assert r.returncode == 2, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "run executed no check" in r.stdout and "passed" not in r.stdout.splitlines()[-2], r.stdout[-2000:]
+    assert run["outcome"] == "error" and run["exit_code"] == 2

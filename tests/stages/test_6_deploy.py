@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from harness.deploy import FINAL_VIEWS, deploy, view_definition
+from harness.deploy import DEPLOYED_VIEWS, deploy, view_definition
 from harness.wallets import load_wallets
 from tests.stages.conftest import _wallet_files, stage_complete
 
@@ -28,10 +28,10 @@ def test_deploy_recorded(pipeline, request):
         "SELECT view_name, new_definition FROM deploy_log WHERE deploy_id = {d:String} AND action = 'deploy' "
         "AND new_definition != ''",
         parameters={"d": res.deploy_id}).result_rows
-    assert sorted(v for v, _ in rows) == sorted(FINAL_VIEWS)
+    assert sorted(v for v, _ in rows) == sorted(DEPLOYED_VIEWS)
     for v, new in rows:
         assert new == view_definition(pipeline.client, v)
-    assert not any(view_definition(pipeline.client, v + "_test") for v in FINAL_VIEWS)
+    assert not any(view_definition(pipeline.client, v + "_test") for v in DEPLOYED_VIEWS)
     request.node.gate_detail = json.dumps({"summary": f"deploy_log holds {len(rows)} view changes"})
 
 

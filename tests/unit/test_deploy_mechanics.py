@@ -178,3 +178,50 @@ def test_a_failed_copy_leaves_no_backup_row_and_no_archive(fresh_db, monkeypatch
     adb = deploy.archive_database(fresh_db)
     assert not deploy.table_exists(fresh_db, "trades_dedup__x2", adb)
     assert fresh_db.query("SELECT count() FROM backups").result_rows == [(0,)]
+
+
+def test_the_ui_view_changes_only_through_deploy_and_rollback_restores_it(fresh_db):
+    """Issue 21 item 3: ui_wallet_pnl_summary is served like the final views, so a build (preview) or a dry run
+    never rewrites it; deploy records it in deploy_log and rollback restores its previous definition."""
+    from harness.build import PREVIEW_SUFFIX, UI_VIEW, create_views
+
+    fresh_db.command(f"CREATE VIEW {UI_VIEW} AS SELECT 'x' AS wallet, 1 AS ui_total_pnl")  # the one deployed
+    served = deploy.view_definition(fresh_db, UI_VIEW)
+    create_views(fresh_db, suffix=PREVIEW_SUFFIX)  # what `harness build` makes
+    deploy.create_test_views(fresh_db)  # what the dry run makes
+    assert deploy.view_definition(fresh_db, UI_VIEW) == served
+    assert deploy.view_definition(fresh_db, UI_VIEW + PREVIEW_SUFFIX) and deploy.view_definition(fresh_db, UI_VIEW + "_test")
+    fresh_db.insert("wallet_market_pnl", [["0x" + "ab" * 20, "0x" + "01" * 32, 1, -5, 12, 7]],
+                    column_names=["wallet", "condition_id", "resolved", "cashflow", "value", "pnl"])
+    _open_all_gates(fresh_db)
+    res = deploy.deploy(fresh_db, Guard("embedded", throwaway=True), [_wallet(7)])
+    assert deploy.view_definition(fresh_db, UI_VIEW) != served
+    assert not deploy.table_exists(fresh_db, UI_VIEW + "_test")
+    logged = {r[0]: r[1] for r in fresh_db.query(
+        "SELECT view_name, previous_definition FROM deploy_log WHERE deploy_id = {d:String}",
+        parameters={"d": res.deploy_id}).result_rows}
+    assert logged[UI_VIEW] == served
+    restored = deploy.rollback(fresh_db, Guard("embedded", throwaway=True))
+    assert UI_VIEW in restored and deploy.view_definition(fresh_db, UI_VIEW) == served
+    assert fresh_db.query(f"SELECT ui_total_pnl FROM {UI_VIEW}").result_rows == [(1,)]
+    fresh_db.command(f"DROP DATABASE IF EXISTS `{deploy.archive_database(fresh_db)}`")
+
+
+def test_the_code_fingerprint_covers_wallets_yaml_and_contract_abis(tmp_path, monkeypatch):
+    """Issue 21 item 3: the reference wallets and the contract ABIs judge and build as much as the code does."""
+    import shutil
+
+    from harness import gates
+    from harness.config import PROJECT_ROOT
+
+    for rel in ("harness/data", "wallets.yaml", "harness/gates.py"):
+        src, dst = PROJECT_ROOT / rel, tmp_path / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
+    monkeypatch.setattr(gates, "PROJECT_ROOT", tmp_path)
+    seen = {gates.code_fingerprint()}
+    for rel in ("wallets.yaml", "harness/data/contracts/CtfExchange.json"):
+        with (tmp_path / rel).open("a", encoding="utf-8") as fh:
+            fh.write("\n")
+        assert gates.code_fingerprint() not in seen, rel
+        seen.add(gates.code_fingerprint())

@@ -171,20 +171,22 @@ def _ins(db, cid: str) -> None:
                "VALUES ({c:String}, [1, 0], 1)", parameters={"c": cid})
 
 
-def test_merges_reuse_the_hash_but_every_change_of_contents_re_reads(fresh_db, monkeypatch):
-    """The content hash is re-read only when contents may have changed: a merge (same rows, other parts) reuses it,
-    an insert, an UPDATE, a DELETE or a TRUNCATE does not, and a second process reuses the stored hash."""
+def test_only_a_changed_table_is_re_read_and_every_change_of_contents_re_reads(fresh_db, monkeypatch):
+    """A table's contents are re-read only when its parts or definition changed: a merge re-reads that table alone
+    (once; its fingerprint is unchanged), an insert, an UPDATE, a DELETE or a TRUNCATE re-read it and move the
+    fingerprint, and a second process reuses the stored hashes."""
     for c in ("0x01", "0x02", "0x03"):
         _ins(fresh_db, c)
     reads = []
     real = gates._table_contents
-    monkeypatch.setattr(gates, "_table_contents", lambda c, t: reads.append(1) or real(c, t))
+    monkeypatch.setattr(gates, "_table_contents", lambda c, t: reads.append(tuple(t)) or real(c, t))
     fp = gates.data_fingerprint(fresh_db)
-    assert len(reads) == 1
+    assert len(reads) == 1 and "winning_index" in reads[0]
+    assert gates.data_fingerprint(fresh_db) == fp and len(reads) == 1  # nothing changed: nothing re-read
     fresh_db.command("OPTIMIZE TABLE winning_index FINAL")
-    assert gates.data_fingerprint(fresh_db) == fp and len(reads) == 1
-    gates._cache.clear()  # another process: the hash comes back from fingerprint_cache
-    assert gates.data_fingerprint(fresh_db) == fp and len(reads) == 1
+    assert gates.data_fingerprint(fresh_db) == fp and reads[1:] == [("winning_index",)]
+    gates._cache.clear()  # another process: the hashes come back from fingerprint_cache
+    assert gates.data_fingerprint(fresh_db) == fp and len(reads) == 2
     seen = {fp}
     for change in ("INSERT", "ALTER TABLE winning_index UPDATE payout_denominator = 2 WHERE condition_id = '0x01'",
                    "DELETE FROM winning_index WHERE condition_id = '0x02'", "TRUNCATE TABLE winning_index"):
@@ -194,10 +196,10 @@ def test_merges_reuse_the_hash_but_every_change_of_contents_re_reads(fresh_db, m
             fresh_db.command(change, settings={"mutations_sync": 2})
         n = len(reads)
         new = gates.data_fingerprint(fresh_db)
-        assert len(reads) == n + 1 and new not in seen, change
+        assert reads[n:] == [("winning_index",)] and new not in seen, change
         seen.add(new)
         fresh_db.command("OPTIMIZE TABLE winning_index FINAL")
-        assert gates.data_fingerprint(fresh_db) == new and len(reads) == n + 1, f"merge after {change}"
+        assert gates.data_fingerprint(fresh_db) == new, f"merge after {change}"
 
 
 def test_a_tampered_cache_key_space_cannot_hide_a_change(fresh_db):
@@ -205,16 +207,38 @@ def test_a_tampered_cache_key_space_cannot_hide_a_change(fresh_db):
     (however it got there) stands for the changed table."""
     _ins(fresh_db, "0x01")
     fp = gates.data_fingerprint(fresh_db)
-    key_before = gates._contents_key(fresh_db, list(gates.fingerprint_tables()))
+    key_before = gates._table_keys(fresh_db, ["winning_index"])["winning_index"]
     _ins(fresh_db, "0x02")
-    key_after = gates._contents_key(fresh_db, list(gates.fingerprint_tables()))
-    assert key_after != key_before
+    key_after = gates._table_keys(fresh_db, ["winning_index"])["winning_index"]
+    assert key_after[0] != key_before[0] and key_after[1] == key_before[1]  # new parts, same definition
     assert gates.data_fingerprint(fresh_db) != fp
 
 
-def test_coalesced_ranges():
-    assert gates._coalesce([(3, 3), (1, 1), (2, 2)]) == ((1, 3),)
-    assert gates._coalesce([(1, 1), (3, 5)]) == ((1, 1), (3, 5))
-    assert gates._coalesce([(1, 4), (2, 3), (5, 6)]) == ((1, 6),)
-    # partitions never join: a partitioned (or replicated) table numbers blocks per partition
-    assert gates._coalesce([("b", 1, 1), ("a", 2, 2), ("a", 1, 1)]) == (("a", 1, 2), ("b", 1, 1))
+def _pnl_rows(db):
+    db.insert("wallet_market_pnl", [["0x" + "a" * 40, "0x01", 1, -100, 461, 361], ["0x" + "b" * 40, "0x01", 1, 5, 0, 5]],
+              column_names=["wallet", "condition_id", "resolved", "cashflow", "value", "pnl"])
+
+
+def test_a_ttl_delete_applied_by_a_merge_changes_the_fingerprint(fresh_db):
+    """Issue 21: a TTL delete applied by OPTIMIZE FINAL keeps the block ranges (and makes no mutation); the
+    fingerprint still moves, and stays moved when the TTL is removed again (the DDL back as it was)."""
+    _pnl_rows(fresh_db)
+    fp = gates.data_fingerprint(fresh_db)
+    fresh_db.command("ALTER TABLE wallet_market_pnl MODIFY TTL toDateTime(resolved) DELETE WHERE wallet = "
+                     "{w:String}", parameters={"w": "0x" + "a" * 40}, settings={"materialize_ttl_after_modify": 0})
+    fresh_db.command("OPTIMIZE TABLE wallet_market_pnl FINAL")
+    assert fresh_db.query("SELECT count() FROM wallet_market_pnl").result_rows[0][0] == 1  # the merge deleted
+    tampered = gates.data_fingerprint(fresh_db)
+    assert tampered != fp
+    fresh_db.command("ALTER TABLE wallet_market_pnl REMOVE TTL")  # the definition as it was; the rows are not
+    assert gates.data_fingerprint(fresh_db) not in (fp, tampered)
+    assert gates.changed_components(fresh_db, fp) == ["wallet_market_pnl"]
+
+
+def test_a_column_turned_alias_changes_the_fingerprint(fresh_db):
+    """MODIFY COLUMN … ALIAS rewrites what a column returns without touching a part: the DDL is in the key."""
+    _pnl_rows(fresh_db)
+    fp = gates.data_fingerprint(fresh_db)
+    fresh_db.command("ALTER TABLE wallet_market_pnl MODIFY COLUMN pnl Int128 ALIAS cashflow * 20")
+    assert gates.data_fingerprint(fresh_db) != fp
+    assert gates.changed_components(fresh_db, fp) == ["wallet_market_pnl"]

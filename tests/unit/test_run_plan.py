@@ -76,3 +76,21 @@ def test_exit_codes_from_pytest_status_and_run_json():
     for rc in (2, 3, 4, 5):
         assert classify(rc, ok)[0] == 2
     assert classify(1, None)[0] == 2  # pytest failed before any stage ran
+
+
+def test_a_run_without_every_selected_stage_completed_is_not_a_pass():
+    """Exit 0 means every selected stage ran its completion check: none ran (collect-only), or one stage's was
+    left out (-k), or a stage recorded nothing, is an error naming the stage."""
+    assert classify(0, None, ["backfill"])[:2] == (2, "error")
+    assert "run executed no check" in classify(0, None, ["backfill"])[3]
+    assert classify(0, {"checks": [], "refused": {}}, ["backfill"])[:2] == (2, "error")
+    partial = {"checks": [_check("backfill", "passed", "ingest")], "refused": {}}
+    code, outcome, stage, why = classify(0, partial, ["backfill"])
+    assert (code, outcome, stage) == (2, "error", "backfill") and "stage_complete" in why
+    two = {"checks": [_check("backfill", "passed", "stage_complete"), _check("sync", "passed", "ingest")],
+           "refused": {}}
+    assert classify(0, two, ["backfill", "sync"])[:3] == (2, "error", "sync")
+    full = {"checks": [_check("backfill", "passed", "stage_complete"), _check("sync", "passed", "stage_complete"),
+                       _check("rollback", "passed", "restore")], "refused": {}}
+    assert classify(0, full, ["backfill", "sync", "rollback"])[:2] == (0, "passed")
+    assert classify(0, full, ["backfill", "sync", "rollback", "deploy"])[:3] == (2, "error", "deploy")
