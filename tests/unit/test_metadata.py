@@ -50,12 +50,15 @@ def test_json_array(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["m.jsonl", "m.jsonl.gz"])
 def test_json_lines_with_blank_lines_and_plain_lists(tmp_path, name):
-    text = json.dumps(gamma()) + "\n\n" + json.dumps(gamma(outcomes=["Yes", "No"], clobTokenIds=[11, "0x16"])) + "\n"
-    assert read_markets(write(tmp_path, name, text)) == [WANT, WANT]
+    other = "0x" + "01" * 32
+    text = (json.dumps(gamma()) + "\n\n"
+            + json.dumps(gamma(conditionId=other, outcomes=["Yes", "No"], clobTokenIds=[11, "0x16"])) + "\n")
+    assert read_markets(write(tmp_path, name, text)) == [WANT, MarketMeta(**{**WANT.__dict__, "condition_id": other})]
 
 
 def test_unicode_line_separators_inside_strings_stay_in_their_line(tmp_path):
-    text = json.dumps(gamma(question="Line\u2028sep\u0085 ok?"), ensure_ascii=False) + "\n" + json.dumps(gamma())
+    text = (json.dumps(gamma(question="Line\u2028sep\u0085 ok?"), ensure_ascii=False) + "\n"
+            + json.dumps(gamma(conditionId="0x" + "01" * 32)))
     ms = read_markets(write(tmp_path, "m.jsonl.gz", text))
     assert [m.question for m in ms] == ["Line\u2028sep\u0085 ok?", WANT.question]
 
