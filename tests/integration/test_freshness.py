@@ -126,9 +126,9 @@ def test_a_future_watermark_is_an_error_saying_so(fresh_db, warehouse_settings, 
     _ingested(fresh_db, block=1000, when=NOW + 1485 * 86400)
     f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR, now=NOW)
     assert (f.status, f.exit_code) == ("error", 2)
-    assert f.reasons == [f"watermark block 1000 is dated {freshness._iso(NOW + 1485 * 86400)}, 1485d 0h 0m in the "
-                         f"future (checked at {freshness._iso(NOW)}): a bad node or a corrupt block_time, "
-                         "not fresh data"]
+    assert f.reasons == [(f"watermark block 1000 is dated {freshness._iso(NOW + 1485 * 86400)}, 1485d 0h 0m in the "
+                          f"future (checked at {freshness._iso(NOW)}): a bad node or a corrupt block_time, "
+                          "not fresh data")]
     assert _cli(fresh_db, warehouse_settings) == 2
     assert "in the future" in capsys.readouterr().out
 
@@ -152,11 +152,14 @@ def test_a_backup_dropped_or_emptied_by_hand_is_an_error(fresh_db, warehouse_set
         f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR)
         assert f.status == "error" and kept.archive_table not in " ".join(f.reasons)
         assert f.broken_backups == [
-            f"backup b_gone of erc1155_transfers: {adb}.{gone.archive_table} is gone (the ledger says 1 rows, "
-            "verified)",
+            (f"backup b_gone of erc1155_transfers: {adb}.{gone.archive_table} is gone (the ledger says 1 rows, "
+             "verified)"),
             f"backup b_emptied of erc1155_transfers: {adb}.{emptied.archive_table} holds 0 rows, the ledger says 1"]
         with Receiver() as rx:
             assert _cli(fresh_db, warehouse_settings, "--notify-url", rx.url) == 2
         assert gone.archive_table in rx.bodies[0]["summary"]
+        # the RUNBOOK's way to retire a backup on purpose: its archive table and its ledger rows together
+        fresh_db.command("DELETE FROM backups WHERE archive_table = {t:String}", parameters={"t": gone.archive_table})
+        assert [b.backup_id for b in deploy.missing_backups(fresh_db)] == ["b_emptied"]
     finally:
         fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")
