@@ -8,6 +8,7 @@ test. Skipped where user namespaces are not allowed. Cost: ~40 s (several chDB c
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,8 @@ print(json.dumps(out, default=str))
 def _namespace_ok() -> bool:
     if not shutil.which("unshare"):
         return False
-    done = subprocess.run(["unshare", "-r", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt 2>/dev/null "
-                           "|| mount -t tmpfs -o size=1m tmpfs /tmp"], capture_output=True, timeout=30, check=False)
+    probe = 'd=$(mktemp -d) && mount -t tmpfs -o size=1m tmpfs "$d" && umount "$d" && rmdir "$d"'
+    done = subprocess.run(["unshare", "-r", "-m", "sh", "-c", probe], capture_output=True, timeout=30, check=False)
     return done.returncode == 0
 
 
@@ -57,7 +58,7 @@ def _in_namespace(tmp_path: Path, script: str, **programs: str) -> list[str]:
             "fill() {  # leave $1 KB free on $M\n"
             "  free=$(df -k --output=avail \"$M\" | tail -1)\n"
             "  dd if=/dev/zero of=\"$M/filler\" bs=1k count=$((free - $1)) 2>/dev/null; }\n" + script)
-    env = {k: v for k, v in __import__("os").environ.items()
+    env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CLICKHOUSE_", "PYTEST_", "POLYGON_", "HARNESS_"))}
     done = subprocess.run(["unshare", "-r", "-m", "bash", "-c", body], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600, check=False)
