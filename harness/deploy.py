@@ -100,9 +100,33 @@ def unique_backup_id(client: Client, wanted: str | None = None) -> str:
     return bid
 
 
-def missing_backups(client: Client) -> list[tuple[str, str, str, str]]:
-    """(backup id, source table, archive db, archive table) listed in ``backups`` but absent: should be none."""
-    return [tuple(r) for r in client.query(load("checks/backups_missing")).result_rows]
+@dataclass(frozen=True)
+class BrokenBackup:
+    """A backup the ledger lists as verified that could not be restored: its archive table is gone, or it no
+    longer holds the rows it was verified with."""
+
+    backup_id: str
+    table: str
+    archive_db: str
+    archive_table: str
+    archive_rows: int
+    rows_now: int | None  # None: the archive table is gone (or is not a table with a row count)
+
+    def __str__(self) -> str:
+        where = f"backup {self.backup_id} of {self.table}: {self.archive_db}.{self.archive_table}"
+        if self.rows_now is None:
+            return f"{where} is gone (the ledger says {self.archive_rows} rows, verified)"
+        return f"{where} holds {self.rows_now} rows, the ledger says {self.archive_rows}"
+
+
+def missing_backups(client: Client) -> list[BrokenBackup]:
+    """Backups listed in ``backups`` whose archive is absent or changed: should be none. Metadata only (the
+    ledger and system.tables of the archive databases), so it is cheap at any warehouse size."""
+    if not table_exists(client, "backups"):
+        return []
+    rows = client.query(load("checks/backups_missing")).result_rows
+    return [BrokenBackup(bid, t, adb, at, int(n), int(now) if present and now is not None else None)
+            for bid, t, adb, at, n, present, now in rows]
 
 
 def backup_table(client: Client, table: str, *, backup_id: str, reason: str) -> Backup:

@@ -36,25 +36,44 @@ MASK = "***"
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`\\]+")
 _KV = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth|key)"
                  r"(\s*[=:]\s*)(?!\*\*\*)([^\s&,;'\"<>]+)")
-#: A path segment that may be a key: a long token mixing letters and digits, any long token, or long hex.
-#: Short words, versions and numbers ("rpc", "polygon-mainnet", "v2", "2000") stay readable.
-_KEYLIKE_SEGMENT = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-.~+=]{12,}$|^.{24,}$|^[0-9a-fA-F]{16,}$")
+#: A path segment an operator may read: a version (v2), a short number (137) or lower-case words joined by - _ .
+#: (rpc, polygon-mainnet, ext_bor). Every other segment of an endpoint's path may be a key, whatever its length
+#: (a key of 9 characters is as secret as one of 32), so it is masked; the host and port always stay readable.
+_READABLE_SEGMENT = re.compile(r"^(?:v\d{1,3}|\d{1,6}|[a-z]+(?:[-_.][a-z]+)*|\*\*\*)$")
+#: Schemes whose "path" is a local directory, never a key (chdb:///var/lib/pnl).
+_LOCAL_SCHEMES = ("chdb", "file")
+#: Where a comma-separated endpoint list (POLYGON_RPC_URL=url1,url2) starts its next URL.
+_NEXT_URL = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
+
+
+def _keylike(segment: str) -> bool:
+    return bool(segment) and not (len(segment) <= 32 and _READABLE_SEGMENT.match(segment))
+
+
 _SECRET_ENV = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|_URL$|_DSN$)")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
-    """Hide ``value`` (and, for a URL, its user info, query and key-like path parts) wherever it appears."""
+    """Hide ``value`` (and, for a URL, its user info, query and key-like path parts) wherever it appears.
+
+    A comma-separated list of URLs is taken URL by URL: each host stays readable, so an operator can tell which
+    node failed. A chdb:// (local directory) URL has no secret part."""
     if not value or not isinstance(value, str):
+        return
+    urls = _NEXT_URL.split(value) if "://" in value else []
+    if len(urls) > 1:
+        for u in urls:
+            register_secret(u)
         return
     parts = [value]
     if "://" in value:  # a URL: its secret parts, not its host (an endpoint's host is fine to print)
         try:
             u = urlsplit(value)
             parts = [u.username or "", u.password or "", u.query, u.fragment]
-            # an endpoint's own path: any long segment is taken for a key, even one of letters only
-            parts += [s for s in u.path.split("/") if s and (len(s) >= 12 or _KEYLIKE_SEGMENT.match(s))]
+            if u.scheme.lower() not in _LOCAL_SCHEMES:
+                parts += [s for s in u.path.split("/") if _keylike(s)]
             parts += [kv.split("=", 1)[-1] for kv in u.query.split("&") if "=" in kv]
         except ValueError:
             pass
@@ -81,13 +100,20 @@ def redact_url(url: str) -> str:
     netloc = (MASK + "@" if (u.username or u.password) else "") + (f"[{host}]" if ":" in host else host)
     if port:
         netloc += f":{port}"
-    segs = [MASK if (s and _KEYLIKE_SEGMENT.match(s)) else s for s in u.path.split("/")]
+    local = u.scheme.lower() in _LOCAL_SCHEMES
+    segs = [MASK if (not local and _keylike(s)) else s for s in u.path.split("/")]
     out = f"{u.scheme}://{netloc}{'/'.join(segs)}"
     if u.query:
         out += "?" + MASK
     if u.fragment:
         out += "#" + MASK
     return out
+
+
+def _redact_match(m: re.Match) -> str:
+    """One URL (or comma-separated list) found in text; punctuation ending the sentence is kept as it is."""
+    url, tail = re.match(r"^(.*?)([.,:;!?)\]]*)$", m.group(0)).groups()
+    return ",".join(redact_url(u) for u in _NEXT_URL.split(url)) + tail
 
 
 def redact(text: object) -> str:
@@ -103,7 +129,7 @@ def redact(text: object) -> str:
     for secret in known:
         if secret in s:
             s = s.replace(secret, MASK)
-    s = _URL.sub(lambda m: redact_url(m.group(0)), s)
+    s = _URL.sub(_redact_match, s)
     return _KV.sub(lambda m: m.group(1) + m.group(2) + MASK, s)
 
 
@@ -121,6 +147,24 @@ def require(cond: bool, message: str) -> None:
     """Raise UsageError(message) unless ``cond``: the library-side twin of the argparse types."""
     if not cond:
         raise UsageError(message)
+
+
+def check_http_url(url: str, what: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """``url`` when it is a well-formed URL of one of ``schemes`` with a host (and a numeric port if any); else
+    UsageError naming ``what``, the URL redacted. Checked before a command touches anything, so a typo is one line
+    and exit 2 rather than a crash, or retries, at the first request."""
+    shown = redact_url(url)
+    require(isinstance(url, str) and url.strip() == url and not any(c.isspace() or ord(c) < 32 for c in url),
+            f"{what}: {shown!r} contains spaces or control characters")
+    try:
+        u = urlsplit(url)
+        host, _port = u.hostname, u.port
+    except ValueError as exc:
+        raise UsageError(f"{what}: {shown!r} is not a valid URL ({exc})") from None
+    require(u.scheme.lower() in schemes,
+            f"{what}: {shown!r}: scheme must be {' or '.join(schemes)} (got {u.scheme or 'none'!r})")
+    require(bool(host), f"{what}: {shown!r} has no host")
+    return url
 
 
 def check_span(from_block: int | None, to_block: int | None, what: str = "block range") -> None:

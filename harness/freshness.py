@@ -19,6 +19,9 @@ from harness.sql import load
 
 log = logging.getLogger(__name__)
 STATUS_EXIT = {"ok": EXIT_OK, "warn": EXIT_CHECK_FAILED, "error": EXIT_ERROR}
+#: A watermark dated more than this after the check's clock is an error: a bad node or a corrupt block_time, not
+#: fresh data (block times run a few seconds ahead of a slow host clock, never minutes).
+FUTURE_SLACK = 300
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Freshness:
     warn_after: int
     error_after: int
     sources: list[SourceGaps] = field(default_factory=list)
+    broken_backups: list[str] = field(default_factory=list)  # recorded backups a restore would not find whole
     status: str = "ok"
     reasons: list[str] = field(default_factory=list)
 
@@ -93,8 +97,10 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
           sources: list[str] | None = None) -> Freshness:
     """Watermark age against the two thresholds, and gaps inside every source's ingested hull (or ``sources``).
 
-    error: no data, age over ``error_after``, or any gap; warn: age over ``warn_after``.
+    error: no data, a watermark dated in the future, age over ``error_after``, any gap, or a recorded backup
+    that is gone or changed; warn: age over ``warn_after``.
     """
+    from harness.deploy import missing_backups
     from harness.gates import watermark
     from harness.ingest import gaps
 
@@ -117,6 +123,9 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
             f.reasons.append(f"source {s}: no finished ingest run")
     if not wm.time:
         f.reasons.append("nothing ingested: no watermark")
+    elif f.age < -FUTURE_SLACK:
+        f.reasons.append(f"watermark block {wm.block} is dated {_iso(wm.time)}, {_span(-f.age)} in the future "
+                         f"(checked at {_iso(f.checked_at)}): a bad node or a corrupt block_time, not fresh data")
     elif f.age > error_after:
         f.reasons.append(f"data is {_span(f.age)} old, over --error-after {_span(error_after)}")
     elif f.age > warn_after:
@@ -125,14 +134,18 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
     for s in holey:
         f.reasons.append(f"{s.source}: {len(s.gaps)} gap(s), {s.missing_blocks} blocks never ingested "
                          f"(first {s.gaps[0][0]}..{s.gaps[0][1]})")
+    # A backup the RUNBOOK's restore would not find is found within the hour, not on the day it is needed.
+    f.broken_backups = [str(b) for b in missing_backups(client)]
+    f.reasons += f.broken_backups
     unseen = bool(sources) and len(f.sources) < len(set(sources))
-    f.status = verdict(f.age, warn_after, error_after, gaps=bool(holey) or unseen)
+    f.status = verdict(f.age, warn_after, error_after, gaps=bool(holey) or unseen or bool(f.broken_backups))
     return f
 
 
 def verdict(age: int | None, warn_after: int, error_after: int, *, gaps: bool = False) -> str:
-    """ok / warn / error for a watermark ``age`` in seconds (None: nothing ingested) and whether holes exist."""
-    if age is None or gaps or age > error_after:
+    """ok / warn / error for a watermark ``age`` in seconds (None: nothing ingested; below -FUTURE_SLACK: dated
+    in the future) and whether holes exist."""
+    if age is None or gaps or age > error_after or age < -FUTURE_SLACK:
         return "error"
     return "warn" if age > warn_after else "ok"
 

@@ -29,6 +29,13 @@ _HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 COLUMNS = ("condition_id", "question", "slug", "outcomes", "token_ids", "end_date", "neg_risk",
            "neg_risk_market_id", "question_id", "gamma_id", "source", "_version")
 INSERT_BATCH = 20_000
+#: Input limits (README, "ingest-markets"): far above any real Gamma record (~4 KB a line, questions under 300
+#: characters), low enough that a corrupt or hostile file stops with its name instead of filling memory.
+MAX_LINE_CHARS = 1_000_000           # one JSON-lines record
+MAX_ARRAY_CHARS = 64_000_000         # a file that is one JSON array is read whole: bigger dumps go as JSON lines
+MAX_FILE_CHARS = 8_000_000_000       # a whole file, decompressed (a .gz of blank lines is refused here)
+MAX_TEXT_CHARS = {"question": 2_000, "slug": 1_000, "outcome": 500, "id": 100}
+MAX_OUTCOMES = 64
 
 
 class MetadataFileError(UsageError):
@@ -84,17 +91,26 @@ def _hex32(v, where: str, field: str, *, required: bool) -> str:
     return "0x" + s[-64:].lower()
 
 
+def _json(text: str, where: str, what: str = "not JSON"):
+    """``json.loads(text)``; MetadataFileError naming ``where`` for bad JSON and for nesting too deep to parse."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MetadataFileError(f"{where}: {what} ({exc.msg})") from None
+    except RecursionError:
+        raise MetadataFileError(f"{where}: {what} (brackets nested too deeply to parse)") from None
+
+
 def _list(v, where: str, field: str) -> list:
     """Gamma's JSON-encoded string list (or a plain list); missing or empty is an empty list."""
     if v is None or v == "":
         return []
     if isinstance(v, str):
-        try:
-            v = json.loads(v)
-        except json.JSONDecodeError:
-            raise MetadataFileError(f"{where}: {field}: {v[:80]!r} is not a JSON list") from None
+        v = _json(v, f"{where}: {field}", f"{v[:80]!r} is not a JSON list")
     if not isinstance(v, list):
         raise MetadataFileError(f"{where}: {field}: expected a list, got {type(v).__name__}")
+    if len(v) > MAX_OUTCOMES:
+        raise MetadataFileError(f"{where}: {field}: {len(v)} items, more than the {MAX_OUTCOMES} allowed")
     return v
 
 
@@ -131,11 +147,13 @@ def _bool(v, where: str, field: str) -> bool:
     raise MetadataFileError(f"{where}: {field}: {v!r} is not a boolean")
 
 
-def _text(v, where: str, field: str) -> str:
+def _text(v, where: str, field: str, limit: int) -> str:
     if v is None:
         return ""
     if not isinstance(v, str):
         raise MetadataFileError(f"{where}: {field}: expected a string, got {type(v).__name__}")
+    if len(v) > limit:
+        raise MetadataFileError(f"{where}: {field}: {len(v):,} characters, more than the {limit:,} allowed")
     return v.strip()
 
 
@@ -146,10 +164,7 @@ def parse_market(rec, where: str) -> MarketMeta | None:
         raise MetadataFileError(f"{where}: not a market object (got {type(rec).__name__})")
     raw = rec.get("raw")
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise MetadataFileError(f"{where}: raw: not a JSON object") from None
+        raw = _json(raw, f"{where}: raw", "not a JSON object")
     m = {**raw, **{k: v for k, v in rec.items() if k != "raw"}} if isinstance(raw, dict) else rec
     cid_field = "conditionId" if "conditionId" in m else "condition_id"
     cid = _hex32(m.get(cid_field), where, cid_field, required=False)
@@ -159,47 +174,60 @@ def parse_market(rec, where: str) -> MarketMeta | None:
     tokens = tuple(_token(t, where) for t in _list(m.get(tok_field), where, tok_field))
     outcomes = tuple(_list(m.get("outcomes"), where, "outcomes"))
     if not all(isinstance(o, str) for o in outcomes):
-        raise MetadataFileError(f"{where}: outcomes: {list(outcomes)!r} is not a list of names")
+        raise MetadataFileError(f"{where}: outcomes: {list(outcomes)[:8]!r} is not a list of names"[:300])
+    outcomes = tuple(_text(o, where, "outcomes", MAX_TEXT_CHARS["outcome"]) for o in outcomes)
     if tokens and outcomes and len(tokens) != len(outcomes):
         raise MetadataFileError(f"{where}: clobTokenIds: {len(tokens)} token ids for {len(outcomes)} outcomes")
     end_field = "endDate" if m.get("endDate") else "endDateIso"
     return MarketMeta(
         condition_id=cid,
-        question=_text(m.get("question"), where, "question"),
-        slug=_text(m.get("slug"), where, "slug"),
-        outcomes=tuple(o.strip() for o in outcomes),
+        question=_text(m.get("question"), where, "question", MAX_TEXT_CHARS["question"]),
+        slug=_text(m.get("slug"), where, "slug", MAX_TEXT_CHARS["slug"]),
+        outcomes=outcomes,
         token_ids=tokens,
         end_date=_date(m.get(end_field), where, end_field),
         neg_risk=_bool(m.get("negRisk"), where, "negRisk"),
         neg_risk_market_id=_hex32(m.get("negRiskMarketID"), where, "negRiskMarketID", required=False),
         question_id=_hex32(m.get("questionID"), where, "questionID", required=False),
-        gamma_id=str(m.get("id") or "").strip(),
+        gamma_id=_text(str(m.get("id") or ""), where, "id", MAX_TEXT_CHARS["id"]),
     )
 
 
 def _records(path: Path) -> Iterator[tuple[str, object]]:
-    """(where, decoded JSON value) per market: array elements (where = file: market #n, the array read whole) or
-    non-blank lines (file:line, streamed, so a dump of any size reads in bounded memory)."""
+    """(where, decoded JSON value) per market: array elements (where = file: market #n, the array read whole, up
+    to MAX_ARRAY_CHARS) or non-blank lines (file:line, streamed one line of at most MAX_LINE_CHARS at a time, so a
+    dump of any size reads in bounded memory, up to MAX_FILE_CHARS in all)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8", newline="\n") as fh:
             head = fh.read(4096)
             if head.lstrip().startswith("["):
-                text = head + fh.read()
+                text = head + fh.read(MAX_ARRAY_CHARS + 1 - len(head))
+                if len(text) > MAX_ARRAY_CHARS:
+                    raise MetadataFileError(f"{path}: a JSON array of more than {MAX_ARRAY_CHARS:,} characters: "
+                                            "give a dump this big as JSON lines (one market per line)")
                 try:
                     items = json.loads(text)
                 except json.JSONDecodeError as exc:
                     raise MetadataFileError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+                except RecursionError:
+                    raise MetadataFileError(f"{path}: not JSON (brackets nested too deeply to parse)") from None
                 for n, rec in enumerate(items, 1):
                     yield f"{path}: market #{n}", rec
                 return
             fh.seek(0)
-            for n, line in enumerate(fh, 1):  # only "\n" ends a line (U+2028 may sit inside a string)
+            total, n = 0, 0
+            while line := fh.readline(MAX_LINE_CHARS + 1):  # only "\n" ends a line (U+2028 may sit in a string)
+                n += 1
+                total += len(line)
+                if len(line) > MAX_LINE_CHARS:
+                    raise MetadataFileError(f"{path}:{n}: a line of more than {MAX_LINE_CHARS:,} characters "
+                                            "(a Gamma market is a few thousand): not a markets file")
+                if total > MAX_FILE_CHARS:
+                    raise MetadataFileError(f"{path}:{n}: more than {MAX_FILE_CHARS:,} characters decompressed: "
+                                            "split the file")
                 if line.strip():
-                    try:
-                        yield f"{path}:{n}", json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise MetadataFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+                    yield f"{path}:{n}", _json(line, f"{path}:{n}")
     except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
         raise MetadataFileError(f"{path}: cannot read ({exc})") from None
 
@@ -217,12 +245,19 @@ def read_markets_file(path: str | Path) -> MarketsFile:
     """Every market of a Gamma markets file (JSON array or JSON lines, optionally .gz); markets with no condition
     id are skipped and listed; a file with no market that has one is an error."""
     path = Path(path)
-    out, skipped = [], []
+    out, skipped, seen = [], [], {}
     for where, rec in _records(path):
-        m = parse_market(rec, where)
+        try:
+            m = parse_market(rec, where)
+        except RecursionError:
+            raise MetadataFileError(f"{where}: nested too deeply to read") from None
         if m is None:
             skipped.append(where)
+        elif m.condition_id in seen:  # which of the two is right cannot be told: say both, load neither
+            raise MetadataFileError(f"{where}: conditionId {m.condition_id} is also at {seen[m.condition_id]}: "
+                                    "one record per market; nothing was loaded")
         else:
+            seen[m.condition_id] = where
             out.append(m)
     if not out:
         raise MetadataFileError(f"{path}: no market with a condition id in the file"

@@ -14,7 +14,8 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-from harness.errors import UsageError, redact, redact_url, register_secret
+from harness.deadline import DeadlineExceeded, within
+from harness.errors import check_http_url, redact, redact_url, register_secret
 
 log = logging.getLogger(__name__)
 ENV = "HARNESS_NOTIFY_URL"
@@ -26,9 +27,8 @@ def notify_url(given: str | None, env: dict[str, str] | None = None) -> str | No
     url = given or (os.environ if env is None else env).get(ENV) or None
     if url is None:
         return None
-    if not url.lower().startswith(("http://", "https://")):
-        raise UsageError(f"--notify-url / {ENV}: {redact_url(url)!r} is not an http(s) URL")
     register_secret(url)  # webhook URLs usually carry their token in the path
+    check_http_url(url, f"--notify-url / {ENV}")
     return url
 
 
@@ -40,20 +40,28 @@ def message(*, run_id: str, stage: str, outcome: str, summary: str, **extra) -> 
     return json.loads(redact(json.dumps(body, default=str)))
 
 
-def post(url: str | None, body: dict, *, timeout: float = 10.0) -> bool:
-    """POST ``body`` as JSON to ``url``; True when the receiver answered 2xx. Never raises."""
+def post(url: str | None, body: dict, *, timeout: float = 10.0, deadline: float | None = None) -> bool:
+    """POST ``body`` as JSON to ``url``; True when the receiver answered 2xx. Never raises.
+
+    ``timeout`` bounds each socket read, ``deadline`` (default 2 x timeout) the whole post: a receiver trickling
+    its answer cannot hold the run that alerts."""
     if not url:
         return False
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", "User-Agent": "polymarket-pnl-harness"})
-    try:
+
+    def send() -> int:
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "polymarket-pnl-harness"})
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            ok = 200 <= resp.status < 300
+            return resp.status
+
+    try:
+        status = within(2 * timeout if deadline is None else deadline, send, "alert post")
+        ok = 200 <= status < 300
         if not ok:
-            log.warning("alert not accepted: %s answered HTTP %s", redact_url(url), resp.status)
+            log.warning("alert not accepted: %s answered HTTP %s", redact_url(url), status)
         else:
             log.info("alert sent to %s: %s %s", redact_url(url), body.get("stage"), body.get("outcome"))
         return ok
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, DeadlineExceeded) as exc:
         log.warning("alert not sent to %s: %s", redact_url(url), redact(exc))
         return False

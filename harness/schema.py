@@ -280,6 +280,27 @@ def column_diff(table: str, expected: dict[str, str], found: dict[str, str]) -> 
     return lt if (lt.missing or lt.unexpected or lt.retyped) else None
 
 
+def legacy_dependents(client: Client, tables: list[str]) -> list[tuple[str, str, str, str]]:
+    """(view, engine, legacy table, 'reads' or 'writes to') for every view or materialized view of the database,
+    other than the harness's own and the legacy tables themselves, whose definition names one of ``tables``."""
+    from harness.build import VIEWS
+    from harness.sql import load
+
+    db = _database(client)
+    rows = client.query(load("checks/legacy_dependents"), parameters={"skip": list(VIEWS)}).result_rows
+    out = []
+    for view, engine, ddl in rows:
+        for t in tables:
+            if view == t:
+                continue
+            qual = rf"(?:{re.escape(db)}|`{re.escape(db)}`)\.(?:{re.escape(t)}|`{re.escape(t)}`)(?![\w`])"
+            if re.search(rf"\bTO\s+{qual}", ddl):
+                out.append((view, engine, t, "writes to"))
+            elif re.search(rf"(?<![\w`.]){qual}", ddl.split(" AS ", 1)[-1]):
+                out.append((view, engine, t, "reads"))
+    return out
+
+
 def adopt_tables(client: Client, legacy: list[LegacyTable], sfiles: list[SchemaFile]) -> list[str]:
     """Archive each legacy table (verified copy in ``<db>_archive``, recorded in ``backups``), then rename it to
     ``<name>_legacy_<backup id>``; the caller then creates the harness's table. Returns one line per table."""
@@ -289,6 +310,12 @@ def adopt_tables(client: Client, legacy: list[LegacyTable], sfiles: list[SchemaF
     if "backups" in names:
         raise SchemaError("the warehouse's own 'backups' table has other columns than the harness's: rename it "
                           "by hand (adoption records its archives there); nothing was changed")
+    dependents = legacy_dependents(client, sorted(names))
+    if dependents:  # renamed away, the legacy table's views would silently read (or a materialized view write) ours
+        raise SchemaError(
+            "cannot adopt: " + "; ".join(f"{v} ({engine}) {how} {t}" for v, engine, t, how in dependents)
+            + ": drop them first and recreate them on <table>_legacy_<backup id> (which keeps every row) after "
+              "adoption; nothing was changed")
     for f in sfiles:  # adoption records its archive copies in backups: make sure it is there first
         if f.table == "backups" and f.kind == "create":
             client.command(f.text)

@@ -120,6 +120,8 @@ def _err(path: Path, line: int, field: str, msg: str) -> WalletsFileError:
 def _scalar_nodes(mapping: yaml.MappingNode, path: Path) -> dict[str, tuple[yaml.Node, object]]:
     out = {}
     for k, v in mapping.value:
+        if not isinstance(k, yaml.ScalarNode):  # `? [a, b]`: a list or mapping as a key is no field name
+            raise _err(path, k.start_mark.line + 1, "key", f"a {k.id} is not a field name")
         if k.value in out:  # YAML would silently keep the last one: a second target must not win quietly
             raise _err(path, k.start_mark.line + 1, k.value, f"given twice (first at line "
                        f"{out[k.value][1].start_mark.line + 1})")
@@ -147,6 +149,10 @@ def _text(path: Path, node: yaml.Node, field: str) -> str:
 
 #: A tolerance or bias beyond 100% of the target would accept any value of the opposite sign: not a check.
 MAX_PCT = Decimal(100)
+#: No wallet's P&L is a trillion dollars: a bigger target is a typo (micro-dollars given as dollars, say).
+MAX_TARGET_USD = Decimal(10) ** 12
+#: ``as_of`` must fall in this span (unix seconds, 2015-01-01 .. 2100-01-01): milliseconds by mistake are refused.
+AS_OF_SPAN = (1_420_070_400, 4_102_444_800)
 
 
 def _eip55_ok(address: str) -> bool:
@@ -178,8 +184,11 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
     top = _scalar_nodes(root, path)
     if "wallets" not in top or not isinstance(top["wallets"][0], yaml.SequenceNode):
         raise _err(path, 1, "wallets", "a 'wallets' list is required")
+    if not top["wallets"][0].value:  # a gate judged against no wallet at all would pass without checking one
+        raise _err(path, top["wallets"][0].start_mark.line + 1, "wallets", "the list is empty: name at least one wallet")
     out: list[ReferenceWallet] = []
     seen: dict[str, int] = {}
+    names: dict[str, int] = {}
     for item in top["wallets"][0].value:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
@@ -211,6 +220,9 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
                        f"{address} already listed at line {seen[address]}")
         seen[address] = line
         target = _decimal(path, node("target_usd"), "target_usd")
+        if abs(target) > MAX_TARGET_USD:
+            raise _err(path, node("target_usd").start_mark.line + 1, "target_usd",
+                       f"{target} is beyond ±{MAX_TARGET_USD:,} USD: not a wallet's P&L (micro-dollars given as USD?)")
         micros = (target * MICRO).to_integral_value(rounding=ROUND_HALF_EVEN)
         if micros != target * MICRO:
             raise _err(path, node("target_usd").start_mark.line + 1, "target_usd",
@@ -237,6 +249,13 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
                 as_of_ts = parse_as_of(as_of)
             except ValueError as exc:
                 raise _err(path, node("as_of").start_mark.line + 1, "as_of", str(exc)) from None
+            if not AS_OF_SPAN[0] <= as_of_ts < AS_OF_SPAN[1]:
+                raise _err(path, node("as_of").start_mark.line + 1, "as_of", f"{as_of!r} is not between 2015 and "
+                           "2100 (unix seconds, not milliseconds)")
+        name = _text(path, node("name"), "name")
+        if name in names:  # reports and gate rows name wallets: two of one name could not be told apart
+            raise _err(path, node("name").start_mark.line + 1, "name", f"{name!r} already used at line {names[name]}")
+        names[name] = line
         positions = ""
         if "positions" in fields:
             given = Path(_text(path, node("positions"), "positions"))
@@ -246,7 +265,7 @@ def load_wallets(path: str | Path) -> list[ReferenceWallet]:
                            f"{str(given)!r}: no such file (relative paths are read from {path.parent})")
             positions = str(resolved)
         out.append(ReferenceWallet(
-            name=_text(path, node("name"), "name"), address=address, target_micros=int(micros), tolerance_pct=tol,
+            name=name, address=address, target_micros=int(micros), tolerance_pct=tol,
             source=_text(path, node("source"), "source"), level=level, metric=metric, expected_bias_pct=bias,
             as_of=as_of, as_of_ts=as_of_ts,
             note=_text(path, node("note"), "note") if "note" in fields else "",

@@ -165,15 +165,30 @@ def _container_url() -> tuple[str, str, str]:
     return f"http://{host}:{port}", _container.username, _container.password
 
 
+def _require_database(client: Client, db: str, settings: WarehouseSettings) -> None:
+    """A reader (the API, freshness) never creates what it reads: a missing database is a typo, said plainly."""
+    rows = client.query("SELECT count() FROM system.databases WHERE name = {db:String}",
+                        parameters={"db": db}).result_rows
+    if not rows[0][0]:
+        raise WarehouseError(f"database {db!r} does not exist ({settings.describe()}): wrong --database or "
+                             "CLICKHOUSE_DATABASE? Nothing was created")
+
+
 def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Client:
-    """A client whose default database is ``settings.database`` (created if asked)."""
+    """A client whose default database is ``settings.database``: created if asked, else it must exist (and, for
+    chDB, its directory: a reader creates nothing)."""
     db = check_database_name(settings.database)
     try:
         if settings.backend == "embedded":
+            if not create_database and not settings.path.is_dir():
+                raise WarehouseError(f"no embedded warehouse at {settings.path} (database {db!r}): wrong "
+                                     "--clickhouse or HARNESS_WAREHOUSE_DIR? Nothing was created")
             settings.path.mkdir(parents=True, exist_ok=True)
             dsn = f"chdb://{settings.path.resolve()}"
             if create_database:
                 clickhouse_connect.get_client(dsn=dsn).command(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+            else:
+                _require_database(clickhouse_connect.get_client(dsn=dsn), db, settings)
             return clickhouse_connect.get_client(dsn=dsn, database=db)
         if settings.backend == "container":
             url, user, password = _container_url()
@@ -189,6 +204,8 @@ def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Cli
         )
         if create_database:
             clickhouse_connect.get_client(**kwargs).command(f"CREATE DATABASE IF NOT EXISTS `{db}`")
+        else:
+            _require_database(clickhouse_connect.get_client(**kwargs), db, settings)
         return clickhouse_connect.get_client(database=db, **kwargs)
     except WarehouseError:
         raise

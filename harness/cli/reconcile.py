@@ -32,9 +32,10 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
         raise UsageError(f"--sample={args.sample} must not be negative")
     if not args.wallet and not args.sample:
         raise UsageError("name wallets with --wallet or ask for --sample K")
+    rpc = RpcClient(url)  # the URL is checked before the warehouse is opened
     client, _settings = client_from_args(args)
     block = args.block if args.block is not None else watermark(client).block
-    res = reconcile(client, RpcClient(url).batch, block=block, wallets=args.wallet, sample=args.sample,
+    res = reconcile(client, rpc.batch, block=block, wallets=args.wallet, sample=args.sample,
                     seed=args.seed)
     print(res)
     if not res.ok:

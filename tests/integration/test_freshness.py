@@ -107,3 +107,59 @@ def test_a_failing_receiver_never_changes_the_exit_code(fresh_db, warehouse_sett
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     assert _cli(fresh_db, warehouse_settings, "--notify-url", f"http://127.0.0.1:{port}/x") == 1
+
+
+# --- issue 21 -----------------------------------------------------------------------------------------------------
+
+
+SLACK = 300  # README: a watermark up to five minutes ahead of the host clock is a clock difference, not an error
+
+
+@given(ahead=st.integers(SLACK + 1, 10**9), warn=st.integers(1, 10**7), extra=st.integers(0, 10**7))
+def test_a_watermark_dated_in_the_future_is_never_fresh(ahead, warn, extra):
+    assert freshness.verdict(-ahead, warn, warn + extra) == "error"
+    assert freshness.verdict(-SLACK, warn, warn + extra) == "ok"  # a node's clock a little ahead
+
+
+def test_a_future_watermark_is_an_error_saying_so(fresh_db, warehouse_settings, capsys):
+    """Item 5: a bad node or a corrupt block_time dated 1485 days ahead was reported ok."""
+    _ingested(fresh_db, block=1000, when=NOW + 1485 * 86400)
+    f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR, now=NOW)
+    assert (f.status, f.exit_code) == ("error", 2)
+    assert f.reasons == [(f"watermark block 1000 is dated {freshness._iso(NOW + 1485 * 86400)}, 1485d 0h 0m in the "
+                          f"future (checked at {freshness._iso(NOW)}): a bad node or a corrupt block_time, "
+                          "not fresh data")]
+    assert _cli(fresh_db, warehouse_settings) == 2
+    assert "in the future" in capsys.readouterr().out
+
+
+def test_a_backup_dropped_or_emptied_by_hand_is_an_error(fresh_db, warehouse_settings, capsys):
+    """Item 7: the ledger said "verified" for an archive table that no longer existed, and nothing noticed."""
+    from harness import deploy
+
+    now = int(datetime.now(UTC).timestamp())
+    _ingested(fresh_db, block=1000, when=now - 60)
+    kept = deploy.backup_table(fresh_db, "erc1155_transfers", backup_id="b_kept", reason="test")
+    gone = deploy.backup_table(fresh_db, "erc1155_transfers", backup_id="b_gone", reason="test")
+    emptied = deploy.backup_table(fresh_db, "erc1155_transfers", backup_id="b_emptied", reason="test")
+    adb = deploy.archive_database(fresh_db)
+    try:
+        assert freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR).status == "ok"
+        fresh_db.command(f"DROP TABLE `{adb}`.`{gone.archive_table}`")
+        fresh_db.command(f"TRUNCATE TABLE `{adb}`.`{emptied.archive_table}`")
+        broken = deploy.missing_backups(fresh_db)
+        assert [(b.backup_id, b.rows_now) for b in broken] == [("b_gone", None), ("b_emptied", 0)]
+        f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR)
+        assert f.status == "error" and kept.archive_table not in " ".join(f.reasons)
+        assert f.broken_backups == [
+            (f"backup b_gone of erc1155_transfers: {adb}.{gone.archive_table} is gone (the ledger says 1 rows, "
+             "verified)"),
+            f"backup b_emptied of erc1155_transfers: {adb}.{emptied.archive_table} holds 0 rows, the ledger says 1"]
+        with Receiver() as rx:
+            assert _cli(fresh_db, warehouse_settings, "--notify-url", rx.url) == 2
+        assert gone.archive_table in rx.bodies[0]["summary"]
+        # the RUNBOOK's way to retire a backup on purpose: its archive table and its ledger rows together
+        fresh_db.command("DELETE FROM backups WHERE archive_table = {t:String}", parameters={"t": gone.archive_table})
+        assert [b.backup_id for b in deploy.missing_backups(fresh_db)] == ["b_emptied"]
+    finally:
+        fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")

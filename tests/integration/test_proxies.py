@@ -230,3 +230,66 @@ def test_csv_of_an_eoa_is_its_proxys(http, proxy_db):
     assert {x["wallet"] for x in rows} == {SAFE}
     assert sum(Decimal(x["pnl_usd"]) for x in rows) == Decimal(dec(proxy_db[1].totals(SAFE)[2]))
     assert http.get(f"/wallets/{addr('e9')}/pnl.csv").status_code == 404
+
+
+# ---------------------------------------------------------------- issue 21: proxy corner cases
+
+EOA_BOTH, SAFE_OF_BOTH = addr("e3"), addr("5a01")  # an EOA that trades itself and also owns a Safe with rows
+EOA_TWO, SAFE_EMPTY, SAFE_LATER = addr("e4"), addr("5b01"), addr("5b02")  # two Safes, the older without rows
+CONTRACT, SAFE_OF_CONTRACT = addr("c0c0"), addr("5c01")  # a Safe whose owner is a contract (a smart wallet)
+
+
+@pytest.fixture(scope="module")
+def corner_http(warehouse_settings):
+    from harness.build import create_views
+    from harness.schema import apply_schema
+
+    if warehouse_settings.prod:
+        pytest.skip("API tests never run against production")
+    settings = replace(warehouse_settings, database=f"proxyc_{os.getpid()}_{secrets.token_hex(4)}")
+    client = connect(settings)
+    apply_schema(client)
+    create_views(client)
+    c = {k: "0x" + k * 64 for k in "67"}
+    world = World(resolved={c["6"]: ((1, 0), 1_714_600_000)}, prices={c["7"]: (250_000, 750_000)},
+                  holdings={EOA_BOTH: {c["6"]: ((2_000_000, 0), -500_000)},
+                            SAFE_OF_BOTH: {c["7"]: ((0, 1_000_000), -200_000)},
+                            SAFE_LATER: {c["6"]: ((1_000_000, 0), -300_000)},
+                            SAFE_OF_CONTRACT: {c["7"]: ((4_000_000, 0), -1_000_000)}})
+    world.insert(client)
+    ingest_logs(client, [creation_log(SAFE_OF_BOTH, EOA_BOTH, block=5, tx="0x" + "71" * 32),
+                         creation_log(SAFE_EMPTY, EOA_TWO, block=6, tx="0x" + "72" * 32),
+                         creation_log(SAFE_LATER, EOA_TWO, block=7, tx="0x" + "73" * 32),
+                         creation_log(SAFE_OF_CONTRACT, CONTRACT, block=8, tx="0x" + "74" * 32)], source="test")
+    with TestClient(api.create_app(lambda: client)) as http:
+        yield http, world
+    drop_database(client, settings.database)
+
+
+def test_an_eoa_with_rows_of_its_own_answers_for_itself_not_its_proxy(corner_http):
+    """Both an EOA with rows and a proxy owner: its own rows answer (never a sum, never silently the proxy's);
+    the proxy, asked by its own address, answers its own."""
+    http, world = corner_http
+    body = http.get(f"/wallets/{EOA_BOTH}/pnl").json()
+    assert body["wallet"] == EOA_BOTH and body["resolved_from"] is None
+    assert body["total"] == dec(world.totals(EOA_BOTH)[2])
+    safe = http.get(f"/wallets/{SAFE_OF_BOTH}/pnl").json()
+    assert safe["wallet"] == SAFE_OF_BOTH and safe["resolved_from"] is None
+    assert safe["total"] == dec(world.totals(SAFE_OF_BOTH)[2])
+
+
+def test_an_owner_of_two_safes_answers_with_the_first_that_has_rows(corner_http):
+    http, world = corner_http
+    body = http.get(f"/wallets/{EOA_TWO}/pnl").json()
+    assert body["wallet"] == SAFE_LATER and body["resolved_from"] == {
+        "owner": EOA_TWO, "proxy": SAFE_LATER, "kind": "safe", "source": "ProxyCreation event"}
+    assert body["total"] == dec(world.totals(SAFE_LATER)[2])
+
+
+def test_a_proxy_owned_by_a_contract_answers_for_that_contract(corner_http):
+    """A smart-contract wallet owning a Safe is an owner like any other: the chain says so, not the code hash."""
+    http, world = corner_http
+    body = http.get(f"/wallets/{CONTRACT}/pnl").json()
+    assert body["wallet"] == SAFE_OF_CONTRACT and body["resolved_from"]["owner"] == CONTRACT
+    assert body["total"] == dec(world.totals(SAFE_OF_CONTRACT)[2])
+    assert http.get(f"/wallets/{SAFE_OF_CONTRACT}/pnl").json()["resolved_from"] is None

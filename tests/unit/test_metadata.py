@@ -50,12 +50,15 @@ def test_json_array(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["m.jsonl", "m.jsonl.gz"])
 def test_json_lines_with_blank_lines_and_plain_lists(tmp_path, name):
-    text = json.dumps(gamma()) + "\n\n" + json.dumps(gamma(outcomes=["Yes", "No"], clobTokenIds=[11, "0x16"])) + "\n"
-    assert read_markets(write(tmp_path, name, text)) == [WANT, WANT]
+    other = "0x" + "01" * 32
+    text = (json.dumps(gamma()) + "\n\n"
+            + json.dumps(gamma(conditionId=other, outcomes=["Yes", "No"], clobTokenIds=[11, "0x16"])) + "\n")
+    assert read_markets(write(tmp_path, name, text)) == [WANT, MarketMeta(**{**WANT.__dict__, "condition_id": other})]
 
 
 def test_unicode_line_separators_inside_strings_stay_in_their_line(tmp_path):
-    text = json.dumps(gamma(question="Line\u2028sep\u0085 ok?"), ensure_ascii=False) + "\n" + json.dumps(gamma())
+    text = (json.dumps(gamma(question="Line\u2028sep\u0085 ok?"), ensure_ascii=False) + "\n"
+            + json.dumps(gamma(conditionId="0x" + "01" * 32)))
     ms = read_markets(write(tmp_path, "m.jsonl.gz", text))
     assert [m.question for m in ms] == ["Line\u2028sep\u0085 ok?", WANT.question]
 
@@ -145,3 +148,85 @@ def test_round_trip(tmp_path_factory, cid, tokens, names, question, neg, as_stri
     p.write_text(json.dumps(rec) + "\n", encoding="utf-8")
     assert read_markets(p) == [MarketMeta(condition_id="0x" + cid.hex(), question=question.strip(),
                                           outcomes=tuple(outcomes), token_ids=tuple(tokens), neg_risk=neg)]
+
+
+# --- issue 21, item 11: duplicates refused, depth and size bounded ------------------------------------------------
+
+
+def test_a_condition_given_twice_is_refused_naming_both_records(tmp_path):
+    other = gamma(conditionId="0x" + "01" * 32)
+    lines = write(tmp_path, "m.jsonl", "\n".join(json.dumps(m) for m in (gamma(), other, gamma(question="Rain?"))))
+    with pytest.raises(MetadataFileError, match=rf"m.jsonl:3: conditionId {CID} is also at \S+m.jsonl:1: one record "
+                                                r"per market; nothing was loaded"):
+        read_markets(lines)
+    array = write(tmp_path, "m.json", json.dumps([gamma(), gamma(conditionId=CID.upper().replace("0X", ""))]))
+    with pytest.raises(MetadataFileError, match=rf"m.json: market #2: conditionId {CID} is also at \S+m.json: "
+                                                "market #1"):
+        read_markets(array)
+
+
+@pytest.mark.parametrize("name,text", [
+    ("m.jsonl", "[" * 200_000 + "]" * 200_000),
+    ("m.json", "[" * 200_000 + "]" * 200_000),
+    ("m.jsonl", json.dumps(gamma(outcomes="[" * 200_000 + "]" * 200_000))),
+    ("m.jsonl", json.dumps(gamma(raw='{"a":' + "[" * 200_000 + "]" * 200_000 + "}"))),
+])
+def test_deep_nesting_is_an_error_naming_the_file(tmp_path, name, text):
+    with pytest.raises(MetadataFileError, match="nested too deeply") as info:
+        read_markets(write(tmp_path, name, text))
+    assert str(tmp_path / name) in str(info.value)
+
+
+@pytest.mark.parametrize("field,value,limit", [
+    ("question", "q" * 20_000_000, "2,000"), ("slug", "s" * 1001, "1,000"), ("id", "9" * 101, "100"),
+    ("outcomes", json.dumps(["o" * 501, "No"]), "500"),
+])
+def test_a_field_over_its_limit_is_refused(tmp_path, field, value, limit):
+    """A 20 MB question was stored and served; in a JSON array (read whole, up to 64 MB) the field limit holds it,
+    in JSON lines the line limit already does."""
+    with pytest.raises(MetadataFileError, match=rf"m.json: market #2: {field}: [\d,]+ characters, more than the "
+                                                rf"{limit} allowed"):
+        read_markets(write(tmp_path, "m.json", json.dumps([gamma(conditionId="0x" + "01" * 32),
+                                                           gamma(**{field: value})])))
+
+
+def test_too_many_outcomes_are_refused(tmp_path):
+    with pytest.raises(MetadataFileError, match=r":1: outcomes: 65 items, more than the 64 allowed"):
+        read_markets(write(tmp_path, "m.jsonl", json.dumps(gamma(outcomes=["x"] * 65, clobTokenIds=[]))))
+
+
+def test_a_gz_of_whitespace_is_refused_in_bounded_memory(tmp_path):
+    """300 MB of spaces in a 300 KB .gz: read one bounded line at a time, refused at the first over-long line.
+    The child's peak RSS is measured against the same child that only imports the module."""
+    import subprocess
+    import sys
+
+    bomb = tmp_path / "m.jsonl.gz"
+    chunk = " " * 10_000_000
+    with gzip.open(bomb, "wt", encoding="utf-8", compresslevel=1) as fh:
+        for _ in range(30):
+            fh.write(chunk)
+    code = ("import resource, sys\nfrom harness.metadata import MetadataFileError, read_markets\n"
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "try:\n    read_markets(sys.argv[1])\nexcept MetadataFileError as exc:\n    print(exc)\n"
+            "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120,
+                          check=True, cwd=PROJECT_ROOT)
+    message, grew_mb = done.stdout.strip().splitlines()
+    assert message == f"{bomb}:1: a line of more than 1,000,000 characters (a Gamma market is a few thousand): " \
+                      "not a markets file"
+    assert int(grew_mb) < 50, f"reading grew the process by {grew_mb} MB"
+
+
+def test_a_json_array_over_its_limit_is_refused(tmp_path, monkeypatch):
+    from harness import metadata
+
+    monkeypatch.setattr(metadata, "MAX_ARRAY_CHARS", 10_000)
+    text = json.dumps([gamma(conditionId=f"0x{i:064x}") for i in range(1, 40)])
+    assert len(text) > 10_000
+    with pytest.raises(MetadataFileError, match=r"m.json: a JSON array of more than 10,000 characters: give a "
+                                                r"dump this big as JSON lines"):
+        read_markets(write(tmp_path, "m.json", text))
+    monkeypatch.setattr(metadata, "MAX_FILE_CHARS", 5_000)
+    with pytest.raises(MetadataFileError, match=r"m.jsonl:\d+: more than 5,000 characters decompressed"):
+        read_markets(write(tmp_path, "m.jsonl", "\n".join(json.dumps(m) for m in json.loads(text))))

@@ -145,3 +145,46 @@ def test_positions_file_is_resolved_next_to_the_wallets_file(tmp_path):
         load_wallets(f)
     f.write_text(GOOD)
     assert load_wallets(f)[0].positions == ""
+
+
+# --- issue 21, "not yet tried": wallets.yaml edge cases -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, line, field, problem", [
+    ("wallets: []\n", 1, "wallets", "the list is empty"),
+    ("wallets:\n  - ? [a, b]\n    : 1\n", 2, "key", "a sequence is not a field name"),
+    ("? {a: 1}\n: 1\n" + GOOD, 1, "key", "a mapping is not a field name"),
+    (GOOD + GOOD.split("\n", 1)[1].replace("aa\"", "ab\""), 8, "name", "'a' already used at line 2"),
+    (GOOD.replace('"100.5"', "1e40"), 4, "target_usd", "beyond ±1,000,000,000,000 USD"),
+    (GOOD.replace('"100.5"', "-1000000000000.000001"), 4, "target_usd", "beyond ±1,000,000,000,000 USD"),
+    (GOOD + "    as_of: '1767225599000'\n", 8, "as_of", "not between 2015 and 2100 (unix seconds, not milliseconds)"),
+    (GOOD + "    as_of: '1999-12-31'\n", 8, "as_of", "not between 2015 and 2100"),
+])
+def test_edge_cases_are_refused_naming_file_line_and_field(tmp_path, text, line, field, problem):
+    """An empty list would let every wallet gate pass judging nobody; a list as a key crashed with a TypeError;
+    two wallets of one name cannot be told apart in a report; a target or date out of any real range is a typo."""
+    p = tmp_path / "w.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(WalletsFileError) as exc:
+        load_wallets(p)
+    assert str(exc.value).startswith(f"{p}:{line}: {field}: ") and problem in str(exc.value), str(exc.value)
+
+
+@pytest.mark.parametrize("text, target, as_of_ts", [
+    ("\ufeff" + GOOD, 100_500_000, None),  # a byte-order mark (Windows editors) is fine
+    (GOOD.replace('"100.5"', "-0"), 0, None),
+    (GOOD.replace('"100.5"', "1000000000000"), 10**18, None),  # the limit itself
+    (GOOD + "    as_of: '1767225599'\n", 100_500_000, 1_767_225_599),
+])
+def test_edge_cases_that_are_fine(tmp_path, text, target, as_of_ts):
+    p = tmp_path / "w.yaml"
+    p.write_text(text, encoding="utf-8")
+    (w,) = load_wallets(p)
+    assert (w.target_micros, w.as_of_ts) == (target, as_of_ts)
+
+
+def test_every_committed_wallets_file_still_loads():
+    files = [ROOT / "wallets.yaml", *sorted((ROOT / "fixtures").rglob("wallets.yaml"))]
+    assert len(files) >= 2
+    for f in files:
+        assert load_wallets(f), f
