@@ -140,6 +140,7 @@ class _Warehouse:
         self._times: dict[str, int] = {}  # condition -> resolution time; emptied whenever the watermark is re-read
         self._ui_table = True  # wallet_market_pnl_avgcost exists (checked when the combined read fails)
         self._names: dict[str, tuple | None] = {}  # condition -> names or None (none loaded); emptied with _times
+        self._lookups: object = None  # what the two caches were read from (api/lookup_version)
 
     def rows(self, name: str, **parameters) -> list[tuple]:
         try:
@@ -219,7 +220,6 @@ class _Warehouse:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        self._times, self._names = {}, {}
         try:
             with self.pool.client() as c:
                 wm = gates.watermark(c)
@@ -227,8 +227,22 @@ class _Warehouse:
             raise
         except Exception as exc:
             raise WarehouseUnavailable(f"watermark query failed: {_one_line(exc)}") from exc
+        self._check_lookups(wm)
         self._wm = (time.monotonic(), wm)
         return wm
+
+    def _check_lookups(self, wm: gates.Watermark) -> None:
+        """Empty the resolution-time and names caches when the watermark or the tables they were read from
+        changed (a rebuild, ingest-markets): not merely because the TTL passed, which made steady requests keep
+        missing them, a query more per miss."""
+        try:
+            version = (wm, self.rows("api/lookup_version"))
+        except WarehouseUnavailable:
+            version = None  # cannot tell: empty them, as after any change
+        first = self._wm is None  # the caches were filled since start-up, from what this reads
+        if version is None or (version != self._lookups and not first):
+            self._times, self._names = {}, {}
+        self._lookups = version
 
 
 # ---------------------------------------------------------------- response models
