@@ -10,7 +10,9 @@ resolution times) plus a pre-ranked wallet_leaderboard for every (period, metric
   (sql/api/wallet_pnl_rows.sql for a random known wallet; sql/api/leaderboard.sql for a random window and metric)
   and reading its rows: answers per second and process CPU per answer;
 - api: the API served by uvicorn (one worker, the same pool size) in its own process, driven by N httpx
-  keep-alive client threads from this process: requests per second, and the server's CPU per request.
+  keep-alive client threads from this process: requests per second, and the server's CPU per request. Each
+  server is warmed for --warmup seconds first (its per-condition caches filled, as in a server that has run for a
+  while); bare and api take turns on the directory (chDB opens a directory in one process only).
 
 The ratio is api / bare requests per second, pair by pair (and bare CPU / server CPU per answer). Both run on the
 same shared cores, so the load is printed with every row.
@@ -136,6 +138,7 @@ def main() -> int:
     ap.add_argument("--pool", type=int, default=2)
     ap.add_argument("--what", default="pnl,leaderboard")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--warmup", type=float, default=30, help="seconds of 2-client requests before measuring")
     ap.add_argument("--reuse", metavar="DIR", help="a directory an earlier run populated (--keep): skip populating")
     ap.add_argument("--keep", metavar="DIR", help="populate into DIR and keep it")
     ap.add_argument("--_leaderboard", help=argparse.SUPPRESS)
@@ -169,13 +172,15 @@ def main() -> int:
                     subprocess.run(me + ["--_bare", scratch, what, str(clients), str(args.seconds), str(args.pool),
                                          str(out)], check=True)
                     bare = json.loads(out.read_text())
-                    port = free_port()
+                    port = free_port()  # chDB opens a directory in one process: a server per run, after the bare one
                     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bench_api.py"), "--_serve",
                                              scratch, str(port), str(args.pool)])
                     try:
                         url = f"http://127.0.0.1:{port}"
                         wait_up(url, proc)
-                        drive(url, what, wallets, 2, 1.5)  # warm-up: pool clients opened, caches filled
+                        # warm-up: pool clients opened and the per-condition caches filled, as in a server that has
+                        # run for a while (it keeps them until a rebuild or ingest-markets changes their tables)
+                        drive(url, what, wallets, 2, args.warmup)
                         c0 = proc_cpu(proc.pid)
                         n, errors, wall = drive(url, what, wallets, clients, args.seconds)
                         server_cpu = proc_cpu(proc.pid) - c0
