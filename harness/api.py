@@ -173,7 +173,8 @@ class _Warehouse:
 
     def resolved_times(self, conditions: list[str]) -> dict[str, int]:
         """Resolution times, cached: a resolved condition's first resolution does not move between rebuilds
-        (the cache is dropped with the watermark's, so a rebuild shows within one TTL)."""
+        (the cache is emptied when a watermark read sees the watermark or winning_index change, so a rebuild shows
+        within one TTL)."""
         cache = self._times  # one dict throughout, even if another thread drops the cache meanwhile
         missing = [c for c in conditions if c not in cache]
         if missing:
@@ -500,6 +501,7 @@ def create_app(
         # wallet_market_pnl, whose sums are what the summary view reports, and the wallet's average-cost totals.
         # Resolution times and names come from caches filled once per condition.
         wh.require_views()
+        wm = wh.watermark()  # first: a change it notices empties the per-condition caches before this request
         wallet, rows, link = answer_for(wallet, wh.pnl_rows)
         ui_rows = [r for r in rows if r[5]]
         rows = [r[:5] for r in rows if not r[5]]
@@ -525,13 +527,14 @@ def create_app(
                                resolved_time=int(t) if st == "resolved" and t else None,
                                **_names_out(names.get(cid)))
                      for cid, st, cf, v, p, t in shown],
-            watermark=_wm_out(wh.watermark()), resolved_from=link,
+            watermark=_wm_out(wm), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/positions", response_model=PositionsOut, responses=ERRORS, tags=["wallets"])
     def wallet_positions(address: Address) -> PositionsOut:
         """Non-zero net shares per condition and outcome (outcome_positions_v2), with the open-market price."""
         wallet = normalise_address(address)
+        wm = wh.watermark()  # first, as in wallet_pnl
         wallet, rows, link = answer_for(wallet, lambda w: wh.rows("api/wallet_positions", wallet=w))
         names = wh.names(sorted({r[0] for r in rows}))
         return PositionsOut(
@@ -541,7 +544,7 @@ def create_app(
                                    price=None if res or price is None else micros_to_decimal(int(price)),
                                    **_position_names(names.get(cid), int(oi)))
                        for cid, oi, n, res, price in rows],
-            watermark=_wm_out(wh.watermark()), resolved_from=link,
+            watermark=_wm_out(wm), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS, tags=["wallets"])
