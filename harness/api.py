@@ -140,6 +140,7 @@ class _Warehouse:
         self._times: dict[str, int] = {}  # condition -> resolution time; emptied whenever the watermark is re-read
         self._ui_table = True  # wallet_market_pnl_avgcost exists (checked when the combined read fails)
         self._names: dict[str, tuple | None] = {}  # condition -> names or None (none loaded); emptied with _times
+        self._lookups: object = None  # what the two caches were read from (api/lookup_version)
 
     def rows(self, name: str, **parameters) -> list[tuple]:
         try:
@@ -172,7 +173,8 @@ class _Warehouse:
 
     def resolved_times(self, conditions: list[str]) -> dict[str, int]:
         """Resolution times, cached: a resolved condition's first resolution does not move between rebuilds
-        (the cache is dropped with the watermark's, so a rebuild shows within one TTL)."""
+        (the cache is emptied when a watermark read sees the watermark or winning_index change, so a rebuild shows
+        within one TTL)."""
         cache = self._times  # one dict throughout, even if another thread drops the cache meanwhile
         missing = [c for c in conditions if c not in cache]
         if missing:
@@ -219,7 +221,6 @@ class _Warehouse:
         cached = self._wm
         if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        self._times, self._names = {}, {}
         try:
             with self.pool.client() as c:
                 wm = gates.watermark(c)
@@ -227,8 +228,22 @@ class _Warehouse:
             raise
         except Exception as exc:
             raise WarehouseUnavailable(f"watermark query failed: {_one_line(exc)}") from exc
+        self._check_lookups(wm)
         self._wm = (time.monotonic(), wm)
         return wm
+
+    def _check_lookups(self, wm: gates.Watermark) -> None:
+        """Empty the resolution-time and names caches when the watermark or the tables they were read from
+        changed (a rebuild, ingest-markets): not merely because the TTL passed, which made steady requests keep
+        missing them, a query more per miss."""
+        try:
+            version = (wm, self.rows("api/lookup_version"))
+        except WarehouseUnavailable:
+            version = None  # cannot tell: empty them, as after any change
+        first = self._wm is None  # the caches were filled since start-up, from what this reads
+        if version is None or (version != self._lookups and not first):
+            self._times, self._names = {}, {}
+        self._lookups = version
 
 
 # ---------------------------------------------------------------- response models
@@ -471,6 +486,7 @@ def create_app(
         # wallet_market_pnl, whose sums are what the summary view reports, and the wallet's average-cost totals.
         # Resolution times and names come from caches filled once per condition.
         wh.require_views()
+        wm = wh.watermark()  # first: a change it notices empties the per-condition caches before this request
         wallet, rows, link = answer_for(wallet, wh.pnl_rows)
         ui_rows = [r for r in rows if r[5]]
         rows = [r[:5] for r in rows if not r[5]]
@@ -496,7 +512,7 @@ def create_app(
                                resolved_time=int(t) if st == "resolved" and t else None,
                                **_names_out(names.get(cid)))
                      for cid, st, cf, v, p, t in shown],
-            watermark=_wm_out(wh.watermark()), resolved_from=link,
+            watermark=_wm_out(wm), resolved_from=link,
         )
 
     @app.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS, tags=["wallets"])

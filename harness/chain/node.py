@@ -189,8 +189,10 @@ class Anvil:
 
     @classmethod
     def start(cls, *, chain_id: int = 137, timestamp: int | None = None, port: int | None = None,
-              binary: Path | None = None, timeout: float = 20.0) -> Anvil:
-        """Start anvil with mining off (blocks are mined explicitly) and FIFO ordering inside a block."""
+              binary: Path | None = None, timeout: float = 20.0, load_state: str | Path | None = None) -> Anvil:
+        """Start anvil with mining off (blocks are mined explicitly) and FIFO ordering inside a block; with
+        ``load_state``, holding the chain a dump_state() file recorded (read from the file: a large state is
+        beyond what anvil takes in one JSON-RPC request)."""
         exe = binary or find_anvil()
         if exe is None:
             raise NodeError("anvil not found: run `bash scripts/setup.sh` (installs it with npm into .tools/) "
@@ -204,6 +206,10 @@ class Anvil:
                "--gas-price", "0", "--accounts", "1", "--silent"]
         if timestamp is not None:
             cmd += ["--timestamp", str(timestamp)]
+        if load_state is not None:
+            if not Path(load_state).is_file():
+                raise NodeError(f"no node state file at {load_state}")
+            cmd += ["--load-state", str(load_state)]
         # anvil offloads old block states to $HOME/.foundry/anvil/tmp and leaves them there when stopped (GBs per
         # long run: it filled CI's disk). A private HOME per node, removed with it, keeps them ours and bounded.
         home = tempfile.mkdtemp(prefix="anvil-home-")
@@ -287,6 +293,15 @@ class Anvil:
 
     def block_number(self) -> int:
         return _int(self.call("eth_blockNumber"))
+
+    def dump_state(self, path: str | Path) -> Path:
+        """The node's whole state (accounts, code, storage, blocks with their transactions and logs) to a JSON
+        file that ``Anvil.start(load_state=path)`` serves again in about a second, without replaying the chain."""
+        import gzip
+
+        path = Path(path)
+        path.write_bytes(gzip.decompress(bytes.fromhex(_strip(self.call("anvil_dumpState")))))
+        return path
 
     def install_emitter(self, addresses: Iterable[str]) -> None:
         """Put the emitter contract at each address (the real Polymarket ones, normally)."""

@@ -99,11 +99,12 @@ def router(routes) -> APIRouter:
         """Positions per market and outcome with average price, current price, cost, value, P&L and P&L % by
         Polymarket UI's average-cost method (open, resolved or redeemable); closed positions with realized P&L are
         listed too, so pnl_usd sums to the wallet's UI total."""
+        wm = wh.watermark()  # first: a change it notices empties the names cache before this request reads it
         wallet, rows, link = routes.answer_for(normalise_address(address),
                                                lambda w: wh.rows("api/wallet_positions_book", wallet=w))
         names = wh.names(sorted({row[0] for row in rows}))
         out = [PositionOut(**position(row), **_position_names(names.get(row[0]), int(row[1]))) for row in rows]
         return PositionsOut(wallet=wallet, positions=out, pnl_total=micros_to_decimal(sum(int(row[10]) for row in rows)),
-                            watermark=_wm_out(wh.watermark()), resolved_from=link)
+                            watermark=_wm_out(wm), resolved_from=link)
 
     return r

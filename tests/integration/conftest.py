@@ -136,3 +136,29 @@ def pm(anvil_bin):
         yield Polymarket.install(node)
     finally:
         node.stop()
+
+
+_PLAYER = pytest.StashKey[object]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When a selected test needs the session's shared chain-world (tests/support/played.py), start playing it in
+    a background process now, so the tests before it run meanwhile instead of a worker waiting on its lock."""
+    from harness.chain import contracts as cx
+
+    if session.config.option.collectonly or not any(
+            item.path.name == "test_chain_world.py" and "big" in getattr(item, "fixturenames", ())
+            for item in session.items):
+        return
+    if find_anvil() is None or cx.available():
+        return  # the fixture installs anvil or skips, saying why
+    from tests.support.played import session_root, start_in_background
+
+    session.config.stash[_PLAYER] = start_in_background(session_root(session.config._tmp_path_factory),
+                                                        "chain-world-big")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from tests.support.played import stop_background
+
+    stop_background(config.stash.get(_PLAYER, None))

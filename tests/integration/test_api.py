@@ -273,6 +273,37 @@ def test_pnl_served_without_the_average_cost_table(fresh_db):
     assert body["total"] == dec(w.totals(addr("aa"))[2])
 
 
+def test_lookups_cached_until_their_tables_change(fresh_db):
+    """Resolution times are read once per condition and kept while neither the watermark nor the tables they come
+    from change (expired TTLs alone do not empty the cache); a rebuild's new winning_index shows at the next
+    TTL, though no raw row changed."""
+    from harness.build import create_views
+
+    create_views(fresh_db)
+    w = fixture_world()
+    w.insert(fresh_db)
+    wallet = addr("aa")
+    cid = next(c for c, v in w.markets(wallet).items() if v[0] == "resolved")
+    app = api.create_app(lambda: fresh_db, watermark_ttl=0)
+    wh = app.state.warehouse
+    asked: list[str] = []
+    rows = wh.rows
+    wh.rows = lambda name, **kw: (asked.append(name), rows(name, **kw))[1]
+    with TestClient(app) as http:
+        def times() -> dict:
+            return {m["condition_id"]: m["resolved_time"] for m in http.get(f"/wallets/{wallet}/pnl").json()["markets"]}
+
+        first = times()
+        assert first[cid] == w.resolved[cid][1]
+        asked.clear()
+        assert times() == first and "api/resolved_times" not in asked
+        t = w.resolved[cid][1]
+        fresh_db.command("ALTER TABLE winning_index UPDATE resolved_time = resolved_time + 3600 "
+                         "WHERE condition_id = {c:String}", parameters={"c": cid}, settings={"mutations_sync": 2})
+        times()  # this request's watermark read sees the change (the TTL is 0) and empties the cache
+        assert times()[cid] == t + 3600
+
+
 def test_address_case_is_normalised(http, world):
     upper = "0x" + addr("aa")[2:].upper().replace("AA", "Aa")
     body = http.get(f"/wallets/{upper}/pnl")

@@ -12,17 +12,19 @@ import pytest
 from harness.build import create_views, rebuild
 from harness.chain import contracts as cx
 from harness.chain.rpc import RpcClient
-from harness.chain_world import decoded_rows, first_differences, node_logs, play, start_node, write
+from harness.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 from harness.config import PROJECT_ROOT, contracts, non_wallets
 from harness.ingest import backfill, ingest_prices
 from harness.reconcile import reconcile
 from harness.simulate import WorldParams
+from tests.support.played import WORLDS, played, serve, session_root
 
 # The module's first test pays for playing the 300-wallet world on anvil: beyond the suite's 900 s on a loaded machine.
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(2700)]
 
-#: The acceptance world: 300 wallets, 40 markets, 3,000 matched trades (about 2 minutes on 2 cores).
-BIG = WorldParams(seed=11, wallets=300, markets=40, fills=3000)
+#: The acceptance world: 300 wallets, 40 markets, 3,000 matched trades (about 70 CPU-s to play, once per session).
+BIG_NAME = "chain-world-big"
+BIG = WORLDS[BIG_NAME]
 
 
 def _need_contracts():
@@ -33,15 +35,14 @@ def _need_contracts():
 
 @pytest.fixture(scope="module")
 def big(anvil_bin, tmp_path_factory):
+    """The world played once per session (tests/support/played.py), served by this worker's own node."""
     _need_contracts()
-    node = start_node(BIG)
+    out = played(BIG, session_root(tmp_path_factory), BIG_NAME)
+    world = serve(out)
     try:
-        world = play(BIG, node)
-        out = tmp_path_factory.mktemp("chain-world")
-        write(world, out)
         yield world, out
     finally:
-        node.stop()
+        world.node.stop()
 
 
 @pytest.fixture(scope="module")

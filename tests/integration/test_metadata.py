@@ -150,8 +150,8 @@ def test_per_market_view_has_question_and_slug(named, api_db):  # noqa: F811
 
 def test_names_are_optional_on_a_warehouse_without_the_table(named, api_db):  # noqa: F811
     """The API applies no schema: against a warehouse older than the metadata table it serves rows without names;
-    names are cached per condition and the cache goes with the watermark's, so names loaded later show within one
-    TTL (0 here)."""
+    names are cached per condition and the cache is emptied when a watermark read (the first thing a request does,
+    at most once per TTL, 0 here) sees the names table change, so names loaded later show within one TTL."""
     api_db.command("RENAME TABLE market_names TO market_names_hidden")
     try:
         with TestClient(api.create_app(lambda: api_db, watermark_ttl=0)) as fresh:

@@ -3,16 +3,15 @@ per wallet and condition, on random chain-consistent streams (fills, splits, mer
 conversions, transfers, prices, reorg noise, cutoffs), and reproduces the domain notes' worked vectors."""
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.pnl import avg_cost_pnl
-from tests.property.pnl_ops import ops, play
+from tests.property.pnl_ops import ops, packed, play_all
 from tests.property.pnl_stream import T0, Stream, addr
 from tests.property.sqlcheck import load
-from tests.property.test_pnl_sql import _noise
+from tests.property.test_pnl_sql import DB, _noise
 
-DB = settings(max_examples=max(10, settings.default.max_examples // 3))
 U = 1_000_000
 
 
@@ -32,9 +31,9 @@ def same(a: dict, b: dict) -> bool:
 
 
 @DB
-@given(ops(), st.randoms(use_true_random=False), st.booleans())
-def test_avgcost_sql_equals_oracle(warehouse, op_list, rnd, with_cutoff):
-    s = play(op_list)
+@given(packed(ops()), st.randoms(use_true_random=False), st.booleans())
+def test_avgcost_sql_equals_oracle(warehouse, op_lists, rnd, with_cutoff):
+    s = play_all(op_lists)
     rows = _noise(s.rows, rnd)
     cutoff = rnd.randint(T0, s.time) if with_cutoff else None
     load(warehouse, rows, cutoff=cutoff)
@@ -118,19 +117,19 @@ def test_conversion_yes_price_in_sql(warehouse):
 
 
 @DB
-@given(ops(max_size=15), ops(max_size=15))
+@given(packed(ops(max_size=15)), packed(ops(max_size=15)))
 def test_incremental_avgcost_equals_full(warehouse, first, second):
     """A range rebuild walks again only the tokens of the conditions the range touched and copies the rest; the
     book must equal a full rebuild's, row for row."""
     from harness.build import rebuild, rebuild_range
     from tests.property.pnl_stream import insert
 
-    s = play(first)
+    s = play_all(first)
     load(warehouse, s.rows)
     seen = {t: len(v) for t, v in s.rows.items()}
     s.next_block()
     start = s.block
-    play(second, s)
+    play_all(second, s)
     insert(warehouse, {t: v[seen.get(t, 0):] for t, v in s.rows.items()})
     q = ("SELECT * FROM wallet_token_avgcost ORDER BY wallet, token_id",
          "SELECT * FROM wallet_market_pnl_avgcost ORDER BY wallet, condition_id")

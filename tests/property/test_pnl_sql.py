@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 
 from harness.build import rebuild, rebuild_range
 from harness.pnl import cashflow_pnl
-from tests.property.pnl_ops import ops, play
+from tests.property.pnl_ops import PACK, ops, packed, play_all
 from tests.property.pnl_stream import T0, insert
 from tests.property.sqlcheck import load, oracle_state, sql_state
 
-#: Each example rebuilds the warehouse (~1 s on 2 shared cores): a third of the profile's budget (ci 20, dev 166).
-DB = settings(max_examples=max(10, settings.default.max_examples // 3))
+#: Each example rebuilds the warehouse (~1 CPU-s, whatever the stream's size) and checks PACK random histories in
+#: one stream: as many histories as a third of the profile's budget of single ones (ci 5 x 4 = 20, dev 41 x 4 = 164).
+DB = settings(max_examples=max(3, settings.default.max_examples // (3 * PACK)))
 RETRACTABLE = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "condition_resolutions")
 
 
@@ -31,9 +32,9 @@ def _noise(rows, rnd):
 
 
 @DB
-@given(ops(), st.randoms(use_true_random=False), st.booleans())
-def test_sql_equals_oracle(warehouse, op_list, rnd, with_cutoff):
-    s = play(op_list)
+@given(packed(ops()), st.randoms(use_true_random=False), st.booleans())
+def test_sql_equals_oracle(warehouse, op_lists, rnd, with_cutoff):
+    s = play_all(op_lists)
     rows = _noise(s.rows, rnd)
     cutoff = rnd.randint(T0, s.time) if with_cutoff else None
     load(warehouse, rows, cutoff=cutoff)
@@ -41,9 +42,9 @@ def test_sql_equals_oracle(warehouse, op_list, rnd, with_cutoff):
 
 
 @DB
-@given(ops(max_size=20))
-def test_ingesting_twice_changes_nothing(warehouse, op_list):
-    s = play(op_list)
+@given(packed(ops(max_size=20)))
+def test_ingesting_twice_changes_nothing(warehouse, op_lists):
+    s = play_all(op_lists)
     load(warehouse, s.rows)
     once = sql_state(warehouse)
     load(warehouse, s.rows, times=2)
@@ -51,9 +52,9 @@ def test_ingesting_twice_changes_nothing(warehouse, op_list):
 
 
 @DB
-@given(ops(max_size=25), st.randoms(use_true_random=False))
-def test_order_within_a_block_does_not_matter(warehouse, op_list, rnd):
-    s = play(op_list)
+@given(packed(ops(max_size=25)), st.randoms(use_true_random=False))
+def test_order_within_a_block_does_not_matter(warehouse, op_lists, rnd):
+    s = play_all(op_lists)
     # marks from fills follow log order (the last fill prices an outcome): import a price for every outcome, so
     # what is compared is the order-free part (cash, shares, payouts)
     s.rows["imported_prices"] += [{"condition_id": r["condition_id"], "outcome_index": r["outcome_index"],
@@ -79,14 +80,14 @@ def test_order_within_a_block_does_not_matter(warehouse, op_list, rnd):
 
 
 @DB
-@given(ops(max_size=15), ops(max_size=15), st.randoms(use_true_random=False))
+@given(packed(ops(max_size=15)), packed(ops(max_size=15)), st.randoms(use_true_random=False))
 def test_incremental_rebuild_equals_full(warehouse, first, second, rnd):
-    s = play(first)
+    s = play_all(first)
     load(warehouse, s.rows)
     seen = {t: len(v) for t, v in s.rows.items()}
     s.next_block()
     start = s.block
-    play(second, s)
+    play_all(second, s)
     new = {t: v[seen.get(t, 0):] for t, v in s.rows.items()}
     # a reorg inside the new range: retract one of the new transfers
     tr = new.get("erc1155_transfers", [])
