@@ -23,14 +23,30 @@ from harness.config import PROJECT_ROOT
 USER, PASSWORD = "harness_ops", "s3cret-ws-pass"
 
 
-def _serve(data, *, env_extra=None, drop=()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_") and k not in drop}
-    env.update({"CLICKHOUSE_USER": USER, "CLICKHOUSE_PASSWORD": PASSWORD, **(env_extra or {})})
-    for k in drop:
-        env.pop(k, None)
-    return subprocess.Popen([sys.executable, "-m", "harness", "warehouse-server", "--data", str(data),
-                             "--http-port", "0", "--tcp-port", "0"], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def serve():
+    """serve(data) -> the running command; any still running when the test ends (a failed test) is stopped."""
+    started = []
+
+    def start(data, *, drop=()):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_")}
+        env.update({"CLICKHOUSE_USER": USER, "CLICKHOUSE_PASSWORD": PASSWORD})
+        for k in drop:
+            env.pop(k, None)
+        proc = subprocess.Popen([sys.executable, "-m", "harness", "warehouse-server", "--data", str(data),
+                                 "--http-port", "0", "--tcp-port", "0"], cwd=PROJECT_ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _ready(proc, timeout=120) -> tuple[str, int]:
@@ -79,9 +95,9 @@ def _children_of(pid: int) -> list[int]:
         return []
 
 
-def test_serves_clients_keeps_data_and_stops_on_sigterm(tmp_path):
+def test_serves_clients_keeps_data_and_stops_on_sigterm(tmp_path, serve):
     data = tmp_path / "wh"
-    proc = _serve(data)
+    proc = serve(data)
     url, tcp = _ready(proc)
     assert url.startswith("http://127.0.0.1:")
     children = _children_of(proc.pid)
@@ -114,15 +130,15 @@ def test_serves_clients_keeps_data_and_stops_on_sigterm(tmp_path):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=2).close()
 
-    proc = _serve(data)  # the same directory again: the rows are still there
+    proc = serve(data)  # the same directory again: the rows are still there
     url, _ = _ready(proc)
     assert _client(url).query("SELECT k, v FROM ws_t.kv ORDER BY k").result_rows == [(1, "one"), (2, "two")]
     rc, out = _stop(proc, signal.SIGINT)
     assert rc == 0, out
 
 
-def test_without_the_clients_password_nothing_starts(tmp_path):
-    proc = _serve(tmp_path / "wh", drop=("CLICKHOUSE_PASSWORD",))
+def test_without_the_clients_password_nothing_starts(tmp_path, serve):
+    proc = serve(tmp_path / "wh", drop=("CLICKHOUSE_PASSWORD",))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "CLICKHOUSE_PASSWORD" in err and "nothing was started" in err
