@@ -50,7 +50,7 @@ def test_real_markets_load_idempotently_and_agree_with_the_derived_token_ids(fre
     assert _count(fresh_db, "SELECT count() FROM market_names") == 292  # the lookup is rewritten, not appended
     renamed = replace(read_markets(REAL)[0], question="Renamed?")
     insert_markets(fresh_db, [renamed], version=3, source="test")
-    assert fresh_db.query("SELECT joinGet('market_names', 'question', {c:String})",
+    assert fresh_db.query("SELECT question FROM market_names WHERE condition_id = {c:String}",
                           parameters={"c": renamed.condition_id}).result_rows == [("Renamed?",)]
 
     assert token_mismatches(fresh_db) == (0, [])  # token_map empty: no condition to compare
