@@ -82,6 +82,7 @@ def _harness(*args, wdir):
                           text=True, timeout=300, check=False)
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_cli_loads_and_refuses_a_bad_file_with_one_line(tmp_path):
     wdir = tmp_path / "wh"
     r = _harness("ingest-markets", str(REAL), "--database", "m", wdir=wdir)
