@@ -9,7 +9,7 @@
 -- key, so a one-wallet read stays bounded however many markets there are (a hash join would hash every market on
 -- every read). NULL for a condition without metadata. The inner query keeps the default join algorithm.
 CREATE OR REPLACE VIEW realized_pnl_by_market_final${suffix} AS
-SELECT r.wallet AS wallet, r.condition_id_norm AS condition_id_norm, r.market_id AS market_id,
+SELECT r.wallet AS wallet, r.condition_id_norm AS condition_id_norm, r.negrisk_market AS market_id,
        r.realized_pnl_usd AS realized_pnl_usd, r.resolved_at AS resolved_at, r.condition_id AS condition_id,
        r.cashflow AS cashflow, r.value AS value, r.realized_pnl AS realized_pnl,
        nullIf(n.question, '') AS question, nullIf(n.slug, '') AS slug
@@ -17,7 +17,7 @@ FROM
 (
     SELECT p.wallet AS wallet,
            replaceRegexpOne(lower(p.condition_id), '^0x', '') AS condition_id_norm,
-           nullIf(q.market_id, '') AS market_id,
+           nullIf(q.market_id, '') AS negrisk_market,
            toDecimal256(p.pnl, 6) / 1000000 AS realized_pnl_usd,
            w.resolved_time AS resolved_at,
            p.condition_id AS condition_id, p.cashflow AS cashflow, p.value AS value, p.pnl AS realized_pnl
