@@ -63,3 +63,25 @@ def test_container_backend_runs_where_docker_is(tmp_path):
 
 def test_embedded_client_answers(warehouse):
     assert warehouse.query("SELECT 1 + {x:UInt8}", parameters={"x": 41}).result_rows == [(42,)]
+
+
+def test_server_clients_carry_no_session_between_requests(warehouse, warehouse_settings):
+    """Issue 20: each request may land on another replica of a replicated server, so none may rely on an earlier
+    one: clients send no session id, and a SET sent on its own changes nothing for the next request."""
+    if warehouse_settings.backend == "embedded":
+        pytest.skip("the embedded engine runs in-process: no HTTP session to keep")
+    assert not warehouse.get_client_setting("session_id")
+    before = int(warehouse.command("SELECT getSetting('max_threads')"))
+    warehouse.command(f"SET max_threads = {before + 3}")
+    assert int(warehouse.command("SELECT getSetting('max_threads')")) == before
+
+
+def test_no_sql_file_relies_on_session_state():
+    """No SET (or other session statement) in sql/: every statement carries what it needs (SETTINGS clauses)."""
+    import re
+
+    from harness.config import SQL_DIR
+
+    found = [str(p.relative_to(SQL_DIR)) for p in SQL_DIR.rglob("*.sql")
+             if re.search(r"(?im)^\s*(SET|USE|CREATE\s+TEMPORARY)\b", p.read_text(encoding="utf-8"))]
+    assert found == []
