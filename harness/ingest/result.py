@@ -43,6 +43,7 @@ class IngestStats:
     notes: list[str] = field(default_factory=list)  # decisions the operator should see (e.g. a hole filled)
     preparations: int = 0  # logs from the preparations scan (RPC) before the range
     tokens: int = 0  # token_map rows from a markets or token map file
+    markets: int = 0  # market_metadata rows (names) from a markets file
     run_id: str = ""
 
     def add(self, other: IngestStats) -> None:
@@ -83,4 +84,6 @@ class IngestStats:
             parts.append(f"{self.preparations} earlier market preparations")
         if self.tokens:
             parts.append(f"{self.tokens} tokens mapped from file")
+        if self.markets:
+            parts.append(f"{self.markets} market names")
         return ", ".join(parts + self.notes)
