@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from harness.cli.common import client_from_args, warehouse_args
 from harness.errors import UsageError, require
-from harness.freshness import _age_option, _iso, check, log
+from harness.freshness import _age_option, _iso, check, log, parse_instant
 from harness.notify import ENV, message, notify_url, post
 
 
@@ -19,7 +19,8 @@ def cmd_freshness(args: argparse.Namespace) -> int:
                              f"{args.error_after}")
     url = notify.notify_url(args.notify_url)
     client, _ = client_from_args(args, apply=False)  # a monitor reads; it never creates tables
-    f = check(client, warn_after=warn, error_after=err, sources=args.source or None)
+    now = parse_instant(args.now) if args.now else None
+    f = check(client, warn_after=warn, error_after=err, sources=args.source or None, now=now)
     print(json.dumps(f.as_json(), indent=2) if args.json else str(f))
     if f.status != "ok":
         log.warning("freshness %s: %s", f.status, "; ".join(f.reasons))
@@ -40,6 +41,9 @@ def add_freshness(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", help="only this ingest source, e.g. rpc:137 (repeatable; "
                    "default every source with a finished run)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--now", metavar="TIME", help="measure the age at this instant (unix seconds, YYYY-MM-DD or "
+                   "YYYY-MM-DDTHH:MM:SSZ); default the wall clock, or the world's own clock (its newest block) "
+                   "when every source is a world directory (file:...), like the demo")
     p.add_argument("--notify-url", help="POST a JSON alert here when not ok (env HARNESS_NOTIFY_URL)")
     p.set_defaults(func=cmd_freshness)
 
