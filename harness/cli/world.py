@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from harness.chain_world import play, start_node, write
-from harness.cli.options import fraction, non_negative_int, positive_int
+from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
 from harness.simulate import WorldParams, write_world
 
@@ -53,6 +53,8 @@ def add_chain_world(sub) -> None:
     p.add_argument("--port", type=int, help="anvil port (default: a free one)")
     p.add_argument("--serve", action="store_true",
                    help="keep the node running after writing, so `backfill --rpc-url` and `reconcile` can use it")
+    p.add_argument("--progress-every", type=non_negative_float, metavar="SECONDS", default=None,
+                   help="seconds between progress log lines (default 5)")
     p.set_defaults(func=_cmd_chain_world)
 
 
@@ -67,6 +69,10 @@ def _cmd_chain_world(args) -> int:
                              fpmm_markets=args.fpmm_markets, span_days=args.span_days)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if args.progress_every is not None:
+        from harness.ingest import progress
+
+        progress.LOG_EVERY = args.progress_every
     why = available()
     if why:
         raise UsageError(why)
