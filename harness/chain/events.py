@@ -175,8 +175,8 @@ NOT_DECODED: dict[str, tuple[str, str]] = {
     "0x6bb7ff708619ba0610cba295a58592e0451dee2622938c8755667688daf3529b":
         ("URI(string,uint256)", "ERC1155 token metadata URI"),
     "0xbc9a2432e8aeb48327246cddd6e872ef452812b4243c04e6bfb786a2cd8faf0d":
-        ("TokenRegistered(uint256,uint256,bytes32)", "an exchange registers a market's token pair: token_map "
-         "comes from ConditionPreparation"),
+        ("TokenRegistered(uint256,uint256,bytes32)",
+         "an exchange registers a market's token pair: token_map comes from ConditionPreparation"),
     "0x5152abf959f6564662358c2e52b702259b78bac5ee7842a0f01937e670efcc7d":
         ("OrderCancelled(bytes32)", "an order cancelled: no fill, no cash"),
     "0x203c4bd3e526634f661575359ff30de3b0edaba6c2cb1eac60f730b6d2d9d536":
@@ -194,8 +194,8 @@ NOT_DECODED: dict[str, tuple[str, str]] = {
     "0x9726d7faf7429d6b059560dc858ed769377ccdf8b7541eabe12b22548719831f":
         ("SafeFactoryUpdated(address,address)", "exchange configuration"),
     "0xf059ab16d1ca60e123eab60e3c02b68faf060347c701a5d14885a8e1def7b3a8":
-        ("MarketPrepared(bytes32,address,uint256,bytes)", "a negRisk market: its questions come by "
-         "QuestionPrepared"),
+        ("MarketPrepared(bytes32,address,uint256,bytes)",
+         "a negRisk market: its questions come by QuestionPrepared"),
     "0x9e9fa7fd355160bd4cd3f22d4333519354beff1f5689bde87f2c5e63d8d484b2":
         ("OutcomeReported(bytes32,bytes32,bool)", "a negRisk outcome: payouts come by ConditionResolution"),
     "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef":

@@ -16,7 +16,6 @@ def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from harness.cli import threading_main
-
     from harness.warehouse import connect
 
     client, settings = client_from_args(args, apply=False)

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 
 from harness.cli.common import client_from_args, warehouse_args
+from harness.cli.run import notify_format_arg
 from harness.errors import UsageError, require
 from harness.freshness import _age_option, _iso, check, log, parse_instant
-from harness.cli.run import notify_format_arg
 from harness.notify import ENV, message, notify_url, post
 from harness.notify_format import notify_format, render
 

@@ -226,9 +226,9 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
             as_of = _world_end_time(world_dir, clock)
         for kind, path in meta_files:
             from harness.markets import insert_markets, read_gamma_markets
+            from harness.markets import read_token_map as _read_token_map
             from harness.metadata import insert_markets as insert_names
             from harness.metadata import read_markets_file
-            from harness.markets import read_token_map as _read_token_map
 
             found = read_gamma_markets(path) if kind == "markets" else _read_token_map(path)
             names = read_markets_file(path) if kind == "markets" else None  # checked before anything is written

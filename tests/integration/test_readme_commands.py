@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(not (WORLD / "logs.jsonl.gz").is_file(), reason=
 def bash_block(text: str, heading: str) -> list[str]:
     """The command lines (``.venv/bin/python ...``) of the first bash block after ``heading``."""
     after = text[text.index(heading):]
-    block = re.search(r"```bash\n(.*?)```", after, re.S).group(1)
+    block = re.search(r"```bash\n(.*?)```", after, re.DOTALL).group(1)
     return [ln.strip() for ln in block.splitlines() if ln.strip().startswith(".venv/bin/python")]
 
 
@@ -107,12 +107,12 @@ def test_main_job_then_every_other_command_exits_0(tmp_path):
                 pos = _get(f"http://127.0.0.1:{port}/wallets/{wallet}/positions")["positions"]
                 assert pos and all(p["question"] and p["outcome"] in ("Yes", "No") for p in pos)
                 proc.send_signal(signal.SIGINT)  # "stop with Ctrl-C"
-                out, err = proc.communicate(timeout=60)
+                _out, err = proc.communicate(timeout=60)
             finally:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
-            assert proc.returncode == 0 and not re.search(r"^error:| ERROR ", err, re.M), err[-3000:]
+            assert proc.returncode == 0 and not re.search(r"^error:| ERROR ", err, re.MULTILINE), err[-3000:]
             continue
         if name == "simulate":  # as written but for --out: the test must not rewrite the committed fixture
             cmd[cmd.index("--out") + 1] = str(tmp_path / "world")

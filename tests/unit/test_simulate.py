@@ -260,7 +260,7 @@ def test_the_documented_command_regenerates_the_fixture_byte_for_byte(tmp_path):
     from harness.__main__ import main
 
     text = (FIXTURE / "README.md").read_text()
-    cmd = shlex.split(re.search(r"^\s*\.venv/bin/python -m harness (simulate .*)$", text, re.M).group(1))
+    cmd = shlex.split(re.search(r"^\s*\.venv/bin/python -m harness (simulate .*)$", text, re.MULTILINE).group(1))
     assert cmd[cmd.index("--out") + 1] == "fixtures/world"
     cmd[cmd.index("--out") + 1] = str(tmp_path)
     assert main(cmd) == 0
