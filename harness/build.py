@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from string import Template
 
@@ -134,6 +135,16 @@ class BuildReport:
     step_cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per build step
     unmapped: Unmapped = field(default_factory=Unmapped)  # only non-empty with allow_unmapped
     unpriced: Unpriced = field(default_factory=Unpriced)
+
+    def __str__(self) -> str:
+        """One line for people (sync and ingest-files --rebuild print it): what was rebuilt, how, how many rows."""
+        what = (f"{self.mode} rebuild" if self.mode == "full" else f"{self.mode} rebuild of blocks "
+                f"{self.from_block}..{self.to_block} ({self.conditions or 0} conditions)")
+        cut = "no cutoff" if self.cutoff is None else (
+            f"cutoff {datetime.fromtimestamp(self.cutoff, UTC):%Y-%m-%d %H:%M:%S} UTC")
+        rows = ", ".join(f"{t} {n:,}" for t, n in self.rows.items())
+        return (f"{what}, {cut}, in {self.seconds:.1f}s: {sum(self.rows.values()):,} derived rows"
+                + (f" ({rows})" if rows else ""))
 
     def warnings(self) -> list[str]:
         """Lines to show beside the summary: dropped fills / transfers and unpriced open positions."""

@@ -12,6 +12,8 @@ price (open). No event is read to make it. Only the world's wallets get P&L; con
 from __future__ import annotations
 
 import json
+import logging
+import time as _time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +30,8 @@ FUNDING = 10**12
 #: Seconds between set-up blocks (install, funding, approvals) before the world's first block.
 SETUP_GAP = 30
 LOG_CHUNK_BLOCKS = 500
+
+log = logging.getLogger(__name__)
 
 
 class ChainWorldError(CheckFailed):
@@ -68,6 +72,25 @@ class Player:
         self._pending: list[Callable[[], object]] = []
         self.markets: dict[str, object] = {}  # negRisk market id -> the adapter's Market
         self.txs = 0
+        self._t0 = self._last = _time.monotonic()
+
+    def progress(self, *, final: bool = False) -> None:
+        """A log line every harness.ingest.progress.LOG_EVERY seconds (and at the end): matched trades done of
+        the world's, transactions sent, simulated time, elapsed, ETA. A 300-wallet world plays for minutes."""
+        from harness.ingest.progress import LOG_EVERY, hms
+
+        now = _time.monotonic()
+        if not final and now - self._last < LOG_EVERY:
+            return
+        self._last = now
+        done, total, el = self.sim._fills, self.sim.p.fills, now - self._t0
+        eta = el / done * max(total - done, 0) if done else 0.0
+        from datetime import UTC, datetime
+
+        log.info("chain-world: %s %s/%s matched trades (%d%%), %s transactions, simulated %s, elapsed %s, ETA %s",
+                 "played" if final else "playing", f"{done:,}", f"{total:,}", 100 * done // total if total else 100,
+                 f"{self.txs:,}", datetime.fromtimestamp(self._time, UTC).strftime("%Y-%m-%d %H:%M"), hms(el),
+                 hms(0 if final else eta))
 
     def play(self, op: str, block: int, time: int, kw: dict) -> None:
         if block != self._block:
@@ -89,6 +112,7 @@ class Player:
         except Exception as exc:
             raise ChainWorldError(f"simulated block {self._block} (time {self._time}): {exc}") from exc
         self.txs += len(todo)
+        self.progress()
 
     # -- operations -----------------------------------------------------------------------------------------
     def _via(self, m) -> str:
@@ -184,11 +208,13 @@ def approve_all(pm: Polymarket, wallets: list[str], time: int) -> None:
 def play(params: WorldParams, node: Anvil) -> ChainWorld:
     """Install the contracts, fund and approve the world's wallets, play every operation, read the truth."""
     t = params.start_time - 10 * SETUP_GAP
+    log.info("chain-world: installing the contracts on %s", node.url)
     pm = Polymarket.install(node, timestamp=t)
     node.batch([("anvil_setCode", [contracts()["safe_proxy_factory"].address,
                                    artefact("SafeProxyFactory")["deployedBytecode"]])])
     sim = Simulation(params, fee_receiver=OPERATOR)
     wallets = sim.wallets
+    log.info("chain-world: funding and approving %d wallets", len(wallets))
     with pm.block(t + SETUP_GAP):
         for w in wallets:
             pm.fund(w, usdc=FUNDING, pusd=FUNDING)
@@ -197,10 +223,14 @@ def play(params: WorldParams, node: Anvil) -> ChainWorld:
     player = Player(pm, sim)
     sim.player = player
     world.first_block = node.block_number() + 1
+    log.info("chain-world: playing %s matched trades on %d markets (seed %d)", f"{params.fills:,}",
+             params.markets + params.fpmm_markets, params.seed)
     world.sim_logs = list(sim.logs())  # the fast simulator's own logs of the same world, for the cross-check
     player.flush()
+    player.progress(final=True)
     world.last_block = node.block_number()
     world.txs = player.txs
+    log.info("chain-world: reading the truth from contract state at block %d", world.last_block)
     world.truth = state_truth(pm, sim, world.last_block)
     return world
 
@@ -283,6 +313,7 @@ def write(world: ChainWorld, out: str | Path) -> dict:
     world.json), logs straight from the node, truth from balances."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log.info("chain-world: reading the node's logs of blocks %d..%d", world.first_block, world.last_block)
     logs = node_logs(world.node, world.first_block, world.last_block)
     files.write_logs(out / files.LOGS_FILE, logs, compresslevel=6)
     sim = world.sim

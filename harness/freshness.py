@@ -47,6 +47,7 @@ class Freshness:
     error_after: int
     sources: list[SourceGaps] = field(default_factory=list)
     broken_backups: list[str] = field(default_factory=list)  # recorded backups a restore would not find whole
+    clock: str = "wall"  # what checked_at is: "wall" (now), "given" (--now) or "world" (file sources' own clock)
     status: str = "ok"
     reasons: list[str] = field(default_factory=list)
 
@@ -71,6 +72,10 @@ class Freshness:
         if self.watermark_time:
             head = (f"watermark block {self.watermark_block} at {_iso(self.watermark_time)}, age {_span(self.age)} "
                     f"(warn after {_span(self.warn_after)}, error after {_span(self.error_after)})")
+            if self.clock != "wall":
+                head += f"; measured at {_iso(self.checked_at)}, " + (
+                    "the world's own clock (file sources only: a replayed world has no live chain to fall behind)"
+                    if self.clock == "world" else "given by --now")
         else:
             head = "watermark: nothing ingested"
         lines = [f"{self.status}: {head}"]
@@ -112,8 +117,10 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
         raise UsageError(f"freshness: no harness tables ({', '.join(sorted(set(need) - have))}) in this database: "
                          "wrong --database, or nothing was ever ingested here")
     wm = watermark(client)
-    f = Freshness(wm.block, wm.time, int(time.time() if now is None else now), warn_after, error_after)
     hulls = client.query(load("checks/ingest_hulls")).result_rows
+    clock = "given" if now is not None else "world" if world_clock(hulls, wm.time) else "wall"
+    checked = int(now) if now is not None else wm.time if clock == "world" else int(time.time())
+    f = Freshness(wm.block, wm.time, checked, warn_after, error_after, clock=clock)
     for source, lo, hi, _runs in hulls:
         if sources and source not in sources:
             continue
@@ -140,6 +147,23 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
     unseen = bool(sources) and len(f.sources) < len(set(sources))
     f.status = verdict(f.age, warn_after, error_after, gaps=bool(holey) or unseen or bool(f.broken_backups))
     return f
+
+
+def world_clock(hulls: list, watermark_time: int) -> bool:
+    """Whether the data has only the world's own clock: every source with a finished run is a world directory
+    (``file:...``, like the main job's demo). A replayed world ends when it ends, so its age is measured at its
+    newest block; its gaps are still checked. Any RPC source means a live chain: the wall clock."""
+    return bool(hulls) and bool(watermark_time) and all(str(h[0]).startswith("file:") for h in hulls)
+
+
+def parse_instant(text: str) -> int:
+    """``--now``: unix seconds, ``YYYY-MM-DD`` (end of that day, UTC) or ``YYYY-MM-DDTHH:MM:SSZ``."""
+    from harness.wallets import parse_as_of
+
+    try:
+        return parse_as_of(text)
+    except ValueError as exc:
+        raise UsageError(f"--now: {exc}") from None
 
 
 def verdict(age: int | None, warn_after: int, error_after: int, *, gaps: bool = False) -> str:

@@ -16,7 +16,8 @@ from harness.errors import UsageError, redact
 FORMATS = ("text", "json")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: Attributes every LogRecord has; anything else on a record was passed as ``extra=`` and is shown as a field.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName",
+                                                                          "color_message"}  # uvicorn's ANSI copy
 
 
 def utc_iso(created: float) -> str:
@@ -54,8 +55,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
+#: Loggers whose records go through the harness's handler: ours, and uvicorn's (the API's server), so
+#: ``--log-format json`` covers the API's startup, shutdown and access lines too.
+ROUTED = ("harness", "uvicorn")
+
+
 def setup_logging(fmt: str = "text", level: str | int = "INFO", stream=None) -> logging.Handler:
-    """Send the ``harness`` loggers to ``stream`` (stderr) in ``fmt``; replaces a handler set up earlier.
+    """Send the ``harness`` (and ``uvicorn``) loggers to ``stream`` (stderr) in ``fmt``; replaces a handler set up
+    earlier.
 
     Returns the handler (tests read what it wrote). Bad values raise UsageError naming the option.
     """
@@ -67,25 +74,29 @@ def setup_logging(fmt: str = "text", level: str | int = "INFO", stream=None) -> 
         level = getattr(logging, level.upper())
     handler = logging.StreamHandler(stream or _Stderr())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    root = logging.getLogger("harness")
-    earlier = [h for h in root.handlers if hasattr(h, "_harness_saved")]
-    saved = earlier[0]._harness_saved if earlier else (root.level, root.propagate)  # type: ignore[attr-defined]
-    for h in earlier:
-        root.removeHandler(h)
+    saved = {}
+    for name in ROUTED:
+        logger = logging.getLogger(name)
+        earlier = [h for h in logger.handlers if hasattr(h, "_harness_saved")]
+        saved[name] = (earlier[0]._harness_saved[name] if earlier  # type: ignore[attr-defined]
+                       else (logger.level, logger.propagate))
+        for h in earlier:
+            logger.removeHandler(h)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
     handler._harness_saved = saved  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
     return handler
 
 
 def teardown_logging(handler: logging.Handler) -> None:
     """Undo setup_logging (a command run in-process, e.g. by a test, leaves logging as it found it)."""
-    root = logging.getLogger("harness")
-    if handler in root.handlers:
-        root.removeHandler(handler)
-        root.setLevel(handler._harness_saved[0])  # type: ignore[attr-defined]
-        root.propagate = handler._harness_saved[1]  # type: ignore[attr-defined]
+    for name, (level, propagate) in handler._harness_saved.items():  # type: ignore[attr-defined]
+        logger = logging.getLogger(name)
+        if handler in logger.handlers:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
     handler.flush()
 
 

@@ -188,9 +188,11 @@ def classify(pytest_rc: int, result: dict | None, stages: list[str] | tuple[str,
     return EXIT_CHECK_FAILED, "failed", "run", f"pytest exit {pytest_rc}; no failed stage check recorded"
 
 
-def run(plan: RunPlan, *, notify: str | None = None, fresh: bool = False) -> int:
-    """Execute the plan, complete run.json, print the verdict, alert on failure; the exit code."""
+def run(plan: RunPlan, *, notify: str | None = None, fresh: bool = False, notify_format: str = "json") -> int:
+    """Execute the plan, complete run.json, print the verdict, alert on failure (in ``notify_format``: json,
+    slack or teams); the exit code."""
     from harness import notify as alerts
+    from harness.notify_format import render
 
     plan.report_dir.mkdir(parents=True, exist_ok=True)
     if fresh:
@@ -211,8 +213,9 @@ def run(plan: RunPlan, *, notify: str | None = None, fresh: bool = False) -> int
     print(f"run {plan.run_id}: {outcome} (exit {code}): {redact(summary)}")
     print(f"reports: {plan.report_dir}")
     if code != EXIT_OK:
-        alerts.post(notify, alerts.message(run_id=plan.run_id, stage=stage, outcome=outcome, summary=summary,
-                                           target=plan.target, stages=plan.stages, exit_code=code))
+        alerts.post(notify, render(alerts.message(run_id=plan.run_id, stage=stage, outcome=outcome,
+                                                  summary=summary, target=plan.target, stages=plan.stages,
+                                                  exit_code=code), notify_format))
     return code
 
 

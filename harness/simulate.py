@@ -68,10 +68,13 @@ class WorldParams:
     start_block: int = 60_000_000
     start_time: int = 1_727_740_800  # 2024-10-01 00:00:00 UTC
     fpmm_markets: int = 0  # legacy AMM markets (one FPMM each: funding, buys, sells); 0 leaves a world as before
+    # the trading is spread over at least this many days (2 s blocks, empty blocks skipped): a history with days
+    # and weeks to show; a world with more blocks than the span holds takes longer, block after block
+    span_days: int = 35
 
     def __post_init__(self):
-        if self.wallets < 4 or self.markets < 1 or self.fills < 0 or self.fpmm_markets < 0:
-            raise ValueError(f"need wallets >= 4, markets >= 1, fills >= 0: {self}")
+        if self.wallets < 4 or self.markets < 1 or self.fills < 0 or self.fpmm_markets < 0 or self.span_days < 0:
+            raise ValueError(f"need wallets >= 4, markets >= 1, fills >= 0, span_days >= 0: {self}")
 
 
 @dataclass
@@ -236,6 +239,8 @@ class Simulation:
         self._log_in_block = 0
         self._pending: list[dict] = []
         self._done = False
+        self._fills = 0  # matched trades done so far (the span's clock follows them)
+        self.resolved_time: dict[str, int] = {}  # condition -> block time of its resolution
         self.first_block = self.p.start_block
         self.converters: set[str] = set()
         self.player = None  # set by chain-world: replays every operation as real transactions
@@ -247,10 +252,19 @@ class Simulation:
 
     # ---- emission ------------------------------------------------------------------------------------------------
 
+    def _time_target(self) -> int:
+        """Where the clock should be after ``self._fills`` matched trades: the span shared out by trades done."""
+        if not self.p.fills:
+            return self.time
+        return self.p.start_time + self.p.span_days * 86_400 * min(self._fills, self.p.fills) // self.p.fills
+
     def _new_tx(self) -> str:
         if self._tx_in_block >= self.rng.randint(1, 4):
-            self.block += 1
-            self.time += 2
+            # the next block: the one after, or the one the span's clock has reached (the blocks between hold
+            # none of the world's transactions); 2 s per block either way, like Polygon
+            step = max(1, (self._time_target() - self.time) // 2)
+            self.block += step
+            self.time += 2 * step
             self._tx_in_block = 0
             self._log_in_block = 0
         self._tx_in_block += 1
@@ -775,6 +789,7 @@ class Simulation:
             else:
                 nums = [1, 1] if r.random() < 0.05 else ([1, 0] if m.winner == 0 else [0, 1])
             m.payouts[c] = nums
+            self.resolved_time[c] = self.time
             self._emit("ctf.ConditionResolution", {"conditionId": c, "oracle": self.adapter if m.neg_risk
                                                    else self.oracle, "questionId": q, "outcomeSlotCount": 2,
                                                    "payoutNumerators": nums}, self.addr["ctf"])
@@ -868,9 +883,11 @@ class Simulation:
                 self._op_fpmm()
             elif r.random() < 0.7:
                 fills += self._op_match()
+                self._fills = fills
             else:
                 r.choices(ops, weights)[0]()
             yield from self._flush()
+        self._fills = self.p.fills  # what is left (resolutions, late redemptions) happens at the span's end
         while pending:
             self._resolve(pending[0][2], pending.pop(0)[3])
             yield from self._flush()
@@ -957,6 +974,30 @@ class Simulation:
             "proxies": {o: {"proxy": p, "kind": k} for p, (o, k) in sorted(self.proxies.items(), key=lambda x: x[1])},
         }
 
+    def gamma_markets(self) -> list[dict]:
+        """The world's markets file: one Gamma-shaped record per condition (harness.simulate_names), with the
+        world's own ids and token ids; ``endDate`` is the resolution's block time, or 7-27 days after the world's
+        end for a market still open."""
+        from harness.simulate_names import binary_question, gamma_record, neg_risk_questions, slugify
+
+        if not self._done:
+            raise SimulationError("run logs() to the end first")
+        out, slugs = [], set()
+        for m in self.markets:
+            late = self.time + (7 + m.key % 21) * 86_400
+            ends = [self.resolved_time.get(c, late) for c in m.conditions]
+            qs = (neg_risk_questions(self.p.seed, m.key, len(m.conditions)) if m.neg_risk
+                  else [binary_question(self.p.seed, m.key, ends[0])])
+            for i, c in enumerate(m.conditions):
+                slug = base = slugify(qs[i])
+                while slug in slugs:
+                    slug = f"{base}-{len(out)}"
+                slugs.add(slug)
+                out.append(gamma_record(gamma_id=500_000 + len(out), question=qs[i], slug=slug, condition_id=c,
+                                        question_id=m.question_ids[i], tokens=m.tokens[i], neg_risk=m.neg_risk,
+                                        market_id=m.market_id, end=ends[i], closed=c in m.payouts))
+        return out
+
     def reference_wallets(self, truth: dict[str, WalletTruth], n: int = 8) -> list[dict]:
         """~n varied wallets: biggest winner and loser, largest open book, a converter, a fee payer, ..."""
         ws = [w for w in truth if w != self.fee_receiver]
@@ -1009,7 +1050,8 @@ def iter_world(params: WorldParams | None = None, **kw) -> Iterator[dict]:
 
 # ---- files ------------------------------------------------------------------------------------------------------
 
-WORLD_FILES = (world.LOGS_FILE, world.PRICES_FILE, world.TRUTH_FILE, world.WALLETS_FILE, world.META_FILE)
+WORLD_FILES = (world.LOGS_FILE, world.PRICES_FILE, world.TRUTH_FILE, world.WALLETS_FILE, world.META_FILE,
+               world.MARKETS_FILE)
 
 
 def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dict:
@@ -1020,6 +1062,7 @@ def write_world(out: str | Path, params: WorldParams | None = None, **kw) -> dic
     world.write_logs(out / world.LOGS_FILE, sim.logs())
     truth = sim.truth()
     world.write_prices(out / world.PRICES_FILE, sim.prices())
+    world.write_markets(out / world.MARKETS_FILE, sim.gamma_markets())
     meta = sim.meta()
     meta["wallets_with_pnl"] = len(truth)
     meta["sum_total_pnl"] = sum(t.total for t in truth.values())

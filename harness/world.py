@@ -24,6 +24,8 @@ WALLETS_FILE = "wallets.yaml"
 TOKEN_MAP_FILE = "token_map.csv"
 #: Market metadata a world directory may carry beside its logs (ingest-files reads them without options).
 MARKET_FILES = ("markets.jsonl", "markets.jsonl.gz", "markets.json", "markets.json.gz")
+#: The markets file the simulator writes (Gamma's /markets shape, JSON lines): names for the demo.
+MARKETS_FILE = MARKET_FILES[0]
 PRICE_HEADER = ("condition_id", "outcome_index", "price_micros")
 BLOCKS_HEADER = ("block_number", "timestamp")
 
@@ -151,6 +153,13 @@ def read_prices(path: str | Path) -> list[tuple[str, int, int]]:
                                  f"outcome 0..255, price_micros 0..1000000)")
             out.append((cid, idx, price))
     return out
+
+
+# --- markets.jsonl ------------------------------------------------------------------------------------------
+
+def write_markets(path: str | Path, records: Iterable[dict]) -> None:
+    """Gamma-shaped market records as JSON lines (what harness.metadata and harness.markets read back)."""
+    Path(path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
 
 # --- blocks files (block number -> time, for logs without blockTimestamp) --------------------------------------

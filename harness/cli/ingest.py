@@ -131,19 +131,29 @@ def cmd_files(args) -> int:
 
 @_cmd
 def cmd_gaps(args) -> int:
+    from harness.sql import load
+
     client = _client(args)
     check_span(args.from_block, args.to_block, "gaps")
-    hull = run_hull(client, args.source)
-    lo = args.from_block if args.from_block is not None else (hull[0] if hull else None)
-    hi = args.to_block if args.to_block is not None else (hull[1] if hull else None)
-    if lo is None or hi is None:
-        raise IngestError(f"{args.source}: no runs recorded; pass --from-block and --to-block")
-    holes = gaps(client, args.source, lo, hi)
-    for a, b in holes:
-        print(f"{a}\t{b}\t{b - a + 1} blocks")
-    print(f"{args.source} {lo}..{hi}: {len(holes)} gap(s), {sum(b - a + 1 for a, b in holes)} blocks missing",
-          file=sys.stderr)
-    return 1 if holes else 0
+    known = [r[0] for r in client.query(load("checks/ingest_hulls")).result_rows]
+    sources = args.source or known  # default: every source this warehouse has a finished run of
+    if not sources:
+        raise IngestError("gaps: no finished ingest run in this database, so no source to check (wrong --database?)")
+    missing = 0
+    for source in sources:
+        hull = run_hull(client, source)
+        lo = args.from_block if args.from_block is not None else (hull[0] if hull else None)
+        hi = args.to_block if args.to_block is not None else (hull[1] if hull else None)
+        if lo is None or hi is None:
+            raise IngestError(f"{source}: no runs recorded (sources here: {', '.join(known) or 'none'}); pass "
+                              "--from-block and --to-block")
+        holes = gaps(client, source, lo, hi)
+        for a, b in holes:
+            print((f"{source}\t" if len(sources) > 1 else "") + f"{a}\t{b}\t{b - a + 1} blocks")
+        print(f"{source} {lo}..{hi}: {len(holes)} gap(s), {sum(b - a + 1 for a, b in holes)} blocks missing",
+              file=sys.stderr)
+        missing += len(holes)
+    return 1 if missing else 0
 
 
 def _seconds(text: str) -> float:
@@ -239,7 +249,8 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("gaps", help="list block ranges never ingested for a source (exit 1 when any)")
     warehouse_args(p)
-    p.add_argument("--source", required=True, help="e.g. rpc:137 or file:world")
+    p.add_argument("--source", action="append", help="e.g. rpc:137 or file:world (repeatable; default every "
+                   "source with a finished ingest run, e.g. the demo's file:world)")
     p.add_argument("--from-block", type=non_negative_int)
     p.add_argument("--to-block", type=non_negative_int)
     p.set_defaults(func=cmd_gaps)

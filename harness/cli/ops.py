@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime
 
 from harness.cli.common import client_from_args, warehouse_args
+from harness.cli.run import notify_format_arg
 from harness.errors import UsageError, require
-from harness.freshness import _age_option, _iso, check, log
+from harness.freshness import _age_option, _iso, check, log, parse_instant
 from harness.notify import ENV, message, notify_url, post
+from harness.notify_format import notify_format, render
 
 
 def cmd_freshness(args: argparse.Namespace) -> int:
@@ -18,14 +20,16 @@ def cmd_freshness(args: argparse.Namespace) -> int:
     require(0 < warn <= err, f"--warn-after {args.warn_after} must be positive and not above --error-after "
                              f"{args.error_after}")
     url = notify.notify_url(args.notify_url)
+    fmt = notify_format(args.notify_format)
     client, _ = client_from_args(args, apply=False)  # a monitor reads; it never creates tables
-    f = check(client, warn_after=warn, error_after=err, sources=args.source or None)
+    now = parse_instant(args.now) if args.now else None
+    f = check(client, warn_after=warn, error_after=err, sources=args.source or None, now=now)
     print(json.dumps(f.as_json(), indent=2) if args.json else str(f))
     if f.status != "ok":
         log.warning("freshness %s: %s", f.status, "; ".join(f.reasons))
-        notify.post(url, notify.message(
+        notify.post(url, render(notify.message(
             run_id=f"freshness-{_iso(f.checked_at)}", stage="freshness", outcome=f.status,
-            summary="; ".join(f.reasons), watermark_block=f.watermark_block, age_seconds=f.age))
+            summary="; ".join(f.reasons), watermark_block=f.watermark_block, age_seconds=f.age), fmt))
     return f.exit_code
 
 
@@ -40,7 +44,11 @@ def add_freshness(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", help="only this ingest source, e.g. rpc:137 (repeatable; "
                    "default every source with a finished run)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--now", metavar="TIME", help="measure the age at this instant (unix seconds, YYYY-MM-DD or "
+                   "YYYY-MM-DDTHH:MM:SSZ); default the wall clock, or the world's own clock (its newest block) "
+                   "when every source is a world directory (file:...), like the demo")
     p.add_argument("--notify-url", help="POST a JSON alert here when not ok (env HARNESS_NOTIFY_URL)")
+    notify_format_arg(p)
     p.set_defaults(func=cmd_freshness)
 
 
@@ -49,8 +57,10 @@ def cmd_notify(args) -> int:
     url = notify_url(args.notify_url)
     if url is None:
         raise UsageError(f"notify: no webhook: pass --notify-url or set {ENV}")
+    fmt = notify_format(args.notify_format)
     run_id = args.run_id or f"{args.stage}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-    ok = post(url, message(run_id=run_id, stage=args.stage, outcome=args.outcome, summary=args.summary))
+    ok = post(url, render(message(run_id=run_id, stage=args.stage, outcome=args.outcome, summary=args.summary),
+                          fmt))
     print(f"alert {'sent' if ok else 'NOT sent'}: {args.stage} {args.outcome}")
     return 0 if ok else 1
 
@@ -63,6 +73,7 @@ def add_notify(sub) -> None:
     p.add_argument("--summary", default="", help="one line saying what happened (no secrets: it is redacted)")
     p.add_argument("--run-id", help="the run it is about (default <stage>-<UTC time>)")
     p.add_argument("--notify-url", help="webhook URL (env HARNESS_NOTIFY_URL)")
+    notify_format_arg(p)
     p.set_defaults(func=cmd_notify)
 
 

@@ -47,6 +47,14 @@ def positive_float(text: str) -> float:
     return v
 
 
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0 (seconds)."""
+    v = _float(text)
+    if not (v >= 0 and v != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0 (got {text})")
+    return v
+
+
 def port_number(text: str) -> int:
     """argparse type: a TCP port, 1..65535."""
     v = _int(text)

@@ -11,14 +11,16 @@ from harness.run import ALL_STAGES, TARGETS, parse_stages, plan_run, run
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.notify import notify_url
+    from harness.notify_format import notify_format
 
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
     url = notify_url(args.notify_url)
+    fmt = notify_format(args.notify_format)
     plan = plan_run(stages=parse_stages(args.stages), target=args.target, database=args.database,
                     world=args.world, rpc_url=args.rpc_url, reports=args.reports, extra=extra)
-    return run(plan, notify=url, fresh=args.fresh)
+    return run(plan, notify=url, fresh=args.fresh, notify_format=fmt)
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
@@ -26,6 +28,14 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     plan = plan_run(stages=list(STAGES), target="embedded", database=args.database, world=args.world,
                     reports=args.reports)
     return run(plan, fresh=not args.keep)
+
+
+def notify_format_arg(p: argparse.ArgumentParser) -> None:
+    from harness.notify_format import FORMATS
+
+    p.add_argument("--notify-format", choices=FORMATS, type=str.lower, default=None,
+                   help="alert body: json (the harness's object, default), slack (an incoming webhook's {\"text\"}) "
+                        "or teams (an Adaptive Card message); env HARNESS_NOTIFY_FORMAT")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +60,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="embedded only: drop the database first")
     p.add_argument("--notify-url", help="POST a JSON alert here when the run fails or is refused "
                    "(env HARNESS_NOTIFY_URL)")
+    notify_format_arg(p)
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then extra pytest arguments")
     p.set_defaults(func=cmd_run)
 

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from harness.chain_world import play, start_node, write
-from harness.cli.options import fraction, non_negative_int, positive_int
+from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
 from harness.simulate import WorldParams, write_world
 
@@ -19,6 +19,9 @@ def world_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fills", type=positive_int, default=d.fills, help="matched trades (one matchOrders tx each)")
     p.add_argument("--fpmm-markets", type=non_negative_int, default=d.fpmm_markets,
                    help="legacy AMM (FPMM) markets on top of --markets (default 0)")
+    p.add_argument("--span-days", type=non_negative_int, default=d.span_days,
+                   help=f"spread the trading over at least this many days (default {d.span_days}; 2 s blocks, "
+                        "the empty blocks between trades skipped)")
 
 
 def add_simulate(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +40,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     meta = write_world(args.out, WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets,
                                              fills=args.fills, neg_risk_share=args.neg_risk_share,
                                              open_share=args.open_share, fpmm_markets=args.fpmm_markets,
-                                             proxy_share=args.proxy_share))
+                                             proxy_share=args.proxy_share, span_days=args.span_days))
     print(f"wrote {args.out}: {meta['logs']} logs in blocks {meta['block_range'][0]}..{meta['block_range'][1]}, "
           f"{meta['wallets_with_pnl']} wallets with P&L, {meta['markets']['conditions']} conditions")
     return 0
@@ -50,6 +53,8 @@ def add_chain_world(sub) -> None:
     p.add_argument("--port", type=int, help="anvil port (default: a free one)")
     p.add_argument("--serve", action="store_true",
                    help="keep the node running after writing, so `backfill --rpc-url` and `reconcile` can use it")
+    p.add_argument("--progress-every", type=non_negative_float, metavar="SECONDS", default=None,
+                   help="seconds between progress log lines (default 5)")
     p.set_defaults(func=_cmd_chain_world)
 
 
@@ -61,9 +66,13 @@ def _cmd_chain_world(args) -> int:
 
     try:
         params = WorldParams(seed=args.seed, wallets=args.wallets, markets=args.markets, fills=args.fills,
-                             fpmm_markets=args.fpmm_markets)
+                             fpmm_markets=args.fpmm_markets, span_days=args.span_days)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if args.progress_every is not None:
+        from harness.ingest import progress
+
+        progress.LOG_EVERY = args.progress_every
     why = available()
     if why:
         raise UsageError(why)

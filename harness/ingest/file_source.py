@@ -185,7 +185,8 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
                  batch_logs: int = 50_000, command: str = "files", clock: BlockClock | None = None,
                  markets: Path | None = None, token_map: Path | None = None,
                  progress: bool | None = None) -> IngestStats:
-    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into imported_prices), checkpointed per chunk of blocks.
+    """Logs from ``logs.jsonl.gz`` (+ ``prices.csv`` into imported_prices, a markets file into token_map,
+    imported_prices and market_metadata), checkpointed per chunk of blocks.
 
     One pass over the file: the range is world.json's when declared, else the logs' own first and last block.
     ``since_seconds`` keeps only the world's last window (its clock: the end time world.json gives, else the
@@ -226,12 +227,18 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         for kind, path in meta_files:
             from harness.markets import insert_markets, read_gamma_markets
             from harness.markets import read_token_map as _read_token_map
+            from harness.metadata import insert_markets as insert_names
+            from harness.metadata import read_markets_file
 
             found = read_gamma_markets(path) if kind == "markets" else _read_token_map(path)
+            names = read_markets_file(path) if kind == "markets" else None  # checked before anything is written
             n_tok, n_px = insert_markets(client, found, version=new_version(), source=f"{source}:{path.name}",
                                          default_as_of=as_of)
             stats.tokens += n_tok
             stats.prices += n_px
+            if names is not None:  # the same file's questions, slugs and outcome names (market_metadata)
+                stats.markets += insert_names(client, names.markets, version=new_version(),
+                                              source=f"gamma:{path.name}")
         if prices.is_file():
             stats.prices += ingest_prices(client, prices, source=source, as_of=as_of)
     except BaseException as exc:  # any death the process can see marks the run failed

@@ -43,6 +43,7 @@ class IngestStats:
     notes: list[str] = field(default_factory=list)  # decisions the operator should see (e.g. a hole filled)
     preparations: int = 0  # logs from the preparations scan (RPC) before the range
     tokens: int = 0  # token_map rows from a markets or token map file
+    markets: int = 0  # market_metadata rows (names) from a markets file
     run_id: str = ""
 
     def add(self, other: IngestStats) -> None:
@@ -62,15 +63,28 @@ class IngestStats:
 
     def unknown_events(self, limit: int = 20) -> list[dict]:
         """The most frequent unknown (address, topic0) pairs, for gate details and run records."""
-        return [{"address": a, "topic0": t, "logs": n} for (a, t), n in self.unknown.most_common(limit)]
+        from harness.chain.events import event_name
+
+        return [{"address": a, "topic0": t, "event": event_name(t), "logs": n}
+                for (a, t), n in self.unknown.most_common(limit)]
 
     def __str__(self) -> str:
         span = "nothing to fetch" if self.from_block is None else f"blocks {self.from_block}..{self.to_block}"
-        unknown = sum(self.unknown.values())
+        from harness.chain.events import NOT_DECODED, event_name
+
+        named = Counter()  # the known contracts' events no table reads, by name
+        for (_a, t), n in self.unknown.items():
+            if (t or "").lower() in NOT_DECODED:
+                named[event_name(t)] += n
+        unknown = sum(self.unknown.values()) - sum(named.values())
         parts = [f"{self.source}: {span}", f"{self.logs} logs", f"{sum(self.rows.values())} rows",
                  f"{self.logs_per_second:,.0f} logs/s", f"{self.seconds:.1f}s"]
+        if named:
+            parts.append(f"{sum(named.values())} logs not decoded ("
+                         + ", ".join(f"{k} {v}" for k, v in sorted(named.items())) + ")")
         if unknown:
-            parts.append(f"{unknown} unknown logs ({len(self.unknown)} kinds)")
+            kinds = sum(1 for (_a, t) in self.unknown if (t or "").lower() not in NOT_DECODED)
+            parts.append(f"{unknown} unknown logs ({kinds} kinds)")
         if self.retracted:
             parts.append(f"{self.retracted} retracted")
         if self.retries or self.range_errors or self.timeout_halvings:
@@ -83,4 +97,6 @@ class IngestStats:
             parts.append(f"{self.preparations} earlier market preparations")
         if self.tokens:
             parts.append(f"{self.tokens} tokens mapped from file")
+        if self.markets:
+            parts.append(f"{self.markets} market names")
         return ", ".join(parts + self.notes)

@@ -63,8 +63,23 @@ def record_unknown(client: Client, run: Run, unknown: Counter) -> None:
                   [[run.run_id, run.source, a or "", t or "", n] for (a, t), n in sorted(unknown.items(),
                                                                                        key=lambda kv: str(kv[0]))],
                   column_names=["run_id", "source", "address", "topic0", "logs"])
-    for (a, t), n in unknown.most_common(5):
+    from harness.chain.events import NOT_DECODED, event_name
+
+    known = [(a, t, n) for (a, t), n in unknown.most_common() if (t or "").lower() in NOT_DECODED]
+    if known:  # expected: the known contracts' events that no table reads, by name and emitter
+        log.info("%s: not decoded, no table reads them: %s", run.source, ", ".join(
+            f"{event_name(t)} x{n} from {contract_name(a)}" for a, t, n in known))
+    for (a, t), n in [kv for kv in unknown.most_common() if (kv[0][1] or "").lower() not in NOT_DECODED][:5]:
         log.warning("%s: %d logs of unknown event address=%s topic0=%s (not decoded)", run.source, n, a, t)
+
+
+def contract_name(address: str | None) -> str:
+    """``ctf_exchange (0x4bfb…)`` for an address of contracts.yaml, else the address itself."""
+    from harness.config import contracts
+
+    a = (address or "").lower()
+    key = next((k for k, c in contracts().items() if c.address == a), None)
+    return f"{key} ({a[:6]}…)" if key else (a or "?")
 
 
 def unknown_events(client: Client, source: str) -> list[tuple[str, str, int, int]]:

@@ -3,6 +3,7 @@ against a truth read from balances (never from events), reconcile, faults, and t
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -181,10 +182,17 @@ def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
     _need_contracts()
     out = tmp_path / "w"
     run = subprocess.run([sys.executable, "-m", "harness", "chain-world", "--seed", "3", "--wallets", "20",
-                          "--markets", "5", "--fills", "80", "--out", str(out)], cwd=PROJECT_ROOT,
-                         capture_output=True, text=True, timeout=300, check=False)
+                          "--markets", "5", "--fills", "80", "--out", str(out), "--progress-every", "0"],
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert "wallets with P&L from contract state" in run.stdout
+    # never silent for minutes: its phases, then progress in matched trades, ending at all 80 of them
+    for phase in ("installing the contracts", "funding and approving 20 wallets", "playing 80 matched trades",
+                  "reading the truth from contract state", "reading the node's logs"):
+        assert f"INFO harness.chain_world: chain-world: {phase}" in run.stderr, run.stderr[-3000:]
+    done = [int(m) for m in re.findall(r"chain-world: playing (\d+)/80 matched trades", run.stderr)]
+    assert len(done) > 10 and done == sorted(done)
+    assert "chain-world: played 80/80 matched trades (100%)" in run.stderr
     truth = json.loads((out / "truth.json").read_text())
     assert "no event was read" in truth["definition"] and truth["wallets"]
     db = ["--clickhouse", f"chdb://{tmp_path / 'wh'}", "--database", "cw"]

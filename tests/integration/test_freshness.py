@@ -163,3 +163,43 @@ def test_a_backup_dropped_or_emptied_by_hand_is_an_error(fresh_db, warehouse_set
         assert [b.backup_id for b in deploy.missing_backups(fresh_db)] == ["b_emptied"]
     finally:
         fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")
+
+
+def test_a_world_only_warehouse_is_measured_on_the_worlds_clock(fresh_db, warehouse_settings, capsys):
+    """The demo (file sources only, data from 2024) answers ok on its own clock, not 'error: 800 days old'; its
+    gaps still count; --now measures at a given instant; one RPC source brings the wall clock back."""
+    _ingested(fresh_db, block=1000, when=NOW - 900 * 86_400, source="file:world", lo=1)
+    f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR)
+    assert (f.status, f.clock, f.age, f.checked_at) == ("ok", "world", 0, NOW - 900 * 86_400)
+    assert "the world's own clock" in str(f)
+    assert _cli(fresh_db, warehouse_settings, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["clock"] == "world"
+    given = NOW - 900 * 86_400 + 30 * HOUR
+    assert _cli(fresh_db, warehouse_settings, "--now", str(given)) == 1  # 30 h after the world's end: warn
+    assert "given by --now" in capsys.readouterr().out
+    assert _cli(fresh_db, warehouse_settings, "--now", "2024-13-01") == 2
+    assert capsys.readouterr().err.startswith("error: --now:")
+    _ingested(fresh_db, block=1010, when=NOW - 899 * 86_400, source="rpc:137", lo=1001)
+    f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR)
+    assert f.clock == "wall" and f.status == "error" and f.age > 800 * 86_400
+
+
+def test_gaps_without_source_checks_every_source_the_warehouse_has(fresh_db, warehouse_settings, capsys):
+    """`gaps` on the demo answers for its own source; an unknown --source names the ones there are."""
+    def gaps_cli(*args):
+        return main(["gaps", *warehouse_args(warehouse_settings, fresh_db.database), *args])
+
+    assert gaps_cli() == 2
+    assert "no finished ingest run" in capsys.readouterr().err
+    _ingested(fresh_db, block=1000, when=NOW, source="file:world", lo=1)
+    assert gaps_cli() == 0
+    assert "file:world 1..1000: 0 gap(s)" in capsys.readouterr().err
+    _ingested(fresh_db, block=2000, when=NOW, source="rpc:137", lo=1900)
+    _ingested(fresh_db, block=2200, when=NOW, source="rpc:137", lo=2101)  # 2001..2100 never ingested
+    assert gaps_cli() == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["rpc:137\t2001\t2100\t100 blocks"]
+    assert "file:world 1..1000: 0 gap(s)" in err and "rpc:137 1900..2200: 1 gap(s), 100 blocks missing" in err
+    assert gaps_cli("--source", "file:world") == 0
+    assert gaps_cli("--source", "rpc:80002") == 2
+    assert "sources here: file:world, rpc:137" in capsys.readouterr().err

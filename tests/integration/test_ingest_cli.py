@@ -1,6 +1,8 @@
 """The commands an operator runs: sync (ingest + rebuild, non-zero exit on failure), backfill, gaps, ingest-files."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from harness.__main__ import main
@@ -25,7 +27,12 @@ def test_sync_command_ingests_then_rebuilds(replayed_chain, new_db, warehouse_se
     assert rc == 0, out
     assert "rpc:137: blocks 0.." in out
     assert sum(table_counts(db, RAW_TABLES).values()) > 0
-    assert "BuildReport(mode='full'" in out  # the rebuild ran after the ingest
+    # the rebuild ran after the ingest, and says so in one readable line (not a BuildReport(...) repr)
+    last = out.strip().splitlines()[-1]
+    assert re.match(r"full rebuild, no cutoff, in \d+\.\ds: [\d,]+ derived rows \(", last), last
+    assert "BuildReport(" not in out
+    n = db.query("SELECT count() FROM wallet_market_pnl").result_rows[0][0]
+    assert f"wallet_market_pnl {n:,}" in last
     assert main(["gaps", "--source", "rpc:137", *_wh(warehouse_settings, name)]) == 0
 
 

@@ -91,10 +91,11 @@ def test_unknown_events_of_known_contracts_are_fetched_and_counted(pm, new_db):
     approval = "0x" + keccak(b"ApprovalForAll(address,address,bool)").hex()
     ctf = pm.addr.ctf.lower()
     assert stats.unknown[(ctf, approval)] == len(pm.spenders()) - (ctf in [s.lower() for s in pm.spenders()])
-    assert "unknown logs" in str(stats)
+    n = stats.unknown[(ctf, approval)]
+    assert f"{n} logs not decoded (ApprovalForAll {n})" in str(stats) and "unknown logs" not in str(stats)
     stored = {(a, t): n for a, t, n, _ in ingest.unknown_events(db, stats.source)}
     assert stored == dict(stats.unknown)
-    assert {"address": ctf, "topic0": approval, "logs": stats.unknown[(ctf, approval)]} in stats.unknown_events()
+    assert {"address": ctf, "topic0": approval, "event": "ApprovalForAll", "logs": n} in stats.unknown_events()
 
 
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)? ")

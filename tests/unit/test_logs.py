@@ -87,3 +87,28 @@ def test_main_leaves_logging_as_it_found_it(capsys):
     assert (list(root.handlers), root.level, root.propagate) == before
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --notify-url")
+
+
+def test_uvicorn_lines_go_through_the_harness_handler():
+    """The API's server logs (uvicorn.error, uvicorn.access) come out in --log-format json like the harness's own,
+    without uvicorn's ANSI copy of the message; teardown leaves uvicorn's logger as it was."""
+    from harness.logs import teardown_logging
+
+    uv = logging.getLogger("uvicorn")
+    before = (list(uv.handlers), uv.level, uv.propagate)
+    out = io.StringIO()
+    h = setup_logging("json", "INFO", stream=out)
+    try:
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42,
+                                                extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"})
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/health", "1.1",
+                                                 200)
+        logging.getLogger("uvicorn.error").debug("below the level")
+    finally:
+        teardown_logging(h)
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [(x["level"], x["logger"], x["msg"]) for x in lines] == [
+        ("INFO", "uvicorn.error", "Started server process [42]"),
+        ("INFO", "uvicorn.access", '127.0.0.1:5 - "GET /health HTTP/1.1" 200')]
+    assert "color_message" not in lines[0]
+    assert (list(uv.handlers), uv.level, uv.propagate) == before

@@ -81,3 +81,17 @@ def test_durations_build_steps_and_ingest_runs_are_tables_and_in_run_json(fresh_
     (row,) = data["ingest_runs"]
     assert (row["command"], row["from_block"], row["to_block"], row["logs"], row["status"]) == (
         "files", 100, 200, 42, "done")
+
+
+def test_build_report_prints_one_readable_line():
+    """What `sync` and `ingest-files --rebuild` end with: mode, cutoff as a UTC time, seconds, rows per table."""
+    from harness.build import BuildReport
+
+    full = BuildReport(mode="full", cutoff=None, rows={"wallet_market_pnl": 12_345, "winning_index": 7},
+                       seconds=3.21)
+    assert str(full) == ("full rebuild, no cutoff, in 3.2s: 12,352 derived rows (wallet_market_pnl 12,345, "
+                         "winning_index 7)")
+    ranged = BuildReport(mode="range", cutoff=1761955199, rows={}, seconds=0.04, from_block=5, to_block=9,
+                         conditions=3)
+    assert str(ranged) == ("range rebuild of blocks 5..9 (3 conditions), cutoff 2025-10-31 23:59:59 UTC, in 0.0s: "
+                           "0 derived rows")

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from harness import pnl
 from harness.chain.decode import COLUMNS, decode_logs
+from harness.chain.events import BY_KEY
 from harness.config import PROJECT_ROOT, contracts
 from harness.simulate import (
     WORLD_FILES,
@@ -249,3 +250,74 @@ def test_contract_routes_burn_address_fee_module_and_v2_adapters():
     v2_adapters = {C["ctf_collateral_adapter"].address, C["neg_risk_collateral_adapter"].address}
     assert any(r["stakeholder"] in v2_adapters for r in d.as_dicts("ctf_actions"))
     assert len({r["order_hash"] for r in d.as_dicts("trades_raw")}) == len(d.as_dicts("trades_raw"))
+
+
+def test_the_documented_command_regenerates_the_fixture_byte_for_byte(tmp_path):
+    """The command fixtures/world/README.md (and README.md) give, run as written but for --out."""
+    import re
+    import shlex
+
+    from harness.__main__ import main
+
+    text = (FIXTURE / "README.md").read_text()
+    cmd = shlex.split(re.search(r"^\s*\.venv/bin/python -m harness (simulate .*)$", text, re.MULTILINE).group(1))
+    assert cmd[cmd.index("--out") + 1] == "fixtures/world"
+    cmd[cmd.index("--out") + 1] = str(tmp_path)
+    assert main(cmd) == 0
+    assert world_hashes(tmp_path) == world_hashes(FIXTURE)
+
+
+def test_the_fixture_world_spans_weeks_on_two_second_blocks():
+    """The demo needs days and weeks of history: the trades span at least 30 days, the clock runs 2 s per block
+    (empty blocks skipped, as on Polygon), and trading happens on most days, not in a burst."""
+    logs = list(read_world_logs(FIXTURE))
+    meta = json.loads((FIXTURE / "world.json").read_text())
+    start_block, start_time = meta["params"]["start_block"], meta["params"]["start_time"]
+    times = [int(lg["blockTimestamp"], 16) for lg in logs]
+    blocks = [int(lg["blockNumber"], 16) for lg in logs]
+    assert all(t == start_time + 2 * (b - start_block) for b, t in zip(blocks, times))
+    assert max(times) - min(times) >= 30 * 86_400
+    assert meta["time_range"] == [start_time, max(times)] and meta["block_range"][1] == max(blocks)
+    fill = BY_KEY["exchange.OrderFilled"].topic0
+    days = {(int(lg["blockTimestamp"], 16) - start_time) // 86_400 for lg in logs if lg["topics"][0] == fill}
+    assert len(days) >= 30
+
+
+def test_a_small_world_keeps_its_content_whatever_the_span():
+    """The span moves blocks and times only: the same seed with span 0 (one block after another) decodes to
+    the same trades and the same truth."""
+    def rows(span):
+        sim = Simulation(WorldParams(seed=3, wallets=20, markets=4, fills=60, span_days=span))
+        logs = list(sim.logs())
+        d = decode_logs(logs)
+        keep = ("order_hash", "wallet", "counterparty", "side", "token_id", "shares", "usdc", "fee_shares", "fee_usdc")
+        return [tuple(r.get(k) for k in keep) for r in d.as_dicts("trades_raw")], sim.truth(), logs
+
+    a, truth_a, logs_a = rows(0)
+    b, truth_b, logs_b = rows(35)
+    assert a == b and truth_a == truth_b
+    assert int(logs_a[-1]["blockTimestamp"], 16) - int(logs_a[0]["blockTimestamp"], 16) < 86_400
+    assert int(logs_b[-1]["blockTimestamp"], 16) - int(logs_b[0]["blockTimestamp"], 16) >= 35 * 86_400
+
+
+def test_the_markets_file_names_every_condition_with_its_own_token_ids():
+    """markets.jsonl: one Gamma record per condition of the world, token ids equal to the position-id math (both
+    readers accept it), unique slugs, and closed exactly for the resolved conditions."""
+    from harness.chain.tokens import token_id
+    from harness.markets import read_gamma_markets
+    from harness.metadata import read_markets
+
+    path = FIXTURE / "markets.jsonl"
+    names = read_markets(path)
+    tokens = {m.condition_id: m for m in read_gamma_markets(path)}
+    prep = BY_KEY["ctf.ConditionPreparation"].topic0
+    conditions = {lg["topics"][1] for lg in read_world_logs(FIXTURE) if lg["topics"][0] == prep}
+    assert {m.condition_id for m in names} == conditions == set(tokens)
+    for m in names:
+        assert m.question.startswith("Will ") and m.question.endswith("?") and m.outcomes == ("Yes", "No")
+        assert m.token_ids == tuple(token_id(m.condition_id, o, neg_risk=m.neg_risk) for o in (0, 1))
+    assert len({m.slug for m in names}) == len(names)
+    resolved = {lg["topics"][1] for lg in read_world_logs(FIXTURE)
+                if lg["topics"][0] == BY_KEY["ctf.ConditionResolution"].topic0}
+    closed = {json.loads(x)["conditionId"] for x in path.read_text().splitlines() if json.loads(x)["closed"]}
+    assert closed == resolved
