@@ -13,7 +13,7 @@ import pytest
 from harness.errors import redact, register_env_secrets, register_secret
 from harness.gates import new_run_id
 from harness.warehouse import (
-    BACKENDS,
+    TEST_BACKENDS,
     BackendUnavailable,
     WarehouseError,
     WarehouseSettings,
@@ -27,7 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("harness", "polymarket-pnl-harness")
     g.addoption("--prod", action="store_true", help="target production (needs CLICKHOUSE_URL/USER/PASSWORD/DATABASE)")
     g.addoption("--clickhouse", metavar="URL", help="chdb:///dir, http(s)://host:port (env CLICKHOUSE_URL)")
-    g.addoption("--backend", choices=BACKENDS, help="warehouse backend (default: embedded chDB)")
+    g.addoption("--backend", choices=TEST_BACKENDS,
+                help="warehouse backend (default: embedded chDB); local-server: a warehouse-server per session "
+                     "(per xdist worker) on a scratch directory, every test through the server path")
     g.addoption("--database", metavar="NAME", help="database for stage runs (default: a fresh one per session)")
     g.addoption("--rpc-url", metavar="URL", help="Polygon JSON-RPC endpoint (env POLYGON_RPC_URL)")
     g.addoption("--since", metavar="AGE", help="sync window, e.g. 24h or 3d")
@@ -56,6 +58,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="backfill gate: build even when fills/transfers use tokens missing from token_map (reported)")
 
 
+PROJECT_ROOT_DIR = Path(__file__).resolve().parent
+
+
+class _LocalServerSlot:
+    """The session's warehouse-server (``--backend local-server``): started on first use, stopped at the end.
+
+    Its clients' user and a random password go into CLICKHOUSE_USER / CLICKHOUSE_PASSWORD of this process, so a
+    command run in-process or as a child with ``--clickhouse <url>`` logs in as any server client does."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.server = None
+
+    def get(self):
+        if self.server is None:
+            from harness.warehouse_server import start
+
+            password = secrets.token_urlsafe(18)
+            register_secret(password)
+            self.server = start(self.data, user="harness_test", password=password)
+            os.environ.update({"CLICKHOUSE_USER": "harness_test", "CLICKHOUSE_PASSWORD": password})
+        return self.server
+
+    def close(self, keep: bool) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if not keep:
+            import shutil
+
+            shutil.rmtree(self.data, ignore_errors=True)
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -80,18 +114,30 @@ def pytest_configure(config: pytest.Config) -> None:
         reports = Path(config.getoption("--reports"))
         config.option.xmlpath = str((reports if reports.is_absolute() else Path(config.rootpath) / reports)
                                     / config._harness_run_id / "junit.xml")
-    if config.getoption("--throwaway-prod") and (config.getoption("--backend") not in (None, "embedded") or (
+    local = config.getoption("--backend") == "local-server"
+    if local and (config.getoption("--clickhouse") or config.getoption("--prod")):
+        raise pytest.UsageError("--backend local-server starts its own server: it takes neither --clickhouse nor "
+                                "--prod")
+    if config.getoption("--throwaway-prod") and not local and (
+            config.getoption("--backend") not in (None, "embedded") or (
             config.getoption("--clickhouse") or os.environ.get("CLICKHOUSE_URL", "chdb:")).split(":")[0] != "chdb"):
-        raise pytest.UsageError("--throwaway-prod only runs on the embedded warehouse, never on a server")
+        raise pytest.UsageError("--throwaway-prod only runs on the embedded warehouse or the session's own "
+                                "local-server, never on a server")
     try:
         settings = resolve_settings(
-            backend=config.getoption("--backend"),
-            clickhouse=config.getoption("--clickhouse"),
+            backend=None if local else config.getoption("--backend"),
+            clickhouse=None if local else config.getoption("--clickhouse"),
             database=config.getoption("--database"),
             prod=config.getoption("--prod"),
+            env={k: v for k, v in os.environ.items() if not k.startswith("CLICKHOUSE_")} if local else None,
         )
     except WarehouseError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if local:
+        # Started on first use (warehouse_settings): never in the xdist controller, which runs no test.
+        config._harness_local_server = _LocalServerSlot(  # type: ignore[attr-defined]
+            PROJECT_ROOT_DIR / ".warehouse" / f"test-server-{_worker()}-{os.getpid()}")
+        settings = WarehouseSettings(backend="server", database=settings.database)
     if settings.backend == "embedded" and not (config.getoption("--clickhouse") or config.getoption("--database")
                                                or os.environ.get("HARNESS_WAREHOUSE_DIR")):
         # chDB allows one data directory per process and locks it: each test process gets its own.
@@ -161,7 +207,29 @@ def _with_database(s: WarehouseSettings, db: str) -> WarehouseSettings:
     return replace(s, database=db)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a backend other than embedded, a test marked ``embedded_only`` is skipped with its stated reason; on
+    local-server, so is a test outside the stages that never asks for the session's warehouse (it is the same on
+    every backend and the embedded pass runs it)."""
+    backend = config.getoption("--backend") or "embedded"
+    if backend == "embedded":
+        return
+    for item in items:
+        mark = item.get_closest_marker("embedded_only")
+        if mark is not None:
+            why = mark.args[0] if mark.args else mark.kwargs.get("reason", "")
+            assert why, f"{item.nodeid}: @pytest.mark.embedded_only needs its reason"
+            item.add_marker(pytest.mark.skip(reason=f"embedded only: {why}"))
+        elif (backend == "local-server" and not item.nodeid.startswith("tests/stages/")
+              and "warehouse_settings" not in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.skip(reason="uses no session warehouse: backend-independent, run by the "
+                                                    "embedded pass"))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    slot = getattr(config, "_harness_local_server", None)
+    if slot is not None:
+        slot.close(keep=config.getoption("--keep-db"))
     scratch = getattr(config, "_harness_scratch", None)
     if scratch is not None and not config.getoption("--keep-db"):
         import shutil
@@ -171,6 +239,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def warehouse_settings(pytestconfig: pytest.Config) -> WarehouseSettings:
+    slot = getattr(pytestconfig, "_harness_local_server", None)
+    if slot is not None and pytestconfig._harness_settings.url is None:  # type: ignore[attr-defined]
+        from dataclasses import replace
+
+        from harness.warehouse_server import ServerError
+
+        try:
+            server = slot.get()
+        except ServerError as exc:
+            pytest.fail(f"--backend local-server: {exc}", pytrace=False)
+        pytestconfig._harness_settings = replace(  # type: ignore[attr-defined]
+            pytestconfig._harness_settings, url=server.url, user=server.user, password=server.password)
     return pytestconfig._harness_settings  # type: ignore[attr-defined]
 
 

@@ -212,7 +212,7 @@ def _run_steps(client: Client, steps: list[Step], run: str, held: lease.Lease, d
     for t in DERIVED_TABLES:
         client.command(f"CREATE TABLE `{t}_new_{run}` AS `{t}`")
     for t in _DELTA if deltas else ():
-        client.command(f"CREATE TABLE `{t}_delta_{run}` AS `{t}` ENGINE = Memory")
+        client.command(_render("build/delta_create", table=t, run=run))
     label, timings = "?", {}
     cpu = {} if cpu is None else cpu
     try:

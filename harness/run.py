@@ -97,12 +97,14 @@ def plan_run(*, stages: list[str], target: str = "embedded", database: str | Non
     args = ["tests/stages", "-m", " or ".join(stages), "-p", "no:cacheprovider", "-o", "addopts=-ra --strict-markers",
             "-q", "--reports", str(reports)]
     if target == "embedded":
+        _refuse_server_options(extra or [])
         child = {k: v for k, v in base.items() if not k.startswith("CLICKHOUSE_")}
         args += ["--database", database or "polymarket"]
         if {"deploy", "rollback"} & set(stages):
             args.append("--throwaway-prod")
     else:
-        missing = [k for k in PROD_ENV if not base.get(k)]
+        missing = [k for k in PROD_ENV if not base.get(k)
+                   and not (k == "CLICKHOUSE_URL" and base.get("CLICKHOUSE_HOST"))]  # or HOST/PORT/SECURE
         if missing:
             raise UsageError(f"--target prod needs {', '.join(missing)} in the environment; nothing was touched")
         if world is not None:
@@ -126,6 +128,27 @@ def plan_run(*, stages: list[str], target: str = "embedded", database: str | Non
     return RunPlan(run_id=run_id, stages=stages, target=target,
                    argv=[sys.executable, "-m", "pytest", *args, *(extra or [])], env=child,
                    report_dir=reports / run_id, database=database)
+
+
+def _refuse_server_options(extra: list[str]) -> None:
+    """An embedded run never reaches a server, not even through pytest options after ``--``: a server address
+    (``--clickhouse http(s)://…``), a non-embedded ``--backend`` or ``--prod`` there is a usage error (exit 2)."""
+    for i, a in enumerate(extra):
+        name, eq, value = a.partition("=")
+        if not eq:
+            value = extra[i + 1] if i + 1 < len(extra) else ""
+        if name == "--clickhouse" and not value.startswith("chdb:"):
+            from harness.errors import redact_url
+
+            raise UsageError(f"run --target embedded cannot reach a server: '--clickhouse {redact_url(value)}' after "
+                             "-- names one; use --target prod (CLICKHOUSE_URL/USER/PASSWORD/DATABASE) for a server; "
+                             "nothing was touched")
+        if name == "--backend" and value not in ("embedded", ""):
+            raise UsageError(f"run --target embedded cannot use '--backend {value}' after --; use --target prod "
+                             "for a server; nothing was touched")
+        if a == "--prod":
+            raise UsageError("run --target embedded cannot take --prod after --; use --target prod; nothing was "
+                             "touched")
 
 
 def classify(pytest_rc: int, result: dict | None) -> tuple[int, str, str, str]:

@@ -25,6 +25,7 @@ from harness.errors import UsageError
 _NUM = re.compile(r"^(\d+)_")
 _CREATE = re.compile(r"^(\s*CREATE TABLE IF NOT EXISTS\s+)`?(\w+)`?", re.IGNORECASE | re.MULTILINE)
 _ALTER = re.compile(r"^(\s*ALTER TABLE\s+)`?(\w+)`?", re.IGNORECASE | re.MULTILINE)
+_DROP = re.compile(r"^(\s*DROP TABLE IF EXISTS\s+)`?(\w+)`?", re.IGNORECASE | re.MULTILINE)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
 
@@ -56,8 +57,9 @@ class SchemaFile:
 
     @property
     def kind(self) -> str:
-        """'create' or 'alter' (schema_files refuses anything else)."""
-        return "create" if _statement(self.text)[0] is _CREATE else "alter"
+        """'create', 'alter' or 'drop' (schema_files refuses anything else)."""
+        pattern = _statement(self.text)[0]
+        return "create" if pattern is _CREATE else "drop" if pattern is _DROP else "alter"
 
     @property
     def table(self) -> str:
@@ -71,7 +73,7 @@ class SchemaFile:
 
 def _statement(text: str):
     body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("--"))
-    for pattern in (_CREATE, _ALTER):
+    for pattern in (_CREATE, _ALTER, _DROP):
         m = pattern.match(body.lstrip("\n"))
         if m:
             return pattern, m
@@ -79,7 +81,10 @@ def _statement(text: str):
 
 
 def schema_files(folder: Path | None = None) -> list[SchemaFile]:
-    """The schema files in apply order; a file that is not one numbered CREATE/ALTER TABLE is refused."""
+    """The schema files in apply order; a file that is not one numbered CREATE/ALTER/DROP TABLE is refused.
+
+    A ``DROP TABLE IF EXISTS t`` file retires the files before it that create or alter ``t``: they are left out
+    (never applied on a new warehouse, never compared), and the drop runs once on a warehouse that has them."""
     folder = folder or SQL_DIR / "schema"
     out = []
     for path in sorted(folder.glob("*.sql")):
@@ -88,13 +93,14 @@ def schema_files(folder: Path | None = None) -> list[SchemaFile]:
             raise SchemaError(f"schema file {path} must start with a number, like 010_name.sql")
         f = SchemaFile(int(m.group(1)), path.name, path.read_text(encoding="utf-8").strip().rstrip(";"))
         if _statement(f.text)[0] is None:
-            raise SchemaError(f"schema file {path} must hold one 'CREATE TABLE IF NOT EXISTS name' or "
-                              "'ALTER TABLE name' statement")
+            raise SchemaError(f"schema file {path} must hold one 'CREATE TABLE IF NOT EXISTS name', "
+                              "'ALTER TABLE name' or 'DROP TABLE IF EXISTS name' statement")
         out.append(f)
     versions = [f.version for f in out]
     if len(set(versions)) != len(versions):
         raise SchemaError(f"duplicate schema file numbers in {folder}: {sorted(versions)}")
-    return out
+    return [f for i, f in enumerate(out)
+            if f.kind == "drop" or not any(d.kind == "drop" and d.table == f.table for d in out[i + 1:])]
 
 
 def _present(client: Client, names: list[str]) -> set[str]:
@@ -161,6 +167,10 @@ def apply_schema(client: Client, *, adopt_legacy: bool = False, report: Callable
                 if f.table not in present:
                     created.add(f.table)
                     present.add(f.table)
+        elif f.kind == "drop":
+            if f.name not in recorded:
+                client.command(f.text)
+                present.discard(f.table)
         elif f.name not in recorded or f.table in created:
             # Applied once; again only onto a table just recreated from its CREATE file (hence ALTER files are
             # written idempotent: ADD COLUMN IF NOT EXISTS, MODIFY COLUMN, DROP COLUMN IF EXISTS).
@@ -241,7 +251,7 @@ def expected_shapes(client: Client, sfiles: list[SchemaFile], tables: list[str],
     client.command(f"CREATE DATABASE `{probe}`")
     try:
         for f in sfiles:
-            if f.table in tables and (f.kind == "create" or f.name in recorded):
+            if f.table in tables and (f.kind == "create" or (f.kind == "alter" and f.name in recorded)):
                 client.command(f.in_database(probe))
         return _columns(client, probe, tables), _engines(client, probe, tables)
     finally:
@@ -253,7 +263,8 @@ def legacy_tables(client: Client, sfiles: list[SchemaFile] | None = None,
     """Existing tables of the harness's names whose columns (name and type) or engine differ from the files'."""
     sfiles = sfiles or schema_files()
     recorded = recorded_files(client) if recorded is None else recorded
-    existing = sorted(_present(client, sorted({f.table for f in sfiles if f.kind == "create"})))
+    retiring = {f.table for f in sfiles if f.kind == "drop" and f.name not in recorded}  # dropped, not adopted
+    existing = sorted(_present(client, sorted({f.table for f in sfiles if f.kind == "create"} - retiring)))
     if not existing:
         return []
     expected, engines = expected_shapes(client, sfiles, existing, recorded)

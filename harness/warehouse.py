@@ -22,11 +22,19 @@ from harness.errors import HarnessError, register_secret
 from harness.errors import redact_url as _redact_url
 
 BACKENDS = ("embedded", "container", "server")
+#: The test suite's backends: also ``local-server``, a warehouse-server (harness.warehouse_server) that each test
+#: session (each xdist worker) starts on a scratch directory and reaches by the ordinary server path.
+TEST_BACKENDS = BACKENDS + ("local-server",)
 DEFAULT_EMBEDDED_DIR = PROJECT_ROOT / ".warehouse"
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
-#: Environment variables production needs; --prod names whichever are missing.
+#: Environment variables production needs; --prod names whichever are missing. CLICKHOUSE_HOST (with
+#: CLICKHOUSE_PORT / CLICKHOUSE_SECURE, clickhouse-connect's names) may stand in for CLICKHOUSE_URL.
 PROD_ENV = ("CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE")
+#: Client timeouts in seconds (clickhouse-connect's connect_timeout / send_receive_timeout), from the environment.
+TIMEOUT_ENV = {"connect_timeout": "CLICKHOUSE_CONNECT_TIMEOUT", "send_receive_timeout": "CLICKHOUSE_SEND_RECEIVE_TIMEOUT"}
+DEFAULT_TIMEOUTS = {"connect_timeout": 10.0, "send_receive_timeout": 300.0}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
 class WarehouseError(HarnessError, RuntimeError):
@@ -46,6 +54,8 @@ class WarehouseSettings:
     prod: bool = False
     user: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    connect_timeout: float = DEFAULT_TIMEOUTS["connect_timeout"]  # server/container: seconds to connect
+    send_receive_timeout: float = DEFAULT_TIMEOUTS["send_receive_timeout"]  # seconds to wait for an answer
 
     def describe(self) -> str:
         """Where this points, safe to print (no credentials)."""
@@ -88,6 +98,41 @@ def parse_url(url: str) -> tuple[str, str | None]:
     )
 
 
+def url_from_host(env: dict[str, str]) -> str | None:
+    """CLICKHOUSE_HOST / CLICKHOUSE_PORT / CLICKHOUSE_SECURE (clickhouse-connect's variables) as a URL; None
+    without CLICKHOUSE_HOST. Port defaults to 8443 when secure, else 8123."""
+    host = (env.get("CLICKHOUSE_HOST") or "").strip()
+    if not host:
+        return None
+    secure = (env.get("CLICKHOUSE_SECURE") or "").strip().lower()
+    if secure not in _TRUE + _FALSE:
+        raise WarehouseError(f"CLICKHOUSE_SECURE={secure!r}: expected true/false, 1/0, yes/no or on/off")
+    port = (env.get("CLICKHOUSE_PORT") or "").strip() or ("8443" if secure in _TRUE else "8123")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise WarehouseError(f"CLICKHOUSE_PORT={port!r}: expected a TCP port 1..65535")
+    if "/" in host or ":" in host.strip("[]"):
+        raise WarehouseError(f"CLICKHOUSE_HOST={host!r}: a host name only (port in CLICKHOUSE_PORT, scheme from "
+                             "CLICKHOUSE_SECURE), or give the whole address as CLICKHOUSE_URL")
+    return f"{'https' if secure in _TRUE else 'http'}://{host}:{port}"
+
+
+def _timeouts(env: dict[str, str], given: dict[str, float | None] | None) -> dict[str, float]:
+    """connect_timeout / send_receive_timeout: the option, else the environment, else the default; > 0."""
+    out = {}
+    for key, var in TIMEOUT_ENV.items():
+        value = (given or {}).get(key)
+        if value is None:
+            text = (env.get(var) or "").strip()
+            try:
+                value = float(text) if text else DEFAULT_TIMEOUTS[key]
+            except ValueError:
+                raise WarehouseError(f"{var}={text!r}: expected seconds, e.g. 30") from None
+        if not value > 0:
+            raise WarehouseError(f"{key.replace('_', '-')} {value!r}: must be more than 0 seconds")
+        out[key] = float(value)
+    return out
+
+
 def resolve_settings(
     *,
     backend: str | None = None,
@@ -95,19 +140,39 @@ def resolve_settings(
     database: str | None = None,
     prod: bool = False,
     env: dict[str, str] | None = None,
+    timeouts: dict[str, float | None] | None = None,
 ) -> WarehouseSettings:
-    """Combine CLI options with the environment. Touches nothing: only validates and decides."""
+    """Combine CLI options with the environment. Touches nothing: only validates and decides.
+
+    The server address: ``clickhouse``, else CLICKHOUSE_URL, else CLICKHOUSE_HOST/PORT/SECURE (both set and naming
+    different servers is an error). ``timeouts`` (connect_timeout, send_receive_timeout) override
+    CLICKHOUSE_CONNECT_TIMEOUT / CLICKHOUSE_SEND_RECEIVE_TIMEOUT."""
+    from dataclasses import replace
+
     env = dict(os.environ if env is None else env)
-    url = clickhouse or env.get("CLICKHOUSE_URL")
+    by_host = url_from_host(env)
+    url = clickhouse or env.get("CLICKHOUSE_URL") or by_host
+    if by_host and env.get("CLICKHOUSE_URL") and not clickhouse:
+        given = urlsplit(env["CLICKHOUSE_URL"])
+        if (given.hostname, given.port or (8443 if given.scheme == "https" else 8123), given.scheme) != (
+                urlsplit(by_host).hostname, urlsplit(by_host).port, urlsplit(by_host).scheme):
+            raise WarehouseError(f"CLICKHOUSE_URL {redact_url(env['CLICKHOUSE_URL'])!r} and CLICKHOUSE_HOST/PORT/"
+                                 f"SECURE {redact_url(by_host)!r} name different servers: set one of them")
     register_secret(url)
     register_secret(env.get("CLICKHOUSE_PASSWORD"))
+    limits = _timeouts(env, timeouts)
+    return replace(_resolve(backend, clickhouse, url, database, prod, env), **limits)
+
+
+def _resolve(backend, clickhouse, url, database, prod, env) -> WarehouseSettings:
     if prod:
         missing = [k for k in PROD_ENV if not env.get(k)]
-        if clickhouse:
+        if clickhouse or url:
             missing = [k for k in missing if k != "CLICKHOUSE_URL"]
         if missing:
             raise WarehouseError(
-                "--prod refuses to start: missing " + ", ".join(missing)
+                "--prod refuses to start: missing " + ", ".join(
+                    "CLICKHOUSE_URL (or CLICKHOUSE_HOST)" if k == "CLICKHOUSE_URL" else k for k in missing)
                 + " (set them in the environment; nothing was touched)"
             )
         if backend not in (None, "server"):
@@ -136,7 +201,7 @@ def resolve_settings(
             user=env.get("CLICKHOUSE_USER"), password=env.get("CLICKHOUSE_PASSWORD"),
         )
     if backend == "server":
-        raise WarehouseError("--backend server needs --clickhouse URL or CLICKHOUSE_URL")
+        raise WarehouseError("--backend server needs --clickhouse URL, CLICKHOUSE_URL or CLICKHOUSE_HOST")
     path = Path(env.get("HARNESS_WAREHOUSE_DIR") or DEFAULT_EMBEDDED_DIR)
     return WarehouseSettings(backend="embedded", path=path, database=db)
 
@@ -185,7 +250,11 @@ def connect(settings: WarehouseSettings, *, create_database: bool = True) -> Cli
         kwargs = dict(
             host=parts.hostname, port=parts.port or (8443 if parts.scheme == "https" else 8123),
             secure=parts.scheme == "https", username=user or parts.username or "default",
-            password=password or parts.password or "", connect_timeout=10, send_receive_timeout=300,
+            password=password or parts.password or "", connect_timeout=settings.connect_timeout,
+            send_receive_timeout=settings.send_receive_timeout,
+            # no session: every request stands alone, so it may land on any replica (and no server-side session
+            # state, such as SET, is ever relied on)
+            autogenerate_session_id=False,
         )
         if create_database:
             clickhouse_connect.get_client(**kwargs).command(f"CREATE DATABASE IF NOT EXISTS `{db}`")

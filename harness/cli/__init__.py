@@ -23,7 +23,7 @@ __all__ = ["build_parser", "client_from_args", "main", "warehouse_args"]
 
 COMMAND_MODULES = (
     "harness.cli.world", "harness.cli.ingest", "harness.cli.build", "harness.cli.api", "harness.cli.reconcile",
-    "harness.cli.run", "harness.cli.ops", "harness.cli.markets", "harness.cli.export",
+    "harness.cli.run", "harness.cli.ops", "harness.cli.markets", "harness.cli.export", "harness.cli.server",
 )
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.cli.options import positive_float
 from harness.warehouse import BACKENDS, connect, resolve_settings
 
 
 def warehouse_args(p: argparse.ArgumentParser, *, schema: bool = True) -> None:
     """The warehouse options every command shares (``schema``: the command applies the schema)."""
-    p.add_argument("--clickhouse", metavar="URL", help="chdb:///dir or http(s)://host:port (env CLICKHOUSE_URL)")
+    p.add_argument("--clickhouse", metavar="URL", help="chdb:///dir or http(s)://host:port (env CLICKHOUSE_URL, or "
+                   "CLICKHOUSE_HOST with CLICKHOUSE_PORT and CLICKHOUSE_SECURE)")
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--database", help="database name (env CLICKHOUSE_DATABASE, default polymarket)")
     p.add_argument("--prod", action="store_true", help="production: needs CLICKHOUSE_URL/USER/PASSWORD/DATABASE")
+    p.add_argument("--connect-timeout", type=positive_float, metavar="S",
+                   help="seconds to connect to a server (env CLICKHOUSE_CONNECT_TIMEOUT, default 10)")
+    p.add_argument("--send-receive-timeout", type=positive_float, metavar="S",
+                   help="seconds to wait for a server's answer (env CLICKHOUSE_SEND_RECEIVE_TIMEOUT, default 300)")
     if schema:
         p.add_argument("--adopt-legacy", action="store_true",
                        help="tables of the harness's names with other columns (a legacy warehouse) are copied to "
@@ -24,7 +30,8 @@ def client_from_args(args: argparse.Namespace, *, apply: bool = True):
     from harness.schema import apply_schema
 
     settings = resolve_settings(backend=args.backend, clickhouse=args.clickhouse, database=args.database,
-                                prod=args.prod)
+                                prod=args.prod, timeouts={"connect_timeout": args.connect_timeout,
+                                                          "send_receive_timeout": args.send_receive_timeout})
     client = connect(settings)
     if apply:
         apply_schema(client, adopt_legacy=getattr(args, "adopt_legacy", False),

@@ -1,2 +1,2 @@
--- Empty the market_names lookup before it is rewritten (a Join table keeps every block it was given on disk).
+-- Empty the market_names lookup before it is rewritten from market_metadata.
 TRUNCATE TABLE market_names

@@ -90,7 +90,7 @@ def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, mon
     assert not _build_tables(fresh_db)
 
 
-def test_incremental_leaves_no_build_or_delta_tables(fresh_db):
+def test_incremental_leaves_no_build_or_delta_tables(fresh_db, monkeypatch):
     s, ms = _world()
     load(fresh_db, s.rows)
     seen = {t: len(v) for t, v in s.rows.items()}
@@ -98,9 +98,25 @@ def test_incremental_leaves_no_build_or_delta_tables(fresh_db):
     start = s.block
     s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
     insert(fresh_db, _new_rows(s, seen))
+    made = []
+    command = fresh_db.command
+
+    def watch(cmd, *args, **kwargs):  # the build and delta tables made while it ran, with their engines
+        out = command(cmd, *args, **kwargs)
+        text = "\n".join(ln for ln in str(cmd).splitlines() if not ln.lstrip().startswith("--")).strip()
+        if text.upper().startswith("CREATE TABLE"):
+            name = text.split()[2].strip("`")
+            made.append((name, command("SELECT engine FROM system.tables WHERE database = currentDatabase() "
+                                       "AND name = {n:String}", parameters={"n": name})))
+        return out
+
+    monkeypatch.setattr(fresh_db, "command", watch)
     rep = rebuild_range(fresh_db, start, s.block)
     assert not _build_tables(fresh_db)
     assert {"check unmapped", "affected conditions", "wallet_market_pnl (delta)", "swap"} <= set(rep.steps)
+    # issue 20: on a replicated server each request may reach another replica, where a Memory table is empty
+    deltas = {n: e for n, e in made if "_delta_" in n}
+    assert len(deltas) == len(build._DELTA) and set(deltas.values()) == {"MergeTree"}, made
 
 
 def _build_tables(client) -> list:

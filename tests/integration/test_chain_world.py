@@ -170,6 +170,7 @@ def test_fast_simulator_agrees_with_the_contracts(anvil_bin):
     assert ledger == {w: t.total for w, t in world.truth.items()}
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
     """The command a user runs: chain-world writes a file world whose truth.json the warehouse reproduces."""
     _need_contracts()
@@ -193,6 +194,7 @@ def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
     assert f"total {Decimal(t['total']) / 10**6:,.6f}" in pnl.stdout
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_cli_serve_backfill_build_reconcile(tmp_path, anvil_bin):
     """As an operator would: chain-world --serve in the background, then backfill over JSON-RPC, build, and
     reconcile a seeded sample against the same node (exit 0, 0 mismatches)."""

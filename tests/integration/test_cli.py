@@ -29,6 +29,7 @@ def _usd(micros: int) -> str:
     return f"{Decimal(micros) / 1_000_000:.6f}"
 
 
+@pytest.mark.embedded_only("runs the README's commands on an embedded warehouse directory of its own (the documented default)")
 def test_schema_ingest_build_pnl(tmp_path):
     wdir = tmp_path / "wh"
     out = _harness("schema", "--database", "cli", wdir=wdir).stdout
@@ -43,6 +44,7 @@ def test_schema_ingest_build_pnl(tmp_path):
     assert "no P&L rows for wallet" in unknown.stdout
 
 
+@pytest.mark.embedded_only("runs the README's commands on an embedded warehouse directory of its own (the documented default)")
 def test_pipeline_command_runs_every_stage_and_prints_the_gate_table(tmp_path):
     r = _harness("pipeline", "--reports", str(tmp_path / "reports"), wdir=tmp_path / "wh")
     table = r.stdout.split("gate table, run", 1)[1]

@@ -14,6 +14,7 @@ from harness import freshness
 from harness.__main__ import main
 from harness.ingest import Run, write_checkpoint
 from tests.support.receiver import Receiver
+from tests.support.target import warehouse_args
 
 NOW = 1_790_000_000
 HOUR = 3600
@@ -33,8 +34,7 @@ def _ingested(client, *, block: int, when: int, source: str = "rpc:137", lo: int
 
 
 def _cli(client, settings, *args: str) -> int:
-    return main(["freshness", "--clickhouse", f"chdb://{settings.path.resolve()}", "--database", client.database,
-                 *args])
+    return main(["freshness", *warehouse_args(settings, client.database), *args])
 
 
 @given(age=st.integers(0, 10**8), warn=st.integers(1, 10**7), extra=st.integers(0, 10**7), gaps=st.booleans())

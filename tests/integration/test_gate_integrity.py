@@ -49,6 +49,7 @@ def _missing(wdir, stage):
     return out.strip()
 
 
+@pytest.mark.embedded_only("runs `harness run`, whose embedded target is embedded by design, on a directory of its own")
 def test_a_partial_selection_never_records_a_stage_as_passed(tmp_path):
     wdir, reports = tmp_path / "wh", tmp_path / "reports"
     r = _stages(["-m", "backfill or sync or cleanup"], wdir, reports)
@@ -75,6 +76,7 @@ def test_a_partial_selection_never_records_a_stage_as_passed(tmp_path):
     assert _missing(wdir, "deploy") == "['dryrun']"
 
 
+@pytest.mark.embedded_only("runs `harness run`, whose embedded target is embedded by design, on a directory of its own")
 def test_gates_bind_to_the_data_not_the_highest_block(tmp_path):
     wdir, reports = tmp_path / "wh", tmp_path / "reports"
     r = _stages(["-m", "not deploy and not rollback"], wdir, reports)
@@ -100,6 +102,7 @@ def test_gates_bind_to_the_data_not_the_highest_block(tmp_path):
     assert views.strip() == "[]"
 
 
+@pytest.mark.embedded_only("runs `harness run`, whose embedded target is embedded by design, on a directory of its own")
 def test_a_rebuild_of_unchanged_data_after_an_ingest_still_invalidates(tmp_path):
     """Any ingest after a gate invalidates it, even one that changed no row."""
     wdir, reports = tmp_path / "wh", tmp_path / "reports"

@@ -6,12 +6,13 @@ import pytest
 from harness.__main__ import main
 from harness.chain.node import free_port
 from harness.pipeline import RAW_TABLES, table_counts
+from tests.support.target import warehouse_args
 
 pytestmark = pytest.mark.anvil
 
 
 def _wh(settings, db):
-    return ["--clickhouse", f"chdb://{settings.path.resolve()}", "--database", db]
+    return warehouse_args(settings, db)
 
 
 def test_sync_command_ingests_then_rebuilds(replayed_chain, new_db, warehouse_settings, capsys):

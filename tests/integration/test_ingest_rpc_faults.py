@@ -100,6 +100,7 @@ def test_unknown_events_of_known_contracts_are_fetched_and_counted(pm, new_db):
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)? ")
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_a_backfill_with_stderr_to_a_file_logs_timestamped_progress(replayed_chain, tmp_path):
     """The acceptance of issue 15 point 1: cron's view of a backfill (stderr a file, not a terminal); two
     endpoints, the first dead, so the failover is in the log too, redacted."""

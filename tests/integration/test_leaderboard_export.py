@@ -127,14 +127,13 @@ def test_csv_unknown_and_malformed(http):
 
 def _cli(warehouse_settings, db, *args) -> int:
     from harness.cli import main
+    from tests.support.target import warehouse_args
 
     name = db.query("SELECT currentDatabase()").result_rows[0][0]
-    return main(["export", "--clickhouse", f"chdb://{warehouse_settings.path}", "--database", name, *args])
+    return main(["export", *warehouse_args(warehouse_settings, name), *args])
 
 
 def test_export_command_csv_and_json(built, warehouse_settings, tmp_path, capsys):
-    if warehouse_settings.backend != "embedded":
-        pytest.skip("in-process CLI test on the embedded warehouse only")
     w = _some_wallets(built, 1)[0]
     total, realized, unrealized = built.query(
         "SELECT total_pnl_usd, realized_pnl_usd, unrealized_pnl_usd FROM wallet_pnl_summary_final "
@@ -157,8 +156,6 @@ def test_export_command_csv_and_json(built, warehouse_settings, tmp_path, capsys
 def test_export_command_follows_a_proxy(built, warehouse_settings, capsys):
     """An EOA whose derived ProxyWalletFactory proxy is one of the world's wallets: the proxy's rows, said so.
     (A copy of that wallet's rows under the derived address, in this module's own database.)"""
-    if warehouse_settings.backend != "embedded":
-        pytest.skip("in-process CLI test on the embedded warehouse only")
     eoa = "0x" + "e7" * 20
     proxy = polymarket_proxy_address(eoa)
     w = _some_wallets(built, 1)[0]

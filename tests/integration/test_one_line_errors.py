@@ -65,6 +65,7 @@ needs_world = pytest.mark.skipif(not (WORLD / "logs.jsonl.gz").is_file(), reason
     ("logIndex", hex(2**32)), ("blockTimestamp", hex(2**40)), ("blockNumber", ["0x1"]),
     ("transactionHash", "0x" + "zz" * 32), ("removed", "false"), ("logIndex", -1),
 ])
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_bad_log_fields_in_files_are_one_line_and_nothing_counts(tmp_path, field, value):
     world = _world_with(tmp_path, lambda log: log.__setitem__(field, value))
     r = _harness("ingest-files", str(world), "--database", "bad", tmp_path=tmp_path)
@@ -75,6 +76,7 @@ def test_bad_log_fields_in_files_are_one_line_and_nothing_counts(tmp_path, field
     assert checkpoints == 0 and rows == 0, (checkpoints, rows)  # no partial insert, nothing covered
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_commands_on_bad_input_are_one_line(tmp_path):
     _one_line(_harness("pnl", "0x" + "11" * 20, "--database", "noviews", tmp_path=tmp_path))
     _one_line(_harness("schema", "--clickhouse", "http://localhost:notaport", tmp_path=tmp_path))
@@ -88,6 +90,7 @@ def test_commands_on_bad_input_are_one_line(tmp_path):
     _one_line(_harness("ingest-files", str(tmp_path / "nowhere"), "--database", "x", tmp_path=tmp_path))
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_pipeline_on_a_locked_warehouse_is_one_line(tmp_path):
     """chDB lets one process open a directory: a pipeline while another process holds it says so in one line."""
     holder = subprocess.Popen(
@@ -105,6 +108,7 @@ def test_pipeline_on_a_locked_warehouse_is_one_line(tmp_path):
         holder.wait()
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_non_utf8_wallets_file_is_one_line(tmp_path):
     from harness.wallets import WalletsFileError, load_wallets
 
@@ -155,6 +159,7 @@ class _StallingNode:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 @pytest.mark.parametrize("sig", ["TERM", "KILL"])
 def test_a_run_that_dies_is_marked_failed(tmp_path, sig):
     import signal

@@ -37,6 +37,7 @@ def _py(code, wdir, *args):
     return r.stdout
 
 
+@pytest.mark.embedded_only("runs the stages as the README's embedded pipeline, on a directory of its own")
 def test_deploy_on_fresh_database_is_refused_naming_the_gate(tmp_path):
     r = _run(["-m", "deploy", "--throwaway-prod", "--reports", str(tmp_path / "reports")], tmp_path / "wh",
              run_id="e2e-refused")
@@ -45,6 +46,7 @@ def test_deploy_on_fresh_database_is_refused_naming_the_gate(tmp_path):
                      r"block 0 fingerprint [0-9a-f]{16}; last: never run\)", r.stdout), r.stdout[-3000:]
 
 
+@pytest.mark.embedded_only("runs the stages as the README's embedded pipeline, on a directory of its own")
 def test_full_pipeline_then_rollback(tmp_path):
     wdir, reports = tmp_path / "wh", tmp_path / "reports"
     # The plan's warehouse still holds broken enriched tables: give the cleanup stage two to back up and drop.

@@ -171,12 +171,11 @@ def test_anvil_round_trip(anvil_bin, new_db):
 def test_cli_pnl_answers_an_eoa_with_its_proxy(proxy_db, warehouse_settings, capsys):
     """`harness pnl EOA` prints the proxy's totals (computed here from the rows) and names the link."""
     from harness.cli import main
+    from tests.support.target import warehouse_args
 
-    if warehouse_settings.backend != "embedded":
-        pytest.skip("in-process CLI test on the embedded warehouse only")
     client, world = proxy_db
     db = client.query("SELECT currentDatabase()").result_rows[0][0]
-    base = ["pnl", "--clickhouse", f"chdb://{warehouse_settings.path}", "--database", db]
+    base = ["pnl", *warehouse_args(warehouse_settings, db)]
     assert main([*base, EOA_SAFE]) == 0
     out = capsys.readouterr().out
     r, u, t = world.totals(SAFE)

@@ -53,6 +53,7 @@ def test_plan_cutoff_is_2025_10_31_everywhere():
         assert "17304" + "19199" not in path.read_text(encoding="utf-8"), path  # 2024-10-31: a year early
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_plain_build_uses_no_cutoff_on_2026_data(tmp_path):
     """`harness build` without flags kept only events before 2024-10-31: on 2026 data every table was empty."""
     world = variant(tmp_path / "w2026", shift=TO_2026)
@@ -137,6 +138,7 @@ def test_blocks_file_formats(tmp_path):
         ingest.read_blocks_file(tmp_path / "bad.csv")
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_cli_ingest_files_blocks_option(tmp_path):
     world = variant(tmp_path / "w", drop_timestamps=True)
     wdir = tmp_path / "wh"
@@ -319,6 +321,7 @@ def test_real_gamma_markets_map_every_token():
     assert all(sorted(m.prices) == [0, 1_000_000] for m in ms) and all(m.as_of for m in ms)
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_cli_build_fails_without_and_passes_with_the_markets_file(tmp_path):
     import json
 
@@ -426,6 +429,7 @@ def _backfill_stage(world: Path, tmp_path: Path) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 @pytest.mark.parametrize("case", ["unmapped", "unpriced"])
 def test_backfill_gate_fails_on_unmapped_tokens_and_unpriced_positions(tmp_path, case):
     """A range after its preparations (tokens unknown), or open positions nothing prices (no fills, no prices

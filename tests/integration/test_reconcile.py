@@ -97,6 +97,7 @@ def test_bad_wallet_is_named(fresh_db):
         reconcile(fresh_db, lambda c: [], block=1, wallets=["0x12"])
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_cli_exit_codes(played, tmp_path):
     """The command as a user runs it on the embedded warehouse: 0 when the warehouse agrees with the node, 1 with
     the mismatch table when a transfer is lost, 2 with one line for unusable options."""

@@ -32,6 +32,7 @@ def _run(tmp_path, *args, env_extra=None):
     return r, (json.loads(runs[-1].read_text()) if runs else None)
 
 
+@pytest.mark.embedded_only("tests `harness run --target embedded`, which refuses servers by design")
 def test_exit_0_all_passed_with_run_json(tmp_path):
     r, run = _run(tmp_path, "--stages", "backfill", "--database", "ok0")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
@@ -54,6 +55,7 @@ def test_exit_0_all_passed_with_run_json(tmp_path):
     assert "BuildReport(" not in page and "{'" not in page  # tables, not Python reprs
 
 
+@pytest.mark.embedded_only("tests `harness run --target embedded`, which refuses servers by design")
 def test_exit_1_failed_check_posts_an_alert(tmp_path):
     world = tmp_path / "world"
     shutil.copytree(WORLD, world)
@@ -74,6 +76,7 @@ def test_exit_1_failed_check_posts_an_alert(tmp_path):
     assert "s3cretToken" not in r.stdout + r.stderr + json.dumps(run)
 
 
+@pytest.mark.embedded_only("tests `harness run --target embedded`, which refuses servers by design")
 def test_exit_3_refused_gate_is_not_a_failed_check(tmp_path):
     with Receiver() as rx:
         r, run = _run(tmp_path, "--stages", "deploy", "--database", "r3", "--notify-url", rx.url)
@@ -84,6 +87,7 @@ def test_exit_3_refused_gate_is_not_a_failed_check(tmp_path):
     assert (alert["stage"], alert["outcome"]) == ("deploy", "refused")
 
 
+@pytest.mark.embedded_only("tests `harness run --target embedded`, which refuses servers by design")
 def test_exit_2_usage_and_configuration(tmp_path):
     for args, env, says in [
         (["--stages", "dryrun..backfill"], {}, "--stages 'dryrun..backfill': dryrun comes after backfill"),

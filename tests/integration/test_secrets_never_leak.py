@@ -95,6 +95,7 @@ def test_redact_masks_every_position():
     assert redact("https://polygon-mainnet.example/v2/") == "https://polygon-mainnet.example/v2/"
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (secrets in node URLs, not the warehouse)")
 @pytest.mark.parametrize("i", range(4))
 def test_stage_run_against_a_node_that_echoes_the_key(echo_node, tmp_path, i):
     url = _urls(echo_node)[i]
@@ -108,6 +109,7 @@ def test_stage_run_against_a_node_that_echoes_the_key(echo_node, tmp_path, i):
     _assert_clean(_artefacts(tmp_path, done, "leak"))
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (secrets in node URLs, not the warehouse)")
 @pytest.mark.parametrize("i", range(4))
 def test_cli_against_a_node_that_echoes_the_key(echo_node, tmp_path, i):
     url = _urls(echo_node)[i]
@@ -125,6 +127,7 @@ def test_cli_against_a_node_that_echoes_the_key(echo_node, tmp_path, i):
     _assert_clean(_artefacts(tmp_path, done, "leak"))
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (secrets in node URLs, not the warehouse)")
 def test_clickhouse_url_secrets_are_never_printed(tmp_path):
     for url in (f"http://default:{PASSWORD}@127.0.0.1:9/?password={QUERY_KEY}",
                 f"http://127.0.0.1:9?password={PASSWORD}", f"http://127.0.0.1:9/{PATH_KEY}"):

@@ -43,6 +43,7 @@ def _stages(args, wdir, reports):
         cwd=ROOT, env=_env(wdir), capture_output=True, text=True, timeout=900, check=False)
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 @needs_world
 def test_build_never_creates_the_final_views(tmp_path):
     wdir = tmp_path / "wh"
@@ -158,11 +159,13 @@ def test_node_starter_refuses_a_port_another_process_holds():
         foreign.server_close()
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_deploy_selected_without_prod_fails(tmp_path):
     r = _stages(["-m", "deploy", "--database", "np"], tmp_path / "wh", tmp_path / "reports")
     assert r.returncode != 0 and "needs --prod" in r.stdout, r.stdout[-3000:]
 
 
+@pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 @needs_world
 def test_rollback_after_two_deploys_passes(tmp_path):
     wdir, reports = tmp_path / "wh", tmp_path / "reports"

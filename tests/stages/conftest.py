@@ -69,14 +69,31 @@ def pipeline(warehouse, warehouse_settings, pytestconfig):
                         f"(generate one with: python -m harness simulate --out {world.path})", pytrace=False)
     p = Pipeline(
         client=warehouse, settings=warehouse_settings, run_id=pytestconfig._harness_run_id,
+        # the session's own local-server holds nothing but this session's scratch data, like an embedded one
         guard=Guard(warehouse_settings.backend, prod=warehouse_settings.prod,
-                    throwaway=bool(pytestconfig.getoption("--throwaway-prod"))),
+                    throwaway=bool(pytestconfig.getoption("--throwaway-prod"))
+                    or getattr(pytestconfig, "_harness_local_server", None) is not None),
         world=world, rpc_url=rpc, options=pytestconfig,
     )
     pytestconfig._harness_pipeline = p
-    yield p
+    p.notes["ddl"] = ddl = []  # every CREATE/ALTER the stages send, for test_8_engines (replicated-safe tables)
+    original = warehouse.command
+
+    def recording(cmd, *args, **kwargs):
+        if isinstance(cmd, str) and _DDL.match(cmd):
+            ddl.append(cmd)
+        return original(cmd, *args, **kwargs)
+
+    warehouse.command = recording
+    try:
+        yield p
+    finally:
+        del warehouse.command
     _write_reports(p)
     pytestconfig._harness_pipeline = None
+
+
+_DDL = __import__("re").compile(r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE|ALTER|ATTACH|REPLACE)\b", __import__("re").I)
 
 
 def _write_reports(p: Pipeline) -> None:
@@ -106,6 +123,36 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(table.read_text(encoding="utf-8").rstrip())
 
 
+def _refusal(p: Pipeline, stage: str) -> str | None:
+    """Why ``stage`` may not run (asked once per stage and session), or None."""
+    if stage not in p.refusals:
+        if stage == "rollback":
+            from harness.deploy import last_deploy_id
+
+            p.refusals[stage] = None if last_deploy_id(p.client) else "rollback refused: no deploy to roll back"
+        else:
+            fp = gates.data_fingerprint(p.client)
+            missing = gates.missing_gates(p.client, stage, fingerprint=fp)
+            p.refusals[stage] = f"stage {stage!r} refused: missing gate " + "; ".join(missing) if missing else None
+            p.notes[f"started_on:{stage}"] = fp  # a passed sync records it: the link of the backfill chain
+    return p.refusals[stage]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Refuse before any fixture is set up: a refused stage's module fixtures (validate's cross-check reads the
+    _validate views) would otherwise meet what the refused stage never made and show a raw SQL error, such as
+    "Unknown table", instead of the refusal. The session's first stage test makes the pipeline; it is not refused
+    here (the fixture below still checks it)."""
+    stage = stage_of(item)
+    p = getattr(item.config, "_harness_pipeline", None)
+    if stage is None or p is None or (stage in ("deploy", "rollback") and not p.deploy_allowed):
+        return
+    why = _refusal(p, stage)
+    if why:
+        pytest.fail(why, pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def _gate_order(request):
     """Refuse a stage at once, naming the missing gate, unless every earlier stage passed on this watermark."""
@@ -118,18 +165,9 @@ def _gate_order(request):
         if getattr(request.config, "_harness_deploy_only", False):
             pytest.fail(f"{why}: nothing was deployed", pytrace=False)  # asked for deploy: never a quiet skip
         pytest.skip(why)
-    if stage not in p.refusals:
-        if stage == "rollback":
-            from harness.deploy import last_deploy_id
-
-            p.refusals[stage] = None if last_deploy_id(p.client) else "rollback refused: no deploy to roll back"
-        else:
-            fp = gates.data_fingerprint(p.client)
-            missing = gates.missing_gates(p.client, stage, fingerprint=fp)
-            p.refusals[stage] = f"stage {stage!r} refused: missing gate " + "; ".join(missing) if missing else None
-            p.notes[f"started_on:{stage}"] = fp  # a passed sync records it: the link of the backfill chain
-    if p.refusals[stage]:
-        pytest.fail(p.refusals[stage], pytrace=False)
+    why = _refusal(p, stage)
+    if why:
+        pytest.fail(why, pytrace=False)
 
 
 @pytest.hookimpl(trylast=True)

@@ -93,3 +93,10 @@ def test_actionlint_would_catch_a_broken_workflow(tmp_path):
                    "      - run: echo ${{ secrets.X.y.z }}\n", encoding="utf-8")
     r = _lint(bad)
     assert r.returncode == 1 and "nothere" in r.stdout, r.stdout + r.stderr
+
+
+def test_ci_runs_the_stage_and_warehouse_tests_on_a_local_server_too():
+    """Issue 20: the production path (clickhouse-connect over HTTP to a server) runs in CI, not only embedded."""
+    want = ".venv/bin/pytest -n auto tests/stages tests/integration --backend local-server --throwaway-prod"
+    assert want in _runs(_workflow()["jobs"]["embedded"])
+    assert want in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()

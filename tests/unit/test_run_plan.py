@@ -76,3 +76,32 @@ def test_exit_codes_from_pytest_status_and_run_json():
     for rc in (2, 3, 4, 5):
         assert classify(rc, ok)[0] == 2
     assert classify(1, None)[0] == 2  # pytest failed before any stage ran
+
+
+@pytest.mark.parametrize("extra", [
+    ["--clickhouse", "http://127.0.0.1:8123"], ["--clickhouse=https://u:pw-very-secret-1@ch.example:8443"],
+    ["-x", "--backend", "server"], ["--backend=local-server"], ["--prod"],
+])
+def test_an_embedded_run_refuses_a_server_after_the_separator(tmp_path, extra):
+    """Issue 20: `run -- --clickhouse http://…` reached a server although an embedded run drops CLICKHOUSE_*."""
+    with pytest.raises(UsageError) as exc:
+        plan_run(stages=["backfill"], target="embedded", reports=tmp_path, env={}, extra=extra)
+    msg = str(exc.value)
+    assert "--target prod" in msg and "nothing was touched" in msg and "pw-very-secret-1" not in msg
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_embedded_run_may_name_its_own_chdb_directory_after_the_separator(tmp_path):
+    plan = plan_run(stages=["backfill"], target="embedded", reports=tmp_path, env={},
+                    extra=["--clickhouse", f"chdb://{tmp_path}/wh", "--backend", "embedded"])
+    assert plan.argv[-4:] == ["--clickhouse", f"chdb://{tmp_path}/wh", "--backend", "embedded"]
+
+
+def test_the_run_command_exits_2_on_a_server_address_after_the_separator(tmp_path, capsys):
+    from harness.__main__ import main
+
+    rc = main(["run", "--stages", "backfill", "--reports", str(tmp_path / "r"), "--", "--clickhouse",
+               "http://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot reach a server" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

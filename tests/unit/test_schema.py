@@ -276,3 +276,48 @@ def test_column_diff_accounts_for_every_column(expected, found):
     rebuilt.update({n: f for n, _e, f in d.retyped})
     assert rebuilt == found
     assert all(expected[n] == e != f for n, e, f in d.retyped)
+
+
+# --- retired tables (issue 20: Join/Memory/Set engines are unsafe on a replicated server) ----------------------
+
+def test_no_schema_file_in_force_creates_a_non_mergetree_table(fresh_db):
+    """A replicated server keeps Memory, Join and Set tables on each replica apart: every table the schema leaves
+    is of the MergeTree family (091's Join-engine market_names is retired by 100)."""
+    engines = {r[0]: r[1] for r in fresh_db.query(
+        "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND engine NOT LIKE '%View'"
+    ).result_rows}
+    assert engines and {t: e for t, e in engines.items() if not e.endswith("MergeTree")} == {}
+    assert "091_market_names.sql" not in {f.name for f in schema_files()}
+
+
+def test_a_warehouse_with_the_join_table_gets_the_mergetree_one(fresh_db, tmp_path):
+    """A warehouse whose schema stopped at 091 (market_names a Join table, names in it) moves forward: 100 drops
+    the Join table once, 101 creates the MergeTree; the applied 091 is not an edited file, the Join not legacy."""
+    from harness.config import SQL_DIR
+
+    folder = _schema_copy(tmp_path)
+    for f in folder.glob("*.sql"):
+        if int(f.name.split("_")[0]) >= 100:
+            f.unlink()
+    fresh_db.command("DROP TABLE market_names SYNC")
+    fresh_db.command("ALTER TABLE schema_version DELETE WHERE version >= 100 SETTINGS mutations_sync = 2")
+    assert schema_files(folder)[-1].version < 100
+    apply_schema(fresh_db, folder=folder)
+    assert _tables(fresh_db)["market_names"].startswith("Join")
+    fresh_db.command("INSERT INTO market_names VALUES ('0xc1', 'Q?', 'q', ['Yes', 'No'])")
+    apply_schema(fresh_db)  # the shipped files
+    assert _tables(fresh_db)["market_names"].startswith("MergeTree")
+    assert _version_rows(fresh_db, "100_market_names_retired.sql") == 1
+    assert drifted(fresh_db) == [] and legacy_tables(fresh_db) == []
+    assert (SQL_DIR / "schema" / "091_market_names.sql").is_file()  # kept: it was applied, never edited
+    fresh_db.command("INSERT INTO market_names VALUES ('0xc1', 'Q?', 'q', ['Yes', 'No'])")
+    apply_schema(fresh_db)  # applied once: the names loaded since are not dropped again
+    assert fresh_db.query("SELECT count() FROM market_names").result_rows == [(1,)]
+
+
+def test_a_drop_file_retires_only_the_files_before_it(tmp_path):
+    folder = _schema_copy(tmp_path)
+    (folder / "902_fee_refunds_retired.sql").write_text("DROP TABLE IF EXISTS fee_refunds SYNC")
+    names = [f.name for f in schema_files(folder)]
+    assert not any(n.startswith("019_") for n in names) and "902_fee_refunds_retired.sql" in names
+    assert "101_market_names.sql" in names and "091_market_names.sql" not in names

@@ -94,3 +94,75 @@ def test_dropping_a_database_frees_its_disk_at_once(tmp_path):
                          check=True).stdout.split()
     before, after = int(out[-2]), int(out[-1])
     assert before > 10_000_000 and after < before / 10, (before, after)
+
+
+# --- clickhouse-connect's own variables and the client timeouts (issue 20) ------------------------------------
+
+@pytest.mark.parametrize("env, url", [
+    ({"CLICKHOUSE_HOST": "ch.example.internal"}, "http://ch.example.internal:8123"),
+    ({"CLICKHOUSE_HOST": "ch.example.internal", "CLICKHOUSE_SECURE": "true"}, "https://ch.example.internal:8443"),
+    ({"CLICKHOUSE_HOST": "ch.example.internal", "CLICKHOUSE_SECURE": "1", "CLICKHOUSE_PORT": "9440"},
+     "https://ch.example.internal:9440"),
+    ({"CLICKHOUSE_HOST": "127.0.0.1", "CLICKHOUSE_PORT": "18123", "CLICKHOUSE_SECURE": "no"},
+     "http://127.0.0.1:18123"),
+])
+def test_clickhouse_host_port_secure_name_a_server(env, url):
+    s = resolve_settings(env={**env, "CLICKHOUSE_PASSWORD": "pw"})
+    assert (s.backend, s.url, s.password) == ("server", url, "pw")
+
+
+def test_prod_takes_clickhouse_host_instead_of_url():
+    env = {k: v for k, v in PROD_ENV.items() if k != "CLICKHOUSE_URL"}
+    s = resolve_settings(prod=True, env={**env, "CLICKHOUSE_HOST": "ch.example.internal", "CLICKHOUSE_SECURE": "1"})
+    assert s.prod and s.url == "https://ch.example.internal:8443"
+    with pytest.raises(WarehouseError, match=r"CLICKHOUSE_URL \(or CLICKHOUSE_HOST\)"):
+        resolve_settings(prod=True, env=env)
+
+
+@pytest.mark.parametrize("env, fragment", [
+    ({"CLICKHOUSE_HOST": "h", "CLICKHOUSE_SECURE": "maybe"}, "CLICKHOUSE_SECURE='maybe'"),
+    ({"CLICKHOUSE_HOST": "h", "CLICKHOUSE_PORT": "http"}, "CLICKHOUSE_PORT='http'"),
+    ({"CLICKHOUSE_HOST": "h", "CLICKHOUSE_PORT": "70000"}, "CLICKHOUSE_PORT='70000'"),
+    ({"CLICKHOUSE_HOST": "https://h:8443"}, "a host name only"),
+    ({"CLICKHOUSE_HOST": "a.example", "CLICKHOUSE_URL": "https://b.example:8443"}, "name different servers"),
+    ({"CLICKHOUSE_CONNECT_TIMEOUT": "soon"}, "CLICKHOUSE_CONNECT_TIMEOUT='soon'"),
+    ({"CLICKHOUSE_SEND_RECEIVE_TIMEOUT": "0"}, "must be more than 0"),
+])
+def test_bad_connection_variables_are_one_line_naming_them(env, fragment):
+    with pytest.raises(WarehouseError) as exc:
+        resolve_settings(env=env)
+    assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_the_same_server_by_url_and_by_host_is_fine():
+    s = resolve_settings(env={"CLICKHOUSE_URL": "https://a.example:8443", "CLICKHOUSE_HOST": "a.example",
+                              "CLICKHOUSE_SECURE": "true"})
+    assert s.url == "https://a.example:8443"
+
+
+def test_timeouts_come_from_the_option_then_the_environment_then_the_default():
+    assert (resolve_settings(env={}).connect_timeout, resolve_settings(env={}).send_receive_timeout) == (10, 300)
+    env = {"CLICKHOUSE_CONNECT_TIMEOUT": "2.5", "CLICKHOUSE_SEND_RECEIVE_TIMEOUT": "45"}
+    s = resolve_settings(env=env)
+    assert (s.connect_timeout, s.send_receive_timeout) == (2.5, 45)
+    s = resolve_settings(env=env, timeouts={"connect_timeout": 1, "send_receive_timeout": None})
+    assert (s.connect_timeout, s.send_receive_timeout) == (1, 45)
+
+
+def test_a_server_that_never_answers_fails_within_the_connect_timeout():
+    """A listener that accepts and never answers: the client gives up after send_receive_timeout, one line."""
+    import socket
+    import time
+
+    from harness.warehouse import connect
+
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+        s = resolve_settings(env={"CLICKHOUSE_URL": f"http://127.0.0.1:{port}", "CLICKHOUSE_SEND_RECEIVE_TIMEOUT": "1",
+                                  "CLICKHOUSE_CONNECT_TIMEOUT": "1"})
+        t0 = time.monotonic()
+        with pytest.raises(WarehouseError, match="cannot open warehouse"):
+            connect(s)
+        assert time.monotonic() - t0 < 20
