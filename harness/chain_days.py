@@ -34,7 +34,7 @@ class Day:
     last_block: int
     head: int
     end_time: int  # unix time of the day's last block (the tail's last)
-    txs: int
+    blocks: int  # activity blocks mined
 
 
 class DayPlayer(Player):
@@ -181,7 +181,7 @@ class DailyWorld:
         head = self.mine_tail(time + 3)
         old = self.played[-1]
         self.played[-1] = Day(old.index, old.first_block, last, head, time + 3 + 2 * (self.confirmations - 1),
-                              old.txs)
+                              old.blocks + 1)
         return self.played[-1]
 
     def truth(self, block: int | None = None) -> dict[str, int]:
