@@ -24,7 +24,7 @@ from harness.warehouse import connect, resolve_settings
 
 COND = "concat('0x', lower(hex(sipHash128(toUInt64({n})))))"
 def before_view() -> str:
-    """The view as it was before issue 20 (git 53a4249), reading the Join table under the name names_join."""
+    """The view as it was before issue 20 (git a835d8c), reading the Join table under the name names_join."""
     import subprocess
 
     text = subprocess.run(["git", "show", "a835d8c:sql/views/realized_pnl_by_market_final.sql"], check=True,
