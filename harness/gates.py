@@ -5,8 +5,10 @@ A stage passed only when every check it defines ran and passed in the same run (
 only for the fingerprint its checks ran on: the content of every raw and derived table, the ingest runs, the
 schema and the code. Any ingest, rebuild or edit after a gate changes the fingerprint and so invalidates every later
 gate; the highest block alone (the watermark, kept for display) cannot tell a tampered table from a clean one.
-One exception, because a daily sync changes the data by design: the backfill gate may sit on older data when a sync
-(which re-proves coverage) passed on the current one.
+One exception, because a daily sync changes the data by design: the backfill gate carries forward through an
+unbroken chain of passed syncs, each admitted on exactly the data the link before it left behind (``backfill_chain``).
+A failed or killed sync that wrote anything, a hand edit or an ingest outside sync breaks the chain: no later check
+can tell their writes apart, so only a new backfill gate mends it.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from clickhouse_connect.driver.client import Client
@@ -252,21 +254,52 @@ class StageState:
     stage: str
     passed_on: list[str]  # data fingerprints with a passed run, newest first
     last: str  # human summary of the newest run, on any data
+    #: (started on, ended on) fingerprints of each passed run that recorded where it started, newest first
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 def stage_states(client: Client, stages: tuple[str, ...] = STAGES) -> dict[str, StageState]:
     rows = client.query(load("checks/gate_latest_runs"), parameters={"stages": list(stages)}).result_rows
     out = {s: StageState(s, [], "never run") for s in stages}
-    for stage, run_id, fp, wm_block, finished, bad, complete in rows:
+    for stage, run_id, fp, wm_block, finished, bad, complete, started_on in rows:
         st = out[stage]
         ok = bad == 0 and complete > 0  # stage_complete is only written passed when every check passed
         if ok:
             st.passed_on.append(fp)
+            if started_on:
+                st.links.append((started_on, fp))
         if st.last == "never run":
             verdict = "passed" if ok else (f"{bad} check(s) failed" if bad else "incomplete")
             out[stage] = StageState(stage, st.passed_on,
-                                    f"run {run_id} at block {wm_block}, data {fp or '?'}: {verdict}")
+                                    f"run {run_id} at block {wm_block}, data {fp or '?'}: {verdict}", st.links)
     return out
+
+
+def backfill_chain(backfill: StageState, sync: StageState, fp: str) -> list[str] | None:
+    """The chain that carries the backfill gate to data ``fp``: [backfill's data, sync 1's end, ..., fp], or None.
+
+    Each link is a passed sync admitted on exactly the data the link before it ended on (its recorded
+    ``started_on``), so every change since the backfill gate was made and judged by a passed sync. Any other change
+    (a sync that failed after writing, a hand edit, an ingest outside sync) leaves data no passed stage ended on,
+    and the chain breaks there. Walks at most one step per passed sync (one a day).
+    """
+    if fp in backfill.passed_on:
+        return [fp]
+    starts: dict[str, list[str]] = {}
+    for start, end in sync.links:
+        starts.setdefault(end, []).append(start)
+    seen = {fp}
+    todo = [[fp]]
+    while todo:
+        path = todo.pop()
+        for start in starts.get(path[0], []):
+            if start in seen:
+                continue
+            if start in backfill.passed_on:
+                return [start, *path]
+            seen.add(start)
+            todo.append([start, *path])
+    return None
 
 
 def missing_gates(client: Client, stage: str, wm: Watermark | None = None, *,
@@ -279,14 +312,21 @@ def missing_gates(client: Client, stage: str, wm: Watermark | None = None, *,
     if not earlier:
         return []
     fp = fingerprint or data_fingerprint(client)
-    states = stage_states(client, earlier)
+    states = stage_states(client, tuple(dict.fromkeys((*earlier, "sync"))))
     missing = []
     for s in earlier:
         st = states[s]
         if fp in st.passed_on:
             continue
-        if s == "backfill" and st.passed_on and "sync" in states and fp in states["sync"].passed_on:
-            continue
+        if s == "backfill":
+            if backfill_chain(st, states["sync"], fp) is not None:
+                continue
+            if st.passed_on:  # a backfill passed once: say why no chain of syncs reaches the data now
+                missing.append(f"backfill (needs a passed run on the current data, block {wm.block} fingerprint "
+                               f"{fp}, or an unbroken chain of passed syncs from one, each started on the data the "
+                               f"one before left: none reaches it, so the data changed outside a passed sync; "
+                               f"last: {st.last}; last sync: {states['sync'].last})")
+                continue
         missing.append(f"{s} (needs a passed run on the current data, block {wm.block} fingerprint {fp}; "
                        f"last: {st.last}{_what_changed(client, st.passed_on)})")
     return missing

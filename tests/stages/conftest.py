@@ -131,8 +131,10 @@ def _refusal(p: Pipeline, stage: str) -> str | None:
 
             p.refusals[stage] = None if last_deploy_id(p.client) else "rollback refused: no deploy to roll back"
         else:
-            missing = gates.missing_gates(p.client, stage)
+            fp = gates.data_fingerprint(p.client)
+            missing = gates.missing_gates(p.client, stage, fingerprint=fp)
             p.refusals[stage] = f"stage {stage!r} refused: missing gate " + "; ".join(missing) if missing else None
+            p.notes[f"started_on:{stage}"] = fp  # a passed sync records it: the link of the backfill chain
     return p.refusals[stage]
 
 
@@ -232,6 +234,8 @@ def stage_complete(p: Pipeline, stage: str, request: pytest.FixtureRequest) -> N
     this run, on the data as it is now."""
     ok, why = gates.stage_summary(p.client, p.run_id, stage, stage_checks(request, stage),
                                   session=request.config._harness_session)
+    # the data the stage was admitted on: a passed sync is a link of the backfill chain from there to here
+    request.node.gate_detail = json.dumps({"summary": why, "started_on": p.notes.get(f"started_on:{stage}", "")})
     assert ok, why
 
 

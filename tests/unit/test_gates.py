@@ -19,12 +19,13 @@ def _raise_watermark(client, block):
     )
 
 
-def _pass_stage(client, stage, run_id=None):
+def _pass_stage(client, stage, run_id=None, started_on=""):
+    """One check and stage_complete, as tests/stages/conftest.py records them (``started_on``: admitted on)."""
     run_id = run_id or gates.new_run_id()
     gates.record(client, run_id=run_id, stage=stage, check="some_check", outcome="passed")
     ok, why = gates.stage_summary(client, run_id, stage)
     gates.record(client, run_id=run_id, stage=stage, check=gates.STAGE_COMPLETE,
-                 outcome="passed" if ok else "failed", detail=why)
+                 outcome="passed" if ok else "failed", detail={"summary": why, "started_on": started_on})
     return run_id
 
 
@@ -71,10 +72,11 @@ def test_new_data_invalidates_validation_but_sync_carries_backfill(fresh_db):
     _raise_watermark(fresh_db, 10)
     for s in ("backfill", "sync", "cleanup", "validate", "dryrun"):
         _pass_stage(fresh_db, s)
+    start = gates.data_fingerprint(fresh_db)
     _raise_watermark(fresh_db, 20)  # a sync brought new blocks
     missing = {m.split(" ")[0] for m in gates.missing_gates(fresh_db, "deploy")}
     assert missing == {"backfill", "sync", "cleanup", "validate", "dryrun"}
-    _pass_stage(fresh_db, "sync")  # sync re-proves coverage at the new watermark ...
+    _pass_stage(fresh_db, "sync", started_on=start)  # sync re-proves coverage at the new watermark ...
     missing = {m.split(" ")[0] for m in gates.missing_gates(fresh_db, "deploy")}
     assert missing == {"cleanup", "validate", "dryrun"}  # ... but checks of the data must be redone
 
@@ -242,3 +244,87 @@ def test_a_column_turned_alias_changes_the_fingerprint(fresh_db):
     fresh_db.command("ALTER TABLE wallet_market_pnl MODIFY COLUMN pnl Int128 ALIAS cashflow * 20")
     assert gates.data_fingerprint(fresh_db) != fp
     assert gates.changed_components(fresh_db, fp) == ["wallet_market_pnl"]
+
+
+# --- an operation that repeats: the backfill gate carried by a chain of passed syncs (issue 20) ------------------
+
+def _day(client, block, *, stages=("sync", "cleanup", "validate", "dryrun")):
+    """One daily run as the stage harness records it: sync admitted on the data as it is, new blocks, then the
+    later stages on the new data; returns the data it ended on."""
+    assert gates.missing_gates(client, "sync") == []
+    start = gates.data_fingerprint(client)
+    _raise_watermark(client, block)
+    _pass_stage(client, "sync", started_on=start)
+    for s in stages[1:]:
+        assert gates.missing_gates(client, s) == []
+        _pass_stage(client, s)
+    assert gates.missing_gates(client, "deploy") == []
+    return gates.data_fingerprint(client)
+
+
+def _refused(client, stage):
+    return [m.split(" ")[0] for m in gates.missing_gates(client, stage)]
+
+
+def test_days_one_to_n_are_never_refused(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    _pass_stage(fresh_db, "backfill")
+    ends = [_day(fresh_db, 10 + d) for d in range(1, 6)]
+    assert len(set(ends)) == 5  # every day was new data, yet each sync was admitted
+    backfill, sync = gates.stage_states(fresh_db, ("backfill", "sync")).values()
+    assert gates.backfill_chain(backfill, sync, ends[-1])[1:] == ends
+
+
+def test_a_tampered_day_is_refused_naming_the_backfill_gate(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    _pass_stage(fresh_db, "backfill")
+    _day(fresh_db, 11)
+    _tamper_same_block(fresh_db)  # a hand edit between two days
+    with pytest.raises(GateError, match=r"stage 'sync' refused: missing gate backfill \(needs a passed run on the "
+                                        r"current data, block 11 fingerprint [0-9a-f]{16}, or an unbroken chain of "
+                                        r"passed syncs from one.*none reaches it"):
+        gates.require_previous(fresh_db, "sync")
+    assert _refused(fresh_db, "deploy") == ["backfill", "sync", "cleanup", "validate", "dryrun"]
+
+
+def test_a_sync_admitted_elsewhere_is_not_a_link(fresh_db):
+    """A passed sync that records a start no chain reaches (a bypassed gate, a forged row) carries nothing."""
+    _raise_watermark(fresh_db, 10)
+    _pass_stage(fresh_db, "backfill")
+    _raise_watermark(fresh_db, 11)
+    _pass_stage(fresh_db, "sync", started_on="0123456789abcdef")
+    assert _refused(fresh_db, "sync") == ["backfill"]
+    assert _refused(fresh_db, "cleanup") == ["backfill"]
+
+
+def test_a_failed_day_is_refused_until_a_new_backfill_mends_it(fresh_db):
+    _raise_watermark(fresh_db, 10)
+    _pass_stage(fresh_db, "backfill")
+    _day(fresh_db, 11)
+    # day 2: the sync is admitted, writes part of its window, then a check fails (or the process is killed)
+    assert gates.missing_gates(fresh_db, "sync") == []
+    run = gates.new_run_id()
+    _raise_watermark(fresh_db, 12)
+    gates.record(fresh_db, run_id=run, stage="sync", check="no_block_gap_after_sync", outcome="failed")
+    # day 3: neither the sync nor anything after it may start on data that no passed stage ended on
+    assert _refused(fresh_db, "sync") == ["backfill"]
+    # a sync re-run that passes from here would not mend it: its start is the failed run's leftovers
+    left = gates.data_fingerprint(fresh_db)
+    _raise_watermark(fresh_db, 13)
+    _pass_stage(fresh_db, "sync", started_on=left)
+    assert _refused(fresh_db, "cleanup") == ["backfill"]
+    # the mend: a new backfill gate on the data as it is, then the days carry on
+    _pass_stage(fresh_db, "backfill")
+    assert gates.missing_gates(fresh_db, "sync") == []
+    _day(fresh_db, 14)
+    _day(fresh_db, 15)
+
+
+def test_a_failed_sync_that_wrote_nothing_leaves_the_chain_whole(fresh_db):
+    """A sync that failed before writing (e.g. every RPC endpoint down at planning) left the data the last passed
+    stage ended on: the next day's sync starts there, which is a link like any other."""
+    _raise_watermark(fresh_db, 10)
+    _pass_stage(fresh_db, "backfill")
+    _day(fresh_db, 11)
+    gates.record(fresh_db, run_id=gates.new_run_id(), stage="sync", check="sync_window", outcome="failed")
+    _day(fresh_db, 12)
