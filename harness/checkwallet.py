@@ -446,10 +446,10 @@ def read_figures(client: Client, wallet: str, *, explain: bool = True, suffix: s
     """Both methods' totals and the per-market rows of ``wallet`` from a built database (the scratch one, or a
     warehouse: its summary view ``wallet_pnl_summary_final<suffix>``)."""
     from harness.asof import wallet_tables
-    from harness.build import NO_CUTOFF, wallet_summary
+    from harness.build import NO_CUTOFF, _render, wallet_summary
 
-    s = wallet_summary(client, wallet, suffix=suffix)
-    ui = client.query(sql.load("checkwallet/ui_summary"), parameters={"wallet": wallet}).result_rows
+    s = wallet_summary(client, wallet, suffix=suffix)  # checks the suffix
+    ui = client.query(_render("checkwallet/ui_summary", suffix=suffix), parameters={"wallet": wallet}).result_rows
     tot = {"realized": s.realized_pnl if s else 0, "unrealized": s.unrealized_pnl if s else 0,
            "total": s.total_pnl if s else 0}
     tot.update(dict(zip(("ui_realized", "ui_unrealized", "ui_total"), (int(v) for v in ui[0]) if ui else (0, 0, 0))))

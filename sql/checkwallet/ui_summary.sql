@@ -1,2 +1,2 @@
 -- check-wallet: one wallet's average-cost totals from the view the API reads.
-SELECT ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl FROM ui_wallet_pnl_summary WHERE wallet = {wallet:String}
+SELECT ui_realized_pnl, ui_unrealized_pnl, ui_total_pnl FROM ui_wallet_pnl_summary${suffix} WHERE wallet = {wallet:String}

@@ -39,8 +39,9 @@ def legacy_db(warehouse_settings):
     for stmt in LEGACY.strip().replace("\n  ", " ").splitlines():
         client.command(stmt)
     yield client
-    drop_database(client, settings.database)
+    # the archive first: on a server every request names the client's database, which must still exist
     drop_database(client, settings.database + "_archive")
+    drop_database(client, settings.database)
 
 
 def _tables(client) -> dict[str, str]:
