@@ -36,6 +36,10 @@ MAX_ARRAY_CHARS = 64_000_000         # a file that is one JSON array is read who
 MAX_FILE_CHARS = 8_000_000_000       # a whole file, decompressed (a .gz of blank lines is refused here)
 MAX_TEXT_CHARS = {"question": 2_000, "slug": 1_000, "outcome": 500, "id": 100}
 MAX_OUTCOMES = 64
+MAX_DEPTH = 64                       # JSON nesting: Gamma's deepest is 3; the parser's own limit is the C stack
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class MetadataFileError(UsageError):
@@ -91,8 +95,24 @@ def _hex32(v, where: str, field: str, *, required: bool) -> str:
     return "0x" + s[-64:].lower()
 
 
+def _too_deep(text: str) -> bool:
+    """Whether brackets outside strings nest deeper than MAX_DEPTH. Checked before parsing: the C parser's recursion
+    check follows the interpreter's recursion limit, which a raised limit turns into a C stack overflow (a crash
+    that names no file) on 200,000 nested brackets."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for ch in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        depth += 1 if ch in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def _json(text: str, where: str, what: str = "not JSON"):
     """``json.loads(text)``; MetadataFileError naming ``where`` for bad JSON and for nesting too deep to parse."""
+    if _too_deep(text):
+        raise MetadataFileError(f"{where}: {what} (brackets nested too deeply to parse: more than {MAX_DEPTH} levels)")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -206,6 +226,9 @@ def _records(path: Path) -> Iterator[tuple[str, object]]:
                 if len(text) > MAX_ARRAY_CHARS:
                     raise MetadataFileError(f"{path}: a JSON array of more than {MAX_ARRAY_CHARS:,} characters: "
                                             "give a dump this big as JSON lines (one market per line)")
+                if _too_deep(text):
+                    raise MetadataFileError(f"{path}: not JSON (brackets nested too deeply to parse: more than "
+                                            f"{MAX_DEPTH} levels)")
                 try:
                     items = json.loads(text)
                 except json.JSONDecodeError as exc:

@@ -230,3 +230,18 @@ def test_a_json_array_over_its_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(metadata, "MAX_FILE_CHARS", 5_000)
     with pytest.raises(MetadataFileError, match=r"m.jsonl:\d+: more than 5,000 characters decompressed"):
         read_markets(write(tmp_path, "m.jsonl", "\n".join(json.dumps(m) for m in json.loads(text))))
+
+
+def test_deep_nesting_is_refused_before_parsing_whatever_the_recursion_limit(tmp_path):
+    """The C parser's depth check follows the recursion limit: raised (as some libraries do), 200,000 nested brackets
+    overflowed the C stack and killed both xdist workers. The depth is checked before parsing, in a child process
+    here so that a regression crashes the child, not the test session."""
+    import subprocess
+    import sys
+
+    f = write(tmp_path, "m.jsonl", "[" * 200_000 + "]" * 200_000)
+    code = ("import sys; sys.setrecursionlimit(10**7); from harness.metadata import read_markets, MetadataFileError\n"
+            "try:\n    read_markets(sys.argv[1])\nexcept MetadataFileError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, (r.returncode, r.stderr[-500:])
+    assert str(f) in r.stdout and "nested too deeply" in r.stdout
