@@ -643,20 +643,25 @@ def load_positions(path: str | Path) -> list[Position]:
 
 
 def fetch_positions(base_url: str, user: str, *, page: int = 500, timeout: float = 30.0) -> list[Position]:
-    """GET {base_url}/positions?user=...&sizeThreshold=0, page by page (limit / offset), as the data API serves."""
+    """GET {base_url}/positions?user=...&sizeThreshold=0, page by page (limit / offset), as the data API serves.
+    Each page has a total deadline (2 x ``timeout``): a server trickling its answer cannot hold the check."""
     import requests
 
+    from harness.deadline import DeadlineExceeded, within
     from harness.errors import redact, redact_url
 
     out: list[Position] = []
     offset = 0
     while True:
         try:
-            resp = requests.get(f"{base_url.rstrip('/')}/positions", timeout=timeout,
-                                params={"user": user, "sizeThreshold": 0, "limit": page, "offset": offset})
-            resp.raise_for_status()
-            data = resp.json()
-        except (requests.RequestException, ValueError) as exc:
+            def get(offset=offset):
+                resp = requests.get(f"{base_url.rstrip('/')}/positions", timeout=timeout,
+                                    params={"user": user, "sizeThreshold": 0, "limit": page, "offset": offset})
+                resp.raise_for_status()
+                return resp.json()
+
+            data = within(2 * timeout, get, "data API /positions")
+        except (requests.RequestException, ValueError, DeadlineExceeded) as exc:
             raise CheckWalletError(f"data API {redact_url(base_url)}: {type(exc).__name__}: "
                                    f"{redact(str(exc))[:300]}") from None
         rows = parse_positions(data, f"{redact_url(base_url)}/positions offset {offset}")
