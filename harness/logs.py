@@ -85,6 +85,13 @@ def setup_logging(fmt: str = "text", level: str | int = "INFO", stream=None) -> 
         logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
+        logger.disabled = False
+        for child_name, child in list(logging.root.manager.loggerDict.items()):
+            # a logging config applied earlier in the process (uvicorn's own dictConfig, or any library's with
+            # disable_existing_loggers) may have cut a child off: its lines must reach this handler
+            if child_name.startswith(name + ".") and isinstance(child, logging.Logger):
+                child.disabled = False
+                child.propagate = True
     handler._harness_saved = saved  # type: ignore[attr-defined]
     return handler
 

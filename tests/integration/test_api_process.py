@@ -44,6 +44,9 @@ def test_sigterm_is_a_clean_shutdown_and_json_logs_cover_uvicorn(tmp_path):
     one JSON object, uvicorn's startup, access and shutdown lines included."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKHOUSE_", "HARNESS_LOG"))}
     env["HARNESS_WAREHOUSE_DIR"] = str(tmp_path / "wh")
+    # the API only reads: it refuses a warehouse that does not exist, so the schema is applied first
+    subprocess.run([sys.executable, "-m", "harness", "schema", "--database", "svc"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "harness", "--log-format", "json", "api", "--database", "svc",
                              "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,

@@ -112,3 +112,22 @@ def test_uvicorn_lines_go_through_the_harness_handler():
         ("INFO", "uvicorn.access", '127.0.0.1:5 - "GET /health HTTP/1.1" 200')]
     assert "color_message" not in lines[0]
     assert (list(uv.handlers), uv.level, uv.propagate) == before
+
+
+def test_uvicorn_lines_reach_the_handler_after_another_logging_config():
+    """In the suite, an in-process uvicorn (its dictConfig) or any library's dictConfig (disable_existing_loggers)
+    ran earlier cut uvicorn.error / uvicorn.access off, and --log-format json lost their lines."""
+    import logging.config
+
+    from harness.logs import teardown_logging
+
+    logging.getLogger("uvicorn.error")
+    logging.getLogger("uvicorn.access")
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": True})
+    out = io.StringIO()
+    h = setup_logging("json", "INFO", stream=out)
+    try:
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 7)
+    finally:
+        teardown_logging(h)
+    assert [json.loads(x)["msg"] for x in out.getvalue().splitlines()] == ["Started server process [7]"]
