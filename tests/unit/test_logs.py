@@ -123,6 +123,8 @@ def test_uvicorn_lines_reach_the_handler_after_another_logging_config():
 
     logging.getLogger("uvicorn.error")
     logging.getLogger("uvicorn.access")
+    every = {n: lg for n, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)}
+    was = {n: (lg.disabled, lg.propagate) for n, lg in every.items()}
     logging.config.dictConfig({"version": 1, "disable_existing_loggers": True})
     out = io.StringIO()
     h = setup_logging("json", "INFO", stream=out)
@@ -130,4 +132,6 @@ def test_uvicorn_lines_reach_the_handler_after_another_logging_config():
         logging.getLogger("uvicorn.error").info("Started server process [%d]", 7)
     finally:
         teardown_logging(h)
+        for n, (disabled, propagate) in was.items():  # the rest of the session's loggers as they were
+            every[n].disabled, every[n].propagate = disabled, propagate
     assert [json.loads(x)["msg"] for x in out.getvalue().splitlines()] == ["Started server process [7]"]
