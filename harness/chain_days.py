@@ -241,6 +241,7 @@ class DayReport:
     equal: int = 0
     differ: list[str] = field(default_factory=list)
     freshness: str = ""
+    freshness_why: str = ""  # freshness's reasons when it is not ok
     seconds: float = 0.0
     head: int = 0
 
@@ -251,7 +252,8 @@ class DayReport:
     def line(self) -> str:
         runs = ", ".join(f"{s} exit {c} ({t:.0f} s)" for s, c, t in self.runs) or "no run (missed day)"
         return (f"day {self.day:>2} {self.fault or '-':<22} {runs}; wallets equal {self.equal}/{self.wallets}; "
-                f"freshness {self.freshness or '-'}; {self.seconds:.0f} s")
+                f"freshness {self.freshness or '-'}{f' ({self.freshness_why})' if self.freshness_why else ''}; "
+                f"{self.seconds:.0f} s")
 
 
 # ---- the daily operation: `python -m harness run` each day against a warehouse standing in for production ------
@@ -399,6 +401,7 @@ class Operation:
         arrive as ERC20 transfers no table reads), and freshness as of ``now``."""
         got = self._child(now)
         rep.freshness = got["freshness"]
+        rep.freshness_why = "; ".join(got.get("reasons") or [])[:300] if rep.freshness != "ok" else ""
         totals = {w: t for w, t in got["totals"].items() if w != OPERATOR.lower()}
         every = sorted(set(truth) | set(totals))
         rep.wallets = len(every)
