@@ -89,7 +89,7 @@ def test_main_leaves_logging_as_it_found_it(capsys):
     assert len(err) == 1 and err[0].startswith("error: --notify-url")
 
 
-def test_uvicorn_lines_go_through_the_harness_handler():
+def _check_uvicorn_lines_go_through_the_harness_handler():
     """The API's server logs (uvicorn.error, uvicorn.access) come out in --log-format json like the harness's own,
     without uvicorn's ANSI copy of the message; teardown leaves uvicorn's logger as it was."""
     from harness.logs import teardown_logging
@@ -114,7 +114,7 @@ def test_uvicorn_lines_go_through_the_harness_handler():
     assert (list(uv.handlers), uv.level, uv.propagate) == before
 
 
-def test_uvicorn_lines_reach_the_handler_after_another_logging_config():
+def _check_uvicorn_lines_reach_the_handler_after_another_logging_config():
     """In the suite, an in-process uvicorn (its dictConfig) or any library's dictConfig (disable_existing_loggers)
     ran earlier cut uvicorn.error / uvicorn.access off, and --log-format json lost their lines."""
     import logging.config
@@ -135,3 +135,24 @@ def test_uvicorn_lines_reach_the_handler_after_another_logging_config():
         for n, (disabled, propagate) in was.items():  # the rest of the session's loggers as they were
             every[n].disabled, every[n].propagate = disabled, propagate
     assert [json.loads(x)["msg"] for x in out.getvalue().splitlines()] == ["Started server process [7]"]
+
+
+def _in_a_fresh_interpreter(check: str) -> None:
+    """The API process configures logging once at start; in the suite's own process, other tests' logging set-up
+    (in-process servers, libraries) has already run, so these checks run where the CLI does: a new interpreter."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run([sys.executable, "-c", f"from tests.unit.test_logs import {check} as f; f()"], cwd=root,
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+def test_uvicorn_lines_go_through_the_harness_handler():
+    _in_a_fresh_interpreter("_check_uvicorn_lines_go_through_the_harness_handler")
+
+
+def test_uvicorn_lines_reach_the_handler_after_another_logging_config():
+    _in_a_fresh_interpreter("_check_uvicorn_lines_reach_the_handler_after_another_logging_config")
