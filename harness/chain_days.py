@@ -12,7 +12,7 @@ from the orders sent, never from an event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from harness.chain.contracts import OPERATOR, Polymarket, artefact, calldata
 from harness.chain.node import Anvil
@@ -87,6 +87,9 @@ class DailyWorld:
         already resolved); the other days share the rest evenly."""
         if days < 1 or not 0 < history_pct <= 100:
             raise ValueError(f"days={days} must be 1 or more and history_pct={history_pct} in 1..100")
+        # the daily world times blocks itself (``clock`` below): the simulator's own span (35 days of block gaps
+        # between trades) would only skew which simulated blocks fall on which day
+        params = replace(params, span_days=0)
         self.p, self.days, self.node, self.confirmations = params, days, node, confirmations
         dry = Simulation(params, fee_receiver=OPERATOR)  # the same seeded world, once, to learn its length
         for _ in dry.logs():

@@ -61,10 +61,6 @@ def _kill_mid_sync(proxy: FaultProxy):
     return ready
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open defect (issue 20): on the merged main, day 13 (the sync after a day whose every RPC URL was down) passes "
-    "with every wallet equal to the chain, yet freshness reads a watermark 2d 20h old; day 14 is ok again. Passed on "
-    "its own branch before the wave's merges"))
 def test_fourteen_days_of_production(anvil_bin, target, tmp_path):
     if why := cx.available():
         pytest.skip(why)
