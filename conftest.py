@@ -73,7 +73,7 @@ class _LocalServerSlot:
 
     def get(self):
         if self.server is None:
-            from harness.warehouse_server import start
+            from harness.warehouse.server import start
 
             password = secrets.token_urlsafe(18)
             register_secret(password)
@@ -243,7 +243,7 @@ def warehouse_settings(pytestconfig: pytest.Config) -> WarehouseSettings:
     if slot is not None and pytestconfig._harness_settings.url is None:  # type: ignore[attr-defined]
         from dataclasses import replace
 
-        from harness.warehouse_server import ServerError
+        from harness.warehouse.server import ServerError
 
         try:
             server = slot.get()
@@ -257,7 +257,7 @@ def warehouse_settings(pytestconfig: pytest.Config) -> WarehouseSettings:
 @pytest.fixture(scope="session")
 def warehouse(warehouse_settings: WarehouseSettings, pytestconfig: pytest.Config):
     """The session's client, schema applied, in a database no other worker or session uses."""
-    from harness.schema import SchemaError, apply_schema
+    from harness.warehouse.schema import SchemaError, apply_schema
 
     try:
         client = connect(warehouse_settings)
@@ -289,7 +289,7 @@ def _say(config: pytest.Config):
 @pytest.fixture
 def fresh_db(warehouse_settings: WarehouseSettings):
     """A new empty database with the schema, dropped afterwards: for tests that must start from nothing."""
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
 
     if warehouse_settings.prod:
         pytest.skip("fresh_db never runs against production")

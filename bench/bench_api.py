@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 def populate(directory: str, wallets: int, seed: int) -> None:
     """Child: synthetic derived tables (every wallet: resolved and open markets) + the final views."""
-    from harness.build import create_views
-    from harness.schema import apply_schema
+    from harness.pnl.build import create_views
+    from harness.warehouse.schema import apply_schema
     from harness.warehouse import connect, resolve_settings
 
     client = connect(resolve_settings(clickhouse=f"chdb://{directory}", database="bench"))
@@ -87,7 +87,7 @@ def populate(directory: str, wallets: int, seed: int) -> None:
 def query_costs(client, wallets: list[str]) -> dict[str, float]:
     """Mean in-process milliseconds of each query the wallet endpoints run (no HTTP), after one warm-up."""
     from harness import gates
-    from harness.sql import load
+    from harness.warehouse.sql import load
 
     views = {"summary_view": "wallet_pnl_summary_final", "market_view": "realized_pnl_by_market_final"}
     queries = {
@@ -115,7 +115,7 @@ def serve_child(directory: str, port: int, pool: int) -> None:
     """Child: the API over the scratch warehouse, like ``python -m harness api`` but with a chosen pool size."""
     import uvicorn
 
-    from harness.api import create_app
+    from harness.serve.app import create_app
     from harness.warehouse import connect, resolve_settings
 
     settings = resolve_settings(clickhouse=f"chdb://{directory}", database="bench")

@@ -56,7 +56,7 @@ def leaderboard_rows(directory: str) -> None:
 
 def bare_child(directory: str, what: str, clients: int, seconds: float, pool: int, out: str) -> None:
     """Child: N threads reading the endpoint's statement straight from chDB; writes {answers, wall, cpu}."""
-    from harness.sql import load
+    from harness.warehouse.sql import load
     from harness.warehouse import connect, resolve_settings
 
     settings = resolve_settings(clickhouse=f"chdb://{directory}", database="bench")

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.build import create_views, rebuild, rebuild_range, wallet_summary
+from harness.pnl.build import create_views, rebuild, rebuild_range, wallet_summary
 from harness.config import contracts
-from harness.schema import apply_schema
+from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 
 WALLET = "concat('0x', substring(lower(hex(SHA256(concat('w', toString({x}))))), 1, 40))"
@@ -182,7 +182,7 @@ def write_md(results: list[dict], path: Path, n_lookups: int) -> None:
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f} | "
             f"{rows['outcome_positions_v2']:,} / "
             f"{rows['trade_cashflows_v3']:,} / {rows['wallet_unrealized_pnl_v2']:,} |")
-    lines += ["", (f"Lookup = `harness.build.wallet_summary(client, wallet)` (bound `{{wallet:String}}` against "
+    lines += ["", (f"Lookup = `harness.pnl.build.wallet_summary(client, wallet)` (bound `{{wallet:String}}` against "
                    f"`wallet_pnl_summary_final`), {n_lookups} random wallets, wall time in Python including the "
                    "client, after one warm-up query. CPU per lookup = process CPU time (all threads) over the same "
                    "call: the work itself, without the waiting that a busy shared machine adds to wall time."), "",

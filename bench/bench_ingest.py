@@ -32,7 +32,7 @@ from harness.chain.decode import decode_logs
 from harness.chain.faultproxy import FaultPlan, FaultProxy
 from harness.chain.node import Anvil, find_anvil, load_jsonl
 from harness.chain.rpc import RetryPolicy, RpcClient
-from harness.schema import apply_schema
+from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 
 

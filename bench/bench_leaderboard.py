@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_build import generate, pct
 
-from harness import api
-from harness.build import create_views, rebuild
-from harness.schema import apply_schema
+from harness.serve import app as api
+from harness.pnl.build import create_views, rebuild
+from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 
 WINDOWS, METRICS = ("7d", "30d", "all"), ("total", "realized", "ui_total")

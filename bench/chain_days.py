@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.chain_days import DailyWorld, Operation, Target
-from harness.chain_world import start_node
-from harness.simulate import WorldParams
+from harness.worlds.chain_days import DailyWorld, Operation, Target
+from harness.worlds.chain_world import start_node
+from harness.worlds.simulate import WorldParams
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         import secrets
 
-        from harness import warehouse_server
+        from harness.warehouse import server as warehouse_server
 
         password = secrets.token_hex(12)
         server = warehouse_server.start(tmp / "server-data", user="harness", password=password)

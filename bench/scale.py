@@ -30,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_build import T0, WALLET, generate, lookups, pct
 
-from harness import build, sql
-from harness.build import DERIVED_TABLES, create_views, rebuild, rebuild_range
-from harness.pnl import collateral_adapters, excluded_addresses
-from harness.schema import apply_schema
+from harness.pnl import build
+from harness.warehouse import sql
+from harness.pnl.build import DERIVED_TABLES, create_views, rebuild, rebuild_range
+from harness.pnl.oracle import collateral_adapters, excluded_addresses
+from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 
 
@@ -115,9 +116,9 @@ def bare_aggregation(client) -> dict[str, float]:
 
 
 def validate(client, sample: int) -> dict:
-    """Time the validate stage's bounded oracle cross-check (harness.crosscheck.cross_check: a seeded wallet sample,
+    """Time the validate stage's bounded oracle cross-check (harness.pnl.crosscheck.cross_check: a seeded wallet sample,
     only their rows read, both oracles against the views)."""
-    from harness.crosscheck import cross_check
+    from harness.pnl.crosscheck import cross_check
 
     t0 = time.perf_counter()
     cc = cross_check(client, sample=sample, seed=1)

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_build import generate
 
-from harness.build import create_views, rebuild
-from harness.crosscheck import cross_check
-from harness.schema import apply_schema
+from harness.pnl.build import create_views, rebuild
+from harness.pnl.crosscheck import cross_check
+from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 
 SPILL = {"max_bytes_before_external_group_by": 3_000_000_000, "max_bytes_before_external_sort": 3_000_000_000,

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.chain.decode import Decoded, make_decoder
-from harness.simulate import Simulation, WorldParams
+from harness.worlds.simulate import Simulation, WorldParams
 
 
 def rss_mb() -> float:

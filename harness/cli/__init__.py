@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_ERROR
-    from harness.logs import setup_logging, teardown_logging
+    from harness.ops.logs import setup_logging, teardown_logging
 
     try:
         handler = setup_logging(args.log_format, args.log_level or "INFO")

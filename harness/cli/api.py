@@ -5,11 +5,11 @@ import argparse
 import logging
 import signal
 
-from harness.api import create_app
+from harness.serve.app import create_app
 from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.options import port_number, positive_int
 
-log = logging.getLogger("harness.api")
+log = logging.getLogger("harness.serve.app")
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -24,7 +24,7 @@ def cmd_api(args: argparse.Namespace) -> int:
                      "_test" if args.test_views else "", pool_size=args.pool)
     print(f"P&L API on http://{args.host}:{args.port}/ over {settings.describe()}"
           + (" (_test views)" if args.test_views else "") + f", {args.pool} warehouse client(s)", flush=True)
-    # log_config=None: uvicorn's loggers keep the harness's handler (harness.logs), so --log-format json covers
+    # log_config=None: uvicorn's loggers keep the harness's handler (harness.ops.logs), so --log-format json covers
     # them. A stop by SIGTERM (systemd, timeout) or Ctrl-C is uvicorn's graceful shutdown, which re-raises the
     # signal afterwards: here that is a clean exit, not the run-failed error other commands report.
     stopped: list[int] = []

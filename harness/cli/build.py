@@ -5,7 +5,7 @@ import argparse
 import re
 import sys
 
-from harness.build import PREVIEW_SUFFIX, BuildError, create_views, rebuild, rebuild_range, wallet_summary
+from harness.pnl.build import PREVIEW_SUFFIX, BuildError, create_views, rebuild, rebuild_range, wallet_summary
 from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.options import non_negative_int
 from harness.config import PLAN_CUTOFF_TS
@@ -69,7 +69,7 @@ def cmd_pnl(args: argparse.Namespace) -> int:
         raise UsageError(f"no P&L views in {settings.describe()} yet: run `python -m harness build` first")
     s, via = wallet_summary(client, args.wallet, suffix=suffix), ""
     if s is None:  # an EOA that signs for a proxy wallet: answer with the proxy's P&L, and say so
-        from harness.proxies import resolve
+        from harness.chain.proxies import resolve
 
         link = resolve(client, args.wallet.lower(), lambda ws: {
             w for w in ws if wallet_summary(client, w, suffix=suffix) is not None})

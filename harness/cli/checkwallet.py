@@ -60,9 +60,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
     """The wallet's tolerance_pct in wallets.yaml when it is listed there, else DEFAULT_TOLERANCE_PCT."""
-    from harness.checkwallet import DEFAULT_TOLERANCE_PCT
+    from harness.pnl.checkwallet import DEFAULT_TOLERANCE_PCT
     from harness.config import PROJECT_ROOT
-    from harness.wallets import load_wallets
+    from harness.gates.wallets import load_wallets
 
     path = Path(wallets_file) if wallets_file else PROJECT_ROOT / "wallets.yaml"
     if not path.is_file():
@@ -77,7 +77,7 @@ def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
 
 def cmd_check_wallet(args: argparse.Namespace) -> int:
     from harness.chain.rpc import RetryPolicy, RpcClient
-    from harness.checkwallet import (
+    from harness.pnl.checkwallet import (
         check_wallet,
         compare_positions,
         fetch_positions,
@@ -86,7 +86,7 @@ def cmd_check_wallet(args: argparse.Namespace) -> int:
         to_json,
     )
     from harness.cli.ingest import rpc_urls
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
     from harness.warehouse import connect, resolve_settings
 
     address = args.address.lower()

@@ -28,7 +28,7 @@ def warehouse_args(p: argparse.ArgumentParser, *, schema: bool = True) -> None:
 def client_from_args(args: argparse.Namespace, *, apply: bool = True):
     """(client, settings) for the parsed warehouse options, schema applied unless asked not to. Without the
     schema (a reader: api, freshness) the database must already exist: nothing is created."""
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
 
     settings = resolve_settings(backend=args.backend, clickhouse=args.clickhouse, database=args.database,
                                 prod=args.prod, timeouts={"connect_timeout": args.connect_timeout,
@@ -41,7 +41,7 @@ def client_from_args(args: argparse.Namespace, *, apply: bool = True):
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from harness.schema import current_version
+    from harness.warehouse.schema import current_version
 
     client, settings = client_from_args(args)
     print(f"schema version {current_version(client)} applied to {settings.describe()}")
@@ -56,7 +56,7 @@ def log_args(p: argparse.ArgumentParser, *, top: bool) -> None:
     """
     import os
 
-    from harness.logs import FORMATS, LEVELS
+    from harness.ops.logs import FORMATS, LEVELS
 
     d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
     p.add_argument("--log-format", choices=FORMATS, default=d(os.environ.get("HARNESS_LOG_FORMAT", "text")),

@@ -1,4 +1,4 @@
-"""`export`: one wallet's P&L per market as CSV or JSON (harness.export), from the final views."""
+"""`export`: one wallet's P&L per market as CSV or JSON (harness.serve.export), from the final views."""
 from __future__ import annotations
 
 import argparse
@@ -6,17 +6,17 @@ import re
 import sys
 from pathlib import Path
 
-from harness.build import PREVIEW_SUFFIX
+from harness.pnl.build import PREVIEW_SUFFIX
 from harness.cli.common import client_from_args, warehouse_args
 from harness.errors import UsageError
-from harness.sql import load
+from harness.warehouse.sql import load
 
 MARKET_VIEW = "realized_pnl_by_market_final"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from harness import export
-    from harness.proxies import resolve
+    from harness.serve import export
+    from harness.chain.proxies import resolve
 
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", args.wallet or ""):
         raise UsageError(f"--wallet {args.wallet!r} is not a 0x + 40 hex address")

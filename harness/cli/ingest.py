@@ -2,7 +2,7 @@
 
 Kept apart from the library modules (none of them knows argparse or the environment); the command line package
 will take these over. Progress and events are logged through ``logging``: when nothing configured it (H5's
-``harness.logs`` does for ``python -m harness``), a UTC-timestamped stderr handler is installed here, once.
+``harness.ops.logs`` does for ``python -m harness``), a UTC-timestamped stderr handler is installed here, once.
 """
 from __future__ import annotations
 
@@ -65,9 +65,9 @@ def _client(args):
 
 def _rebuild(client, cutoff: int | None, allow_unmapped: bool = False) -> str:
     try:
-        from harness.build import rebuild
+        from harness.pnl.build import rebuild
     except ImportError:
-        return "rebuild skipped (harness.build not available)"
+        return "rebuild skipped (harness.pnl.build not available)"
     rep = rebuild(client, cutoff=cutoff, allow_unmapped=allow_unmapped)
     return "\n".join([str(rep)] + rep.warnings())
 
@@ -79,7 +79,7 @@ def _cmd(fn):
 
 @_cmd
 def cmd_backfill(args) -> int:
-    from harness.pipeline import parse_age
+    from harness.gates.pipeline import parse_age
 
     if args.since and args.from_block is not None:
         raise IngestError("--since and --from-block both choose the first block: pass one")
@@ -97,7 +97,7 @@ def cmd_backfill(args) -> int:
 
 @_cmd
 def cmd_sync(args) -> int:
-    from harness.pipeline import parse_age
+    from harness.gates.pipeline import parse_age
 
     since, rpc = parse_age(args.since), _rpc(args)  # every input checked before the warehouse is opened
     client = _client(args)
@@ -112,7 +112,7 @@ def cmd_sync(args) -> int:
 
 @_cmd
 def cmd_files(args) -> int:
-    from harness.pipeline import parse_age
+    from harness.gates.pipeline import parse_age
 
     if args.blocks and args.block_time_rpc:
         raise IngestError("--blocks and --block-time-rpc both give block times: pass one")
@@ -131,7 +131,7 @@ def cmd_files(args) -> int:
 
 @_cmd
 def cmd_gaps(args) -> int:
-    from harness.sql import load
+    from harness.warehouse.sql import load
 
     client = _client(args)
     check_span(args.from_block, args.to_block, "gaps")

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.run import notify_format_arg
 from harness.errors import UsageError, require
-from harness.freshness import _age_option, _iso, check, log, parse_instant
-from harness.notify import ENV, message, notify_url, post
-from harness.notify_format import notify_format, render
+from harness.ops.freshness import _age_option, _iso, check, log, parse_instant
+from harness.ops.notify import ENV, message, notify_url, post
+from harness.ops.notify_format import notify_format, render
 
 
 def cmd_freshness(args: argparse.Namespace) -> int:
-    from harness import notify
+    from harness.ops import notify
 
     warn, err = _age_option("--warn-after", args.warn_after), _age_option("--error-after", args.error_after)
     require(0 < warn <= err, f"--warn-after {args.warn_after} must be positive and not above --error-after "

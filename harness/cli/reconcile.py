@@ -5,7 +5,7 @@ import argparse
 
 from harness.cli.common import client_from_args, warehouse_args
 from harness.errors import CheckFailed, UsageError
-from harness.reconcile import reconcile
+from harness.gates.reconcile import reconcile
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

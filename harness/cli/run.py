@@ -6,12 +6,12 @@ from pathlib import Path
 
 from harness.config import PROJECT_ROOT
 from harness.gates import STAGES
-from harness.run import ALL_STAGES, TARGETS, parse_stages, plan_run, run
+from harness.gates.run import ALL_STAGES, TARGETS, parse_stages, plan_run, run
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.notify import notify_url
-    from harness.notify_format import notify_format
+    from harness.ops.notify import notify_url
+    from harness.ops.notify_format import notify_format
 
     extra = list(args.pytest_args or [])
     if extra and extra[0] == "--":
@@ -31,7 +31,7 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
 
 
 def notify_format_arg(p: argparse.ArgumentParser) -> None:
-    from harness.notify_format import FORMATS
+    from harness.ops.notify_format import FORMATS
 
     p.add_argument("--notify-format", choices=FORMATS, type=str.lower, default=None,
                    help="alert body: json (the harness's object, default), slack (an incoming webhook's {\"text\"}) "
@@ -39,7 +39,7 @@ def notify_format_arg(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from harness.pipeline import DEFAULT_WORLD
+    from harness.gates.pipeline import DEFAULT_WORLD
 
     p = sub.add_parser("run", help="run stages as pytest (exit 0 passed, 1 check failed, 3 gate refused, 2 usage)",
                        description="Run the stages and write reports/<run id>/ (run.json, gate reports, junit.xml). "

@@ -17,7 +17,7 @@ def port_or_zero(text: str) -> int:
 
 
 def cmd_warehouse_server(args: argparse.Namespace) -> int:
-    from harness.warehouse_server import ServerError, start
+    from harness.warehouse.server import ServerError, start
 
     user, password = os.environ.get("CLICKHOUSE_USER"), os.environ.get("CLICKHOUSE_PASSWORD")
     missing = [k for k, v in (("CLICKHOUSE_USER", user), ("CLICKHOUSE_PASSWORD", password)) if not v]

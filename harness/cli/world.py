@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.chain_world import play, start_node, write
+from harness.worlds.chain_world import play, start_node, write
 from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
-from harness.simulate import WorldParams, write_world
+from harness.worlds.simulate import WorldParams, write_world
 
 
 def world_options(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from clickhouse_connect.driver.client import Client
 
 from harness.errors import check_span
-from harness.sql import load
+from harness.warehouse.sql import load
 
 
 def ingest_addresses() -> list[str]:

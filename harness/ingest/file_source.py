@@ -1,6 +1,6 @@
 """The file source: a world directory (logs.jsonl.gz, world.json, prices.csv, markets) as batches of whole blocks.
 
-The format itself is read through harness.world, its one owner; this module turns it into LogBatches for the sink
+The format itself is read through harness.worlds.files, its one owner; this module turns it into LogBatches for the sink
 and adds what only ingest needs: block times for logs without ``blockTimestamp`` (a blocks file or a node), the
 world's own clock for ``--since``, and the expected rows a world decodes to (the backfill gate's count check).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness import world
+from harness.worlds import files as world
 from harness.chain.rpc import RpcClient
 from harness.ingest.progress import Progress
 from harness.ingest.result import IngestError, IngestStats, new_version
@@ -93,7 +93,7 @@ class BlockClock:
 
 
 def read_blocks_file(path: Path) -> BlockClock:
-    """A blocks file (harness.world.read_blocks: CSV block_number,timestamp or JSON blocks) as a BlockClock."""
+    """A blocks file (harness.worlds.files.read_blocks: CSV block_number,timestamp or JSON blocks) as a BlockClock."""
     try:
         return BlockClock(world.read_blocks(path), what=str(path))
     except world.WorldError as exc:
@@ -225,10 +225,10 @@ def ingest_world(client: Client, world_dir: Path, *, source: str | None = None, 
         if (prices.is_file() or meta_files) and as_of is None:
             as_of = _world_end_time(world_dir, clock)
         for kind, path in meta_files:
-            from harness.markets import insert_markets, read_gamma_markets
-            from harness.markets import read_token_map as _read_token_map
-            from harness.metadata import insert_markets as insert_names
-            from harness.metadata import read_markets_file
+            from harness.ingest.markets import insert_markets, read_gamma_markets
+            from harness.ingest.markets import read_token_map as _read_token_map
+            from harness.ingest.metadata import insert_markets as insert_names
+            from harness.ingest.metadata import read_markets_file
 
             found = read_gamma_markets(path) if kind == "markets" else _read_token_map(path)
             names = read_markets_file(path) if kind == "markets" else None  # checked before anything is written

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from clickhouse_connect.driver.client import Client
 
 from harness.errors import redact
-from harness.lease import writer_lease
-from harness.sql import load
+from harness.warehouse.lease import writer_lease
+from harness.warehouse.sql import load
 
 log = logging.getLogger(__name__)
 

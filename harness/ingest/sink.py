@@ -18,8 +18,8 @@ from clickhouse_connect.driver.client import Client
 
 from harness.ingest.coverage import ingest_addresses
 from harness.ingest.result import IngestError, IngestStats, new_version
-from harness.lease import renew_held
-from harness.sql import load
+from harness.warehouse.lease import renew_held
+from harness.warehouse.sql import load
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from harness.api import (
+from harness.serve.app import (
     ERRORS,
     RESOLVED_FROM,
     Address,
@@ -26,7 +26,7 @@ from harness.api import (
     micros_to_decimal,
     normalise_address,
 )
-from harness.pnl import excluded_addresses
+from harness.pnl.oracle import excluded_addresses
 
 NEWEST = 2**63
 CURSOR = r"^[0-9]{1,19}:[0-9]{1,10}:[0-9]{1,10}$"

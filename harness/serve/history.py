@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from harness.api import (
+from harness.serve.app import (
     ERRORS,
     RESOLVED_FROM,
     Address,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from harness.api import ERRORS, Address, Metric, Money, Window, micros_to_decimal, normalise_address
+from harness.serve.app import ERRORS, Address, Metric, Money, Window, micros_to_decimal, normalise_address
 
 
 class RankOut(BaseModel):

@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from harness.api import (
+from harness.serve.app import (
     ERRORS,
     RESOLVED_FROM,
     Address,

@@ -13,7 +13,7 @@
 -- Legacy AMM (FPMM) collateral, only for FPMMs the known factory created (fpmm_creations: the decoder reads
 -- creations from the factory's address only), booked on the FPMM's
 -- conditionIds[0]: a buy pays investmentAmount (fee included), a sell receives returnAmount, adding funding pays
--- the largest amountsAdded (the deposit), removing it receives collateralRemovedFromFeePool (harness.pnl.fpmm_cash);
+-- the largest amountsAdded (the deposit), removing it receives collateralRemovedFromFeePool (harness.pnl.oracle.fpmm_cash);
 -- the shares come by ERC1155 transfer (outcome_positions), and an FPMM, a contract, is never a wallet.
 -- {all:UInt8} = 0 limits to {conditions}, as a PREWHERE before FINAL (sound: all versions of a log share token,
 -- condition and addresses); _deleted is tested after FINAL.

@@ -1,4 +1,4 @@
--- Derived: net shares per wallet, condition, outcome (base units). Rebuilt by harness.build.
+-- Derived: net shares per wallet, condition, outcome (base units). Rebuilt by harness.pnl.build.
 CREATE TABLE IF NOT EXISTS outcome_positions_v2
 (
     wallet        String,

@@ -1,6 +1,6 @@
 -- Raw: owner -> proxy wallet links from proxy factories' creation events (today the Polymarket SafeProxyFactory's
 -- ProxyCreation(address proxy, address owner)). kind = 'safe'. The older ProxyWalletFactory emits no event: its
--- proxies are derived from the owner by CREATE2 at lookup time (harness/proxies.py), never stored here.
+-- proxies are derived from the owner by CREATE2 at lookup time (harness/chain/proxies.py), never stored here.
 CREATE TABLE IF NOT EXISTS wallet_proxies
 (
     tx_hash      String,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import api, ingest
-from harness.build import create_views, rebuild
+from harness import ingest
+from harness.serve import app as api
+from harness.pnl.build import create_views, rebuild
 from harness.config import PROJECT_ROOT
 from tests.e2e.test_dashboard import browser, usd  # noqa: F401 - a fixture
 from tests.integration.test_api import api_db  # noqa: F401 - a fixture

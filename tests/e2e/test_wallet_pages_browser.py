@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import api
+from harness.serve import app as api
 from tests.e2e.test_dashboard import OFF_SCREEN, browser, usd  # noqa: F401 - browser is a fixture
 from tests.integration.test_wallet_pages import built  # noqa: F401 - a fixture
 

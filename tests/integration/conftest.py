@@ -91,7 +91,7 @@ def database_factory(warehouse_settings, prefix: str):
     import secrets
     from dataclasses import replace
 
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
     from harness.warehouse import connect, drop_database
 
     if warehouse_settings.prod:

@@ -1,5 +1,5 @@
 """The P&L API against a real (embedded) warehouse: rows go into the derived tables, the views come from
-harness.build, and every expected number is computed here from the inserted rows, never by the API code."""
+harness.pnl.build, and every expected number is computed here from the inserted rows, never by the API code."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import api
+from harness.serve import app as api
 from harness.warehouse import connect, drop_database
 
 MICROS = 1_000_000
@@ -143,8 +143,8 @@ def fixture_world() -> World:
 @pytest.fixture(scope="module")
 def api_db(warehouse_settings):
     """A database of this module's own, with the schema and the final views."""
-    from harness.build import create_views
-    from harness.schema import apply_schema
+    from harness.pnl.build import create_views
+    from harness.warehouse.schema import apply_schema
 
     if warehouse_settings.prod:
         pytest.skip("API tests never run against production")
@@ -260,7 +260,7 @@ def test_pnl_ui_totals_sum_the_wallets_average_cost_rows(api_db, http, world):
 
 def test_pnl_served_without_the_average_cost_table(fresh_db):
     """A warehouse from before the average-cost tables: the cash-flow answer, with ui null, not a 503."""
-    from harness.build import create_views
+    from harness.pnl.build import create_views
 
     create_views(fresh_db)
     w = fixture_world()
@@ -277,7 +277,7 @@ def test_lookups_cached_until_their_tables_change(fresh_db):
     """Resolution times are read once per condition and kept while neither the watermark nor the tables they come
     from change (expired TTLs alone do not empty the cache); a rebuild's new winning_index shows at the next
     TTL, though no raw row changed."""
-    from harness.build import create_views
+    from harness.pnl.build import create_views
 
     create_views(fresh_db)
     w = fixture_world()
@@ -411,8 +411,8 @@ def test_any_holdings_give_exact_pnl(api_db, http, case):
 
 def test_view_suffix_selects_the_test_views(warehouse_settings):
     """Only _test views exist: the default app cannot answer (503), the dry-run app can."""
-    from harness.build import create_views
-    from harness.schema import apply_schema
+    from harness.pnl.build import create_views
+    from harness.warehouse.schema import apply_schema
 
     settings = replace(warehouse_settings, database=f"apiv_{os.getpid()}_{secrets.token_hex(4)}")
     client = connect(settings)
@@ -444,7 +444,7 @@ def _raw_fill(client, block: int, t: int) -> None:
 
 
 def test_health_and_watermark(fresh_db):
-    from harness.build import create_views
+    from harness.pnl.build import create_views
 
     create_views(fresh_db)
     fixture_world().insert(fresh_db)

@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import settings
 
-from harness import api
+from harness.serve import app as api
 from tests.integration.test_api import api_db, fixture_world  # noqa: F401 - api_db is a fixture
 
 # The schema is loaded at import (schemathesis.pytest.from_fixture breaks on pytest 9: Function._nodeid); the

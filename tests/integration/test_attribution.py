@@ -5,7 +5,7 @@ Expected values are written by hand from what each wallet paid and holds, not re
 from __future__ import annotations
 
 from harness.config import contracts, non_wallets
-from harness.pnl import cashflow_pnl
+from harness.pnl.oracle import cashflow_pnl
 from tests.property.pnl_stream import CTF_ADAPTER_V2, NEG_ADAPTER_V2, Stream, addr
 from tests.property.sqlcheck import load, oracle_state, sql_state
 

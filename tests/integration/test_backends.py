@@ -51,7 +51,7 @@ def test_unreachable_server_is_one_clear_error():
 
 def test_container_backend_runs_where_docker_is(tmp_path):
     """Skips here (no Docker engine) with the reason; with Docker it applies the schema on a real server."""
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
 
     try:
         client = connect(resolve_settings(backend="container", database="container_check", env={}))

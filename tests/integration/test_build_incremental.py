@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import build, sql
-from harness.build import BuildError, rebuild, rebuild_range
+from harness.pnl import build
+from harness.warehouse import sql
+from harness.pnl.build import BuildError, rebuild, rebuild_range
 from tests.property.pnl_stream import Stream, addr, insert, token
 from tests.property.sqlcheck import load
 

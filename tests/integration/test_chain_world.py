@@ -10,14 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from harness.build import create_views, rebuild
+from harness.pnl.build import create_views, rebuild
 from harness.chain import contracts as cx
 from harness.chain.rpc import RpcClient
-from harness.chain_world import decoded_rows, first_differences, node_logs, play, start_node
+from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 from harness.config import PROJECT_ROOT, contracts, non_wallets
 from harness.ingest import backfill, ingest_prices
-from harness.reconcile import reconcile
-from harness.simulate import WorldParams
+from harness.gates.reconcile import reconcile
+from harness.worlds.simulate import WorldParams
 from tests.support.played import WORLDS, played, serve, session_root
 
 # The module's first test pays for playing the 300-wallet world on anvil: beyond the suite's 900 s on a loaded machine.
@@ -111,7 +111,7 @@ def test_reconcile_reports_zero_mismatches(big, big_db):
 
 def test_validate_stage_gate_reconciles_references_and_a_sample(big, big_db):
     """What the validate stage runs when a node is given: reference wallets plus a seeded sample, at the watermark."""
-    from harness.reconcile import reconcile_gate
+    from harness.gates.reconcile import reconcile_gate
 
     world, _out = big
     refs = sorted(world.truth)[:3] + ["0x" + "77" * 20]  # a wallet the warehouse never saw is still asked about
@@ -189,7 +189,7 @@ def test_cli_chain_world_then_ingest_files(tmp_path, anvil_bin):
     # never silent for minutes: its phases, then progress in matched trades, ending at all 80 of them
     for phase in ("installing the contracts", "funding and approving 20 wallets", "playing 80 matched trades",
                   "reading the truth from contract state", "reading the node's logs"):
-        assert f"INFO harness.chain_world: chain-world: {phase}" in run.stderr, run.stderr[-3000:]
+        assert f"INFO harness.worlds.chain_world: chain-world: {phase}" in run.stderr, run.stderr[-3000:]
     done = [int(m) for m in re.findall(r"chain-world: playing (\d+)/80 matched trades", run.stderr)]
     assert len(done) > 10 and done == sorted(done)
     assert "chain-world: played 80/80 matched trades (100%)" in run.stderr
@@ -259,7 +259,7 @@ def _by_market(client, table: str, cols: str, wallets) -> dict[str, dict[str, tu
 def test_check_wallet_every_wallet_equals_the_warehouse_and_the_truth(big, big_db, module_db):
     """Every wallet of the 300-wallet world, and every proxy owner (an EOA), checked from its own logs on a scratch
     database: totals equal contract-state truth, and every market of both methods equals the full warehouse's."""
-    from harness.checkwallet import check_wallets
+    from harness.pnl.checkwallet import check_wallets
 
     world, out = big
     proxies = world.sim.meta()["proxies"]  # owner EOA -> {proxy, kind}
@@ -318,7 +318,7 @@ def test_check_wallet_through_a_node_that_refuses_wide_ranges(big, module_db, fa
     unchanged."""
     from harness.chain.faultproxy import FaultPlan
     from harness.chain.rpc import RetryPolicy
-    from harness.checkwallet import check_wallet
+    from harness.pnl.checkwallet import check_wallet
 
     world, out = big
     wallet = max(world.truth, key=lambda w: abs(world.truth[w].total))

@@ -19,7 +19,7 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.node import Anvil
 from harness.chain.tokens import collateral_for, collection_id, position_id
-from harness.checkwallet import CheckWalletError, load_positions, parse_positions, wallet_filters
+from harness.pnl.checkwallet import CheckWalletError, load_positions, parse_positions, wallet_filters
 from harness.config import PROJECT_ROOT, contracts
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "data_api_positions_xcnstrategy.json"
@@ -116,7 +116,7 @@ def _xcn_logs() -> list[dict]:
                                               "questionId": "0x" + "02" * 32, "outcomeSlotCount": 2}))
     fill("ex", XCN, tok_no, 71_036_538_569, -(-71_036_538_569 * 906_546 // 10**6), True)
     fill("ex", XCN, tok_no, 1_053_750_000, 1_053_750_000 * 866_893 // 10**6, False)
-    from harness.proxies import polymarket_safe_address
+    from harness.chain.proxies import polymarket_safe_address
 
     fill("ex", polymarket_safe_address(OWNER2), tok_no, 10_000_000, 5_000_000, True)
     fill("ex", other, tok_no, 1_000_000, 977_500, True)
@@ -237,9 +237,9 @@ def test_validate_stage_checks_wallets_without_rows_from_their_logs(xcn_chain, n
     own logs (path check-wallet), the EOA through its Safe, the proxy also position by position against the real
     /positions answer; the target is Polymarket's own average-cost total of those two positions (3,938.13).
     The same wallet once the warehouse holds it takes the warehouse path, still compared per position."""
-    from harness.build import create_views, rebuild
+    from harness.pnl.build import create_views, rebuild
     from harness.ingest import backfill
-    from harness.wallets import load_wallets
+    from harness.gates.wallets import load_wallets
 
     f = tmp_path / "wallets.yaml"
     f.write_text(f"""wallets:
@@ -278,9 +278,9 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
     funding, whose creations check-wallet reads from the factory) checked wallet by wallet against the balances'
     truth (about 17 s at load 20: the world is played as transactions)."""
     from harness.chain import contracts as cx
-    from harness.chain_world import play, start_node, write
-    from harness.checkwallet import check_wallets
-    from harness.simulate import WorldParams
+    from harness.worlds.chain_world import play, start_node, write
+    from harness.pnl.checkwallet import check_wallets
+    from harness.worlds.simulate import WorldParams
 
     why = cx.available()
     if why:
@@ -299,8 +299,8 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
 def test_an_eoa_resolves_to_its_derived_safe_without_reading_proxy_creations(xcn_chain, new_db):
     """OWNER2 signs for a Safe at PolySafeLib's CREATE2 address and this chain has no ProxyCreation for it: the
     derived Safe answers (10 No shares bought at 0.50, marked at the last fill, 0.9775)."""
-    from harness.checkwallet import check_wallet
-    from harness.proxies import polymarket_safe_address
+    from harness.pnl.checkwallet import check_wallet
+    from harness.chain.proxies import polymarket_safe_address
 
     fig = check_wallet(new_db(), xcn_chain.url, OWNER2, safe_scan=False, explain=False)
     assert (fig.proxy, fig.link.kind, fig.link.source) == (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.build import create_views, rebuild
+from harness.pnl.build import create_views, rebuild
 from harness.ingest import PRICE_COLUMNS, backfill
 from tests.support import flows
 

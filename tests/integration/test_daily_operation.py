@@ -15,9 +15,9 @@ import pytest
 from harness.chain import contracts as cx
 from harness.chain.faultproxy import FaultPlan, FaultProxy
 from harness.chain.node import free_port
-from harness.chain_days import DailyWorld, Operation, Target
-from harness.chain_world import start_node
-from harness.simulate import WorldParams
+from harness.worlds.chain_days import DailyWorld, Operation, Target
+from harness.worlds.chain_world import start_node
+from harness.worlds.simulate import WorldParams
 from tests.support.receiver import Receiver
 
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(3600)]
@@ -33,11 +33,11 @@ DAYS = 14
 def target(tmp_path):
     """The warehouse standing in for production: a warehouse-server of its own (ClickHouse's HTTP interface on
     loopback), reached as production is, `run --target prod` with CLICKHOUSE_URL/USER/PASSWORD/DATABASE; embedded
-    chDB (`run --target embedded`) only on a checkout without harness.warehouse_server."""
+    chDB (`run --target embedded`) only on a checkout without harness.warehouse.server."""
     import secrets
 
     try:
-        from harness import warehouse_server
+        from harness.warehouse import server as warehouse_server
     except ImportError:
         yield Target("embedded", "daily_prod", {"HARNESS_WAREHOUSE_DIR": str(tmp_path / "warehouse")})
         return

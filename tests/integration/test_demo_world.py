@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from harness import freshness, ingest
+from harness import ingest
+from harness.ops import freshness
 from harness.gates import _table_contents, fingerprint_tables
 from tests.support.worlds import WORLD
 

@@ -1,4 +1,4 @@
-"""The fast simulator's FPMM arithmetic (harness.fpmm.Pool) against the emulated contract on anvil
+"""The fast simulator's FPMM arithmetic (harness.pnl.fpmm.Pool) against the emulated contract on anvil
 (contracts/FixedProductMarketMaker.sol, which follows Gnosis's FixedProductMarketMaker with checked arithmetic).
 
 A hypothesis property: any sequence of addFunding, buy, sell and removeFunding by three accounts either succeeds in
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from harness.chain import contracts as cx
 from harness.chain.tokens import token_id
-from harness.fpmm import Pool, PoolError
+from harness.pnl.fpmm import Pool, PoolError
 
 pytestmark = pytest.mark.anvil
 

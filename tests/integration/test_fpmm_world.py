@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import build, ingest
+from harness import ingest
+from harness.pnl import build
 from harness.chain.decode import COLUMNS, decode_logs
-from harness.crosscheck import cross_check
-from harness.simulate import WorldParams, world_hashes, write_world
-from harness.world import read_logs, write_prices
+from harness.pnl.crosscheck import cross_check
+from harness.worlds.simulate import WorldParams, world_hashes, write_world
+from harness.worlds.files import read_logs, write_prices
 
 WORLD = Path(__file__).resolve().parents[2] / "fixtures" / "world_fpmm"
 PARAMS = WorldParams(seed=31, wallets=40, markets=6, fills=300, fpmm_markets=4)
@@ -109,9 +110,9 @@ def test_medium_fpmm_chain_world_plays_and_equals_contract_state(anvil_bin, new_
 
 def _chain_world_equals_contract_state(params, new_db, tmp_path):
     from harness.chain.rpc import RpcClient
-    from harness.chain_world import decoded_rows, first_differences, node_logs, play, start_node
+    from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
     from harness.ingest import backfill, ingest_prices
-    from harness.reconcile import reconcile
+    from harness.gates.reconcile import reconcile
 
     with start_node(params) as node:
         world = play(params, node)

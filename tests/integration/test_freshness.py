@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import freshness
+from harness.ops import freshness
 from harness.__main__ import main
 from harness.ingest import Run, write_checkpoint
 from tests.support.receiver import Receiver
@@ -100,7 +100,7 @@ def test_a_failing_receiver_never_changes_the_exit_code(fresh_db, warehouse_sett
         assert _cli(fresh_db, warehouse_settings, "--notify-url", rx.url) == 1
     assert len(rx.bodies) == 1
     err = capsys.readouterr().err
-    assert re.search(r"^\S+Z WARNING harness\.notify: alert not sent to http://127\.0\.0\.1:\d+/hook/\*\*\*: "
+    assert re.search(r"^\S+Z WARNING harness\.ops\.notify: alert not sent to http://127\.0\.0\.1:\d+/hook/\*\*\*: "
                      r"HTTP Error 500", err, re.MULTILINE), err
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -135,7 +135,7 @@ def test_a_future_watermark_is_an_error_saying_so(fresh_db, warehouse_settings, 
 
 def test_a_backup_dropped_or_emptied_by_hand_is_an_error(fresh_db, warehouse_settings, capsys):
     """Item 7: the ledger said "verified" for an archive table that no longer existed, and nothing noticed."""
-    from harness import deploy
+    from harness.gates import deploy
 
     now = int(datetime.now(UTC).timestamp())
     _ingested(fresh_db, block=1000, when=now - 60)

@@ -94,7 +94,7 @@ $PY {tmp_path}/read.py w
 def test_a_full_disk_during_a_backup_drops_nothing_and_records_nothing(tmp_path):
     code = """
 import json, sys
-from harness import deploy
+from harness.gates import deploy
 from harness.warehouse import connect, resolve_settings
 c = connect(resolve_settings(database="w"), create_database=False)
 step = sys.argv[1]

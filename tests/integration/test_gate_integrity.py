@@ -85,7 +85,7 @@ def test_gates_bind_to_the_data_not_the_highest_block(tmp_path):
     # Tamper: one fill's USDC changes (same block, so the watermark stays), then the derived tables are rebuilt.
     before = _py(_OPEN + "print(gates.watermark(c).block)", wdir)
     _py(_OPEN + (
-        "from harness.build import rebuild\n"
+        "from harness.pnl.build import rebuild\n"
         "res = c.query('SELECT * FROM trades_raw FINAL ORDER BY block_number DESC, log_index LIMIT 1')\n"
         "row = dict(zip(res.column_names, res.result_rows[0]))\n"
         "row['usdc'] = row['usdc'] + 58_000_000; row['_version'] = row['_version'] + 1\n"
@@ -97,7 +97,7 @@ def test_gates_bind_to_the_data_not_the_highest_block(tmp_path):
     assert r.returncode == 1, r.stdout[-4000:]
     assert re.search(r"stage 'deploy' refused: missing gate backfill \(needs a passed run on the current data",
                      r.stdout), r.stdout[-4000:]
-    views = _py(_OPEN + "from harness.deploy import *\nprint([v for v in FINAL_VIEWS if view_definition(c, v)])",
+    views = _py(_OPEN + "from harness.gates.deploy import *\nprint([v for v in FINAL_VIEWS if view_definition(c, v)])",
                 wdir)
     assert views.strip() == "[]"
 
@@ -153,6 +153,6 @@ def test_an_edit_of_what_a_table_returns_refuses_deploy_naming_the_table(tmp_pat
     _py(_OPEN + _TTL_DELETE, wdir)
     assert _py(_OPEN + sums, wdir) != before
     _refused_naming(_harness_run(["--stages", "deploy"], wdir, reports), "wallet_market_pnl")
-    views = _py(_OPEN + "from harness.deploy import *\nprint([v for v in DEPLOYED_VIEWS if view_definition(c, v)])",
+    views = _py(_OPEN + "from harness.gates.deploy import *\nprint([v for v in DEPLOYED_VIEWS if view_definition(c, v)])",
                 wdir)
     assert views.strip() == "[]"

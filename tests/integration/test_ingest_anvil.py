@@ -9,7 +9,7 @@ import pytest
 from harness import ingest
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.chain.rpc import RetryPolicy, RpcClient
-from harness.pipeline import RAW_TABLES, fingerprint
+from harness.gates.pipeline import RAW_TABLES, fingerprint
 from tests.support.chainlogs import content
 
 pytestmark = pytest.mark.anvil

@@ -7,7 +7,7 @@ import pytest
 
 from harness.__main__ import main
 from harness.chain.node import free_port
-from harness.pipeline import RAW_TABLES, table_counts
+from harness.gates.pipeline import RAW_TABLES, table_counts
 from tests.support.target import warehouse_args
 
 pytestmark = pytest.mark.anvil

@@ -12,7 +12,7 @@ import pytest
 from harness import ingest
 from harness.chain.faultproxy import FaultPlan
 from harness.config import PROJECT_ROOT
-from harness.pipeline import RAW_TABLES, fingerprint
+from harness.gates.pipeline import RAW_TABLES, fingerprint
 
 pytestmark = pytest.mark.anvil
 
@@ -20,7 +20,7 @@ _DUMP = (
     "import json, sys\n"
     "from harness.warehouse import connect, resolve_settings\n"
     "from harness import ingest\n"
-    "from harness.pipeline import RAW_TABLES, fingerprint\n"
+    "from harness.gates.pipeline import RAW_TABLES, fingerprint\n"
     "c = connect(resolve_settings(clickhouse=sys.argv[1], database=sys.argv[3]))\n"
     "print(json.dumps({'fp': fingerprint(c, RAW_TABLES), 'gaps': ingest.gaps(c, 'rpc:137', 0, int(sys.argv[2])),"
     " 'dups': c.query('SELECT count() FROM (SELECT tx_hash, log_index, sub_index FROM erc1155_transfers FINAL"

@@ -16,7 +16,7 @@ from harness import ingest
 from harness.chain.faultproxy import FaultPlan
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.config import PROJECT_ROOT
-from harness.pipeline import RAW_TABLES, fingerprint
+from harness.gates.pipeline import RAW_TABLES, fingerprint
 
 pytestmark = pytest.mark.anvil
 FAST = RetryPolicy(attempts=30, base=0.005, cap=0.02)

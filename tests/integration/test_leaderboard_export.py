@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import api, sql
-from harness.proxies import polymarket_proxy_address
+from harness.serve import app as api
+from harness.warehouse import sql
+from harness.chain.proxies import polymarket_proxy_address
 from tests.support import worlds
 
 DAY = 86_400
@@ -259,7 +260,7 @@ def test_leaderboard_page_and_link(http):
                           st.booleans()), max_size=8))
 def test_csv_money_is_exact_for_any_rows(items):
     """export.to_csv of any per-market rows: every amount parses back to the exact micro-USDC integer."""
-    from harness import export
+    from harness.serve import export
 
     rows = [(f"0x{i:064x}", "resolved" if res else "open", cf, v, cf + v, 1_714_521_600)
             for i, (cf, v, res) in enumerate(items)]

@@ -110,7 +110,7 @@ def test_pipeline_on_a_locked_warehouse_is_one_line(tmp_path):
 
 @pytest.mark.embedded_only("runs commands on an embedded warehouse directory of its own (HARNESS_WAREHOUSE_DIR / chdb://), the default path")
 def test_non_utf8_wallets_file_is_one_line(tmp_path):
-    from harness.wallets import WalletsFileError, load_wallets
+    from harness.gates.wallets import WalletsFileError, load_wallets
 
     f = tmp_path / "wallets.yaml"
     f.write_bytes(b"wallets:\n  - name: \xff\xfe\n")
@@ -184,7 +184,7 @@ def test_a_run_that_dies_is_marked_failed(tmp_path, sig):
                      tmp_path=tmp_path)
         assert r.returncode == 1
         code = ("from harness.warehouse import *; from harness.ingest import mark_abandoned_runs\n"
-                "from harness.lease import writer_lease\nc = connect(resolve_settings(database='dies'))\n"
+                "from harness.warehouse.lease import writer_lease\nc = connect(resolve_settings(database='dies'))\n"
                 "with writer_lease(c, 'test'):\n    print(mark_abandoned_runs(c))\n")
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
     runs, checkpoints, _rows = _runs_and_rows(tmp_path, "dies")

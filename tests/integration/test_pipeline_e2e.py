@@ -50,7 +50,7 @@ def test_deploy_on_fresh_database_is_refused_naming_the_gate(tmp_path):
 def test_full_pipeline_then_rollback(tmp_path):
     wdir, reports = tmp_path / "wh", tmp_path / "reports"
     # The plan's warehouse still holds broken enriched tables: give the cleanup stage two to back up and drop.
-    _py("import sys; from harness.warehouse import *; from harness.schema import apply_schema\n"
+    _py("import sys; from harness.warehouse import *; from harness.warehouse.schema import apply_schema\n"
         "c = connect(resolve_settings(database='e2e')); apply_schema(c)\n"
         "c.command('CREATE TABLE trades_enriched (id UInt64) ENGINE = MergeTree ORDER BY id')\n"
         "c.command('INSERT INTO trades_enriched SELECT number FROM numbers(777)')\n"
@@ -71,7 +71,7 @@ def test_full_pipeline_then_rollback(tmp_path):
     assert (reports / "e2e-run" / "gate-report.md").read_text().count("| passed |") > 10
 
     state = _py(
-        "from harness.warehouse import *; from harness.deploy import *\n"
+        "from harness.warehouse import *; from harness.gates.deploy import *\n"
         "c = connect(resolve_settings(database='e2e'))\n"
         "print(sorted(v for v in FINAL_VIEWS if view_definition(c, v)))\n"
         "print(c.query('SELECT source_table, archive_rows, verified FROM backups WHERE reason LIKE {r:String} '\n"
@@ -86,7 +86,7 @@ def test_full_pipeline_then_rollback(tmp_path):
     r = _run(["-m", "rollback", *common], wdir, run_id="e2e-rollback")
     assert r.returncode == 0, r.stdout[-4000:]
     after = _py(
-        "from harness.warehouse import *; from harness.deploy import *\n"
+        "from harness.warehouse import *; from harness.gates.deploy import *\n"
         "c = connect(resolve_settings(database='e2e'))\n"
         "print(sorted(v for v in FINAL_VIEWS if view_definition(c, v)), last_deploy_id(c))\n", wdir)
     assert after.strip() == "[] None"  # the views did not exist before the deploy; rollback removed them

@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import api, ingest
+from harness import ingest
+from harness.serve import app as api
 from harness.chain.decode import decode_logs
 from harness.config import contracts
 from harness.ingest.sink import ingest_logs
-from harness.proxies import polymarket_proxy_address, proxy_init_code
+from harness.chain.proxies import polymarket_proxy_address, proxy_init_code
 from harness.warehouse import connect, drop_database
 from tests.integration.test_api import World, addr, dec
 
@@ -95,8 +96,8 @@ def proxy_world() -> World:
 
 @pytest.fixture(scope="module")
 def proxy_db(warehouse_settings):
-    from harness.build import create_views
-    from harness.schema import apply_schema
+    from harness.pnl.build import create_views
+    from harness.warehouse.schema import apply_schema
 
     if warehouse_settings.prod:
         pytest.skip("API tests never run against production")
@@ -193,7 +194,7 @@ def test_world_owners_answer_with_their_proxies(module_db):
     after the normal ingest and build, each owner's lookup is its proxy's ledger truth (truth.json)."""
     import json
 
-    from harness.build import create_views, rebuild
+    from harness.pnl.build import create_views, rebuild
     from harness.config import PROJECT_ROOT
 
     world = PROJECT_ROOT / "fixtures" / "world"
@@ -240,8 +241,8 @@ CONTRACT, SAFE_OF_CONTRACT = addr("c0c0"), addr("5c01")  # a Safe whose owner is
 
 @pytest.fixture(scope="module")
 def corner_http(warehouse_settings):
-    from harness.build import create_views
-    from harness.schema import apply_schema
+    from harness.pnl.build import create_views
+    from harness.warehouse.schema import apply_schema
 
     if warehouse_settings.prod:
         pytest.skip("API tests never run against production")

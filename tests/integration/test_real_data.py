@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness import ingest
-from harness.build import create_views, rebuild
-from harness.pipeline import RAW_TABLES, table_counts
-from harness.wallets import ReferenceWallet
+from harness.pnl.build import create_views, rebuild
+from harness.gates.pipeline import RAW_TABLES, table_counts
+from harness.gates.wallets import ReferenceWallet
 from tests.property.pnl_stream import Stream, addr, insert
 from tests.support.worlds import PREPARATION_TOPICS, ROOT, WORLD, truth, variant
 
@@ -94,7 +94,7 @@ def test_wallet_target_is_checked_as_of_its_date(fresh_db):
     Hand-computed: as of the second trade A holds 200 YES marked at the last fill (0.60) for 100 paid (+20; the
     average-cost book agrees: 200 x (0.60 - 0.50)); B holds 200 NO at 0.40 for a net 100 paid (-20). At the
     watermark YES has won: A +100, B -100."""
-    from harness.deploy import check_wallets
+    from harness.gates.deploy import check_wallets
 
     as_of, a, b = _as_of_world(fresh_db)
     refs = [_ref(a, 20, "total", as_of), _ref(b, -20, "total", as_of), _ref(a, 20, "ui_total", as_of),
@@ -198,7 +198,7 @@ def test_world_without_price_file_values_open_positions_from_fills(fresh_db, tmp
 def test_unpriced_open_positions_are_counted_and_gate_the_build(fresh_db):
     """A split in a market that never traded leaves shares no fill prices: counted (200 of 300 open shares),
     over the threshold; an imported price for one outcome prices that outcome only."""
-    from harness.build import UNPRICED_MAX_PCT, Unpriced
+    from harness.pnl.build import UNPRICED_MAX_PCT, Unpriced
 
     s = Stream()
     quiet, busy = s.market(2), s.market(2)
@@ -240,7 +240,7 @@ def _late_counts(world: Path) -> tuple[int, int]:
 
 def test_range_after_its_preparations_fails_the_build_naming_the_count(fresh_db, tmp_path):
     """7,311 of 7,311 fills vanished in a held-out slice and the build exited 0."""
-    from harness.build import BuildError
+    from harness.pnl.build import BuildError
 
     world = variant(tmp_path / "late", drop_topics=PREPARATION_TOPICS)
     ingest.ingest_world(fresh_db, world)
@@ -290,7 +290,7 @@ def test_range_after_its_preparations_is_complete_with_a_market_file(fresh_db, t
 def test_markets_file_errors_name_the_line(tmp_path):
     import json
 
-    from harness.markets import MarketsFileError, read_gamma_markets, read_token_map
+    from harness.ingest.markets import MarketsFileError, read_gamma_markets, read_token_map
 
     tmap = _world_token_map()
     r = next(x for x in tmap if x["outcome_index"] == 0)
@@ -313,7 +313,7 @@ def test_real_gamma_markets_map_every_token():
     """The 292 real Gamma markets (fixtures/real): every clobTokenId is its outcome's position id, and the
     closed markets' outcomePrices import as 0 / 1000000."""
     from harness.config import PROJECT_ROOT
-    from harness.markets import read_gamma_markets
+    from harness.ingest.markets import read_gamma_markets
 
     path = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
     ms = read_gamma_markets(path)
@@ -377,11 +377,11 @@ def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
     fixture world, is served by the API beside the cash-flow figures (labelled), and wallets.yaml can target it."""
     import httpx
 
-    from harness import api
-    from harness.crosscheck import avgcost_oracle, compare, ui_view
-    from harness.deploy import check_wallets
-    from harness.pipeline import ORACLE_TABLES
-    from harness.pnl import avg_cost_pnl
+    from harness.serve import app as api
+    from harness.pnl.crosscheck import avgcost_oracle, compare, ui_view
+    from harness.gates.deploy import check_wallets
+    from harness.gates.pipeline import ORACLE_TABLES
+    from harness.pnl.oracle import avg_cost_pnl
 
     ingest.ingest_world(fresh_db, WORLD)
     rebuild(fresh_db)

@@ -5,7 +5,7 @@ import pytest
 
 from harness.chain.rpc import RpcClient
 from harness.ingest import backfill
-from harness.reconcile import ReconcileError, chain_balances, reconcile
+from harness.gates.reconcile import ReconcileError, chain_balances, reconcile
 from tests.support import flows
 
 pytestmark = pytest.mark.anvil

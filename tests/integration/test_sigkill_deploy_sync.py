@@ -45,9 +45,10 @@ wh.connect = connect
 
 DEPLOY_SETUP = r'''
 import json, sys
-from harness import deploy, gates
-from harness.build import create_views
-from harness.schema import apply_schema
+from harness import gates
+from harness.gates import deploy
+from harness.pnl.build import create_views
+from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 c = connect(resolve_settings(database="d"))
 apply_schema(c)
@@ -63,8 +64,8 @@ print(json.dumps({v: deploy.view_definition(c, v) for v in deploy.FINAL_VIEWS}))
 
 DEPLOY = r'''
 from decimal import Decimal
-from harness import deploy
-from harness.wallets import ReferenceWallet
+from harness.gates import deploy
+from harness.gates.wallets import ReferenceWallet
 c = connect(resolve_settings(database="d"))
 w = ReferenceWallet("w", "0x" + "ab" * 20, 7, Decimal(0), "test", "must")
 deploy.deploy(c, deploy.Guard("embedded", throwaway=True), [w])
@@ -74,9 +75,9 @@ print("FINISHED", flush=True)
 RECOVER = r'''
 import json
 from decimal import Decimal
-from harness import deploy
+from harness.gates import deploy
 from harness.warehouse import connect, resolve_settings
-from harness.wallets import ReferenceWallet
+from harness.gates.wallets import ReferenceWallet
 c = connect(resolve_settings(database="d"), create_database=False)
 throwaway = deploy.Guard("embedded", throwaway=True)
 pending = deploy.last_deploy_id(c)
@@ -150,8 +151,8 @@ print("FINISHED" if code == 0 else f"EXIT {code}", flush=True)
 
 SYNC_DUMP = r'''
 import json, sys
-from harness.build import DERIVED_TABLES
-from harness.pipeline import RAW_TABLES, fingerprint
+from harness.pnl.build import DERIVED_TABLES
+from harness.gates.pipeline import RAW_TABLES, fingerprint
 from harness.warehouse import connect, resolve_settings
 out = {}
 for db in sys.argv[1:]:

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from harness import build, ingest
-from harness.simulate import WorldParams, write_world
+from harness import ingest
+from harness.pnl import build
+from harness.worlds.simulate import WorldParams, write_world
 
 
 @pytest.mark.parametrize("params", [

@@ -51,7 +51,7 @@ def test_build_never_creates_the_final_views(tmp_path):
     r = _harness("build", "--no-cutoff", "--database", "b", wdir=wdir)
     assert r.returncode == 0, r.stderr
     views = subprocess.run(
-        [sys.executable, "-c", "from harness.warehouse import *; from harness.deploy import *\n"
+        [sys.executable, "-c", "from harness.warehouse import *; from harness.gates.deploy import *\n"
          "c = connect(resolve_settings(database='b'))\n"
          "print([v for v in FINAL_VIEWS if view_definition(c, v)])"],
         cwd=ROOT, env=_env(wdir), capture_output=True, text=True, timeout=120, check=True).stdout.strip()
@@ -97,7 +97,7 @@ def test_refetch_retracts_logs_a_reorg_removed(fresh_db):
 
 
 def test_wallets_file_takes_eip55_and_refuses_absurd_tolerances(tmp_path):
-    from harness.wallets import WalletsFileError, load_wallets
+    from harness.gates.wallets import WalletsFileError, load_wallets
 
     def file(address, tol="5", bias=None):
         f = tmp_path / "w.yaml"
@@ -120,7 +120,7 @@ def test_wallets_file_takes_eip55_and_refuses_absurd_tolerances(tmp_path):
 def test_api_503_never_shows_sql(fresh_db):
     from fastapi.testclient import TestClient
 
-    from harness import api
+    from harness.serve import app as api
 
     with TestClient(api.create_app(lambda: fresh_db)) as http:  # no final views: every query fails
         r = http.get("/wallets/0x" + "ab" * 20 + "/pnl")

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import build, gates, sql
-from harness.deploy import DEPLOYED_VIEWS, FINAL_VIEWS, Guard, create_test_views, deploy, view_definition
-from harness.view_contract import (
+from harness import gates
+from harness.pnl import build
+from harness.warehouse import sql
+from harness.gates.deploy import DEPLOYED_VIEWS, FINAL_VIEWS, Guard, create_test_views, deploy, view_definition
+from harness.gates.view_contract import (
     CONTRACT_FILE,
     ViewContractError,
     Violation,

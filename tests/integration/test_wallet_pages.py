@@ -1,5 +1,5 @@
 """Positions, P&L history, activity, leaderboard rank and offline docs on a built world, each against a truth that
-does not come from the SQL under test: the pure-Python oracle (harness.pnl) on the raw rows, the raw event tables
+does not come from the SQL under test: the pure-Python oracle (harness.pnl.oracle) on the raw rows, the raw event tables
 themselves, and /leaderboard. The committed fixture world is stretched in time (its blocks then span 40 days), so
 the history has hours and days to show."""
 from __future__ import annotations
@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from harness import api, asof
-from harness import world as files
-from harness.pnl import avg_cost_pnl
+from harness.serve import app as api
+from harness.pnl import asof
+from harness.worlds import files
+from harness.pnl.oracle import avg_cost_pnl
 from harness.serve import docs, history, positions
 from harness.warehouse import connect, drop_database
 from tests.support.worlds import WORLD, world_logs
@@ -53,9 +54,9 @@ def stretched(dst: Path, span: int = SPAN) -> Path:
 def built(warehouse_settings, tmp_path_factory):
     if warehouse_settings.prod:
         pytest.skip("never against production")
-    from harness.build import create_views, rebuild
+    from harness.pnl.build import create_views, rebuild
     from harness.ingest import ingest_world
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
 
     settings = replace(warehouse_settings, database=f"wp_{os.getpid()}_{secrets.token_hex(4)}")
     client = connect(settings)

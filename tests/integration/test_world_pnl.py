@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness.config import PROJECT_ROOT
-from harness.pnl import cashflow_pnl
+from harness.pnl.oracle import cashflow_pnl
 from tests.property.sqlcheck import reset
 
 WORLD = PROJECT_ROOT / "fixtures" / "world"
@@ -52,7 +52,7 @@ def test_oracle_matches_simulator_ledger(world_rows):
 
 
 def test_sql_matches_simulator_ledger(warehouse, world_rows):
-    from harness.build import create_views, rebuild, wallet_summary
+    from harness.pnl.build import create_views, rebuild, wallet_summary
     from tests.property.pnl_stream import insert
 
     rows, truth = world_rows
@@ -75,7 +75,7 @@ def test_average_cost_differences_have_causes(world_rows):
     """On the world, cash-flow and average-cost P&L part only where fees, plain transfers, clamped sells or
     conversions are involved, or shares are held that the average-cost book never saw (fee shares, transfers);
     elsewhere they agree exactly without rounding, and within the subgraph's truncation with it."""
-    from harness.pnl import avg_cost_pnl, explain
+    from harness.pnl.oracle import avg_cost_pnl, explain
 
     rows, _truth = world_rows
     diffs = explain(rows)
@@ -95,7 +95,7 @@ def test_average_cost_differences_have_causes(world_rows):
 def test_world_through_ingest_twice_matches_ledger(fresh_db, world_rows):
     """The real insert path (harness.ingest.ingest_world), run twice, then build and views: still the ledger."""
     ingest = pytest.importorskip("harness.ingest")
-    from harness.build import create_views, rebuild, wallet_summary
+    from harness.pnl.build import create_views, rebuild, wallet_summary
 
     _rows, truth = world_rows
     ingest.ingest_world(fresh_db, WORLD)

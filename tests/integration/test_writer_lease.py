@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import build, lease
+from harness.pnl import build
+from harness.warehouse import lease
 from harness.ingest import ingest_world
 from harness.warehouse import connect
 
@@ -77,7 +78,7 @@ def test_a_writer_that_cannot_wait_is_refused_naming_the_holder(world_db):
             build.rebuild(other, lease_wait=0.2)
         with pytest.raises(lease.LeaseHeld):
             ingest_world(other, WORLD, lease_wait=0.2)
-        from harness.deploy import Guard, cleanup_broken_tables, rollback
+        from harness.gates.deploy import Guard, cleanup_broken_tables, rollback
 
         with pytest.raises(lease.LeaseHeld):  # destructive steps are writers too
             cleanup_broken_tables(other, Guard("embedded"), lease_wait=0.2)

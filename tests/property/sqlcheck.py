@@ -1,7 +1,7 @@
 """Load a stream into the warehouse, rebuild, and read back everything the oracle also computes."""
 from __future__ import annotations
 
-from harness.build import create_views, rebuild
+from harness.pnl.build import create_views, rebuild
 from tests.property.pnl_stream import insert
 
 RAW = ("trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",

@@ -1,4 +1,4 @@
-"""The average-cost (UI) P&L built in SQL equals harness.pnl.avg_cost_pnl (subgraph rounding) to the micro-dollar,
+"""The average-cost (UI) P&L built in SQL equals harness.pnl.oracle.avg_cost_pnl (subgraph rounding) to the micro-dollar,
 per wallet and condition, on random chain-consistent streams (fills, splits, merges, redemptions, negRisk
 conversions, transfers, prices, reorg noise, cutoffs), and reproduces the domain notes' worked vectors."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.pnl import avg_cost_pnl
+from harness.pnl.oracle import avg_cost_pnl
 from tests.property.pnl_ops import ops, packed, play_all
 from tests.property.pnl_stream import T0, Stream, addr
 from tests.property.sqlcheck import load
@@ -121,7 +121,7 @@ def test_conversion_yes_price_in_sql(warehouse):
 def test_incremental_avgcost_equals_full(warehouse, first, second):
     """A range rebuild walks again only the tokens of the conditions the range touched and copies the rest; the
     book must equal a full rebuild's, row for row."""
-    from harness.build import rebuild, rebuild_range
+    from harness.pnl.build import rebuild, rebuild_range
     from tests.property.pnl_stream import insert
 
     s = play_all(first)

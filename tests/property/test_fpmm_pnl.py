@@ -1,5 +1,5 @@
 """The legacy AMM (FPMM) in both P&L methods: hand-computed vectors (the pnl-subgraph's
-FixedProductMarketMakerMapping rules and the cash-flow rule of harness.pnl.fpmm_cash), SQL equal to the oracle on
+FixedProductMarketMakerMapping rules and the cash-flow rule of harness.pnl.oracle.fpmm_cash), SQL equal to the oracle on
 random pool histories, and no FPMM ever holding a P&L row."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.fpmm import Pool, PoolError
-from harness.pnl import LP_OUTCOME, avg_cost_pnl, cashflow_pnl, explain
+from harness.pnl.fpmm import Pool, PoolError
+from harness.pnl.oracle import LP_OUTCOME, avg_cost_pnl, cashflow_pnl, explain
 from tests.property.pnl_stream import Stream, addr
 from tests.property.sqlcheck import load, oracle_state, sql_state
 from tests.property.test_avgcost_sql import oracle_avgcost, same, sql_avgcost
@@ -92,7 +92,7 @@ fpmm_op = st.one_of(
 
 
 def play_pool(op_list, *, removals: bool = True, resolve: list[int] | None = None):
-    """A pool history on one binary market, played through harness.fpmm (the contract's arithmetic) into a
+    """A pool history on one binary market, played through harness.pnl.fpmm (the contract's arithmetic) into a
     Stream: (stream, market, fpmm, total cost of the tokens each removal handed out, exact, per wallet, pool)."""
     s = Stream()
     m = s.market()
@@ -182,7 +182,7 @@ def test_pool_arithmetic_conserves_shares(op_list):
 def test_incremental_rebuild_with_fpmm_equals_full(warehouse, first, second):
     """FPMM trades and funding in a later block range: the range rebuild (affected_conditions reaches the FPMM's
     condition) gives the same derived rows as a full rebuild."""
-    from harness.build import rebuild, rebuild_range
+    from harness.pnl.build import rebuild, rebuild_range
     from tests.property.pnl_stream import insert
 
     s, *_ = play_pool(first + second)

@@ -6,8 +6,8 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.build import rebuild, rebuild_range
-from harness.pnl import cashflow_pnl
+from harness.pnl.build import rebuild, rebuild_range
+from harness.pnl.oracle import cashflow_pnl
 from tests.property.pnl_ops import PACK, ops, packed, play_all
 from tests.property.pnl_stream import T0, insert
 from tests.property.sqlcheck import load, oracle_state, sql_state

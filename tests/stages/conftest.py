@@ -14,9 +14,9 @@ import pytest
 
 from harness import gates
 from harness.config import PROJECT_ROOT
-from harness.deploy import Guard
-from harness.pipeline import DEFAULT_WORLD, World
-from harness.wallets import ReferenceWallet, WalletsFileError, load_wallets
+from harness.gates.deploy import Guard
+from harness.gates.pipeline import DEFAULT_WORLD, World
+from harness.gates.wallets import ReferenceWallet, WalletsFileError, load_wallets
 
 STAGE_MARKS = gates.STAGES + ("rollback",)
 
@@ -97,7 +97,7 @@ _DDL = __import__("re").compile(r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE|ALTER|ATTACH|R
 
 
 def _write_reports(p: Pipeline) -> None:
-    from harness.report import write_reports, write_run_json
+    from harness.gates.report import write_reports, write_run_json
 
     out = Path(p.options.getoption("--reports"))
     if not out.is_absolute():
@@ -127,7 +127,7 @@ def _refusal(p: Pipeline, stage: str) -> str | None:
     """Why ``stage`` may not run (asked once per stage and session), or None."""
     if stage not in p.refusals:
         if stage == "rollback":
-            from harness.deploy import last_deploy_id
+            from harness.gates.deploy import last_deploy_id
 
             p.refusals[stage] = None if last_deploy_id(p.client) else "rollback refused: no deploy to roll back"
         else:
@@ -300,10 +300,10 @@ def wallet_gate_detail(check) -> str:
 def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "", check_wallet: bool = False) -> None:
     """One reference wallet against the (suffixed) summary view; no data is reported, never passed. With
     ``check_wallet`` and a node (--rpc-url), a wallet without rows in the warehouse is computed from its own logs on
-    a scratch database instead (harness.checkwallet); the gate detail's ``path`` says which was used, and a
+    a scratch database instead (harness.pnl.checkwallet); the gate detail's ``path`` says which was used, and a
     wallet's ``positions`` file is compared per position on either path."""
-    from harness.checkwallet import check_reference_wallet, warehouse_positions
-    from harness.deploy import check_wallets
+    from harness.pnl.checkwallet import check_reference_wallet, warehouse_positions
+    from harness.gates.deploy import check_wallets
 
     if case.error:
         pytest.fail(case.error, pytrace=False)

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from harness import ingest
-from harness.build import rebuild
-from harness.pipeline import DERIVED_TABLES, RAW_TABLES, table_counts, wallets_present
+from harness.pnl.build import rebuild
+from harness.gates.pipeline import DERIVED_TABLES, RAW_TABLES, table_counts, wallets_present
 from tests.stages.conftest import stage_complete
 
 pytestmark = pytest.mark.backfill
@@ -46,7 +46,7 @@ def test_row_counts_match_source(pipeline, request):
 
 def test_rebuild(pipeline, request):
     """Rebuild; the gate fails on fills/transfers with unknown tokens (the build refuses them unless
-    --allow-unmapped) and when unpriced open positions pass harness.build.UNPRICED_MAX_PCT of open shares."""
+    --allow-unmapped) and when unpriced open positions pass harness.pnl.build.UNPRICED_MAX_PCT of open shares."""
     report = rebuild(pipeline.client, cutoff=pipeline.cutoff,
                      allow_unmapped=pipeline.options.getoption("--allow-unmapped"))
     counts = table_counts(pipeline.client, DERIVED_TABLES)
@@ -67,7 +67,7 @@ def test_no_block_gap(pipeline, request):
 
 
 def test_reference_wallets_present(pipeline, request):
-    from harness.wallets import load_wallets
+    from harness.gates.wallets import load_wallets
     from tests.stages.conftest import _wallet_files
 
     expected, real = [], []
@@ -86,7 +86,7 @@ def test_reference_wallets_present(pipeline, request):
 def test_market_token_ids(pipeline, request):
     """Gamma's token ids (ingest-markets) equal token_map's, derived on chain, for every market both know; passes
     with no metadata loaded."""
-    from harness.metadata import token_mismatches
+    from harness.ingest.metadata import token_mismatches
 
     checked, bad = token_mismatches(pipeline.client)
     request.node.gate_detail = json.dumps({

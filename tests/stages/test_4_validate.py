@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from harness.build import create_views
+from harness.pnl.build import create_views
 from tests.stages.conftest import run_wallet_case, stage_complete
 
 pytestmark = pytest.mark.validate
@@ -21,7 +21,7 @@ def test_wallet(pipeline, request, wallet_case):
 @pytest.fixture(scope="module")
 def cross_check(pipeline, wallet_addresses):
     """One bounded cross-check for the stage: reference wallets plus a seeded sample, only their rows read."""
-    from harness.crosscheck import DEFAULT_SAMPLE, cross_check
+    from harness.pnl.crosscheck import DEFAULT_SAMPLE, cross_check
 
     k = pipeline.options.getoption("--oracle-sample")
     return cross_check(pipeline.client, wallets=wallet_addresses, sample=DEFAULT_SAMPLE if k is None else k,
@@ -50,7 +50,7 @@ def test_ui_sql_matches_oracle(request, cross_check):
 def test_reconcile_with_node(pipeline, request, wallet_addresses):
     """With a node (--rpc-url): the reference wallets' and a seeded sample's net shares per position id equal
     balanceOfBatch on the ConditionalTokens contract at the watermark: contract state, not a reading of events."""
-    from harness.reconcile import DEFAULT_SAMPLE, reconcile_gate
+    from harness.gates.reconcile import DEFAULT_SAMPLE, reconcile_gate
 
     if not pipeline.rpc_url:
         request.node.gate_detail = json.dumps({"summary": "no node given (--rpc-url): nothing to reconcile with"})
@@ -63,7 +63,7 @@ def test_reconcile_with_node(pipeline, request, wallet_addresses):
 
 def test_formula_properties(request):
     """The domain notes' worked vectors and the hypothesis properties of the formula (their own pytest run)."""
-    from harness.pipeline import run_formula_tests
+    from harness.gates.pipeline import run_formula_tests
 
     ok, summary = run_formula_tests()
     request.node.gate_detail = json.dumps({"summary": summary})
@@ -71,7 +71,7 @@ def test_formula_properties(request):
 
 
 def test_stage_complete(pipeline, request):
-    from harness.deploy import table_exists
+    from harness.gates.deploy import table_exists
 
     for v in ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final"):
         if table_exists(pipeline.client, v + "_validate"):

@@ -5,8 +5,8 @@ import json
 import httpx
 import pytest
 
-from harness.deploy import FINAL_VIEWS, create_test_views, wallet_values
-from harness.view_contract import CONTRACT_FILE, check_view_contract
+from harness.gates.deploy import FINAL_VIEWS, create_test_views, wallet_values
+from harness.gates.view_contract import CONTRACT_FILE, check_view_contract
 from tests.stages.conftest import run_wallet_case, stage_complete
 
 pytestmark = pytest.mark.dryrun
@@ -40,7 +40,7 @@ def test_wallet_on_test_views(pipeline, request, wallet_case):
 
 @pytest.fixture(scope="module")
 def api_url(pipeline):
-    from harness.api import serve
+    from harness.serve.app import serve
 
     server = serve(lambda: pipeline.client, view_suffix="_test")
     yield server.url

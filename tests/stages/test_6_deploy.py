@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from harness.deploy import DEPLOYED_VIEWS, deploy, view_definition
-from harness.wallets import load_wallets
+from harness.gates.deploy import DEPLOYED_VIEWS, deploy, view_definition
+from harness.gates.wallets import load_wallets
 from tests.stages.conftest import _wallet_files, stage_complete
 
 pytestmark = pytest.mark.deploy

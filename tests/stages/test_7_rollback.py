@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from harness.deploy import last_deploy_id, rollback, view_definition
+from harness.gates.deploy import last_deploy_id, rollback, view_definition
 
 pytestmark = pytest.mark.rollback
 

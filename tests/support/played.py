@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from harness.chain.node import Anvil
-from harness.chain_world import ChainWorld, play, start_node, write
-from harness.simulate import WorldParams
+from harness.worlds.chain_world import ChainWorld, play, start_node, write
+from harness.worlds.simulate import WorldParams
 
 STATE = "node-state.json"
 PLAYED = "played.pkl"

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from harness import world as files
+from harness.worlds import files
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "fixtures" / "world"
@@ -19,7 +19,7 @@ PREPARATION_TOPICS = (
 def built(db, src: Path = WORLD):
     """``db`` with the world ingested as production does it, the derived tables rebuilt and the final views made."""
     from harness import ingest
-    from harness.build import create_views, rebuild
+    from harness.pnl.build import create_views, rebuild
 
     ingest.ingest_world(db, src)
     rebuild(db)

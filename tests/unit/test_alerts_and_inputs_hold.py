@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import notify
+from harness.ops import notify
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.errors import UsageError, redact, redact_url, register_secret
 
@@ -91,7 +91,7 @@ def test_every_module_that_speaks_http_goes_through_the_one_deadline():
     """Closing the class: a module of harness/ that imports an HTTP client is either a loopback tool (the local
     anvil node, the test fault proxy, the local warehouse-server's control) or uses harness.deadline.within; nothing else may speak HTTP."""
     loopback_only = {"harness/chain/node.py", "harness/chain/faultproxy.py",
-                     "harness/warehouse_server.py"}  # the local endpoint's own start/stop statements, on 127.0.0.1
+                     "harness/warehouse/server.py"}  # the local endpoint's own start/stop statements, on 127.0.0.1
     http = {"requests", "urllib.request", "http.client", "httpx", "aiohttp", "urllib3"}
     speakers, with_deadline = set(), set()
     for path in (ROOT / "harness").rglob("*.py"):
@@ -105,7 +105,7 @@ def test_every_module_that_speaks_http_goes_through_the_one_deadline():
             if isinstance(node, ast.ImportFrom) and node.module == "harness.deadline" and any(
                     a.name == "within" for a in node.names):
                 with_deadline.add(rel)
-    assert {"harness/notify.py", "harness/chain/rpc.py"} <= speakers  # the check sees the two real clients
+    assert {"harness/ops/notify.py", "harness/chain/rpc.py"} <= speakers  # the check sees the two real clients
     assert speakers - loopback_only <= with_deadline, sorted(speakers - loopback_only - with_deadline)
 
 

@@ -1,8 +1,8 @@
 """Backups before drops, kept tables untouched, guard on servers, rollback restores recorded definitions."""
 import pytest
 
-from harness import deploy
-from harness.deploy import DeployError, Guard
+from harness.gates import deploy
+from harness.gates.deploy import DeployError, Guard
 
 EMBEDDED = Guard("embedded")
 
@@ -96,13 +96,13 @@ def _open_all_gates(client):
 def _wallet(target, level="must"):
     from decimal import Decimal
 
-    from harness.wallets import ReferenceWallet
+    from harness.gates.wallets import ReferenceWallet
 
     return ReferenceWallet("w", "0x" + "ab" * 20, target, Decimal(0), "test", level)
 
 
 def test_deploy_with_a_failing_must_wallet_rolls_back_to_the_previous_views(fresh_db):
-    from harness.build import create_views
+    from harness.pnl.build import create_views
 
     create_views(fresh_db)  # a deployed generation whose views depend on each other
     before = {v: deploy.view_definition(fresh_db, v) for v in deploy.FINAL_VIEWS}
@@ -183,7 +183,7 @@ def test_a_failed_copy_leaves_no_backup_row_and_no_archive(fresh_db, monkeypatch
 def test_the_ui_view_changes_only_through_deploy_and_rollback_restores_it(fresh_db):
     """Issue 21 item 3: ui_wallet_pnl_summary is served like the final views, so a build (preview) or a dry run
     never rewrites it; deploy records it in deploy_log and rollback restores its previous definition."""
-    from harness.build import PREVIEW_SUFFIX, UI_VIEW, create_views
+    from harness.pnl.build import PREVIEW_SUFFIX, UI_VIEW, create_views
 
     fresh_db.command(f"CREATE VIEW {UI_VIEW} AS SELECT 'x' AS wallet, 1 AS ui_total_pnl")  # the one deployed
     served = deploy.view_definition(fresh_db, UI_VIEW)
@@ -214,7 +214,7 @@ def test_the_code_fingerprint_covers_wallets_yaml_and_contract_abis(tmp_path, mo
     from harness import gates
     from harness.config import PROJECT_ROOT
 
-    for rel in ("harness/data", "wallets.yaml", "harness/gates.py"):
+    for rel in ("harness/data", "wallets.yaml", "harness/gates/__init__.py"):
         src, dst = PROJECT_ROOT / rel, tmp_path / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)

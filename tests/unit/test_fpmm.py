@@ -1,5 +1,5 @@
 """The legacy AMM's pieces on their own: the addresses and signatures in contracts.yaml, the decoder's any-address
-FPMM events, and the pool arithmetic (harness.fpmm) on hand-computed numbers."""
+FPMM events, and the pool arithmetic (harness.pnl.fpmm) on hand-computed numbers."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,7 @@ from harness.chain.decode import COLUMNS, DecodeError, decode_logs
 from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY, any_address_events, topic0_of
 from harness.config import _contracts_file, addresses_with_role, contracts, non_wallets
-from harness.fpmm import Pool, PoolError
+from harness.pnl.fpmm import Pool, PoolError
 
 FPMM = "0x" + "5a" * 20
 TX = "0x" + "ab" * 32
@@ -112,7 +112,7 @@ def test_pool_refuses_what_the_contract_reverts_and_changes_nothing():
 def test_the_subgraphs_own_price_vector():
     """Polymarket/polymarket-subgraph tests/fpmmPrices.test.ts: amounts [100, 200] price outcome 0 at 200/300 and
     outcome 1 at 100/300 (micro-USDC, truncated): what a funding removal of those amounts buys at."""
-    from harness.pnl import _Book, _fpmm
+    from harness.pnl.oracle import _Book, _fpmm
 
     book = _Book(exact=False)
     row = {"funder": "0x" + "0f" * 20, "action": "remove", "amounts": [100, 200], "collateral_removed": 0,

@@ -11,7 +11,7 @@ import pytest
 
 from harness import ingest
 from harness.chain.decode import decode_logs
-from harness.pipeline import RAW_TABLES, fingerprint, table_counts
+from harness.gates.pipeline import RAW_TABLES, fingerprint, table_counts
 from tests.support.chainlogs import make_logs
 
 

@@ -25,7 +25,7 @@ def _harness_args(command_line: str) -> list[str]:
 def _cli_ok(args: list[str]) -> None:
     ns = build_parser().parse_args(args)
     assert ns.command == "sync"
-    from harness.pipeline import parse_age
+    from harness.gates.pipeline import parse_age
 
     assert parse_age(ns.since) >= 24 * 3600, "the daily run must cover at least a day"
 

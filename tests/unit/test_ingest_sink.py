@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import ingest
-from harness.pipeline import RAW_TABLES, table_counts
+from harness.gates.pipeline import RAW_TABLES, table_counts
 from tests.support.chainlogs import make_logs
 
 

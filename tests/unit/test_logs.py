@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.errors import UsageError, register_secret
-from harness.logs import setup_logging, utc_iso
+from harness.ops.logs import setup_logging, utc_iso
 
 
 @pytest.fixture
@@ -52,11 +52,11 @@ def test_text_lines_are_timestamped_and_setup_replaces_itself(restore):
     first, out = io.StringIO(), io.StringIO()
     setup_logging("text", "DEBUG", stream=first)
     setup_logging("text", "WARNING", stream=out)  # a second set-up replaces the first handler
-    log = logging.getLogger("harness.run")
+    log = logging.getLogger("harness.gates.run")
     log.info("quiet")
     log.warning("stage %s refused", "deploy", extra={"run_id": "r1"})
     assert first.getvalue() == ""
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING harness\.run: stage deploy refused "
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING harness\.gates\.run: stage deploy refused "
                         r"run_id=r1\n", out.getvalue())
 
 
@@ -92,7 +92,7 @@ def test_main_leaves_logging_as_it_found_it(capsys):
 def _check_uvicorn_lines_go_through_the_harness_handler():
     """The API's server logs (uvicorn.error, uvicorn.access) come out in --log-format json like the harness's own,
     without uvicorn's ANSI copy of the message; teardown leaves uvicorn's logger as it was."""
-    from harness.logs import teardown_logging
+    from harness.ops.logs import teardown_logging
 
     uv = logging.getLogger("uvicorn")
     before = (list(uv.handlers), uv.level, uv.propagate)
@@ -119,7 +119,7 @@ def _check_uvicorn_lines_reach_the_handler_after_another_logging_config():
     ran earlier cut uvicorn.error / uvicorn.access off, and --log-format json lost their lines."""
     import logging.config
 
-    from harness.logs import teardown_logging
+    from harness.ops.logs import teardown_logging
 
     logging.getLogger("uvicorn.error")
     logging.getLogger("uvicorn.access")

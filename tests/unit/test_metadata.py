@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.config import PROJECT_ROOT
-from harness.metadata import MarketMeta, MetadataFileError, TokenMismatch, read_markets, read_markets_file
+from harness.ingest.metadata import MarketMeta, MetadataFileError, TokenMismatch, read_markets, read_markets_file
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
 CID = "0x" + "ab" * 32
@@ -206,7 +206,7 @@ def test_a_gz_of_whitespace_is_refused_in_bounded_memory(tmp_path):
     with gzip.open(bomb, "wt", encoding="utf-8", compresslevel=1) as fh:
         for _ in range(30):
             fh.write(chunk)
-    code = ("import resource, sys\nfrom harness.metadata import MetadataFileError, read_markets\n"
+    code = ("import resource, sys\nfrom harness.ingest.metadata import MetadataFileError, read_markets\n"
             "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "try:\n    read_markets(sys.argv[1])\nexcept MetadataFileError as exc:\n    print(exc)\n"
             "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)\n")
@@ -219,7 +219,7 @@ def test_a_gz_of_whitespace_is_refused_in_bounded_memory(tmp_path):
 
 
 def test_a_json_array_over_its_limit_is_refused(tmp_path, monkeypatch):
-    from harness import metadata
+    from harness.ingest import metadata
 
     monkeypatch.setattr(metadata, "MAX_ARRAY_CHARS", 10_000)
     text = json.dumps([gamma(conditionId=f"0x{i:064x}") for i in range(1, 40)])
@@ -240,7 +240,7 @@ def test_deep_nesting_is_refused_before_parsing_whatever_the_recursion_limit(tmp
     import sys
 
     f = write(tmp_path, "m.jsonl", "[" * 200_000 + "]" * 200_000)
-    code = ("import sys; sys.setrecursionlimit(10**7); from harness.metadata import read_markets, MetadataFileError\n"
+    code = ("import sys; sys.setrecursionlimit(10**7); from harness.ingest.metadata import read_markets, MetadataFileError\n"
             "try:\n    read_markets(sys.argv[1])\nexcept MetadataFileError as e:\n    print(e)\n")
     r = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, (r.returncode, r.stderr[-500:])

@@ -10,7 +10,7 @@ import pytest
 
 from harness.__main__ import main
 from harness.errors import UsageError
-from harness.notify_format import notify_format, render
+from harness.ops.notify_format import notify_format, render
 from tests.support.receiver import Receiver
 
 BODY = {"run_id": "20261207T021500Z-1", "stage": "backfill", "outcome": "failed",

@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.pnl import avg_cost_pnl, cashflow_pnl, explain, final, tdiv, yes_price
+from harness.pnl.oracle import avg_cost_pnl, cashflow_pnl, explain, final, tdiv, yes_price
 from tests.property.pnl_stream import Stream, addr
 
 U = 1_000_000  # one USDC / one share in base units

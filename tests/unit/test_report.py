@@ -2,7 +2,8 @@
 import json
 import re
 
-from harness import gates, report
+from harness import gates
+from harness.gates import report
 
 
 def _rows(fresh_db):
@@ -85,7 +86,7 @@ def test_durations_build_steps_and_ingest_runs_are_tables_and_in_run_json(fresh_
 
 def test_build_report_prints_one_readable_line():
     """What `sync` and `ingest-files --rebuild` end with: mode, cutoff as a UTC time, seconds, rows per table."""
-    from harness.build import BuildReport
+    from harness.pnl.build import BuildReport
 
     full = BuildReport(mode="full", cutoff=None, rows={"wallet_market_pnl": 12_345, "winning_index": 7},
                        seconds=3.21)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from harness.errors import UsageError
 from harness.gates import STAGES
-from harness.run import ALL_STAGES, EXIT_REFUSED, classify, parse_stages, plan_run
+from harness.gates.run import ALL_STAGES, EXIT_REFUSED, classify, parse_stages, plan_run
 
 PROD_ENV = {"CLICKHOUSE_URL": "https://ch.example:8443", "CLICKHOUSE_USER": "u",
             "CLICKHOUSE_PASSWORD": "pw-very-secret-1", "CLICKHOUSE_DATABASE": "polymarket"}

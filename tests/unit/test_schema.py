@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.schema import (
+from harness.warehouse.schema import (
     EditedSchemaFiles,
     LegacyTables,
     SchemaError,
@@ -253,7 +253,7 @@ def test_a_pending_alter_is_not_mistaken_for_a_legacy_table(fresh_db, tmp_path):
 
 def test_expected_columns_come_from_the_ddl(fresh_db):
     tables = sorted({f.table for f in schema_files() if f.kind == "create"})
-    from harness.schema import expected_columns, recorded_files
+    from harness.warehouse.schema import expected_columns, recorded_files
 
     expected = expected_columns(fresh_db, schema_files(), tables, recorded_files(fresh_db))
     assert expected == {t: _columns(fresh_db, t) for t in tables}

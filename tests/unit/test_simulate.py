@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import pnl
+from harness.pnl import oracle as pnl
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.chain.events import BY_KEY
 from harness.config import PROJECT_ROOT, contracts
-from harness.simulate import (
+from harness.worlds.simulate import (
     WORLD_FILES,
     Book,
     Simulation,
@@ -30,7 +30,7 @@ from harness.simulate import (
     world_hashes,
     write_world,
 )
-from harness.wallets import load_wallets
+from harness.gates.wallets import load_wallets
 
 FIXTURE = PROJECT_ROOT / "fixtures" / "world"
 C = contracts()
@@ -226,7 +226,7 @@ def test_cli_writes_a_loadable_world(tmp_path, capsys):
 def test_micros_to_usd_is_exact(v):
     from decimal import Decimal
 
-    from harness.simulate import micros_to_usd
+    from harness.worlds.simulate import micros_to_usd
 
     text = micros_to_usd(v)
     assert Decimal(text) * 1_000_000 == v and len(text.split(".")[1]) == 6
@@ -304,8 +304,8 @@ def test_the_markets_file_names_every_condition_with_its_own_token_ids():
     """markets.jsonl: one Gamma record per condition of the world, token ids equal to the position-id math (both
     readers accept it), unique slugs, and closed exactly for the resolved conditions."""
     from harness.chain.tokens import token_id
-    from harness.markets import read_gamma_markets
-    from harness.metadata import read_markets
+    from harness.ingest.markets import read_gamma_markets
+    from harness.ingest.metadata import read_markets
 
     path = FIXTURE / "markets.jsonl"
     names = read_markets(path)

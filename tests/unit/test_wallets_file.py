@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from harness.wallets import ReferenceWallet, WalletsFileError, judge, load_wallets
+from harness.gates.wallets import ReferenceWallet, WalletsFileError, judge, load_wallets
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from harness.api import micros_to_decimal as usd
-from harness.sql import load
+from harness.serve.app import micros_to_decimal as usd
+from harness.warehouse.sql import load
 
 CSV_COLUMNS = ("wallet", "condition_id", "status", "resolved_time", "cashflow_usd", "value_usd", "pnl_usd")
 

@@ -1,4 +1,4 @@
-"""The checks the stages make, as plain functions (the main job that runs them is harness.run).
+"""The checks the stages make, as plain functions (the main job that runs them is harness.gates.run).
 
 Stage tests in ``tests/stages/`` call these; an operator can too, from Python or ``python -m harness``.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.build import DERIVED_TABLES  # the build owns the list of what it writes
+from harness.pnl.build import DERIVED_TABLES  # the build owns the list of what it writes
 from harness.config import PROJECT_ROOT
 
 RAW_TABLES = (
@@ -76,7 +76,7 @@ class World:
 
     @property
     def meta(self) -> dict:
-        from harness.world import read_meta
+        from harness.worlds.files import read_meta
 
         return read_meta(self.path)
 
@@ -85,7 +85,7 @@ class World:
         return self.path / "wallets.yaml"
 
     def exists(self) -> bool:
-        from harness.world import LOGS_FILE
+        from harness.worlds.files import LOGS_FILE
 
         return (self.path / LOGS_FILE).is_file()
 

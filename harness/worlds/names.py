@@ -1,7 +1,7 @@
 """Names for a simulated world's markets, and its markets file in Gamma's ``/markets`` shape.
 
 Why: the demo (the committed fixture world, served by the main job) should show markets as people know them, by a
-question, and exercise the same metadata path as Gamma's real files (harness.metadata, harness.markets). The
+question, and exercise the same metadata path as Gamma's real files (harness.ingest.metadata, harness.ingest.markets). The
 questions are made up and picked by hash of (seed, market), never from the simulator's random stream, so naming a
 world changes none of its trades. Only ids and dates come from the world itself.
 """

@@ -26,9 +26,10 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from harness import gates, proxies
+from harness import gates
+from harness.chain import proxies
 from harness.errors import HarnessError, redact
-from harness.sql import load
+from harness.warehouse.sql import load
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 ADDRESS_PATTERN = r"^0[xX][0-9a-fA-F]{40}$"
@@ -554,7 +555,7 @@ def create_app(
         """One row per market (resolved and open) with exact decimal USD strings: the pnl_usd column sums to the
         wallet's total. An EOA with no rows of its own is answered with its proxy wallet's rows (the wallet
         column names the proxy; the X-Resolved-From header the address asked for)."""
-        from harness import export
+        from harness.serve import export
 
         wallet = normalise_address(address)
         wallet, rows, link = answer_for(

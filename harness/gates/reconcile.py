@@ -16,7 +16,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
-from harness import sql
+from harness.warehouse import sql
 from harness.config import contracts
 from harness.errors import HarnessError
 

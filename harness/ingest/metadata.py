@@ -23,7 +23,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from harness.errors import UsageError
-from harness.sql import load
+from harness.warehouse.sql import load
 
 _HEX32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 COLUMNS = ("condition_id", "question", "slug", "outcomes", "token_ids", "end_date", "neg_risk",
@@ -323,7 +323,7 @@ def refresh_names(client: Client) -> None:
 def load_markets_file(client: Client, file: str | Path | MarketsFile, *, version: int) -> int:
     """Store one Gamma markets file (a path is read first: the whole file is checked before anything is written),
     under the writer lease (one writer at a time); returns the markets written."""
-    from harness.lease import writer_lease
+    from harness.warehouse.lease import writer_lease
 
     mf = file if isinstance(file, MarketsFile) else read_markets_file(file)
     with writer_lease(client, f"ingest-markets {mf.path.name}"):

@@ -191,8 +191,8 @@ def classify(pytest_rc: int, result: dict | None, stages: list[str] | tuple[str,
 def run(plan: RunPlan, *, notify: str | None = None, fresh: bool = False, notify_format: str = "json") -> int:
     """Execute the plan, complete run.json, print the verdict, alert on failure (in ``notify_format``: json,
     slack or teams); the exit code."""
-    from harness import notify as alerts
-    from harness.notify_format import render
+    from harness.ops import notify as alerts
+    from harness.ops.notify_format import render
 
     plan.report_dir.mkdir(parents=True, exist_ok=True)
     if fresh:

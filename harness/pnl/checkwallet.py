@@ -28,8 +28,9 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness import proxies, sql
-from harness.api import micros_to_decimal
+from harness.chain import proxies
+from harness.warehouse import sql
+from harness.serve.app import micros_to_decimal
 from harness.chain.events import BY_KEY, address_of, by_address
 from harness.chain.rpc import RpcClient, iter_windows
 from harness.config import contracts
@@ -228,7 +229,7 @@ def derived_links(owner: str) -> list[proxies.ProxyLink]:
 def fetch_wallet_logs(f: Fetcher, wallets: Sequence[str]) -> None:
     """The wallets' own logs and the transactions they made through V2 collateral adapters (then fetch_structure
     for the market structure, and later fetch_prices)."""
-    from harness.pnl import collateral_adapters
+    from harness.pnl.oracle import collateral_adapters
 
     for chunk in _chunks(sorted(set(wallets)), TOPIC_CHUNK):
         for step, addresses, topics in wallet_filters(chunk):
@@ -445,8 +446,8 @@ def read_figures(client: Client, wallet: str, *, explain: bool = True, suffix: s
                  ) -> tuple[dict, list[Market]]:
     """Both methods' totals and the per-market rows of ``wallet`` from a built database (the scratch one, or a
     warehouse: its summary view ``wallet_pnl_summary_final<suffix>``)."""
-    from harness.asof import wallet_tables
-    from harness.build import NO_CUTOFF, _render, wallet_summary
+    from harness.pnl.asof import wallet_tables
+    from harness.pnl.build import NO_CUTOFF, _render, wallet_summary
 
     s = wallet_summary(client, wallet, suffix=suffix)  # checks the suffix
     ui = client.query(_render("checkwallet/ui_summary", suffix=suffix), parameters={"wallet": wallet}).result_rows
@@ -467,7 +468,7 @@ def read_figures(client: Client, wallet: str, *, explain: bool = True, suffix: s
         markets[c].outcomes.append(Outcome(int(o), int(tok), int(n or 0), int(amt or 0), int(avg or 0), int(rz or 0),
                                            None if mark is None else int(mark)))
     if explain and markets:
-        from harness.pnl import explain as explain_pnl
+        from harness.pnl.oracle import explain as explain_pnl
 
         tables = wallet_tables(client, [wallet], NO_CUTOFF)
         for d in explain_pnl(tables):
@@ -481,7 +482,7 @@ def check_wallet(client: Client, rpc: RpcClient | str, address: str, *, proxy: s
     """Fetch ``address``'s logs (and its proxies'), compute both methods on ``client`` (an EMPTY scratch database
     with the schema applied: it is written to) with the normal sink and build, and read them back.
 
-    Which address answers is the API's rule (harness.proxies.first_with_rows): the address itself when it has P&L
+    Which address answers is the API's rule (harness.chain.proxies.first_with_rows): the address itself when it has P&L
     rows, else its Safe (the ProxyCreation logs are read when the address has no activity of its own, unless
     ``safe_scan`` is off), else its ProxyWalletFactory proxy;
     ``proxy`` names one directly. Range: ``from_block`` (default the known contracts' first block, as backfill) to
@@ -497,7 +498,7 @@ def check_wallets(client: Client, rpc: RpcClient | str, addresses: Sequence[str]
     fetch of all their logs, one scratch build. Each wallet's figures read only its own rows and the market data,
     so they equal a check of that wallet alone; ``fetch`` (logs fetched) is the batch's. ``price_scan_blocks``
     bounds the backward scan for the last fills of open markets (fetch_prices; None: exact)."""
-    from harness.build import create_views, rebuild
+    from harness.pnl.build import create_views, rebuild
     from harness.ingest.prices import ingest_prices
 
     given = {k.lower(): v.lower() for k, v in (proxies_given or {}).items()}
@@ -824,7 +825,7 @@ def scratch_database(settings=None) -> Iterator[Client]:
     import tempfile
     from dataclasses import replace
 
-    from harness.schema import apply_schema
+    from harness.warehouse.schema import apply_schema
     from harness.warehouse import WarehouseSettings, connect, drop_database
 
     tmp = None
@@ -850,7 +851,7 @@ class ReferenceCheck:
     """One wallets.yaml wallet judged on its metric, and which path computed it: ``warehouse`` (its rows) or
     ``check-wallet`` (its own logs on a scratch database); per-position checks when it names a positions file."""
 
-    check: object  # harness.wallets.WalletCheck
+    check: object  # harness.gates.wallets.WalletCheck
     path: str
     figures: WalletFigures | None = None
     positions: list[PositionCheck] | None = None
@@ -880,7 +881,7 @@ def metric_value(fig: WalletFigures, metric: str) -> int | None:
 def check_reference_wallet(settings, rpc: RpcClient | str, wallet, **kw) -> ReferenceCheck:
     """check-wallet for one wallets.yaml wallet (up to the last block at or before its ``as_of``), judged on its
     metric, and compared per position when it names a ``positions`` file."""
-    from harness.wallets import judge
+    from harness.gates.wallets import judge
 
     rpc = rpc if isinstance(rpc, RpcClient) else RpcClient(rpc)
     to_block = None

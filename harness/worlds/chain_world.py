@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import world as files
+from harness.worlds import files
 from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, artefact, calldata
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
-from harness.simulate import SCALE, Simulation, WorldParams, _market_metadata, micros_to_usd
+from harness.worlds.simulate import SCALE, Simulation, WorldParams, _market_metadata, micros_to_usd
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
 FUNDING = 10**12

@@ -25,7 +25,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness.config import PROJECT_ROOT, code_version
 from harness.errors import CheckFailed, redact
-from harness.sql import load
+from harness.warehouse.sql import load
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def watermark(client: Client) -> Watermark:
 def fingerprint_tables() -> tuple[str, ...]:
     """Raw tables (every table the decoder fills), imported and derived prices, every derived table, and the
     market metadata (the backfill gate checks its token ids, and the per-market view shows its names)."""
-    from harness.build import DERIVED_TABLES
+    from harness.pnl.build import DERIVED_TABLES
     from harness.chain.decode import COLUMNS
 
     return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES, "market_metadata")))

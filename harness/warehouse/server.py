@@ -201,7 +201,7 @@ def _spawn(data: Path, *, user: str, password: str, http_port: int, tcp_port: in
     log = open(workdir / "server.log", "wb")  # noqa: SIM115 - the child owns it; closed below once handed over
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from harness.warehouse_server import _child; _child()"],
+            [sys.executable, "-c", "from harness.warehouse.server import _child; _child()"],
             cwd=workdir, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)  # a Ctrl-C in the terminal reaches the owner, which stops the child in order
     finally:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from clickhouse_connect.driver.client import Client
 
 from harness.errors import EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_OK, UsageError, require
-from harness.sql import load
+from harness.warehouse.sql import load
 
 log = logging.getLogger(__name__)
 STATUS_EXIT = {"ok": EXIT_OK, "warn": EXIT_CHECK_FAILED, "error": EXIT_ERROR}
@@ -105,7 +105,7 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
     error: no data, a watermark dated in the future, age over ``error_after``, any gap, or a recorded backup
     that is gone or changed; warn: age over ``warn_after``.
     """
-    from harness.deploy import missing_backups
+    from harness.gates.deploy import missing_backups
     from harness.gates import watermark
     from harness.ingest import gaps
 
@@ -158,7 +158,7 @@ def world_clock(hulls: list, watermark_time: int) -> bool:
 
 def parse_instant(text: str) -> int:
     """``--now``: unix seconds, ``YYYY-MM-DD`` (end of that day, UTC) or ``YYYY-MM-DDTHH:MM:SSZ``."""
-    from harness.wallets import parse_as_of
+    from harness.gates.wallets import parse_as_of
 
     try:
         return parse_as_of(text)
@@ -175,7 +175,7 @@ def verdict(age: int | None, warn_after: int, error_after: int, *, gaps: bool = 
 
 
 def _age_option(name: str, text: str) -> int:
-    from harness.pipeline import parse_age
+    from harness.gates.pipeline import parse_age
 
     try:
         return parse_age(text)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from eth_hash.auto import keccak
 
 from harness.config import contracts, other_address
-from harness.sql import load
+from harness.warehouse.sql import load
 
 #: ``cloneConstructor(bytes)`` selector + an empty ``bytes`` argument: the tail FactoryLib appends to the clone code.
 _CLONE_CONSTRUCTOR = keccak(b"cloneConstructor(bytes)")[:4] + (32).to_bytes(32, "big") + bytes(32)

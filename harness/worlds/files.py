@@ -158,7 +158,7 @@ def read_prices(path: str | Path) -> list[tuple[str, int, int]]:
 # --- markets.jsonl ------------------------------------------------------------------------------------------
 
 def write_markets(path: str | Path, records: Iterable[dict]) -> None:
-    """Gamma-shaped market records as JSON lines (what harness.metadata and harness.markets read back)."""
+    """Gamma-shaped market records as JSON lines (what harness.ingest.metadata and harness.ingest.markets read back)."""
     Path(path).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
 

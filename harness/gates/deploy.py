@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 from clickhouse_connect.driver.client import Client
 
 from harness import gates
-from harness.build import DERIVED_TABLES
+from harness.pnl.build import DERIVED_TABLES
 from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
 from harness.errors import HarnessError
-from harness.lease import holds_lease
-from harness.sql import load
-from harness.wallets import ReferenceWallet, WalletCheck, judge
+from harness.warehouse.lease import holds_lease
+from harness.warehouse.sql import load
+from harness.gates.wallets import ReferenceWallet, WalletCheck, judge
 
 FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 #: Every view a deploy changes (recorded in deploy_log, restored by rollback): the final views (the app's contract)
@@ -205,7 +205,7 @@ def missing_kept_tables(client: Client) -> list[str]:
 
 def create_test_views(client: Client) -> dict[str, str]:
     """The dry run's ``<view>_test`` copies; returns their definitions."""
-    from harness.build import create_views
+    from harness.pnl.build import create_views
 
     create_views(client, suffix="_test")
     return {v + "_test": view_definition(client, v + "_test") for v in DEPLOYED_VIEWS}
@@ -223,7 +223,7 @@ def drop_test_views(client: Client) -> list[str]:
 def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> dict[str, dict[str, int]]:
     """{wallet: {realized, unrealized, total, ui_realized, ui_total}} in micro-USDC from the (suffixed) cash-flow
     summary view and the average-cost ui_wallet_pnl_summary view (when built); absent wallets omitted."""
-    from harness.build import UI_VIEW
+    from harness.pnl.build import UI_VIEW
 
     view = _ident("wallet_pnl_summary_final" + suffix)
     ws = {"ws": [a.lower() for a in addresses]}
@@ -242,8 +242,8 @@ def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> 
 def check_wallets(client: Client, wallets: list[ReferenceWallet], *, suffix: str = "") -> list[WalletCheck]:
     """Judge each wallet on its metric at its ``as_of``: from the (suffixed) views when as_of is at or after the
     data's last block time (the views already hold everything up to then), else recomputed as of that instant
-    from the wallet's own raw rows (harness.asof)."""
-    from harness.asof import wallet_pnl_as_of
+    from the wallet's own raw rows (harness.pnl.asof)."""
+    from harness.pnl.asof import wallet_pnl_as_of
 
     horizon = gates.watermark(client).time
 
@@ -296,7 +296,7 @@ def deploy(client: Client, guard: Guard, wallets: list[ReferenceWallet], *, depl
     # Record the previous definitions before touching any view, so a deploy that dies half-way can be rolled back.
     for v in DEPLOYED_VIEWS:
         _log(client, deploy_id, "deploy", v, previous[v], "", wm.block)
-    from harness.build import create_views
+    from harness.pnl.build import create_views
 
     try:
         drop_test_views(client)

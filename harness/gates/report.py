@@ -14,7 +14,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness import gates
 from harness.errors import redact
-from harness.sql import load
+from harness.warehouse.sql import load
 
 
 @dataclass(frozen=True)

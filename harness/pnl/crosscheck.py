@@ -1,9 +1,9 @@
 """The validate stage's oracle cross-check, bounded at any warehouse size.
 
-The pure-Python oracles (harness.pnl) recompute P&L from raw rows; reading every raw row of a production
+The pure-Python oracles (harness.pnl.oracle) recompute P&L from raw rows; reading every raw row of a production
 warehouse (tens of millions of fills) into Python is not possible, so the check covers the reference wallets plus
 a seeded random sample drawn from the raw rows, reads only those wallets' transactions and the market structure,
-resolutions and last fills they touch (harness.asof.wallet_tables), and records exactly which wallets it checked.
+resolutions and last fills they touch (harness.pnl.asof.wallet_tables), and records exactly which wallets it checked.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver.client import Client
 
-from harness import sql
-from harness.build import NO_CUTOFF, UI_VIEW
-from harness.pnl import avg_cost_pnl, cashflow_pnl, excluded_addresses
+from harness.warehouse import sql
+from harness.pnl.build import NO_CUTOFF, UI_VIEW
+from harness.pnl.oracle import avg_cost_pnl, cashflow_pnl, excluded_addresses
 
 #: Wallets drawn at random on top of the reference wallets (``--oracle-sample``): enough that a rule wrong for
 #: 1% of wallets is caught with probability 1 - 0.99**300 > 95%, small enough to stay seconds at any size.
@@ -117,7 +117,7 @@ def cross_check(client: Client, *, wallets: Iterable[str] = (), sample: int = DE
                 suffix: str = "", cutoff: int | None = None) -> CrossCheck:
     """Reference ``wallets`` plus ``sample`` seeded wallets: SQL summary view (``suffix``) and UI view against both
     oracles, recomputed from only those wallets' rows; plus no contract holding a P&L row."""
-    from harness.asof import rows_read, wallet_tables
+    from harness.pnl.asof import rows_read, wallet_tables
 
     if sample < 0:
         raise ValueError(f"oracle sample {sample} must not be negative")

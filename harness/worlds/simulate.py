@@ -6,7 +6,7 @@ wallet ERC1155 transfers, negRisk conversions, resolutions and redemptions; some
 Every ERC1155 movement goes through one balance book that refuses to go negative, and a cash ledger follows the
 shared cash-flow P&L definition, so ``truth`` is known to the micro-dollar without reading the logs back.
 
-Its logs decode to the same rows as the same world played on the contracts (harness.chain_world, checked by
+Its logs decode to the same rows as the same world played on the contracts (harness.worlds.chain_world, checked by
 tests/integration/test_chain_world.py), tx hashes and block times aside: the negRisk V1 exchange moves shares
 through the NegRiskAdapter (operator = adapter), conversions send the NO tokens to the burn address, a V2 market's
 MINT/MERGE and a wallet's own split/merge/redeem/convert there go through the V2 collateral adapter (stakeholder =
@@ -33,15 +33,15 @@ from pathlib import Path
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
-from harness import world
+from harness.worlds import files as world
 from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.config import contracts, token_address
 from harness.errors import HarnessError
-from harness.fpmm import Pool, PoolError
-from harness.pnl import conversion_cash
-from harness.proxies import polymarket_proxy_address
+from harness.pnl.fpmm import Pool, PoolError
+from harness.pnl.oracle import conversion_cash
+from harness.chain.proxies import polymarket_proxy_address
 
 SCALE = 1_000_000
 ZERO = "0x" + "00" * 20
@@ -669,7 +669,7 @@ class Simulation:
         self.ops["convert"] += 1
         return True
 
-    # ---- the legacy AMM (FixedProductMarketMaker; pool arithmetic in harness.fpmm) ---------------------------------
+    # ---- the legacy AMM (FixedProductMarketMaker; pool arithmetic in harness.pnl.fpmm) ---------------------------------
 
     def _fpmm_create(self, m: Market) -> None:
         """The factory creates the market's FPMM (fee 2%), and a wallet funds it at the market's price."""
@@ -975,10 +975,10 @@ class Simulation:
         }
 
     def gamma_markets(self) -> list[dict]:
-        """The world's markets file: one Gamma-shaped record per condition (harness.simulate_names), with the
+        """The world's markets file: one Gamma-shaped record per condition (harness.worlds.names), with the
         world's own ids and token ids; ``endDate`` is the resolution's block time, or 7-27 days after the world's
         end for a market still open."""
-        from harness.simulate_names import binary_question, gamma_record, neg_risk_questions, slugify
+        from harness.worlds.names import binary_question, gamma_record, neg_risk_questions, slugify
 
         if not self._done:
             raise SimulationError("run logs() to the end first")

@@ -1,10 +1,10 @@
 """The shape of an alert on the wire: the harness's own JSON, or what Slack's and Teams' incoming webhooks accept.
 
-Why: harness.notify builds one message (run id, stage, outcome, summary, host, time, extra fields; redacted) and
+Why: harness.ops.notify builds one message (run id, stage, outcome, summary, host, time, extra fields; redacted) and
 POSTs it. A generic receiver takes that object as it is, but Slack's incoming webhooks answer 400 ``no_text`` to
 any body without ``text`` (or ``blocks``), and Teams' webhooks (Workflows, and the older Office 365 connectors)
 post a message only for an Adaptive Card attachment. This layer renders the message for the receiver chosen with
-``--notify-format json|slack|teams`` (env HARNESS_NOTIFY_FORMAT); delivery stays in harness.notify.
+``--notify-format json|slack|teams`` (env HARNESS_NOTIFY_FORMAT); delivery stays in harness.ops.notify.
 
 Formats, from the receivers' documentation:
 - slack: ``{"text": ...}`` (api.slack.com/messaging/webhooks), mrkdwn, with ``&``, ``<`` and ``>`` escaped as

@@ -6,7 +6,7 @@ The incremental form recomputes only the conditions whose rows can have changed 
 without copying it: the recomputed conditions' rows are computed first into small per-run delta tables (so the
 re-marking steps read only those), then each build table starts as hard links to the live table's parts, the
 recomputed conditions' rows are masked (lightweight DELETE) and the delta inserted; the swap is the same.
-One writer at a time per database (harness.lease): a rebuild holds the writer lease, names its build tables
+One writer at a time per database (harness.warehouse.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
 from __future__ import annotations
@@ -22,9 +22,10 @@ from string import Template
 
 from clickhouse_connect.driver.client import Client
 
-from harness import lease, sql
+from harness.warehouse import lease
+from harness.warehouse import sql
 from harness.errors import HarnessError, UsageError, check_span
-from harness.pnl import collateral_adapters, excluded_addresses
+from harness.pnl.oracle import collateral_adapters, excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
 #: final views read, one row per wallet and condition) reads them all.
@@ -255,7 +256,7 @@ def _price_steps(cutoff: int | None, repriced: list[str] | None = None) -> list[
     steps: list[Step] = [("winning_index", sql.load("build/winning_index"), {"cutoff": c})]
     if repriced is not None:
         steps += _reuse("market_prices", {"conditions": repriced})
-    # the price query is shared with the as-of wallet checks (harness.asof); the build inserts what it selects
+    # the price query is shared with the as-of wallet checks (harness.pnl.asof); the build inserts what it selects
     steps.append(("market_prices", f"INSERT INTO market_prices_new {PRICE_COLUMNS} " + sql.load("queries/market_prices"),
                   {"cutoff": c, "all": int(repriced is None), "conditions": repriced or []}))
     if repriced is not None:  # the history's marks follow market_prices: the same conditions recomputed

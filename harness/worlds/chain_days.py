@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 
 from harness.chain.contracts import OPERATOR, Polymarket, artefact, calldata
 from harness.chain.node import Anvil
-from harness.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
+from harness.worlds.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
 from harness.config import contracts
-from harness.simulate import SCALE, Simulation, WorldParams
+from harness.worlds.simulate import SCALE, Simulation, WorldParams
 
 DAY = 86_400
 #: Chain time left quiet at each end of a day (the day's operations fall between).
@@ -189,7 +189,7 @@ class DailyWorld:
 
     def truth(self, block: int | None = None) -> dict[str, int]:
         """Per world wallet, total cash-flow P&L in micro-USDC from contract state at ``block`` (default: head)."""
-        from harness.chain_world import _payouts
+        from harness.worlds.chain_world import _payouts
 
         block = self.node.block_number() if block is None else block
         pm, sim = self.pm, self.sim
@@ -219,7 +219,7 @@ class DailyWorld:
 
     def reference_wallets(self, truth: dict[str, int], as_of: int, n: int = 3) -> str:
         """A wallets.yaml naming the ``n`` best and worst wallets with their truth as target, at ``as_of``."""
-        from harness.simulate import micros_to_usd
+        from harness.worlds.simulate import micros_to_usd
 
         ranked = sorted(truth.items(), key=lambda kv: (-kv[1], kv[0]))
         picks = ranked[:n] + ranked[-n:] if len(ranked) > 2 * n else ranked
@@ -278,7 +278,7 @@ class Target:
 #: Run in a child process (chDB lets one process open a directory): the deployed totals and freshness at a time.
 _READ = """
 import json, os, sys
-from harness.freshness import check
+from harness.ops.freshness import check
 from harness.warehouse import connect, resolve_settings
 db, now, stmt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = connect(resolve_settings(database=db, env=os.environ), create_database=False)

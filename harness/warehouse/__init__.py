@@ -22,7 +22,7 @@ from harness.errors import HarnessError, register_secret
 from harness.errors import redact_url as _redact_url
 
 BACKENDS = ("embedded", "container", "server")
-#: The test suite's backends: also ``local-server``, a warehouse-server (harness.warehouse_server) that each test
+#: The test suite's backends: also ``local-server``, a warehouse-server (harness.warehouse.server) that each test
 #: session (each xdist worker) starts on a scratch directory and reaches by the ordinary server path.
 TEST_BACKENDS = BACKENDS + ("local-server",)
 DEFAULT_EMBEDDED_DIR = PROJECT_ROOT / ".warehouse"

@@ -17,7 +17,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from harness.config import DATA_DIR
 from harness.errors import UsageError, first_line
-from harness.sql import load
+from harness.warehouse.sql import load
 
 CONTRACT_FILE = DATA_DIR / "view_contract.yaml"
 #: Rows of each view the format and USD checks read (LIMIT in SQL): enough to catch a systematic mistake, bounded

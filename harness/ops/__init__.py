@@ -1,0 +1,1 @@
+"""Operations: freshness, alerts and their wire formats, logging set-up."""
