@@ -22,6 +22,8 @@ PLAN_CUTOFF_TS = 1761955199
 
 #: Tables the plan keeps, and the broken enriched tables it drops in the cleanup phase.
 KEPT_TABLES = ("trades_raw", "outcome_positions_v2", "trade_cashflows_v3", "winning_index")
+#: The final views: the public contract the app reads (harness/data/view_contract.yaml declares their columns).
+FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 BROKEN_TABLES = ("trades_enriched_with_condition", "trades_enriched", "trades_with_recovered_cid", "trades_dedup")
 
 

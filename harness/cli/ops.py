@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.run import notify_format_arg
 from harness.errors import UsageError, require
-from harness.ops.freshness import _age_option, _iso, check, log, parse_instant
+from harness.gates.freshness import _age_option, _iso, check, log, parse_instant
 from harness.ops.notify import ENV, message, notify_url, post
 from harness.ops.notify_format import notify_format, render
 

@@ -6,30 +6,32 @@ replaced to ``deploy_log``, which is all ``rollback`` needs.
 """
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from clickhouse_connect.driver.client import Client
 
 from harness import gates
 from harness.pnl.build import DERIVED_TABLES
-from harness.config import BROKEN_TABLES, KEPT_TABLES, code_version
+from harness.config import BROKEN_TABLES, FINAL_VIEWS, KEPT_TABLES, code_version
 from harness.errors import HarnessError
+from harness.warehouse.backup import (
+    Backup,
+    backup_table,
+    quote_ident,
+    table_exists,
+    unique_backup_id,
+    view_definition,
+)
 from harness.warehouse.lease import holds_lease
-from harness.warehouse.sql import load
 from harness.gates.wallets import ReferenceWallet, WalletCheck, judge
 
-FINAL_VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
 #: Every view a deploy changes (recorded in deploy_log, restored by rollback): the final views (the app's contract)
 #: and the average-cost view served beside them. Base views first.
 DEPLOYED_VIEWS = (*FINAL_VIEWS, "ui_wallet_pnl_summary")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
 
 class DeployError(HarnessError, RuntimeError):
-    """A deploy, backup or rollback step refused or failed; the message says what was (not) changed."""
+    """A cleanup, deploy or rollback step refused or failed; the message says what was (not) changed."""
 
 
 @dataclass(frozen=True)
@@ -43,127 +45,6 @@ class Guard:
     def check(self, what: str) -> None:
         if self.backend == "server" and not (self.prod or self.throwaway):
             raise DeployError(f"{what} refused: destructive step on a ClickHouse server needs --prod")
-
-
-def _ident(name: str) -> str:
-    if not _IDENT.match(name):
-        raise DeployError(f"{name!r} is not a plain table or view name")
-    return f"`{name}`"
-
-
-def _database(client: Client) -> str:
-    return client.query("SELECT currentDatabase()").result_rows[0][0]
-
-
-def archive_database(client: Client) -> str:
-    return _database(client) + "_archive"
-
-
-def table_exists(client: Client, name: str, database: str | None = None) -> bool:
-    rows = client.query(
-        "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {n:String}",
-        parameters={"db": database or _database(client), "n": name},
-    ).result_rows
-    return rows[0][0] > 0
-
-
-def view_definition(client: Client, name: str) -> str:
-    """``CREATE VIEW`` text of a view in the current database, '' when it does not exist."""
-    rows = client.query(
-        "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {n:String}",
-        parameters={"n": name},
-    ).result_rows
-    return rows[0][0] if rows else ""
-
-
-@dataclass(frozen=True)
-class Backup:
-    backup_id: str
-    table: str
-    archive_db: str
-    archive_table: str
-    source_rows: int
-    archive_rows: int
-
-    @property
-    def verified(self) -> bool:
-        return self.source_rows == self.archive_rows
-
-
-def unique_backup_id(client: Client, wanted: str | None = None) -> str:
-    """``wanted`` when no backup used it yet, else ``wanted`` with a random suffix: a backup id names one backup."""
-    bid = wanted or _new_id()
-    if not re.fullmatch(r"[A-Za-z0-9_]{1,100}", bid):
-        raise DeployError(f"backup id {bid!r}: letters, digits and _ only")
-    while client.query(load("checks/backup_ids"), parameters={"id": bid, "adb": archive_database(client)}).result_rows:
-        bid = f"{wanted or 'backup'}_{secrets.token_hex(3)}"
-    return bid
-
-
-@dataclass(frozen=True)
-class BrokenBackup:
-    """A backup the ledger lists as verified that could not be restored: its archive table is gone, or it no
-    longer holds the rows it was verified with."""
-
-    backup_id: str
-    table: str
-    archive_db: str
-    archive_table: str
-    archive_rows: int
-    rows_now: int | None  # None: the archive table is gone (or is not a table with a row count)
-
-    def __str__(self) -> str:
-        where = f"backup {self.backup_id} of {self.table}: {self.archive_db}.{self.archive_table}"
-        if self.rows_now is None:
-            return f"{where} is gone (the ledger says {self.archive_rows} rows, verified)"
-        return f"{where} holds {self.rows_now} rows, the ledger says {self.archive_rows}"
-
-
-def missing_backups(client: Client) -> list[BrokenBackup]:
-    """Backups listed in ``backups`` whose archive is absent or changed: should be none. Metadata only (the
-    ledger and system.tables of the archive databases), so it is cheap at any warehouse size."""
-    if not table_exists(client, "backups"):
-        return []
-    rows = client.query(load("checks/backups_missing")).result_rows
-    return [BrokenBackup(bid, t, adb, at, int(n), int(now) if present and now is not None else None)
-            for bid, t, adb, at, n, present, now in rows]
-
-
-def backup_table(client: Client, table: str, *, backup_id: str, reason: str) -> Backup:
-    """Copy every row of ``table`` into ``<db>_archive.<table>__<backup_id>`` and check the row count.
-
-    Never overwrites: an archive table of that name already existing is an error, and the ``backups`` row is
-    written only once the archive exists (a failed copy leaves neither).
-    """
-    db = _database(client)
-    adb = archive_database(client)
-    atable = f"{table}__{backup_id}"
-    client.command(f"CREATE DATABASE IF NOT EXISTS {_ident(adb)}")
-    src_rows = client.query(f"SELECT count() FROM {_ident(table)}").result_rows[0][0]
-    if table_exists(client, atable, adb):
-        raise DeployError(f"backup {adb}.{atable} already exists: backups are never overwritten "
-                          "(use a new backup id); nothing was changed")
-    # A plain MergeTree snapshot: a backup keeps rows as they are, it must not merge or deduplicate them.
-    try:
-        client.command(
-            f"CREATE TABLE {_ident(adb)}.{_ident(atable)} ENGINE = MergeTree ORDER BY tuple() "
-            f"AS SELECT * FROM {_ident(db)}.{_ident(table)}"
-        )
-    except Exception as exc:
-        if "already exists" in str(exc).lower():
-            raise DeployError(f"backup {adb}.{atable} already exists: backups are never overwritten; "
-                              "nothing was changed") from None
-        client.command(f"DROP TABLE IF EXISTS {_ident(adb)}.{_ident(atable)}")  # our own partial copy
-        raise
-    arch_rows = client.query(f"SELECT count() FROM {_ident(adb)}.{_ident(atable)}").result_rows[0][0]
-    b = Backup(backup_id, table, adb, atable, int(src_rows), int(arch_rows))
-    client.insert(
-        "backups",
-        [[backup_id, db, table, adb, atable, b.source_rows, b.archive_rows, int(b.verified), reason]],
-        column_names=["backup_id", "source_db", "source_table", "archive_db", "archive_table", "source_rows",
-                      "archive_rows", "verified", "reason"],
-    )
-    return b
 
 
 @dataclass
@@ -184,7 +65,7 @@ def cleanup_broken_tables(
     backup_id = unique_backup_id(client, backup_id)
     result = CleanupResult()
     for t in tables:
-        _ident(t)
+        quote_ident(t)
         if not table_exists(client, t):
             result.absent.append(t)
             continue
@@ -194,7 +75,7 @@ def cleanup_broken_tables(
                 f"cleanup stopped at {t}: backup {b.archive_db}.{b.archive_table} has {b.archive_rows} rows, "
                 f"source {b.source_rows}; {t} was NOT dropped"
             )
-        client.command(f"DROP TABLE {_ident(t)}")
+        client.command(f"DROP TABLE {quote_ident(t)}")
         result.dropped.append(b)
     return result
 
@@ -215,7 +96,7 @@ def drop_test_views(client: Client) -> list[str]:
     dropped = []
     for v in reversed(DEPLOYED_VIEWS):
         if table_exists(client, v + "_test"):
-            client.command(f"DROP VIEW {_ident(v + '_test')}")
+            client.command(f"DROP VIEW {quote_ident(v + '_test')}")
             dropped.append(v + "_test")
     return dropped
 
@@ -225,7 +106,7 @@ def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> 
     summary view and the average-cost ui_wallet_pnl_summary view (when built); absent wallets omitted."""
     from harness.pnl.build import UI_VIEW
 
-    view = _ident("wallet_pnl_summary_final" + suffix)
+    view = quote_ident("wallet_pnl_summary_final" + suffix)
     ws = {"ws": [a.lower() for a in addresses]}
     res = client.query(
         f"SELECT wallet, realized_pnl, unrealized_pnl, total_pnl FROM {view} WHERE wallet IN {{ws:Array(String)}}",
@@ -233,7 +114,7 @@ def wallet_values(client: Client, addresses: list[str], *, suffix: str = "") -> 
     )
     out = {w: {"realized": int(r), "unrealized": int(u), "total": int(t)} for w, r, u, t in res.result_rows}
     if table_exists(client, UI_VIEW + suffix):
-        for w, r, t in client.query(f"SELECT wallet, ui_realized_pnl, ui_total_pnl FROM {_ident(UI_VIEW + suffix)} "
+        for w, r, t in client.query(f"SELECT wallet, ui_realized_pnl, ui_total_pnl FROM {quote_ident(UI_VIEW + suffix)} "
                                     "WHERE wallet IN {ws:Array(String)}", parameters=ws).result_rows:
             out.setdefault(w, {}).update({"ui_realized": int(r), "ui_total": int(t)})
     return out
@@ -266,9 +147,6 @@ class DeployResult:
     views: dict[str, str]  # view -> new definition
     checks: list[WalletCheck]
 
-
-def _new_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "_" + secrets.token_hex(3)
 
 
 def _log(client: Client, deploy_id: str, action: str, view: str, previous: str, new: str, wm: int) -> None:
@@ -348,7 +226,7 @@ def rollback(client: Client, guard: Guard, *, deploy_id: str | None = None) -> d
     restored = {}
     # Dependent views first when dropping, base views first when re-creating.
     for view, prev, new, wm in reversed(rows):
-        client.command(f"DROP VIEW IF EXISTS {_ident(view)}")
+        client.command(f"DROP VIEW IF EXISTS {quote_ident(view)}")
     for view, prev, new, wm in rows:
         if prev:
             client.command(prev)

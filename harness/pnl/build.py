@@ -24,6 +24,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness.warehouse import lease
 from harness.warehouse import sql
+from harness.config import FINAL_VIEWS
 from harness.errors import HarnessError, UsageError, check_span
 from harness.pnl.oracle import collateral_adapters, excluded_addresses
 
@@ -33,7 +34,7 @@ DERIVED_TABLES = ("outcome_positions_v2", "trade_cashflows_v3", "winning_index",
                   "wallet_unrealized_pnl_v2", "wallet_market_pnl", "wallet_token_avgcost", "wallet_market_pnl_avgcost",
                   "wallet_pnl_flows", "price_history", "wallet_leaderboard")
 PRICE_COLUMNS = "(condition_id, outcome_index, price_micros, as_of, source)"
-VIEWS = ("realized_pnl_by_market_final", "wallet_realized_pnl_final", "wallet_pnl_summary_final")
+VIEWS = FINAL_VIEWS
 #: Average-cost (UI-comparable) P&L per wallet, read from wallet_market_pnl_avgcost.
 UI_VIEW = "ui_wallet_pnl_summary"
 #: Tables read from raw rows per condition by rebuild_range (wallet_market_pnl's resolved rows are also redone per

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.config import SQL_DIR
+from harness.config import FINAL_VIEWS, SQL_DIR
 from harness.errors import UsageError
 
 _NUM = re.compile(r"^(\d+)_")
@@ -294,11 +294,10 @@ def column_diff(table: str, expected: dict[str, str], found: dict[str, str]) -> 
 def legacy_dependents(client: Client, tables: list[str]) -> list[tuple[str, str, str, str]]:
     """(view, engine, legacy table, 'reads' or 'writes to') for every view or materialized view of the database,
     other than the harness's own and the legacy tables themselves, whose definition names one of ``tables``."""
-    from harness.pnl.build import VIEWS
     from harness.warehouse.sql import load
 
     db = _database(client)
-    rows = client.query(load("checks/legacy_dependents"), parameters={"skip": list(VIEWS)}).result_rows
+    rows = client.query(load("checks/legacy_dependents"), parameters={"skip": list(FINAL_VIEWS)}).result_rows
     out = []
     for view, engine, ddl in rows:
         for t in tables:
@@ -315,7 +314,7 @@ def legacy_dependents(client: Client, tables: list[str]) -> list[tuple[str, str,
 def adopt_tables(client: Client, legacy: list[LegacyTable], sfiles: list[SchemaFile]) -> list[str]:
     """Archive each legacy table (verified copy in ``<db>_archive``, recorded in ``backups``), then rename it to
     ``<name>_legacy_<backup id>``; the caller then creates the harness's table. Returns one line per table."""
-    from harness.gates.deploy import backup_table, table_exists, unique_backup_id
+    from harness.warehouse.backup import backup_table, table_exists, unique_backup_id
 
     names = {t.table for t in legacy}
     if "backups" in names:

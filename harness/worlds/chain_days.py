@@ -278,7 +278,7 @@ class Target:
 #: Run in a child process (chDB lets one process open a directory): the deployed totals and freshness at a time.
 _READ = """
 import json, os, sys
-from harness.ops.freshness import check
+from harness.gates.freshness import check
 from harness.warehouse import connect, resolve_settings
 db, now, stmt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = connect(resolve_settings(database=db, env=os.environ), create_database=False)

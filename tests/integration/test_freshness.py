@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.ops import freshness
+from harness.gates import freshness
 from harness.__main__ import main
 from harness.ingest import Run, write_checkpoint
 from tests.support.receiver import Receiver
@@ -136,18 +136,19 @@ def test_a_future_watermark_is_an_error_saying_so(fresh_db, warehouse_settings, 
 def test_a_backup_dropped_or_emptied_by_hand_is_an_error(fresh_db, warehouse_settings, capsys):
     """Item 7: the ledger said "verified" for an archive table that no longer existed, and nothing noticed."""
     from harness.gates import deploy
+    from harness.warehouse import backup
 
     now = int(datetime.now(UTC).timestamp())
     _ingested(fresh_db, block=1000, when=now - 60)
     kept = deploy.backup_table(fresh_db, "erc1155_transfers", backup_id="b_kept", reason="test")
     gone = deploy.backup_table(fresh_db, "erc1155_transfers", backup_id="b_gone", reason="test")
     emptied = deploy.backup_table(fresh_db, "erc1155_transfers", backup_id="b_emptied", reason="test")
-    adb = deploy.archive_database(fresh_db)
+    adb = backup.archive_database(fresh_db)
     try:
         assert freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR).status == "ok"
         fresh_db.command(f"DROP TABLE `{adb}`.`{gone.archive_table}`")
         fresh_db.command(f"TRUNCATE TABLE `{adb}`.`{emptied.archive_table}`")
-        broken = deploy.missing_backups(fresh_db)
+        broken = backup.missing_backups(fresh_db)
         assert [(b.backup_id, b.rows_now) for b in broken] == [("b_gone", None), ("b_emptied", 0)]
         f = freshness.check(fresh_db, warn_after=26 * HOUR, error_after=50 * HOUR)
         assert f.status == "error" and kept.archive_table not in " ".join(f.reasons)
@@ -160,7 +161,7 @@ def test_a_backup_dropped_or_emptied_by_hand_is_an_error(fresh_db, warehouse_set
         assert gone.archive_table in rx.bodies[0]["summary"]
         # the RUNBOOK's way to retire a backup on purpose: its archive table and its ledger rows together
         fresh_db.command("DELETE FROM backups WHERE archive_table = {t:String}", parameters={"t": gone.archive_table})
-        assert [b.backup_id for b in deploy.missing_backups(fresh_db)] == ["b_emptied"]
+        assert [b.backup_id for b in backup.missing_backups(fresh_db)] == ["b_emptied"]
     finally:
         fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")
 

@@ -95,6 +95,7 @@ def test_a_full_disk_during_a_backup_drops_nothing_and_records_nothing(tmp_path)
     code = """
 import json, sys
 from harness.gates import deploy
+from harness.warehouse import backup
 from harness.warehouse import connect, resolve_settings
 c = connect(resolve_settings(database="w"), create_database=False)
 step = sys.argv[1]
@@ -108,7 +109,7 @@ try:
     outcome = f"dropped {[b.archive_table for b in res.dropped]}"
 except Exception as exc:
     outcome = "error: " + str(exc).splitlines()[0][:300]
-adb = deploy.archive_database(c)
+adb = backup.archive_database(c)
 print(json.dumps({
     "outcome": outcome,
     "source": c.query("SELECT count() FROM system.tables WHERE database = currentDatabase() "
@@ -116,7 +117,7 @@ print(json.dumps({
     "archives": c.query("SELECT name, total_rows FROM system.tables WHERE database = {d:String} ORDER BY name",
                         parameters={"d": adb}).result_rows,
     "ledger": c.query("SELECT archive_table, archive_rows, verified FROM backups").result_rows,
-    "broken": [str(b) for b in deploy.missing_backups(c)]}))
+    "broken": [str(b) for b in backup.missing_backups(c)]}))
 """
     out = _in_namespace(tmp_path, f"""
 $PY -m harness schema --database w >/dev/null 2>&1 || exit 98

@@ -78,6 +78,6 @@ def test_odd_engines_are_adopted_with_every_row_once_the_views_are_gone(legacy_d
     aside = next(name for name in tables if name.startswith("trades_raw_legacy_"))
     legacy_db.command(f"CREATE VIEW report_by_wallet AS SELECT wallet, sum(usd) AS usd FROM `{aside}` GROUP BY wallet")
     assert legacy_db.query("SELECT wallet, usd FROM report_by_wallet ORDER BY wallet").result_rows == report
-    from harness.gates.deploy import missing_backups
+    from harness.warehouse.backup import missing_backups
 
     assert missing_backups(legacy_db) == []

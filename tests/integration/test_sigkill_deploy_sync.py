@@ -47,6 +47,7 @@ DEPLOY_SETUP = r'''
 import json, sys
 from harness import gates
 from harness.gates import deploy
+from harness.warehouse import backup
 from harness.pnl.build import create_views
 from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
@@ -65,6 +66,7 @@ print(json.dumps({v: deploy.view_definition(c, v) for v in deploy.FINAL_VIEWS}))
 DEPLOY = r'''
 from decimal import Decimal
 from harness.gates import deploy
+from harness.warehouse import backup
 from harness.gates.wallets import ReferenceWallet
 c = connect(resolve_settings(database="d"))
 w = ReferenceWallet("w", "0x" + "ab" * 20, 7, Decimal(0), "test", "must")
@@ -76,6 +78,7 @@ RECOVER = r'''
 import json
 from decimal import Decimal
 from harness.gates import deploy
+from harness.warehouse import backup
 from harness.warehouse import connect, resolve_settings
 from harness.gates.wallets import ReferenceWallet
 c = connect(resolve_settings(database="d"), create_database=False)
@@ -85,7 +88,7 @@ if pending:
     deploy.rollback(c, throwaway)  # takes the dead deploy's lease over
 out = {"pending": bool(pending), "views": {v: deploy.view_definition(c, v) for v in deploy.FINAL_VIEWS},
        "total": c.query("SELECT total_pnl FROM wallet_pnl_summary_final").result_rows,
-       "broken": [str(b) for b in deploy.missing_backups(c)],
+       "broken": [str(b) for b in backup.missing_backups(c)],
        "build_tables": c.query("SELECT count() FROM system.tables WHERE database = currentDatabase() "
                                "AND name LIKE '%\\_test'").result_rows[0][0]}
 w = ReferenceWallet("w", "0x" + "ab" * 20, 7, Decimal(0), "test", "must")

@@ -30,7 +30,7 @@ def test_kept_tables_remain(pipeline, request):
 def test_every_recorded_backup_can_be_restored(pipeline, request):
     """The backups ledger against the archive tables (metadata only): a copy dropped or emptied by hand would make
     the RUNBOOK's restore fail on the day it is needed, so it fails this stage, and deploy is refused after it."""
-    from harness.gates.deploy import missing_backups
+    from harness.warehouse.backup import missing_backups
 
     broken = missing_backups(pipeline.client)
     request.node.gate_detail = json.dumps({"summary": "; ".join(map(str, broken[:5])) if broken

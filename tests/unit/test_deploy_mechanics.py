@@ -2,6 +2,7 @@
 import pytest
 
 from harness.gates import deploy
+from harness.warehouse import backup
 from harness.gates.deploy import DeployError, Guard
 
 EMBEDDED = Guard("embedded")
@@ -20,7 +21,7 @@ def test_cleanup_backs_up_then_drops_and_keeps_the_kept(fresh_db):
     assert sorted(b.table for b in res.dropped) == ["trades_dedup", "trades_enriched"]
     assert sorted(res.absent) == ["trades_enriched_with_condition", "trades_with_recovered_cid"]
     assert not deploy.table_exists(fresh_db, "trades_enriched")
-    adb = deploy.archive_database(fresh_db)
+    adb = backup.archive_database(fresh_db)
     assert fresh_db.query(f"SELECT count(), sum(id) FROM `{adb}`.trades_enriched__b1").result_rows == [
         (1234, sum(range(1234)))]
     rec = fresh_db.query("SELECT source_table, source_rows, archive_rows, verified FROM backups ORDER BY source_table")
@@ -57,7 +58,7 @@ def test_unverified_backup_stops_before_dropping(fresh_db, monkeypatch):
     with pytest.raises(DeployError, match="trades_enriched was NOT dropped"):
         deploy.cleanup_broken_tables(fresh_db, EMBEDDED, backup_id="b3")
     assert fresh_db.query("SELECT count() FROM trades_enriched").result_rows == [(10,)]
-    fresh_db.command(f"DROP DATABASE IF EXISTS `{deploy.archive_database(fresh_db)}`")
+    fresh_db.command(f"DROP DATABASE IF EXISTS `{backup.archive_database(fresh_db)}`")
 
 
 def test_rollback_restores_previous_definitions_and_drops_new_views(fresh_db):
@@ -118,7 +119,7 @@ def test_deploy_with_a_failing_must_wallet_rolls_back_to_the_previous_views(fres
     # The same data and an exact target deploys.
     res = deploy.deploy(fresh_db, throwaway, [_wallet(7)])
     assert [c.outcome for c in res.checks] == ["passed"] and deploy.last_deploy_id(fresh_db) == res.deploy_id
-    fresh_db.command(f"DROP DATABASE IF EXISTS `{deploy.archive_database(fresh_db)}`")
+    fresh_db.command(f"DROP DATABASE IF EXISTS `{backup.archive_database(fresh_db)}`")
 
 
 def test_deploy_blocks_a_must_wallet_with_no_data(fresh_db):
@@ -126,7 +127,7 @@ def test_deploy_blocks_a_must_wallet_with_no_data(fresh_db):
     with pytest.raises(DeployError, match=r"w \(no_data\)"):
         deploy.deploy(fresh_db, Guard("embedded", throwaway=True), [_wallet(1)])
     assert not any(deploy.view_definition(fresh_db, v) for v in deploy.FINAL_VIEWS)
-    adb = deploy.archive_database(fresh_db)
+    adb = backup.archive_database(fresh_db)
     fresh_db.command(f"DROP DATABASE IF EXISTS `{adb}`")
 
 
@@ -138,13 +139,13 @@ def test_cleanup_twice_with_the_same_backup_id_keeps_both_backups(fresh_db):
     second = deploy.cleanup_broken_tables(fresh_db, EMBEDDED, backup_id="run1")
     (a,), (b,) = first.dropped, second.dropped
     assert a.archive_table != b.archive_table and a.backup_id != b.backup_id
-    adb = deploy.archive_database(fresh_db)
+    adb = backup.archive_database(fresh_db)
     counts = {t: fresh_db.query(f"SELECT count() FROM `{adb}`.`{t}`").result_rows[0][0]
               for t in (a.archive_table, b.archive_table)}
     assert counts == {a.archive_table: 10, b.archive_table: 25}
     listed = fresh_db.query("SELECT archive_table FROM backups ORDER BY at").result_rows
     assert listed == [(a.archive_table,), (b.archive_table,)]
-    assert deploy.missing_backups(fresh_db) == []
+    assert backup.missing_backups(fresh_db) == []
     fresh_db.command(f"DROP DATABASE `{adb}`")
 
 
@@ -152,9 +153,9 @@ def test_backup_table_never_overwrites_an_archive(fresh_db):
     _make_broken(fresh_db, "trades_dedup", 3)
     deploy.backup_table(fresh_db, "trades_dedup", backup_id="x1", reason="test")
     fresh_db.command("INSERT INTO trades_dedup VALUES (99, 'c')")
-    with pytest.raises(DeployError, match="already exists: backups are never overwritten"):
+    with pytest.raises(backup.BackupError, match="already exists: backups are never overwritten"):
         deploy.backup_table(fresh_db, "trades_dedup", backup_id="x1", reason="test")
-    adb = deploy.archive_database(fresh_db)
+    adb = backup.archive_database(fresh_db)
     assert fresh_db.query(f"SELECT count() FROM `{adb}`.trades_dedup__x1").result_rows == [(3,)]
     assert fresh_db.query("SELECT count() FROM backups").result_rows == [(1,)]
     fresh_db.command(f"DROP DATABASE `{adb}`")
@@ -175,7 +176,7 @@ def test_a_failed_copy_leaves_no_backup_row_and_no_archive(fresh_db, monkeypatch
     with pytest.raises(RuntimeError, match="disk full"):
         deploy.backup_table(fresh_db, "trades_dedup", backup_id="x2", reason="test")
     monkeypatch.undo()
-    adb = deploy.archive_database(fresh_db)
+    adb = backup.archive_database(fresh_db)
     assert not deploy.table_exists(fresh_db, "trades_dedup__x2", adb)
     assert fresh_db.query("SELECT count() FROM backups").result_rows == [(0,)]
 
@@ -204,7 +205,7 @@ def test_the_ui_view_changes_only_through_deploy_and_rollback_restores_it(fresh_
     restored = deploy.rollback(fresh_db, Guard("embedded", throwaway=True))
     assert UI_VIEW in restored and deploy.view_definition(fresh_db, UI_VIEW) == served
     assert fresh_db.query(f"SELECT ui_total_pnl FROM {UI_VIEW}").result_rows == [(1,)]
-    fresh_db.command(f"DROP DATABASE IF EXISTS `{deploy.archive_database(fresh_db)}`")
+    fresh_db.command(f"DROP DATABASE IF EXISTS `{backup.archive_database(fresh_db)}`")
 
 
 def test_the_code_fingerprint_covers_wallets_yaml_and_contract_abis(tmp_path, monkeypatch):

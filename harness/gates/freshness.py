@@ -105,7 +105,7 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
     error: no data, a watermark dated in the future, age over ``error_after``, any gap, or a recorded backup
     that is gone or changed; warn: age over ``warn_after``.
     """
-    from harness.gates.deploy import missing_backups
+    from harness.warehouse.backup import missing_backups
     from harness.gates import watermark
     from harness.ingest import gaps
 
