@@ -1,8 +1,8 @@
-"""The CLOB: matched orders on the CTF and negRisk exchanges, V1 and V2, with the exchange's maker and taker legs.
+"""The CLOB: matched orders on the CTF and negRisk exchanges, V1 and V2, with their maker and taker legs.
 
-A match is normal (shares for collateral), MINT (a split with stakeholder = the exchange) or MERGE; its logs come in
-the exchange's order, with order hashes keccak256(abi.encode(order)) over salts the simulator picks. A share of V1
-matches with fee-paying orders go through the fee module, which refunds part of each fee (FeeRefunded).
+A match is normal (shares for collateral), MINT (a split with stakeholder = the exchange) or MERGE; its logs come
+in the exchange's order, with order hashes keccak256(abi.encode(order)) over salts the simulator picks. A share of
+V1 matches with fee-paying orders go through the fee module, which refunds part of each fee (FeeRefunded).
 """
 from __future__ import annotations
 
@@ -112,8 +112,8 @@ def hash_order(o: tuple) -> str:
     return "0x" + keccak(b"".join(w.to_bytes(32, "big") for w in words)).hex()
 
 
-def match_orders(sim: WorldState, m: Market, ci: int, ex: str, taker: str, taker_buy: bool, kind: str, tok: int, comp: int,
-                 p: int, makers: list[tuple[str, int]], quarters: int | None = None) -> None:
+def match_orders(sim: WorldState, m: Market, ci: int, ex: str, taker: str, taker_buy: bool, kind: str, tok: int,
+                 comp: int, p: int, makers: list[tuple[str, int]], quarters: int | None = None) -> None:
     """One matchOrders tx, in the exchange's order: the taker's asset in; per maker order its asset in, the
     MINT/MERGE, its proceeds, fee and OrderFilled (taker = the taker's wallet); the taker order's proceeds, fee
     and OrderFilled (taker = the exchange); on V1 OrdersMatched; through the fee module (``quarters`` = the

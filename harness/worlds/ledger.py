@@ -1,7 +1,8 @@
-"""The simulator's ledger: one ERC1155 balance book and the cash flows it keeps, and the exact P&L read from them.
+"""The simulator's ledger: one ERC1155 balance book, the cash flows, and the exact P&L read from them.
 
-Every share the simulator moves goes through ``Book``, which refuses to go negative; the cash per (wallet, condition)
-follows the shared cash-flow P&L definition, so a world's truth is known to the micro-dollar without reading its logs.
+Every share the simulator moves goes through ``Book``, which refuses to go negative; the cash per (wallet,
+condition) follows the shared cash-flow P&L definition, so a world's truth is known to the micro-dollar without
+reading its logs.
 """
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def open_prices(markets: list[Market]) -> list[tuple[str, int, int]]:
 
 
 def cash_flow_truth(markets: list[Market], book: Book, cash: dict[tuple[str, str], int],
-                    tmap: dict[int, tuple[str, int]], excluded: set[str]) -> tuple[dict[str, WalletTruth], Fraction]:
+                    tmap: dict[int, tuple[str, int]],
+                    excluded: set[str]) -> tuple[dict[str, WalletTruth], Fraction]:
     """Per wallet, the cash-flow P&L of the shared definition, from the ledger's cash and book; and what the one
     floor per (wallet, condition) drops, summed (the value dust)."""
     payouts = {c: nums for m in markets for c, nums in m.payouts.items()}

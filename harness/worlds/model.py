@@ -1,7 +1,7 @@
 """The simulator's vocabulary: world parameters, a market as the simulator tracks it, and its made-up ids.
 
-Kept apart from the simulator's state and protocols so that the ledger, the protocol modules and chain-world share one
-definition without importing each other.
+Kept apart from the simulator's state and protocols so that the ledger, the protocol modules and chain-world share
+one definition without importing each other.
 """
 from __future__ import annotations
 
