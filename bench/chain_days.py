@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.worlds.chain_days import DailyWorld, Operation, Target
 from harness.worlds.chain_world import start_node
-from harness.worlds.simulate import WorldParams
+from harness.worlds.model import WorldParams
 
 
 def main(argv: list[str] | None = None) -> int:

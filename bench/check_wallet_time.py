@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness.chain.node import Anvil  # noqa: E402
-from harness.worlds.simulate import WorldParams, read_world_logs, write_world  # noqa: E402
+from harness.worlds.model import WorldParams  # noqa: E402
+from harness.worlds.simulate import read_world_logs, write_world  # noqa: E402
 
 
 def main() -> int:

@@ -15,7 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.chain.decode import Decoded, make_decoder
-from harness.worlds.simulate import Simulation, WorldParams
+from harness.worlds.model import WorldParams
+from harness.worlds.simulate import Simulation
 
 
 def rss_mb() -> float:

@@ -7,7 +7,8 @@ from pathlib import Path
 from harness.worlds.chain_world import play, start_node, write
 from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
-from harness.worlds.simulate import WorldParams, write_world
+from harness.worlds.model import WorldParams
+from harness.worlds.simulate import write_world
 
 
 def world_options(p: argparse.ArgumentParser) -> None:

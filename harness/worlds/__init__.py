@@ -1,1 +1,2 @@
-"""Simulated worlds: the seeded simulator, its market names, chain-world on anvil, the world file format."""
+"""Simulated worlds: the seeded simulator (its driver, state, ledger and one module per protocol), its market names,
+chain-world on anvil, the world file format."""

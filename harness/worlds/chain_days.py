@@ -18,7 +18,8 @@ from harness.chain.contracts import OPERATOR, Polymarket, artefact, calldata
 from harness.chain.node import Anvil
 from harness.worlds.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
 from harness.config import contracts
-from harness.worlds.simulate import SCALE, Simulation, WorldParams
+from harness.worlds.model import SCALE, WorldParams
+from harness.worlds.simulate import Simulation
 
 DAY = 86_400
 #: Chain time left quiet at each end of a day (the day's operations fall between).
@@ -219,7 +220,7 @@ class DailyWorld:
 
     def reference_wallets(self, truth: dict[str, int], as_of: int, n: int = 3) -> str:
         """A wallets.yaml naming the ``n`` best and worst wallets with their truth as target, at ``as_of``."""
-        from harness.worlds.simulate import micros_to_usd
+        from harness.worlds.ledger import micros_to_usd
 
         ranked = sorted(truth.items(), key=lambda kv: (-kv[1], kv[0]))
         picks = ranked[:n] + ranked[-n:] if len(ranked) > 2 * n else ranked

@@ -23,7 +23,10 @@ from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side,
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
-from harness.worlds.simulate import SCALE, Simulation, WorldParams, _market_metadata, micros_to_usd
+from harness.worlds.ledger import micros_to_usd
+from harness.worlds.model import SCALE, WorldParams
+from harness.worlds.negrisk import market_metadata
+from harness.worlds.simulate import Simulation
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
 FUNDING = 10**12
@@ -124,7 +127,7 @@ class Player:
     def _op_prepare(self, m) -> None:
         if m.neg_risk:
             got = self.pm.prepare_neg_risk_market(len(m.conditions), oracle=self.sim.oracle,
-                                                  metadata=_market_metadata(m.key))
+                                                  metadata=market_metadata(m.key))
             if got.market_id != m.market_id or got.condition_ids != m.conditions:
                 raise ChainWorldError(f"negRisk market {m.key}: the adapter made {got.market_id}, the simulator "
                                       f"{m.market_id}")

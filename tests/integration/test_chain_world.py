@@ -17,7 +17,7 @@ from harness.worlds.chain_world import decoded_rows, first_differences, node_log
 from harness.config import PROJECT_ROOT, contracts, non_wallets
 from harness.ingest import backfill, ingest_prices
 from harness.gates.reconcile import reconcile
-from harness.worlds.simulate import WorldParams
+from harness.worlds.model import WorldParams
 from tests.support.played import WORLDS, played, serve, session_root
 
 # The module's first test pays for playing the 300-wallet world on anvil: beyond the suite's 900 s on a loaded machine.

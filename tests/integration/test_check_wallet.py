@@ -280,7 +280,7 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
     from harness.chain import contracts as cx
     from harness.worlds.chain_world import play, start_node, write
     from harness.pnl.checkwallet import check_wallets
-    from harness.worlds.simulate import WorldParams
+    from harness.worlds.model import WorldParams
 
     why = cx.available()
     if why:

@@ -17,7 +17,7 @@ from harness.chain.faultproxy import FaultPlan, FaultProxy
 from harness.chain.node import free_port
 from harness.worlds.chain_days import DailyWorld, Operation, Target
 from harness.worlds.chain_world import start_node
-from harness.worlds.simulate import WorldParams
+from harness.worlds.model import WorldParams
 from tests.support.receiver import Receiver
 
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(3600)]

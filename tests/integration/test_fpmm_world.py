@@ -13,7 +13,8 @@ from harness import ingest
 from harness.pnl import build
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.pnl.crosscheck import cross_check
-from harness.worlds.simulate import WorldParams, world_hashes, write_world
+from harness.worlds.model import WorldParams
+from harness.worlds.simulate import world_hashes, write_world
 from harness.worlds.files import read_logs, write_prices
 
 WORLD = Path(__file__).resolve().parents[2] / "fixtures" / "world_fpmm"

@@ -7,7 +7,8 @@ import pytest
 
 from harness import ingest
 from harness.pnl import build
-from harness.worlds.simulate import WorldParams, write_world
+from harness.worlds.model import WorldParams
+from harness.worlds.simulate import write_world
 
 
 @pytest.mark.parametrize("params", [

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness.chain.node import Anvil
 from harness.worlds.chain_world import ChainWorld, play, start_node, write
-from harness.worlds.simulate import WorldParams
+from harness.worlds.model import WorldParams
 
 STATE = "node-state.json"
 PLAYED = "played.pkl"

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.chain.contracts import Order, Side, v1_fee, v2_fee
-from harness.worlds.simulate import _fee as sim_fee
+from harness.worlds.clob import exchange_fee as sim_fee
 
 U = 1_000_000
 bps = st.sampled_from((0, 1, 50, 100, 200, 1000))

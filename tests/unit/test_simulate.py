@@ -19,12 +19,11 @@ from harness.pnl import oracle as pnl
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.chain.events import BY_KEY
 from harness.config import PROJECT_ROOT, contracts
+from harness.worlds.ledger import Book
+from harness.worlds.model import SimulationError, WorldParams
 from harness.worlds.simulate import (
     WORLD_FILES,
-    Book,
     Simulation,
-    SimulationError,
-    WorldParams,
     iter_world,
     read_world_logs,
     world_hashes,
@@ -226,7 +225,7 @@ def test_cli_writes_a_loadable_world(tmp_path, capsys):
 def test_micros_to_usd_is_exact(v):
     from decimal import Decimal
 
-    from harness.worlds.simulate import micros_to_usd
+    from harness.worlds.ledger import micros_to_usd
 
     text = micros_to_usd(v)
     assert Decimal(text) * 1_000_000 == v and len(text.split(".")[1]) == 6
