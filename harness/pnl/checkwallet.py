@@ -229,7 +229,7 @@ def derived_links(owner: str) -> list[proxies.ProxyLink]:
 def fetch_wallet_logs(f: Fetcher, wallets: Sequence[str]) -> None:
     """The wallets' own logs and the transactions they made through V2 collateral adapters (then fetch_structure
     for the market structure, and later fetch_prices)."""
-    from harness.pnl.oracle import collateral_adapters
+    from harness.pnl.rows import collateral_adapters
 
     for chunk in _chunks(sorted(set(wallets)), TOPIC_CHUNK):
         for step, addresses, topics in wallet_filters(chunk):
@@ -468,7 +468,7 @@ def read_figures(client: Client, wallet: str, *, explain: bool = True, suffix: s
         markets[c].outcomes.append(Outcome(int(o), int(tok), int(n or 0), int(amt or 0), int(avg or 0), int(rz or 0),
                                            None if mark is None else int(mark)))
     if explain and markets:
-        from harness.pnl.oracle import explain as explain_pnl
+        from harness.pnl.explain import explain as explain_pnl
 
         tables = wallet_tables(client, [wallet], NO_CUTOFF)
         for d in explain_pnl(tables):
