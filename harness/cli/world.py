@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.worlds.chain_world import play, start_node, write
 from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
+from harness.worlds.chain_world import play, start_node, write
 from harness.worlds.simulate import WorldParams, write_world
 
 
@@ -61,7 +61,7 @@ def add_chain_world(sub) -> None:
 def _cmd_chain_world(args) -> int:
     import time
 
-    from harness.chain.contracts import available
+    from harness.chain.contracts.artefacts import available
     from harness.chain.node import NodeError
 
     try:

@@ -18,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.worlds import files
-from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, artefact, calldata
+from harness.chain.contracts.abi import MAX_UINT, calldata
+from harness.chain.contracts.artefacts import artefact
+from harness.chain.contracts.exchange import OPERATOR, Order, Side
+from harness.chain.contracts.polymarket import Polymarket
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
+from harness.worlds import files
 from harness.worlds.simulate import SCALE, Simulation, WorldParams, _market_metadata, micros_to_usd
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.

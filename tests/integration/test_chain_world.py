@@ -10,13 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from harness.pnl.build import create_views, rebuild
-from harness.chain import contracts as cx
+from harness.chain.contracts.artefacts import available
+from harness.chain.contracts.exchange import OPERATOR
 from harness.chain.rpc import RpcClient
-from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 from harness.config import PROJECT_ROOT, contracts, non_wallets
-from harness.ingest import backfill, ingest_prices
 from harness.gates.reconcile import reconcile
+from harness.ingest import backfill, ingest_prices
+from harness.pnl.build import create_views, rebuild
+from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 from harness.worlds.simulate import WorldParams
 from tests.support.played import WORLDS, played, serve, session_root
 
@@ -29,7 +30,7 @@ BIG = WORLDS[BIG_NAME]
 
 
 def _need_contracts():
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
 
@@ -97,9 +98,9 @@ def test_no_contract_gets_a_pnl_row(big_db):
                         parameters={"w": non_wallets()}).result_rows
     assert rows == []
     # the exchanges' operator among them (issue 21), though it holds fee shares the contracts paid it
-    assert cx.OPERATOR in non_wallets()
+    assert OPERATOR in non_wallets()
     assert big_db.query("SELECT count() FROM erc1155_transfers FINAL WHERE to_addr = {o:String}",
-                        parameters={"o": cx.OPERATOR}).result_rows[0][0] > 0
+                        parameters={"o": OPERATOR}).result_rows[0][0] > 0
 
 
 def test_reconcile_reports_zero_mismatches(big, big_db):

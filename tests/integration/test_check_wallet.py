@@ -279,12 +279,12 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
     """The 300-wallet world has no FPMM: a small chain-world with two legacy AMM markets (FPMM trades and
     funding, whose creations check-wallet reads from the factory) checked wallet by wallet against the balances'
     truth (about 17 s at load 20: the world is played as transactions)."""
-    from harness.chain import contracts as cx
+    from harness.chain.contracts.artefacts import available
     from harness.pnl.checkwallet.scratch import check_wallets
     from harness.worlds.chain_world import play, start_node, write
     from harness.worlds.simulate import WorldParams
 
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
     params = WorldParams(seed=6, wallets=20, markets=3, fills=60, fpmm_markets=2)
