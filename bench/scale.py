@@ -33,7 +33,7 @@ from bench_build import T0, WALLET, generate, lookups, pct
 from harness.pnl import build
 from harness.warehouse import sql
 from harness.pnl.build import DERIVED_TABLES, create_views, rebuild, rebuild_range
-from harness.pnl.oracle import collateral_adapters, excluded_addresses
+from harness.pnl.rows import collateral_adapters, excluded_addresses
 from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
 

@@ -60,9 +60,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
     """The wallet's tolerance_pct in wallets.yaml when it is listed there, else DEFAULT_TOLERANCE_PCT."""
-    from harness.pnl.checkwallet import DEFAULT_TOLERANCE_PCT
     from harness.config import PROJECT_ROOT
     from harness.gates.wallets import load_wallets
+    from harness.pnl.checkwallet.report import DEFAULT_TOLERANCE_PCT
 
     path = Path(wallets_file) if wallets_file else PROJECT_ROOT / "wallets.yaml"
     if not path.is_file():
@@ -77,17 +77,12 @@ def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
 
 def cmd_check_wallet(args: argparse.Namespace) -> int:
     from harness.chain.rpc import RetryPolicy, RpcClient
-    from harness.pnl.checkwallet import (
-        check_wallet,
-        compare_positions,
-        fetch_positions,
-        load_positions,
-        render_table,
-        to_json,
-    )
     from harness.cli.ingest import rpc_urls
-    from harness.warehouse.schema import apply_schema
+    from harness.pnl.checkwallet.positions import fetch_positions, load_positions
+    from harness.pnl.checkwallet.report import compare_positions, render_table, to_json
+    from harness.pnl.checkwallet.scratch import check_wallet
     from harness.warehouse import connect, resolve_settings
+    from harness.warehouse.schema import apply_schema
 
     address = args.address.lower()
     tolerance = args.tolerance if args.tolerance is not None else default_tolerance(address, args.wallets)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.worlds.chain_world import play, start_node, write
 from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
 from harness.worlds.model import WorldParams
 from harness.worlds.simulate import write_world
+from harness.worlds.chain_world import play, start_node, write
 
 
 def world_options(p: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def add_chain_world(sub) -> None:
 def _cmd_chain_world(args) -> int:
     import time
 
-    from harness.chain.contracts import available
+    from harness.chain.contracts.artefacts import available
     from harness.chain.node import NodeError
 
     try:

@@ -3,7 +3,7 @@
 The derived tables hold P&L at the build's horizon; a target read off the UI on a given day needs the P&L then.
 Rather than rebuild the warehouse at that cutoff, this reads only the reference wallets' own transactions (every
 log of any transaction a wallet appears in), the market structure, resolutions and prices of the conditions those
-touch, and runs the pure-Python oracle (harness.pnl.oracle) on them with the cutoff: bounded by the wallets' activity.
+touch, and runs the pure-Python oracles (harness.pnl.oracle, .avgcost) on them with the cutoff: bounded by the wallets' activity.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from clickhouse_connect.driver.client import Client
 
 from harness.warehouse import sql
-from harness.pnl.oracle import avg_cost_pnl, cashflow_pnl
+from harness.pnl.avgcost import avg_cost_pnl
+from harness.pnl.oracle import cashflow_pnl
 
 #: Raw event tables read per transaction (the only ones the P&L reads besides structure and resolutions).
 TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "fee_refunds", "fpmm_trades",

@@ -26,7 +26,7 @@ from harness.warehouse import lease
 from harness.warehouse import sql
 from harness.config import FINAL_VIEWS
 from harness.errors import HarnessError, UsageError, check_span
-from harness.pnl.oracle import collateral_adapters, excluded_addresses
+from harness.pnl.rows import collateral_adapters, excluded_addresses
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
 #: final views read, one row per wallet and condition) reads them all.

@@ -1,6 +1,6 @@
 """The validate stage's oracle cross-check, bounded at any warehouse size.
 
-The pure-Python oracles (harness.pnl.oracle) recompute P&L from raw rows; reading every raw row of a production
+The pure-Python oracles (harness.pnl.oracle, .avgcost) recompute P&L from raw rows; reading every raw row of a production
 warehouse (tens of millions of fills) into Python is not possible, so the check covers the reference wallets plus
 a seeded random sample drawn from the raw rows, reads only those wallets' transactions and the market structure,
 resolutions and last fills they touch (harness.pnl.asof.wallet_tables), and records exactly which wallets it checked.
@@ -15,7 +15,9 @@ from clickhouse_connect.driver.client import Client
 
 from harness.warehouse import sql
 from harness.pnl.build import NO_CUTOFF, UI_VIEW
-from harness.pnl.oracle import avg_cost_pnl, cashflow_pnl, excluded_addresses
+from harness.pnl.avgcost import avg_cost_pnl
+from harness.pnl.oracle import cashflow_pnl
+from harness.pnl.rows import excluded_addresses
 
 #: Wallets drawn at random on top of the reference wallets (``--oracle-sample``): enough that a rule wrong for
 #: 1% of wallets is caught with probability 1 - 0.99**300 > 95%, small enough to stay seconds at any size.

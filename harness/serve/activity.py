@@ -26,7 +26,7 @@ from harness.serve.app import (
     micros_to_decimal,
     normalise_address,
 )
-from harness.pnl.oracle import excluded_addresses
+from harness.pnl.rows import excluded_addresses
 
 NEWEST = 2**63
 CURSOR = r"^[0-9]{1,19}:[0-9]{1,10}:[0-9]{1,10}$"

@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from harness.chain.contracts import OPERATOR, Polymarket, artefact, calldata
+from harness.chain.contracts.abi import calldata
+from harness.chain.contracts.artefacts import artefact
+from harness.chain.contracts.exchange import OPERATOR
+from harness.chain.contracts.polymarket import Polymarket
 from harness.chain.node import Anvil
-from harness.worlds.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
 from harness.config import contracts
 from harness.worlds.model import SCALE, WorldParams
 from harness.worlds.simulate import Simulation
+from harness.worlds.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
 
 DAY = 86_400
 #: Chain time left quiet at each end of a day (the day's operations fall between).

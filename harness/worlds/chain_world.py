@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.worlds import files
-from harness.chain.contracts import MAX_UINT, OPERATOR, Order, Polymarket, Side, artefact, calldata
+from harness.chain.contracts.abi import MAX_UINT, calldata
+from harness.chain.contracts.artefacts import artefact
+from harness.chain.contracts.exchange import OPERATOR, Order, Side
+from harness.chain.contracts.polymarket import Polymarket
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
@@ -27,6 +29,7 @@ from harness.worlds.ledger import micros_to_usd
 from harness.worlds.model import SCALE, WorldParams
 from harness.worlds.negrisk import market_metadata
 from harness.worlds.simulate import Simulation
+from harness.worlds import files
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
 FUNDING = 10**12

@@ -1,5 +1,5 @@
 -- Average-cost P&L per (wallet, condition) from the freshly built book: realized as booked; unrealized per token =
--- tracked amount x (mark - average) / 1e6, truncated toward zero per token (as harness.pnl.oracle.avg_cost_pnl), mark =
+-- tracked amount x (mark - average) / 1e6, truncated toward zero per token (as harness.pnl.avgcost.avg_cost_pnl), mark =
 -- payout share (numerator x 1e6 / denominator, truncated) when resolved, else market_prices_new (unpriced = 0).
 -- {all:UInt8} = 0 (incremental) limits it to {conditions} (build/dirty_conditions.sql); the rest is carried over.
 INSERT INTO wallet_market_pnl_avgcost_new

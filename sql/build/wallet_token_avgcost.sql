@@ -1,4 +1,4 @@
--- Average-cost book per (wallet, token), Polymarket's pnl-subgraph rules, up to {cutoff}; harness.pnl.oracle.avg_cost_pnl
+-- Average-cost book per (wallet, token), Polymarket's pnl-subgraph rules, up to {cutoff}; harness.pnl.avgcost.avg_cost_pnl
 -- is the oracle. Every event of a (wallet, token) becomes (kind, amount, price, block, log index) and one arrayFold
 -- walks them in chain order over (amount, avg, realized, clamped), dividing like graph-ts (intDiv truncates;
 -- intDivOrZero where the divisor is 0 only in a branch not taken, as ClickHouse may evaluate both):
@@ -20,7 +20,7 @@
 -- stakeholder is a V2 collateral adapter ({adapters}), the flow belongs to the non-contract address on the other side
 -- of the adapter's share transfers in the same transaction (per condition; for a conversion, per transaction), as
 -- in build/trade_cashflows.sql; with no such address the leg is internal.
--- Legacy AMM (harness.pnl.oracle._fpmm, the pnl-subgraph's FixedProductMarketMakerMapping), for FPMMs of fpmm_creations
+-- Legacy AMM (harness.pnl.avgcost._fpmm, the pnl-subgraph's FixedProductMarketMakerMapping), for FPMMs of fpmm_creations
 -- on their conditionIds[0], binary only: FPMMBuy / FPMMSell buy / sell at usdc * 1e6 / shares; funding added buys
 -- the shares sent back at the other side's share of amountsAdded, and the LP shares (token = the FPMM address as a
 -- number, outcome_index 255: never marked, so valued at 0) at (max amountsAdded - those shares' cost) / minted;

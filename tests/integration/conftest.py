@@ -91,8 +91,8 @@ def database_factory(warehouse_settings, prefix: str):
     import secrets
     from dataclasses import replace
 
-    from harness.warehouse.schema import apply_schema
     from harness.warehouse import connect, drop_database
+    from harness.warehouse.schema import apply_schema
 
     if warehouse_settings.prod:
         pytest.skip("ingest tests never run against production")
@@ -125,10 +125,10 @@ def module_db(warehouse_settings):
 @pytest.fixture(scope="module")
 def pm(anvil_bin):
     """A node with the real ConditionalTokens bytecode and our settlement contracts at the real addresses."""
-    from harness.chain import contracts as cx
-    from harness.chain.contracts import Polymarket
+    from harness.chain.contracts.artefacts import available
+    from harness.chain.contracts.polymarket import Polymarket
 
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
     node = Anvil.start(binary=anvil_bin)
@@ -144,13 +144,13 @@ _PLAYER = pytest.StashKey[object]()
 def pytest_collection_finish(session: pytest.Session) -> None:
     """When a selected test needs the session's shared chain-world (tests/support/played.py), start playing it in
     a background process now, so the tests before it run meanwhile instead of a worker waiting on its lock."""
-    from harness.chain import contracts as cx
+    from harness.chain.contracts.artefacts import available
 
     if session.config.option.collectonly or not any(
             item.path.name == "test_chain_world.py" and "big" in getattr(item, "fixturenames", ())
             for item in session.items):
         return
-    if find_anvil() is None or cx.available():
+    if find_anvil() is None or available():
         return  # the fixture installs anvil or skips, saying why
     from tests.support.played import session_root, start_in_background
 

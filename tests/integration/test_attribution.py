@@ -146,7 +146,7 @@ def test_the_exchanges_operator_is_a_contract_not_a_wallet(fresh_db):
     as a wallet it would rank on fees alone. It is a protocol address (contracts.yaml role operator): no row."""
     from eth_hash.auto import keccak
 
-    from harness.chain.contracts import OPERATOR
+    from harness.chain.contracts.exchange import OPERATOR
     from harness.config import addresses_with_role
 
     assert OPERATOR == "0x" + keccak(b"polymarket-pnl-harness operator").hex()[:40]

@@ -10,14 +10,15 @@ from decimal import Decimal
 
 import pytest
 
-from harness.pnl.build import create_views, rebuild
-from harness.chain import contracts as cx
+from harness.chain.contracts.artefacts import available
+from harness.chain.contracts.exchange import OPERATOR
 from harness.chain.rpc import RpcClient
-from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 from harness.config import PROJECT_ROOT, contracts, non_wallets
-from harness.ingest import backfill, ingest_prices
 from harness.gates.reconcile import reconcile
 from harness.worlds.model import WorldParams
+from harness.ingest import backfill, ingest_prices
+from harness.pnl.build import create_views, rebuild
+from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 from tests.support.played import WORLDS, played, serve, session_root
 
 # The module's first test pays for playing the 300-wallet world on anvil: beyond the suite's 900 s on a loaded machine.
@@ -29,7 +30,7 @@ BIG = WORLDS[BIG_NAME]
 
 
 def _need_contracts():
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
 
@@ -97,9 +98,9 @@ def test_no_contract_gets_a_pnl_row(big_db):
                         parameters={"w": non_wallets()}).result_rows
     assert rows == []
     # the exchanges' operator among them (issue 21), though it holds fee shares the contracts paid it
-    assert cx.OPERATOR in non_wallets()
+    assert OPERATOR in non_wallets()
     assert big_db.query("SELECT count() FROM erc1155_transfers FINAL WHERE to_addr = {o:String}",
-                        parameters={"o": cx.OPERATOR}).result_rows[0][0] > 0
+                        parameters={"o": OPERATOR}).result_rows[0][0] > 0
 
 
 def test_reconcile_reports_zero_mismatches(big, big_db):
@@ -259,7 +260,7 @@ def _by_market(client, table: str, cols: str, wallets) -> dict[str, dict[str, tu
 def test_check_wallet_every_wallet_equals_the_warehouse_and_the_truth(big, big_db, module_db):
     """Every wallet of the 300-wallet world, and every proxy owner (an EOA), checked from its own logs on a scratch
     database: totals equal contract-state truth, and every market of both methods equals the full warehouse's."""
-    from harness.pnl.checkwallet import check_wallets
+    from harness.pnl.checkwallet.scratch import check_wallets
 
     world, out = big
     proxies = world.sim.meta()["proxies"]  # owner EOA -> {proxy, kind}
@@ -318,7 +319,7 @@ def test_check_wallet_through_a_node_that_refuses_wide_ranges(big, module_db, fa
     unchanged."""
     from harness.chain.faultproxy import FaultPlan
     from harness.chain.rpc import RetryPolicy
-    from harness.pnl.checkwallet import check_wallet
+    from harness.pnl.checkwallet.scratch import check_wallet
 
     world, out = big
     wallet = max(world.truth, key=lambda w: abs(world.truth[w].total))

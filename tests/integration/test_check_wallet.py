@@ -19,8 +19,10 @@ from harness.chain.encode import encode_log
 from harness.chain.events import BY_KEY
 from harness.chain.node import Anvil
 from harness.chain.tokens import collateral_for, collection_id, position_id
-from harness.pnl.checkwallet import CheckWalletError, load_positions, parse_positions, wallet_filters
 from harness.config import PROJECT_ROOT, contracts
+from harness.pnl.checkwallet import CheckWalletError
+from harness.pnl.checkwallet.fetch import wallet_filters
+from harness.pnl.checkwallet.positions import load_positions, parse_positions
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "data_api_positions_xcnstrategy.json"
 XCN = "0xcce2b7c71f21e358b8e5e797e586cbc03160d58b"
@@ -237,9 +239,9 @@ def test_validate_stage_checks_wallets_without_rows_from_their_logs(xcn_chain, n
     own logs (path check-wallet), the EOA through its Safe, the proxy also position by position against the real
     /positions answer; the target is Polymarket's own average-cost total of those two positions (3,938.13).
     The same wallet once the warehouse holds it takes the warehouse path, still compared per position."""
-    from harness.pnl.build import create_views, rebuild
-    from harness.ingest import backfill
     from harness.gates.wallets import load_wallets
+    from harness.ingest import backfill
+    from harness.pnl.build import create_views, rebuild
 
     f = tmp_path / "wallets.yaml"
     f.write_text(f"""wallets:
@@ -277,12 +279,12 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
     """The 300-wallet world has no FPMM: a small chain-world with two legacy AMM markets (FPMM trades and
     funding, whose creations check-wallet reads from the factory) checked wallet by wallet against the balances'
     truth (about 17 s at load 20: the world is played as transactions)."""
-    from harness.chain import contracts as cx
+    from harness.chain.contracts.artefacts import available
+    from harness.pnl.checkwallet.scratch import check_wallets
     from harness.worlds.chain_world import play, start_node, write
-    from harness.pnl.checkwallet import check_wallets
     from harness.worlds.model import WorldParams
 
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
     params = WorldParams(seed=6, wallets=20, markets=3, fills=60, fpmm_markets=2)
@@ -299,8 +301,8 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
 def test_an_eoa_resolves_to_its_derived_safe_without_reading_proxy_creations(xcn_chain, new_db):
     """OWNER2 signs for a Safe at PolySafeLib's CREATE2 address and this chain has no ProxyCreation for it: the
     derived Safe answers (10 No shares bought at 0.50, marked at the last fill, 0.9775)."""
-    from harness.pnl.checkwallet import check_wallet
     from harness.chain.proxies import polymarket_safe_address
+    from harness.pnl.checkwallet.scratch import check_wallet
 
     fig = check_wallet(new_db(), xcn_chain.url, OWNER2, safe_scan=False, explain=False)
     assert (fig.proxy, fig.link.kind, fig.link.source) == (

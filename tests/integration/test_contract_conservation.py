@@ -12,8 +12,9 @@ import random
 
 import pytest
 
-from harness.chain import contracts as cx
-from harness.chain.contracts import OPERATOR, Polymarket
+from harness.chain.contracts.artefacts import available
+from harness.chain.contracts.exchange import OPERATOR
+from harness.chain.contracts.polymarket import Polymarket
 from tests.support.flows import U, addr, b32
 
 pytestmark = pytest.mark.anvil
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.anvil
 
 @pytest.fixture
 def node(anvil_bin):
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
     from harness.chain.node import Anvil

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.chain import contracts as cx
 from harness.chain import events as ev
-from harness.chain.contracts import ContractError, Polymarket
+from harness.chain.contracts.abi import ZERO, calldata
+from harness.chain.contracts.artefacts import ARTEFACT_DIR, ContractError, available, ctf_runtime, event_abis
+from harness.chain.contracts.exchange import Side, v1_fee
+from harness.chain.contracts.polymarket import Addresses, Polymarket
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.chain.encode import decode_event
 from harness.config import PROJECT_ROOT
@@ -46,11 +48,11 @@ def test_flow_balances_and_pnl_match_the_hand_written_story(pm, play):
 @given(st.sampled_from((0, 1, 100, 200, 1000)), st.integers(1, 10**12), st.integers(1, 10**12), st.integers(0, 1))
 def test_exchange_fee_on_chain_equals_v1_fee(pm, bps, making, taking, side):
     """The exchange's calculateFee (what it charges) and the Python formula the FeeModule refund path mirrors."""
-    sd = cx.Side(side)
-    tokens = taking if sd == cx.Side.BUY else making
-    out = pm.call(pm.addr.ctf_exchange, cx.calldata("calculateFee(uint256,uint256,uint256,uint256,uint8)", bps,
-                                                    tokens, making, taking, side))
-    assert int.from_bytes(out, "big") == cx.v1_fee(bps, tokens, making, taking, sd)
+    sd = Side(side)
+    tokens = taking if sd == Side.BUY else making
+    out = pm.call(pm.addr.ctf_exchange, calldata("calculateFee(uint256,uint256,uint256,uint256,uint8)", bps,
+                                                 tokens, making, taking, side))
+    assert int.from_bytes(out, "big") == v1_fee(bps, tokens, making, taking, sd)
 
 
 def test_revert_names_the_call_and_the_reason(pm):
@@ -117,9 +119,9 @@ def test_one_block_holds_the_queued_calls_at_the_given_time(pm):
 
 
 def test_ctf_bytecode_comes_from_the_npm_package_without_link_placeholders():
-    if cx.available():
-        pytest.skip(cx.available())
-    code = cx.ctf_runtime()
+    if available():
+        pytest.skip(available())
+    code = ctf_runtime()
     assert code.startswith("0x") and "__" not in code and len(code) > 10_000
 
 
@@ -128,10 +130,10 @@ def test_artefacts_recompile_byte_identical(tmp_path):
         pytest.skip("solc (npm) not installed: run bash scripts/setup.sh")
     subprocess.run(["bash", str(PROJECT_ROOT / "scripts/compile-contracts.sh"), str(tmp_path)], check=True,
                    capture_output=True, timeout=300)
-    committed = sorted(p.name for p in cx.ARTEFACT_DIR.glob("*.json"))
+    committed = sorted(p.name for p in ARTEFACT_DIR.glob("*.json"))
     assert sorted(p.name for p in tmp_path.glob("*.json")) == committed
     for name in committed:
-        assert (tmp_path / name).read_bytes() == (cx.ARTEFACT_DIR / name).read_bytes(), name
+        assert (tmp_path / name).read_bytes() == (ARTEFACT_DIR / name).read_bytes(), name
         assert json.loads((tmp_path / name).read_text())["deployedBytecode"].startswith("0x")
 
 
@@ -140,7 +142,7 @@ def test_artefacts_recompile_byte_identical(tmp_path):
 @pytest.fixture(scope="module")
 def all_flows(anvil_bin):
     """A node of its own on which every flow has run once: (pm, flows, every log)."""
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
     from harness.chain.node import Anvil
@@ -156,11 +158,11 @@ def all_flows(anvil_bin):
 
 def test_every_event_our_contracts_declare_has_the_registry_layout():
     """Same name, same field names, types, indexing and order as harness.chain.events (matched by topic0)."""
-    if cx.available():
-        pytest.skip(cx.available())
+    if available():
+        pytest.skip(available())
     known = {e.topic0: e for e in ev.EVENTS + ev.UNREAD_EVENTS}
     checked = 0
-    for topic0, (contract, abi) in cx.event_abis().items():
+    for topic0, (contract, abi) in event_abis().items():
         e = known.get(topic0)
         if e is None:
             continue
@@ -168,14 +170,14 @@ def test_every_event_our_contracts_declare_has_the_registry_layout():
         assert abi["name"] == e.name, contract
         assert got == [(f.name, f.type, f.indexed) for f in e.fields], f"{contract}.{abi['name']}"
         checked += 1
-    assert {e.topic0 for e in ev.EVENTS + ev.UNREAD_EVENTS} <= set(cx.event_abis()), "an event no contract emits"
+    assert {e.topic0 for e in ev.EVENTS + ev.UNREAD_EVENTS} <= set(event_abis()), "an event no contract emits"
     assert checked == len(known)
 
 
 def test_every_emulated_log_decodes_and_only_setup_events_are_unknown(all_flows):
     _pm, _played, logs = all_flows
     out = decode_logs(logs)
-    names = {t: abi["name"] for t, (_c, abi) in cx.event_abis().items()}
+    names = {t: abi["name"] for t, (_c, abi) in event_abis().items()}
     unknown = {names.get(t, t) for (_a, t) in out.unknown}
     # ERC20 movements, approvals and the admin events of the exchanges / adapter / fee module: no table reads them
     assert unknown <= {"Transfer", "Approval", "ApprovalForAll", "TokenRegistered", "MarketPrepared",
@@ -209,10 +211,10 @@ def test_v2_adapter_split_mint_has_the_real_layout_and_roles(all_flows):
     for log in (real, ours[0]):
         key, names, args = _fields(log)
         assert (key, names) == ("ctf.TransferBatch", ["operator", "from", "to", "ids", "values"])
-        assert args["operator"] == args["to"] == adapter and args["from"] == cx.ZERO
+        assert args["operator"] == args["to"] == adapter and args["from"] == ZERO
         assert len(args["ids"]) == 2 and args["values"][0] == args["values"][1] > 0
         rows = decode_logs([dict(log, blockTimestamp="0x1")]).as_dicts("erc1155_transfers")
-        assert [(r["operator"], r["from_addr"], r["to_addr"]) for r in rows] == [(adapter, cx.ZERO, adapter)] * 2
+        assert [(r["operator"], r["from_addr"], r["to_addr"]) for r in rows] == [(adapter, ZERO, adapter)] * 2
 
 
 def test_v2_exchange_payout_has_the_real_layout_and_roles(all_flows):
@@ -236,7 +238,7 @@ def test_v2_exchange_payout_has_the_real_layout_and_roles(all_flows):
     for tb, ts in pairs[:2]:
         key, names, args = _fields(ts)
         assert (key, names) == ("ctf.TransferSingle", ["operator", "from", "to", "id", "value"])
-        assert args["operator"] == args["from"] == ex and args["to"] not in (ex, cx.ZERO)
+        assert args["operator"] == args["from"] == ex and args["to"] not in (ex, ZERO)
         assert args["id"] in _fields(tb)[2]["ids"] and args["value"] > 0
         assert int(ts["logIndex"], 16) > int(tb["logIndex"], 16)
 
@@ -245,7 +247,7 @@ def test_real_and_emulated_decode_to_the_same_columns(all_flows):
     """The fast decoder reads both into erc1155_transfers rows with one column order."""
     _pm, _played, logs = all_flows
     real = [dict(v, blockTimestamp="0x1") for v in _real_logs().values()]
-    ours = [lg for lg in logs if lg["address"] == cx.Addresses.from_config().ctf
+    ours = [lg for lg in logs if lg["address"] == Addresses.from_config().ctf
             and lg["topics"][0] in (ev.BY_KEY["ctf.TransferBatch"].topic0, ev.BY_KEY["ctf.TransferSingle"].topic0)]
     a, b = decode_logs(real), decode_logs(ours)
     assert not a.unknown and not b.unknown

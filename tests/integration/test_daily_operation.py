@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from harness.chain import contracts as cx
+from harness.chain.contracts.artefacts import available
 from harness.chain.faultproxy import FaultPlan, FaultProxy
 from harness.chain.node import free_port
 from harness.worlds.chain_days import DailyWorld, Operation, Target
@@ -62,7 +62,7 @@ def _kill_mid_sync(proxy: FaultProxy):
 
 
 def test_fourteen_days_of_production(anvil_bin, target, tmp_path):
-    if why := cx.available():
+    if why := available():
         pytest.skip(why)
     node = start_node(WORLD)
     receiver = Receiver().__enter__()

@@ -14,7 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness.chain import contracts as cx
+from harness.chain.contracts.abi import calldata
+from harness.chain.contracts.artefacts import ContractError, available
+from harness.chain.contracts.polymarket import Polymarket
+from harness.chain.node import Anvil
 from harness.chain.tokens import token_id
 from harness.pnl.fpmm import Pool, PoolError
 
@@ -27,12 +30,12 @@ _serial = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def chain(anvil_bin):
-    why = cx.available()
+    why = available()
     if why:
         pytest.skip(why)
-    node = cx.Anvil.start()
+    node = Anvil.start()
     try:
-        pm = cx.Polymarket.install(node)
+        pm = Polymarket.install(node)
         with pm.block():
             for a in ACCOUNTS:
                 pm.fund(a, usdc=CASH)
@@ -42,7 +45,7 @@ def chain(anvil_bin):
 
 
 def _uint(pm, to: str, sig: str, *args) -> int:
-    return int(pm.node.call("eth_call", {"to": to, "data": cx.calldata(sig, *args)}, "latest"), 16)
+    return int(pm.node.call("eth_call", {"to": to, "data": calldata(sig, *args)}, "latest"), 16)
 
 
 def _state(pm, fpmm: str, ids: list[int]) -> dict:
@@ -90,7 +93,7 @@ def test_pool_follows_the_contract(chain, first, ops):
         try:
             r = _apply(pool, kind, w, step, burnt)
         except PoolError:
-            with pytest.raises(cx.ContractError, match="reverted"):
+            with pytest.raises(ContractError, match="reverted"):
                 _send(pm, fpmm, kind, w, step, burnt)
             continue
         _send(pm, fpmm, kind, w, step, burnt)  # the Pool said it succeeds: the contract must not revert

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness import ingest
-from harness.pnl import build
 from harness.chain.decode import COLUMNS, decode_logs
+from harness.pnl import build
 from harness.pnl.crosscheck import cross_check
 from harness.worlds.model import WorldParams
 from harness.worlds.simulate import world_hashes, write_world
@@ -84,10 +84,10 @@ def test_fpmm_chain_world_equals_contract_state(anvil_bin, new_db, tmp_path):
     USDC.e and real CTF shares. The fast simulator's logs decode to the node's rows; the warehouse, backfilled from
     the node over JSON-RPC, gives every wallet the P&L read from balances; reconcile finds no ERC1155 mismatch; no
     FPMM has a P&L row."""
-    from harness.chain import contracts as cx
+    from harness.chain.contracts.artefacts import available
 
-    if cx.available():
-        pytest.skip(cx.available())
+    if available():
+        pytest.skip(available())
     _chain_world_equals_contract_state(WorldParams(seed=8, wallets=20, markets=4, fills=150, fpmm_markets=3),
                                        new_db, tmp_path)
 
@@ -101,19 +101,19 @@ MEDIUM_SEEDS = [int(x) for x in os.environ.get("HARNESS_FPMM_SEEDS", "6262").spl
 @pytest.mark.anvil
 @pytest.mark.parametrize("seed", MEDIUM_SEEDS)
 def test_medium_fpmm_chain_world_plays_and_equals_contract_state(anvil_bin, new_db, tmp_path, seed):
-    from harness.chain import contracts as cx
+    from harness.chain.contracts.artefacts import available
 
-    if cx.available():
-        pytest.skip(cx.available())
+    if available():
+        pytest.skip(available())
     _chain_world_equals_contract_state(WorldParams(seed=seed, wallets=120, markets=20, fills=1200, fpmm_markets=4),
                                        new_db, tmp_path)
 
 
 def _chain_world_equals_contract_state(params, new_db, tmp_path):
     from harness.chain.rpc import RpcClient
-    from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
-    from harness.ingest import backfill, ingest_prices
     from harness.gates.reconcile import reconcile
+    from harness.ingest import backfill, ingest_prices
+    from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
 
     with start_node(params) as node:
         world = play(params, node)

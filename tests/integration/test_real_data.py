@@ -381,7 +381,7 @@ def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
     from harness.pnl.crosscheck import avgcost_oracle, compare, ui_view
     from harness.gates.deploy import check_wallets
     from harness.gates.pipeline import ORACLE_TABLES
-    from harness.pnl.oracle import avg_cost_pnl
+    from harness.pnl.avgcost import avg_cost_pnl
 
     ingest.ingest_world(fresh_db, WORLD)
     rebuild(fresh_db)

@@ -1,5 +1,5 @@
 """Positions, P&L history, activity, leaderboard rank and offline docs on a built world, each against a truth that
-does not come from the SQL under test: the pure-Python oracle (harness.pnl.oracle) on the raw rows, the raw event tables
+does not come from the SQL under test: the pure-Python oracles (harness.pnl.oracle, .avgcost) on the raw rows, the raw event tables
 themselves, and /leaderboard. The committed fixture world is stretched in time (its blocks then span 40 days), so
 the history has hours and days to show."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from harness.serve import app as api
 from harness.pnl import asof
 from harness.worlds import files
-from harness.pnl.oracle import avg_cost_pnl
+from harness.pnl.avgcost import avg_cost_pnl
 from harness.serve import docs, history, positions
 from harness.warehouse import connect, drop_database
 from tests.support.worlds import WORLD, world_logs

@@ -75,7 +75,8 @@ def test_average_cost_differences_have_causes(world_rows):
     """On the world, cash-flow and average-cost P&L part only where fees, plain transfers, clamped sells or
     conversions are involved, or shares are held that the average-cost book never saw (fee shares, transfers);
     elsewhere they agree exactly without rounding, and within the subgraph's truncation with it."""
-    from harness.pnl.oracle import avg_cost_pnl, explain
+    from harness.pnl.avgcost import avg_cost_pnl
+    from harness.pnl.explain import explain
 
     rows, _truth = world_rows
     diffs = explain(rows)

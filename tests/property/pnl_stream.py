@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from harness.config import contracts, token_address
-from harness.pnl.oracle import ZERO_ADDRESS
+from harness.pnl.rows import ZERO_ADDRESS
 
 EXCHANGE = contracts()["ctf_exchange"].address
 NEG_EXCHANGE = contracts()["neg_risk_exchange"].address

@@ -1,4 +1,4 @@
-"""The average-cost (UI) P&L built in SQL equals harness.pnl.oracle.avg_cost_pnl (subgraph rounding) to the micro-dollar,
+"""The average-cost (UI) P&L built in SQL equals harness.pnl.avgcost.avg_cost_pnl (subgraph rounding) to the micro-dollar,
 per wallet and condition, on random chain-consistent streams (fills, splits, merges, redemptions, negRisk
 conversions, transfers, prices, reorg noise, cutoffs), and reproduces the domain notes' worked vectors."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.pnl.oracle import avg_cost_pnl
+from harness.pnl.avgcost import avg_cost_pnl
 from tests.property.pnl_ops import ops, packed, play_all
 from tests.property.pnl_stream import T0, Stream, addr
 from tests.property.sqlcheck import load

@@ -8,8 +8,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.pnl.avgcost import LP_OUTCOME, avg_cost_pnl
+from harness.pnl.explain import explain
 from harness.pnl.fpmm import Pool, PoolError
-from harness.pnl.oracle import LP_OUTCOME, avg_cost_pnl, cashflow_pnl, explain
+from harness.pnl.oracle import cashflow_pnl
 from tests.property.pnl_stream import Stream, addr
 from tests.property.sqlcheck import load, oracle_state, sql_state
 from tests.property.test_avgcost_sql import oracle_avgcost, same, sql_avgcost

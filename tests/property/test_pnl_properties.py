@@ -6,7 +6,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.pnl.oracle import avg_cost_pnl, cashflow_pnl
+from harness.pnl.avgcost import avg_cost_pnl
+from harness.pnl.oracle import cashflow_pnl
 from tests.property.pnl_ops import WALLETS, ops, play
 from tests.property.pnl_stream import Stream
 

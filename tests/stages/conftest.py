@@ -302,7 +302,7 @@ def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "",
     ``check_wallet`` and a node (--rpc-url), a wallet without rows in the warehouse is computed from its own logs on
     a scratch database instead (harness.pnl.checkwallet); the gate detail's ``path`` says which was used, and a
     wallet's ``positions`` file is compared per position on either path."""
-    from harness.pnl.checkwallet import check_reference_wallet, warehouse_positions
+    from harness.pnl.checkwallet.reference import check_reference_wallet, warehouse_positions
     from harness.gates.deploy import check_wallets
 
     if case.error:

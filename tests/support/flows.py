@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from eth_hash.auto import keccak
 
-from harness.chain.contracts import Polymarket
+from harness.chain.contracts.polymarket import Polymarket
 
 U = 1_000_000
 

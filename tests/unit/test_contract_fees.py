@@ -1,4 +1,4 @@
-"""The fee formulas of harness.chain.contracts against the simulator's and against arithmetic done by hand.
+"""The fee formulas of harness.chain.contracts.exchange against the simulator's and against arithmetic done by hand.
 
 v1_fee is CalculatorHelper's formula (price at 1e18, fee in the proceeds asset), as our CtfExchange and FeeModule
 compute it on chain; the simulator writes the same rule in whole micro-units. v2_fee is the operator's default
@@ -11,8 +11,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.chain.contracts import Order, Side, v1_fee, v2_fee
 from harness.worlds.clob import exchange_fee as sim_fee
+from harness.chain.contracts.exchange import Order, Side, v1_fee, v2_fee
 
 U = 1_000_000
 bps = st.sampled_from((0, 1, 50, 100, 200, 1000))

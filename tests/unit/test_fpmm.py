@@ -112,7 +112,7 @@ def test_pool_refuses_what_the_contract_reverts_and_changes_nothing():
 def test_the_subgraphs_own_price_vector():
     """Polymarket/polymarket-subgraph tests/fpmmPrices.test.ts: amounts [100, 200] price outcome 0 at 200/300 and
     outcome 1 at 100/300 (micro-USDC, truncated): what a funding removal of those amounts buys at."""
-    from harness.pnl.oracle import _Book, _fpmm
+    from harness.pnl.avgcost import _Book, _fpmm
 
     book = _Book(exact=False)
     row = {"funder": "0x" + "0f" * 20, "action": "remove", "amounts": [100, 200], "collateral_removed": 0,

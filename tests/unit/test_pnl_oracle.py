@@ -3,7 +3,10 @@ from fractions import Fraction
 
 import pytest
 
-from harness.pnl.oracle import avg_cost_pnl, cashflow_pnl, explain, final, tdiv, yes_price
+from harness.pnl.avgcost import avg_cost_pnl, tdiv, yes_price
+from harness.pnl.explain import explain
+from harness.pnl.oracle import cashflow_pnl
+from harness.pnl.rows import final
 from tests.property.pnl_stream import Stream, addr
 
 U = 1_000_000  # one USDC / one share in base units
