@@ -30,7 +30,7 @@ from clickhouse_connect.driver.client import Client
 
 from harness.chain import proxies
 from harness.warehouse import sql
-from harness.serve.app import micros_to_decimal
+from harness.serve.models import micros_to_decimal
 from harness.chain.events import BY_KEY, address_of, by_address
 from harness.chain.rpc import RpcClient, iter_windows
 from harness.config import contracts
