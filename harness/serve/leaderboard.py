@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from harness.serve.models import ERRORS, Address, Money, iso_time, micros_to_decimal, normalise_address
+from harness.serve.models import (
+    ERRORS,
+    Address,
+    Money,
+    iso_time,
+    json_answer,
+    micros_to_decimal,
+    normalise_address,
+)
 from harness.serve.routes import Routes
 
 Window = Literal["1d", "7d", "30d", "all"]
@@ -67,14 +76,15 @@ def router(routes: Routes) -> APIRouter:
     def leaderboard(window: Annotated[Window, Query(description="all, or the last 1d / 7d / 30d")] = "all",
                     metric: Annotated[Metric, Query(description="total, realized (cash flow), ui_total "
                                                                 "(average cost) or volume")] = "total",
-                    limit: Annotated[int, Query(ge=1, le=1000, description="rows to return")] = 100) -> LeaderboardOut:
+                    limit: Annotated[int, Query(ge=1, le=1000, description="rows to return")] = 100) -> Response:
         rows = wh.rows("api/leaderboard", period=window, metric=metric, limit=limit)
         as_of = int(rows[0][2]) if rows else None
-        return LeaderboardOut(
-            window=window, metric=metric, as_of=as_of,
-            as_of_iso=None if as_of is None else iso_time(as_of),
-            rows=[LeaderRowOut(rank=i, wallet=w, pnl=micros_to_decimal(int(p)), value=micros_to_decimal(int(p)))
-                  for i, (w, p, _) in enumerate(rows, 1)])
+        out = []
+        for i, (w, p, _) in enumerate(rows, 1):
+            money = micros_to_decimal(int(p))
+            out.append({"rank": i, "wallet": w, "pnl": money, "value": money})
+        return json_answer({"window": window, "metric": metric, "as_of": as_of,
+                            "as_of_iso": None if as_of is None else iso_time(as_of), "rows": out})
 
     @r.get("/leaderboard/rank/{address}", response_model=RankOut,
            responses={422: ERRORS[422], 503: ERRORS[503]}, summary="One wallet's rank on the leaderboard")

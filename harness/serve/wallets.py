@@ -18,11 +18,15 @@ from harness.serve.models import (
     NotFound,
     ProxyOut,
     WatermarkOut,
+    json_answer,
     micros_to_decimal,
     normalise_address,
+    wm_dict,
     wm_out,
 )
 from harness.serve.routes import Routes
+
+UI_LABEL = "Polymarket UI (average cost)"
 
 
 class MarketOut(BaseModel):
@@ -40,7 +44,7 @@ class MarketOut(BaseModel):
 
 class UiPnlOut(BaseModel):
     method: Literal["average_cost"] = "average_cost"
-    label: str = Field(default="Polymarket UI (average cost)",
+    label: str = Field(default=UI_LABEL,
                        description="what these figures are: Polymarket's pnl-subgraph average-cost P&L")
     realized: Money = Field(description="realized on sells, merges and redemptions at the average cost")
     unrealized: Money = Field(description="tracked shares x (price or payout - average cost)")
@@ -109,7 +113,7 @@ def router(routes: Routes) -> APIRouter:
 
     @r.get("/wallets/{address}/pnl", response_model=PnlOut, responses=ERRORS)
     def wallet_pnl(address: Address,
-                   limit: Annotated[int, Query(ge=1, le=10000, description="markets to list")] = 1000) -> PnlOut:
+                   limit: Annotated[int, Query(ge=1, le=10000, description="markets to list")] = 1000) -> Response:
         """Realized, unrealized and total P&L with a per-market breakdown (largest absolute P&L first)."""
         wallet = normalise_address(address)
         # One statement (two primary-key ranges, no view planning or join): the per-market rows of
@@ -126,24 +130,26 @@ def router(routes: Routes) -> APIRouter:
         unrealized = sum(int(r[4]) for r in rows if not r[1])
         resolved_ids = [r[0] for r in rows if r[1]]
         times = wh.resolved_times(resolved_ids)
-        markets = [(cid, "resolved" if res else "open", cf, v, p, times.get(cid, 0) if res else 0)
-                   for cid, res, cf, v, p in rows]
-        shown = sorted(markets, key=lambda r: (-abs(int(r[4])), r[0], r[1]))[:limit]
-        ui = UiPnlOut(realized=micros_to_decimal(int(ui_rows[0][2])), unrealized=micros_to_decimal(int(ui_rows[0][3])),
-                      total=micros_to_decimal(int(ui_rows[0][4]))) if ui_rows else None
-        n_resolved = len(resolved_ids)
+        shown = sorted(rows, key=lambda r: (-abs(int(r[4])), r[0], bool(r[1])))[:limit]  # open before resolved
         names = wh.names([r[0] for r in shown])
-        return PnlOut(
-            wallet=wallet, realized=micros_to_decimal(realized),
-            unrealized=micros_to_decimal(unrealized), total=micros_to_decimal(realized + unrealized), ui=ui,
-            markets_resolved=n_resolved, markets_open=len(rows) - n_resolved, markets_total=len(markets),
-            markets=[MarketOut(condition_id=cid, status=st, cashflow=micros_to_decimal(int(cf)),
-                               value=micros_to_decimal(int(v)), pnl=micros_to_decimal(int(p)),
-                               resolved_time=int(t) if st == "resolved" and t else None,
-                               **_names_out(names.get(cid)))
-                     for cid, st, cf, v, p, t in shown],
-            watermark=wm_out(wm), resolved_from=link,
-        )
+        markets = []
+        for cid, res, cf, v, p in shown:
+            q, slug, outcomes = names.get(cid) or (None, None, None)
+            t = times.get(cid) if res else None
+            markets.append({"condition_id": cid, "status": "resolved" if res else "open",
+                            "cashflow": micros_to_decimal(int(cf)), "value": micros_to_decimal(int(v)),
+                            "pnl": micros_to_decimal(int(p)), "resolved_time": int(t) if t else None,
+                            "question": q or None, "slug": slug or None, "outcomes": list(outcomes or ()) or None})
+        ui = None
+        if ui_rows:
+            ui = {"method": "average_cost", "label": UI_LABEL, "realized": micros_to_decimal(int(ui_rows[0][2])),
+                  "unrealized": micros_to_decimal(int(ui_rows[0][3])), "total": micros_to_decimal(int(ui_rows[0][4]))}
+        return json_answer({
+            "wallet": wallet, "method": "cash_flow", "realized": micros_to_decimal(realized),
+            "unrealized": micros_to_decimal(unrealized), "total": micros_to_decimal(realized + unrealized), "ui": ui,
+            "markets_resolved": len(resolved_ids), "markets_open": len(rows) - len(resolved_ids),
+            "markets_total": len(rows), "markets": markets, "watermark": wm_dict(wm),
+            "resolved_from": None if link is None else link.model_dump()})
 
     @r.get("/wallets/{address}/timeline", response_model=TimelineOut, responses=ERRORS)
     def wallet_timeline(address: Address) -> TimelineOut:
