@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from harness.serve.app import (
+from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
     Address,
@@ -22,11 +22,12 @@ from harness.serve.app import (
     ProxyOut,
     Shares,
     WatermarkOut,
-    _wm_out,
     micros_to_decimal,
     normalise_address,
+    wm_out,
 )
 from harness.pnl.rows import excluded_addresses
+from harness.serve.routes import Routes
 
 NEWEST = 2**63
 CURSOR = r"^[0-9]{1,19}:[0-9]{1,10}:[0-9]{1,10}$"
@@ -98,7 +99,7 @@ def page(wh, wallet: str, limit: int, before: str | None) -> tuple[list[Activity
     return out, f"{last[3]}:{last[4]}:{last[5]}" if more and last else None
 
 
-def router(routes) -> APIRouter:
+def router(routes: Routes) -> APIRouter:
     r = APIRouter(tags=["wallets"])
     wh = routes.wh
 
@@ -117,7 +118,7 @@ def router(routes) -> APIRouter:
         """The wallet's fills, splits, merges, redemptions, conversions and transfers, newest first, paginated."""
         wallet, link = resolve(address)
         rows, nxt = page(wh, wallet, limit, before)
-        return ActivityOut(wallet=wallet, activity=rows, next_before=nxt, watermark=_wm_out(wh.watermark()),
+        return ActivityOut(wallet=wallet, activity=rows, next_before=nxt, watermark=wm_out(wh.watermark()),
                            resolved_from=link)
 
     @r.get("/wallets/{address}/activity.csv", response_class=StreamingResponse,

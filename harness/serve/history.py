@@ -12,17 +12,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from harness.serve.app import (
+from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
     Address,
     Money,
     ProxyOut,
     WatermarkOut,
-    _wm_out,
     micros_to_decimal,
     normalise_address,
+    wm_out,
 )
+from harness.serve.routes import Routes
 
 HOUR, DAY = 3600, 86400
 #: The "everything" point: later than any DateTime, so the last point reads every flow, resolution and price.
@@ -84,7 +85,7 @@ def combine(times: list[int], rows: list[tuple]) -> list[tuple[int, int, int]]:
     return out
 
 
-def router(routes) -> APIRouter:
+def router(routes: Routes) -> APIRouter:
     r = APIRouter(tags=["wallets"])
     wh = routes.wh
 
@@ -111,6 +112,6 @@ def router(routes) -> APIRouter:
                 realized=micros_to_decimal(realized), total=micros_to_decimal(total),
                 value=micros_to_decimal(total if metric == "total" else realized)))
         return HistoryOut(wallet=wallet, range=range, metric=metric, step_seconds=RANGES[range][0], points=points,
-                          watermark=_wm_out(wm), resolved_from=link)
+                          watermark=wm_out(wm), resolved_from=link)
 
     return r

@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from harness.serve.app import (
+from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
     Address,
@@ -17,11 +17,11 @@ from harness.serve.app import (
     ProxyOut,
     Shares,
     WatermarkOut,
-    _position_names,
-    _wm_out,
     micros_to_decimal,
     normalise_address,
+    wm_out,
 )
+from harness.serve.routes import Routes
 
 MICROS = 1_000_000
 
@@ -90,7 +90,15 @@ def _trunc(n: int) -> int:
     return q if n >= 0 else -q
 
 
-def router(routes) -> APIRouter:
+def _position_names(found: tuple[str, str, list[str]] | None, outcome_index: int) -> dict:
+    if not found:
+        return {}
+    q, s, o = found
+    return {"question": q or None, "slug": s or None,
+            "outcome": o[outcome_index] or None if outcome_index < len(o) else None}
+
+
+def router(routes: Routes) -> APIRouter:
     r = APIRouter(tags=["wallets"])
     wh = routes.wh
 
@@ -105,6 +113,6 @@ def router(routes) -> APIRouter:
         names = wh.names(sorted({row[0] for row in rows}))
         out = [PositionOut(**position(row), **_position_names(names.get(row[0]), int(row[1]))) for row in rows]
         return PositionsOut(wallet=wallet, positions=out, pnl_total=micros_to_decimal(sum(int(row[10]) for row in rows)),
-                            watermark=_wm_out(wm), resolved_from=link)
+                            watermark=wm_out(wm), resolved_from=link)
 
     return r

@@ -18,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.serve import app as api
+from harness.serve import models
+from harness.serve.warehouse import ClientPool
 from harness.warehouse import connect, drop_database
 
 MICROS = 1_000_000
@@ -174,7 +176,7 @@ def http(api_db, world):
 
 @given(st.integers(*INT128))
 def test_money_is_exact_decimal(n):
-    s = api.micros_to_decimal(n)
+    s = models.micros_to_decimal(n)
     assert s == dec(n)
     with localcontext() as ctx:
         ctx.prec = 80
@@ -184,20 +186,20 @@ def test_money_is_exact_decimal(n):
 @pytest.mark.parametrize("n,text", [(0, "0.000000"), (-1, "-0.000001"), (999_999, "0.999999"),
                                     (-1_000_000, "-1.000000"), (123_456_789, "123.456789")])
 def test_money_examples(n, text):
-    assert api.micros_to_decimal(n) == text
+    assert models.micros_to_decimal(n) == text
 
 
 @pytest.mark.parametrize("bad", [1.5, True, Decimal(1), "12", None])
 def test_money_refuses_non_integers(bad):
     with pytest.raises(TypeError, match="int of micro-units"):
-        api.micros_to_decimal(bad)
+        models.micros_to_decimal(bad)
 
 
 def test_address_normalised_or_named():
-    assert api.normalise_address("0x" + "AbC" * 13 + "d") == "0x" + "abc" * 13 + "d"
+    assert models.normalise_address("0x" + "AbC" * 13 + "d") == "0x" + "abc" * 13 + "d"
     for bad in ("0x123", "ab" * 21, "0x" + "g" * 40, "0x" + "a" * 41, ""):
         with pytest.raises(ValueError, match="is not 0x followed by 40 hex"):
-            api.normalise_address(bad)
+            models.normalise_address(bad)
 
 
 # ---------------------------------------------------------------- wallet endpoints
@@ -536,8 +538,8 @@ def test_openapi_published(http):
     assert {"/wallets/{address}/pnl", "/wallets/{address}/positions", "/wallets/{address}/timeline",
             "/health"} <= set(spec["paths"])
     param = spec["paths"]["/wallets/{address}/pnl"]["get"]["parameters"][0]
-    assert param["schema"]["pattern"] == api.ADDRESS_PATTERN
-    assert spec["components"]["schemas"]["PnlOut"]["properties"]["total"]["pattern"] == api.MONEY_PATTERN
+    assert param["schema"]["pattern"] == models.ADDRESS_PATTERN
+    assert spec["components"]["schemas"]["PnlOut"]["properties"]["total"]["pattern"] == models.MONEY_PATTERN
     assert "number" not in json.dumps(spec["components"]["schemas"]["MarketOut"])  # no float money
 
 
@@ -569,7 +571,7 @@ def test_pool_lends_each_client_to_one_thread_at_most_size(size):
         made.append(object())
         return made[-1]
 
-    pool = api.ClientPool(factory, size)
+    pool = ClientPool(factory, size)
 
     def use() -> None:
         for _ in range(50):
@@ -589,7 +591,7 @@ def test_pool_lends_each_client_to_one_thread_at_most_size(size):
         t.join()
     assert overlaps == [] and 1 <= len(made) <= size
     with pytest.raises(ValueError, match="at least 1"):
-        api.ClientPool(factory, 0)
+        ClientPool(factory, 0)
 
 
 @pytest.mark.parametrize("tag", ["aa", "bb", "cc", "dd"])
