@@ -379,8 +379,8 @@ def _group_blocks(logs: Iterable[dict]) -> Iterator[tuple[int, int | None, list[
 
 
 def load_jsonl(path: Path) -> Iterator[dict]:
-    """Logs from a .jsonl or .jsonl.gz file (the world format, read by its owner harness.worlds.files)."""
-    from harness.worlds.files import read_logs_file
+    """Logs from a .jsonl or .jsonl.gz file (the world format, read by its owner harness.ingest.world_files)."""
+    from harness.ingest.world_files import read_logs_file
 
     yield from read_logs_file(path)
 

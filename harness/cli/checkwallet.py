@@ -62,7 +62,7 @@ def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
     """The wallet's tolerance_pct in wallets.yaml when it is listed there, else DEFAULT_TOLERANCE_PCT."""
     from harness.config import PROJECT_ROOT
     from harness.gates.wallets import load_wallets
-    from harness.pnl.checkwallet.report import DEFAULT_TOLERANCE_PCT
+    from harness.gates.checkwallet.report import DEFAULT_TOLERANCE_PCT
 
     path = Path(wallets_file) if wallets_file else PROJECT_ROOT / "wallets.yaml"
     if not path.is_file():
@@ -78,9 +78,9 @@ def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
 def cmd_check_wallet(args: argparse.Namespace) -> int:
     from harness.chain.rpc import RetryPolicy, RpcClient
     from harness.cli.ingest import rpc_urls
-    from harness.pnl.checkwallet.positions import fetch_positions, load_positions
-    from harness.pnl.checkwallet.report import compare_positions, render_table, to_json
-    from harness.pnl.checkwallet.scratch import check_wallet
+    from harness.gates.checkwallet.positions import fetch_positions, load_positions
+    from harness.gates.checkwallet.report import compare_positions, render_table, to_json
+    from harness.gates.checkwallet.scratch import check_wallet
     from harness.warehouse import connect, resolve_settings
     from harness.warehouse.schema import apply_schema
 

@@ -76,7 +76,7 @@ class World:
 
     @property
     def meta(self) -> dict:
-        from harness.worlds.files import read_meta
+        from harness.ingest.world_files import read_meta
 
         return read_meta(self.path)
 
@@ -85,7 +85,7 @@ class World:
         return self.path / "wallets.yaml"
 
     def exists(self) -> bool:
-        from harness.worlds.files import LOGS_FILE
+        from harness.ingest.world_files import LOGS_FILE
 
         return (self.path / LOGS_FILE).is_file()
 

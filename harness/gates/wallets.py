@@ -45,7 +45,7 @@ class ReferenceWallet:
     file: str = ""
     line: int = 0
     #: a saved Polymarket data-api /positions answer (path resolved against the wallets file's folder): the
-    #: validate stage then compares the wallet position by position (harness.pnl.checkwallet)
+    #: validate stage then compares the wallet position by position (harness.gates.checkwallet)
     positions: str = ""
 
     @property

@@ -1,6 +1,6 @@
 """The file source: a world directory (logs.jsonl.gz, world.json, prices.csv, markets) as batches of whole blocks.
 
-The format itself is read through harness.worlds.files, its one owner; this module turns it into LogBatches for the sink
+The format itself is read through harness.ingest.world_files, its one owner; this module turns it into LogBatches for the sink
 and adds what only ingest needs: block times for logs without ``blockTimestamp`` (a blocks file or a node), the
 world's own clock for ``--since``, and the expected rows a world decodes to (the backfill gate's count check).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.worlds import files as world
+from harness.ingest import world_files as world
 from harness.chain.rpc import RpcClient
 from harness.ingest.progress import Progress
 from harness.ingest.result import IngestError, IngestStats, new_version
@@ -93,7 +93,7 @@ class BlockClock:
 
 
 def read_blocks_file(path: Path) -> BlockClock:
-    """A blocks file (harness.worlds.files.read_blocks: CSV block_number,timestamp or JSON blocks) as a BlockClock."""
+    """A blocks file (harness.ingest.world_files.read_blocks: CSV block_number,timestamp or JSON blocks) as a BlockClock."""
     try:
         return BlockClock(world.read_blocks(path), what=str(path))
     except world.WorldError as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.worlds import files as world
+from harness.ingest import world_files as world
 from harness.ingest.result import IngestError
 
 PRICE_COLUMNS = ("condition_id", "outcome_index", "price_micros", "as_of", "source")

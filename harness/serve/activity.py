@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from harness.pnl.money import micros_to_decimal
 from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
@@ -22,7 +23,6 @@ from harness.serve.models import (
     ProxyOut,
     Shares,
     WatermarkOut,
-    micros_to_decimal,
     normalise_address,
     wm_out,
 )

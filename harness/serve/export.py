@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from harness.serve.models import micros_to_decimal as usd
+from harness.pnl.money import micros_to_decimal as usd
 from harness.warehouse.sql import load
 
 CSV_COLUMNS = ("wallet", "condition_id", "status", "resolved_time", "cashflow_usd", "value_usd", "pnl_usd")

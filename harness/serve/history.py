@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from harness.pnl.money import micros_to_decimal
 from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
@@ -19,7 +20,6 @@ from harness.serve.models import (
     Money,
     ProxyOut,
     WatermarkOut,
-    micros_to_decimal,
     normalise_address,
     wm_out,
 )

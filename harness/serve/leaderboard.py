@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from harness.pnl.money import micros_to_decimal
 from harness.serve.models import (
     ERRORS,
     Address,
     Money,
     iso_time,
     json_answer,
-    micros_to_decimal,
     normalise_address,
 )
 from harness.serve.routes import Routes

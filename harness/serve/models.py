@@ -16,15 +16,7 @@ from harness import gates
 
 ADDRESS_PATTERN = r"^0[xX][0-9a-fA-F]{40}$"
 MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{6}$"
-MICROS = 1_000_000
 
-
-def micros_to_decimal(value: int) -> str:
-    """Exact decimal string of a micro-unit integer: -1 -> "-0.000001", 123456789 -> "123.456789"."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"money must be an int of micro-units, got {type(value).__name__} {value!r}")
-    whole, frac = divmod(abs(value), MICROS)
-    return f"{'-' if value < 0 else ''}{whole}.{frac:06d}"
 
 
 def normalise_address(address: str) -> str:

@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from harness.pnl.money import MICROS, micros_to_decimal
 from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
@@ -17,13 +18,11 @@ from harness.serve.models import (
     ProxyOut,
     Shares,
     WatermarkOut,
-    micros_to_decimal,
     normalise_address,
     wm_out,
 )
 from harness.serve.routes import Routes
 
-MICROS = 1_000_000
 
 
 class PositionOut(BaseModel):

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from harness.serve import export
+from harness.pnl.money import micros_to_decimal
 from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
@@ -19,7 +20,6 @@ from harness.serve.models import (
     ProxyOut,
     WatermarkOut,
     json_answer,
-    micros_to_decimal,
     normalise_address,
     wm_dict,
     wm_out,

@@ -223,14 +223,14 @@ class DailyWorld:
 
     def reference_wallets(self, truth: dict[str, int], as_of: int, n: int = 3) -> str:
         """A wallets.yaml naming the ``n`` best and worst wallets with their truth as target, at ``as_of``."""
-        from harness.worlds.ledger import micros_to_usd
+        from harness.pnl.money import micros_to_decimal
 
         ranked = sorted(truth.items(), key=lambda kv: (-kv[1], kv[0]))
         picks = ranked[:n] + ranked[-n:] if len(ranked) > 2 * n else ranked
         lines = [f"# chain-world (seed {self.p.seed}) day {len(self.played)}: targets are contract-state truth",
                  "wallets:"]
         for i, (w, total) in enumerate(picks):
-            lines += [f"  - name: day_{i}", f"    address: \"{w}\"", f"    target_usd: \"{micros_to_usd(total)}\"",
+            lines += [f"  - name: day_{i}", f"    address: \"{w}\"", f"    target_usd: \"{micros_to_decimal(total)}\"",
                       "    tolerance_pct: 0", "    expected_bias_pct: 0", "    metric: total",
                       "    source: \"contract state (balanceOf/balanceOfBatch)\"", f"    as_of: \"{as_of}\"",
                       "    level: must"]

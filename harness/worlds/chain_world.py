@@ -25,11 +25,11 @@ from harness.chain.contracts.polymarket import Polymarket
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
-from harness.worlds.ledger import micros_to_usd
+from harness.pnl.money import micros_to_decimal
 from harness.worlds.model import SCALE, WorldParams
 from harness.worlds.negrisk import market_metadata
 from harness.worlds.simulate import Simulation
-from harness.worlds import files
+from harness.ingest import world_files as files
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
 FUNDING = 10**12
@@ -341,7 +341,7 @@ def write(world: ChainWorld, out: str | Path) -> dict:
     times = [int(x["blockTimestamp"], 16) for x in logs[-1:]]
     as_of = times[0] if times else sim.time
     for i, (w, t) in enumerate(picks):
-        lines += [f"  - name: chain_{i}", f"    address: \"{w}\"", f"    target_usd: \"{micros_to_usd(t.total)}\"",
+        lines += [f"  - name: chain_{i}", f"    address: \"{w}\"", f"    target_usd: \"{micros_to_decimal(t.total)}\"",
                   "    tolerance_pct: 0", "    expected_bias_pct: 0", "    metric: total",
                   f"    source: \"contract state (balanceOf/balanceOfBatch), chain-world seed {sim.p.seed}\"",
                   f"    as_of: \"{_date(as_of)}\"", "    level: must"]

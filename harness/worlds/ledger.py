@@ -111,7 +111,7 @@ def cash_flow_truth(markets: list[Market], book: Book, cash: dict[tuple[str, str
     return dict(sorted(out.items())), value_dust
 
 
-def micros_to_usd(v: int) -> str:
+def micros_to_decimal(v: int) -> str:
     """Exact decimal string of a micro-USDC amount (no float on the way)."""
     sign = "-" if v < 0 else ""
     a = abs(v)

@@ -32,8 +32,9 @@ from pathlib import Path
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
 from harness.pnl.fpmm import Pool
 from harness.worlds import amm, clob, ctf, ledger, negrisk
-from harness.worlds import files as world
-from harness.worlds.ledger import WalletTruth, micros_to_usd
+from harness.ingest import world_files as world
+from harness.worlds.ledger import WalletTruth
+from harness.pnl.money import micros_to_decimal
 from harness.worlds.model import ZERO32, Market, SimulationError, WorldParams, seeded_address, seeded_hash
 from harness.worlds.state import WorldState
 
@@ -237,7 +238,7 @@ class Simulation(WorldState):
         for label, w, metric in picks:
             t = truth[w]
             v = {"total": t.total, "realized": t.realized, "unrealized": t.unrealized}[metric]
-            out.append({"name": f"sim_{label}", "address": w, "target_usd": micros_to_usd(v), "tolerance_pct": 0,
+            out.append({"name": f"sim_{label}", "address": w, "target_usd": micros_to_decimal(v), "tolerance_pct": 0,
                         "expected_bias_pct": 0, "metric": metric,
                         "source": f"simulator ledger, seed {self.p.seed}", "as_of": as_of, "level": "must"})
         return out

@@ -260,7 +260,7 @@ def _by_market(client, table: str, cols: str, wallets) -> dict[str, dict[str, tu
 def test_check_wallet_every_wallet_equals_the_warehouse_and_the_truth(big, big_db, module_db):
     """Every wallet of the 300-wallet world, and every proxy owner (an EOA), checked from its own logs on a scratch
     database: totals equal contract-state truth, and every market of both methods equals the full warehouse's."""
-    from harness.pnl.checkwallet.scratch import check_wallets
+    from harness.gates.checkwallet.scratch import check_wallets
 
     world, out = big
     proxies = world.sim.meta()["proxies"]  # owner EOA -> {proxy, kind}
@@ -319,7 +319,7 @@ def test_check_wallet_through_a_node_that_refuses_wide_ranges(big, module_db, fa
     unchanged."""
     from harness.chain.faultproxy import FaultPlan
     from harness.chain.rpc import RetryPolicy
-    from harness.pnl.checkwallet.scratch import check_wallet
+    from harness.gates.checkwallet.scratch import check_wallet
 
     world, out = big
     wallet = max(world.truth, key=lambda w: abs(world.truth[w].total))

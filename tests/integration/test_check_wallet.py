@@ -20,9 +20,9 @@ from harness.chain.events import BY_KEY
 from harness.chain.node import Anvil
 from harness.chain.tokens import collateral_for, collection_id, position_id
 from harness.config import PROJECT_ROOT, contracts
-from harness.pnl.checkwallet import CheckWalletError
-from harness.pnl.checkwallet.fetch import wallet_filters
-from harness.pnl.checkwallet.positions import load_positions, parse_positions
+from harness.gates.checkwallet import CheckWalletError
+from harness.gates.checkwallet.fetch import wallet_filters
+from harness.gates.checkwallet.positions import load_positions, parse_positions
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "data_api_positions_xcnstrategy.json"
 XCN = "0xcce2b7c71f21e358b8e5e797e586cbc03160d58b"
@@ -280,7 +280,7 @@ def test_legacy_amm_wallets_equal_contract_state_truth(anvil_bin, new_db, tmp_pa
     funding, whose creations check-wallet reads from the factory) checked wallet by wallet against the balances'
     truth (about 17 s at load 20: the world is played as transactions)."""
     from harness.chain.contracts.artefacts import available
-    from harness.pnl.checkwallet.scratch import check_wallets
+    from harness.gates.checkwallet.scratch import check_wallets
     from harness.worlds.chain_world import play, start_node, write
     from harness.worlds.model import WorldParams
 
@@ -302,7 +302,7 @@ def test_an_eoa_resolves_to_its_derived_safe_without_reading_proxy_creations(xcn
     """OWNER2 signs for a Safe at PolySafeLib's CREATE2 address and this chain has no ProxyCreation for it: the
     derived Safe answers (10 No shares bought at 0.50, marked at the last fill, 0.9775)."""
     from harness.chain.proxies import polymarket_safe_address
-    from harness.pnl.checkwallet.scratch import check_wallet
+    from harness.gates.checkwallet.scratch import check_wallet
 
     fig = check_wallet(new_db(), xcn_chain.url, OWNER2, safe_scan=False, explain=False)
     assert (fig.proxy, fig.link.kind, fig.link.source) == (

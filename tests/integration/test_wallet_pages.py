@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from harness.serve import app as api
 from harness.pnl import asof
-from harness.worlds import files
+from harness.ingest import world_files as files
 from harness.pnl.avgcost import avg_cost_pnl
 from harness.serve import docs, history, positions
 from harness.warehouse import connect, drop_database

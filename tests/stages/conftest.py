@@ -300,9 +300,9 @@ def wallet_gate_detail(check) -> str:
 def run_wallet_case(request, p: Pipeline, case: WalletCase, *, suffix: str = "", check_wallet: bool = False) -> None:
     """One reference wallet against the (suffixed) summary view; no data is reported, never passed. With
     ``check_wallet`` and a node (--rpc-url), a wallet without rows in the warehouse is computed from its own logs on
-    a scratch database instead (harness.pnl.checkwallet); the gate detail's ``path`` says which was used, and a
+    a scratch database instead (harness.gates.checkwallet); the gate detail's ``path`` says which was used, and a
     wallet's ``positions`` file is compared per position on either path."""
-    from harness.pnl.checkwallet.reference import check_reference_wallet, warehouse_positions
+    from harness.gates.checkwallet.reference import check_reference_wallet, warehouse_positions
     from harness.gates.deploy import check_wallets
 
     if case.error:

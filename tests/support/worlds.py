@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from harness.worlds import files
+from harness.ingest import world_files as files
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "fixtures" / "world"

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.pnl.checkwallet import CheckWalletError
-from harness.pnl.checkwallet.fetch import wallet_filters
-from harness.pnl.checkwallet.positions import _micro
-from harness.pnl.checkwallet.report import CENT, _within
+from harness.gates.checkwallet import CheckWalletError
+from harness.gates.checkwallet.fetch import wallet_filters
+from harness.gates.checkwallet.positions import _micro
+from harness.gates.checkwallet.report import CENT, _within
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15))
@@ -50,7 +50,7 @@ def test_safe_derivation_matches_polymarkets_init_code_hash_and_sdk():
     from eth_hash.auto import keccak
 
     from harness.chain.proxies import polymarket_proxy_address, polymarket_safe_address, safe_init_code
-    from harness.pnl.checkwallet.fetch import derived_links
+    from harness.gates.checkwallet.fetch import derived_links
 
     assert keccak(safe_init_code()).hex() == "2bce2127ff07fb632d16c8347c4ebf501f4841168bed00d9e6ef715ddb6fcecf"
     signer = "0xbbc264c10f54a61607a31b53358a5a87d4b045be"

@@ -225,9 +225,9 @@ def test_cli_writes_a_loadable_world(tmp_path, capsys):
 def test_micros_to_usd_is_exact(v):
     from decimal import Decimal
 
-    from harness.worlds.ledger import micros_to_usd
+    from harness.pnl.money import micros_to_decimal
 
-    text = micros_to_usd(v)
+    text = micros_to_decimal(v)
     assert Decimal(text) * 1_000_000 == v and len(text.split(".")[1]) == 6
 
 

@@ -1,4 +1,4 @@
-"""harness.worlds.files, the one owner of the world directory format: what it writes it reads back, byte-stable, and bad
+"""harness.ingest.world_files, the one owner of the world directory format: what it writes it reads back, byte-stable, and bad
 files are one error naming the file and line."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.worlds import files as world
+from harness.ingest import world_files as world
 
 hex32 = st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
 price_rows = st.lists(st.tuples(hex32, st.integers(0, 255), st.integers(0, 1_000_000)), max_size=20)

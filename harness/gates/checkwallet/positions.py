@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from harness.pnl.checkwallet import CheckWalletError
+from harness.gates.checkwallet import CheckWalletError
 
 _POSITION_FIELDS = ("proxyWallet", "asset", "conditionId", "size", "avgPrice", "initialValue", "currentValue",
                     "cashPnl", "realizedPnl", "curPrice")

@@ -14,7 +14,7 @@ from harness.chain.events import by_address
 from harness.chain.rpc import RpcClient, iter_windows
 from harness.config import contracts
 from harness.errors import UsageError, check_span
-from harness.pnl.checkwallet.fetch import (
+from harness.gates.checkwallet.fetch import (
     Fetcher,
     active,
     decode,
@@ -26,8 +26,8 @@ from harness.pnl.checkwallet.fetch import (
     safe_links,
     wallet_topic,
 )
-from harness.pnl.checkwallet.figures import WalletFigures, read_figures
-from harness.pnl.checkwallet.markets import fetch_prices, fetch_structure, needs_price
+from harness.gates.checkwallet.figures import WalletFigures, read_figures
+from harness.gates.checkwallet.markets import fetch_prices, fetch_structure, needs_price
 from harness.warehouse import sql
 
 SOURCE = "check-wallet"

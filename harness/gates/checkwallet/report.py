@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from harness.pnl.checkwallet.figures import Market, WalletFigures
-from harness.pnl.checkwallet.positions import Position, PositionCheck
-from harness.serve.models import micros_to_decimal
+from harness.gates.checkwallet.figures import Market, WalletFigures
+from harness.gates.checkwallet.positions import Position, PositionCheck
+from harness.pnl.money import micros_to_decimal
 
 #: Default per-market tolerance when the wallet is not in wallets.yaml: the reference wallets' ui_total one.
 DEFAULT_TOLERANCE_PCT = Decimal(5)

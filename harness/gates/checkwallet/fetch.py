@@ -10,7 +10,7 @@ from harness.chain.events import BY_KEY, address_of, by_address
 from harness.chain.rpc import RpcClient, iter_windows
 from harness.config import contracts
 from harness.errors import require
-from harness.pnl.checkwallet import CheckWalletError
+from harness.gates.checkwallet import CheckWalletError
 from harness.pnl.rows import collateral_adapters
 
 #: Topic values per eth_getLogs filter position (condition ids, question ids): nodes cap the filter's size.

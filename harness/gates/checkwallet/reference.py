@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from clickhouse_connect.driver.client import Client
 
 from harness.chain.rpc import RpcClient
-from harness.pnl.checkwallet.figures import WalletFigures, read_figures
-from harness.pnl.checkwallet.positions import PositionCheck, load_positions
-from harness.pnl.checkwallet.report import check_json, compare_positions
-from harness.pnl.checkwallet.scratch import check_wallet, scratch_database
+from harness.gates.checkwallet.figures import WalletFigures, read_figures
+from harness.gates.checkwallet.positions import PositionCheck, load_positions
+from harness.gates.checkwallet.report import check_json, compare_positions
+from harness.gates.checkwallet.scratch import check_wallet, scratch_database
 
 
 @dataclass

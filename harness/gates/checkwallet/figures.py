@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from clickhouse_connect.driver.client import Client
 
 from harness.chain import proxies
-from harness.pnl.checkwallet.fetch import FetchLog
-from harness.pnl.checkwallet.positions import PositionCheck
+from harness.gates.checkwallet.fetch import FetchLog
+from harness.gates.checkwallet.positions import PositionCheck
 from harness.warehouse import sql
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from clickhouse_connect.driver.client import Client
 
 from harness.chain.events import address_of
-from harness.pnl.checkwallet.fetch import TOPIC_CHUNK, Fetcher, chunks, decode, first_block, pairs, topic0s
+from harness.gates.checkwallet.fetch import TOPIC_CHUNK, Fetcher, chunks, decode, first_block, pairs, topic0s
 from harness.warehouse import sql
 
 log = logging.getLogger(__name__)
