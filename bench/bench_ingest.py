@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 from harness import ingest
 from harness.chain.decode import decode_logs
 from harness.chain.faultproxy import FaultPlan, FaultProxy
-from harness.chain.node import Anvil, find_anvil, load_jsonl
+from harness.chain.node import Anvil, find_anvil
+from harness.ingest.world_files import read_logs_file
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
@@ -45,7 +46,7 @@ def simulate(out: Path, fills: int, seed: int = 11) -> Path:
 def prefix_logs(world: Path, n: int) -> list[dict]:
     """The world's first ~n logs, cut at a block boundary."""
     out: list[dict] = []
-    for log in load_jsonl(world / "logs.jsonl.gz"):
+    for log in read_logs_file(world / "logs.jsonl.gz"):
         if len(out) >= n and log["blockNumber"] != out[-1]["blockNumber"]:
             break
         out.append(log)
@@ -75,7 +76,7 @@ def db(tmp: Path, name: str):
 
 
 def bench_files(tmp: Path, world: Path) -> dict:
-    logs = list(load_jsonl(world / "logs.jsonl.gz"))
+    logs = list(read_logs_file(world / "logs.jsonl.gz"))
     t = time.perf_counter()
     decode_logs(logs)
     dec = time.perf_counter() - t

@@ -378,13 +378,6 @@ def _group_blocks(logs: Iterable[dict]) -> Iterator[tuple[int, int | None, list[
         yield cur, ts, txs
 
 
-def load_jsonl(path: Path) -> Iterator[dict]:
-    """Logs from a .jsonl or .jsonl.gz file (the world format, read by its owner harness.ingest.world_files)."""
-    from harness.ingest.world_files import read_logs_file
-
-    yield from read_logs_file(path)
-
-
 def _remove_home(proc: subprocess.Popen, home: str) -> None:
     """Stop the node if still running (a process exiting without stop()), then remove its private HOME."""
     if proc.poll() is None:

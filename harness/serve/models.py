@@ -18,7 +18,6 @@ ADDRESS_PATTERN = r"^0[xX][0-9a-fA-F]{40}$"
 MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{6}$"
 
 
-
 def normalise_address(address: str) -> str:
     """Lower-case 0x address; ValueError naming the input when it is not 0x + 40 hex."""
     if not re.fullmatch(ADDRESS_PATTERN, address or ""):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.chain.node import Anvil, find_anvil, load_jsonl
+from harness.chain.node import Anvil, find_anvil
+from harness.ingest.world_files import read_logs_file
 from harness.config import PROJECT_ROOT
 
 ANVIL_PKG = "@foundry-rs/anvil-linux-amd64@1.7.1"
@@ -35,7 +36,7 @@ def source_logs() -> list[dict]:
     """The simulator's committed fixture world when present, else a seeded synthetic stream of real shapes."""
     world = PROJECT_ROOT / "fixtures" / "world" / "logs.jsonl.gz"
     if world.is_file():
-        return list(load_jsonl(world))
+        return list(read_logs_file(world))
     from tests.support.chainlogs import make_logs
 
     return make_logs(seed=3, blocks=60)
