@@ -1,1 +1,2 @@
-"""P&L: the derived-table build, the pure-Python oracles, as-of and bounded cross-checks, FPMM, check-wallet."""
+"""P&L: the derived-table build, the pure-Python oracles (cash flow, average cost) and why they differ, as-of and
+bounded cross-checks, the FPMM pool arithmetic, money formatting."""
