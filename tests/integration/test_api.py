@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.serve import app as api
+from harness.pnl import money
 from harness.serve import models
 from harness.serve.warehouse import ClientPool
 from harness.warehouse import connect, drop_database
@@ -176,7 +177,7 @@ def http(api_db, world):
 
 @given(st.integers(*INT128))
 def test_money_is_exact_decimal(n):
-    s = models.micros_to_decimal(n)
+    s = money.micros_to_decimal(n)
     assert s == dec(n)
     with localcontext() as ctx:
         ctx.prec = 80
@@ -186,13 +187,13 @@ def test_money_is_exact_decimal(n):
 @pytest.mark.parametrize("n,text", [(0, "0.000000"), (-1, "-0.000001"), (999_999, "0.999999"),
                                     (-1_000_000, "-1.000000"), (123_456_789, "123.456789")])
 def test_money_examples(n, text):
-    assert models.micros_to_decimal(n) == text
+    assert money.micros_to_decimal(n) == text
 
 
 @pytest.mark.parametrize("bad", [1.5, True, Decimal(1), "12", None])
 def test_money_refuses_non_integers(bad):
     with pytest.raises(TypeError, match="int of micro-units"):
-        models.micros_to_decimal(bad)
+        money.micros_to_decimal(bad)
 
 
 def test_address_normalised_or_named():
