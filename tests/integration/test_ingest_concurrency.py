@@ -85,3 +85,27 @@ def test_concurrency_outside_its_bounds_is_refused(replayed_chain):
     for bad in (0, -1, 65, 2.5):
         with pytest.raises(ValueError, match="concurrency"):
             ingest.RpcSource(RpcClient(node.url), concurrency=bad)
+
+
+def test_backfill_command_takes_rpc_concurrency(replayed_chain, fault_proxy, new_db, warehouse_settings, capsys,
+                                                one_at_a_time):
+    """``backfill --rpc-concurrency 6`` through the slow proxy: the same rows, with requests overlapping; an
+    out-of-range value is refused before anything is fetched."""
+    from harness.__main__ import main
+    from tests.support.target import warehouse_args
+
+    node, rep = replayed_chain
+    clean_fp, _ = one_at_a_time
+    proxy = fault_proxy(node.url, FaultPlan(rate=0.0, latency=LATENCY))
+    db = new_db()
+    name = db.query("SELECT currentDatabase()").result_rows[0][0]
+    args = ["backfill", "--rpc-url", proxy.url, "--from-block", "0", "--to-block", str(rep.last_block),
+            "--confirmations", "0", "--window", str(WINDOW), "--max-window", str(WINDOW), "--no-preparations",
+            *warehouse_args(warehouse_settings, name)]
+    assert main([*args, "--rpc-concurrency", "6"]) == 0, capsys.readouterr()
+    assert fingerprint(db, RAW_TABLES) == clean_fp
+    assert proxy.stats.max_in_flight >= 3, proxy.stats
+    before = proxy.stats.methods["eth_getLogs"]
+    assert main([*args, "--rpc-concurrency", "65"]) != 0
+    assert "concurrency=65 must be 1..64" in capsys.readouterr().err
+    assert proxy.stats.methods["eth_getLogs"] == before
