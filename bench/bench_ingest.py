@@ -20,7 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -37,7 +40,7 @@ from harness.chain.node import Anvil, find_anvil, load_jsonl
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.ingest.rpc_source import any_address_filter
 from harness.schema import apply_schema
-from harness.warehouse import connect, resolve_settings
+from harness.warehouse import connect, drop_database, resolve_settings
 
 
 def simulate(out: Path, fills: int, seed: int = 11) -> Path:
@@ -132,7 +135,11 @@ def harness_run(tmp: Path, name: str, url: str, last: int, window: int, profile:
                         concurrency=concurrency)
     if profile:
         profile.disable()
-    return s, time.perf_counter() - t, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    # dropped at once: the engine's background pools visit every table of every database in the process, so
+    # databases left behind would add CPU to the later runs
+    drop_database(c, name)
+    return s, wall, cpu
 
 
 def bench_ratio(tmp: Path, node, last: int, window: int, pairs: int, profile: bool, *, url: str | None = None,
@@ -165,24 +172,50 @@ def bench_ratio(tmp: Path, node, last: int, window: int, pairs: int, profile: bo
     return out
 
 
+_PROXY = """
+import sys
+from harness.chain.faultproxy import FaultPlan, FaultProxy
+with FaultProxy(sys.argv[1], FaultPlan(rate=0.0, latency=float(sys.argv[2]))) as p:
+    print(p.url, flush=True)
+    sys.stdin.read()  # until the bench closes it
+"""
+
+
+@contextmanager
+def slow_proxy(upstream: str, latency: float) -> Iterator[str]:
+    """The fault proxy answering every request ``latency`` s late, in a process of its own: in the bench's process
+    its threads would take the GIL from the harness (and its CPU would count as the harness's)."""
+    proc = subprocess.Popen([sys.executable, "-c", _PROXY, upstream, str(latency)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+
+
 def bench_rpc(tmp: Path, world: Path, n: int, window: int = 50, pairs: int = 3, profile: bool = False, *,
-              ratio_only: bool = False, latency: float = 0.0, concurrency: tuple[int, ...] = (4,)) -> dict:
+              ratio_only: bool = False, latency: float = 0.0, concurrency: tuple[int, ...] = (4,),
+              node_state: Path | None = None) -> dict:
     logs = prefix_logs(world, n)
     first_ts = int(logs[0]["blockTimestamp"], 16)
     out = {}
-    with Anvil.start(timestamp=first_ts - 3600) as node:
+    loaded = node_state is not None and node_state.is_file()
+    with Anvil.start(timestamp=None if loaded else first_ts - 3600, load_state=node_state if loaded else None) as node:
         t = time.perf_counter()
-        rep = node.replay(logs)
+        rep = (SimpleNamespace(logs=len(logs), last_block=node.block_number()) if loaded else node.replay(logs))
         out["logs"] = rep.logs
         out["replay_seconds"] = time.perf_counter() - t
         out["replay_rate"] = rep.logs / out["replay_seconds"]
         out["blocks"] = rep.last_block
+        if node_state is not None and not loaded:
+            node.dump_state(node_state)
         ingest.backfill(db(tmp, "bench_warmup"), node.url, 0, min(50, rep.last_block), confirmations=0)
         out["ratio"] = bench_ratio(tmp, node, rep.last_block, window, pairs, profile)
         if latency > 0:  # a distant node: every answer `latency` s late; the same concurrency on both sides
             for k in concurrency:
-                with FaultProxy(node.url, FaultPlan(rate=0.0, latency=latency)) as proxy:
-                    q = bench_ratio(tmp, node, rep.last_block, window, pairs, False, url=proxy.url,
+                with slow_proxy(node.url, latency) as url:
+                    q = bench_ratio(tmp, node, rep.last_block, window, pairs, False, url=url,
                                     concurrency=k, label=f"latency{k}")
                     out[f"latency k={k}"] = {**q, "latency": latency}
         if ratio_only:
@@ -220,6 +253,9 @@ def main() -> int:
                     help="also the ratio through the fault proxy answering every request this many s late")
     ap.add_argument("--concurrency", default="4",
                     help="eth_getLogs in flight for the --latency ratio, both sides (comma list: one run each)")
+    ap.add_argument("--node-state", type=Path, default=None,
+                    help="anvil state file: served when it exists (no replay), else written after the replay "
+                    "(same --fills and --rpc-logs only)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.md")
     a = ap.parse_args()
     ks = tuple(int(k) for k in a.concurrency.split(","))
@@ -229,7 +265,7 @@ def main() -> int:
         f = None if a.ratio_only else bench_files(tmp, world)
         print(f"files: {f}", flush=True)
         r = bench_rpc(tmp, world, a.rpc_logs, a.window, a.pairs, a.profile, ratio_only=a.ratio_only,
-                      latency=a.latency, concurrency=ks)
+                      latency=a.latency, concurrency=ks, node_state=a.node_state)
         print(f"rpc: {r}", flush=True)
     head = [
         "# Ingest throughput", "",
