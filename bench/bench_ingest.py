@@ -21,10 +21,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import orjson
 import requests
@@ -322,14 +322,14 @@ def _ratios(r: dict) -> list[str]:
                    "addresses; the FPMM topics from any address). Bare: requests + orjson, nothing else. Harness: "
                    "`ingest.backfill` into a new chDB database (fetch, decode, insert, checkpoints, run "
                    "records). A B A B; CPU is each process's own (chDB runs inside the harness's)."), "",
-                  "| pair | load | bare logs/s | harness logs/s | harness / bare | bare CPU s | harness CPU s | "
-                  "CPU ratio |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  ("| pair | load | bare logs/s | harness logs/s | harness / bare | bare CPU s | harness CPU s | "
+                   "CPU ratio |"), "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for i, p in enumerate(q["pairs"]):
             lines.append(f"| {i} | {p['load']:.1f} | {p['logs'] / p['bare_s']:,.0f} | "
                          f"{p['logs'] / p['harness_s']:,.0f} | {p['ratio']:.2f} | {p['bare_cpu']:.2f} | "
                          f"{p['harness_cpu']:.2f} | {p['cpu_ratio']:.2f} |")
-        lines += ["", f"Median ratio: **{q['median_ratio']:.2f}** (target 0.90), CPU **x{q['median_cpu_ratio']:.2f}** "
-                  "(target <= 2)."]
+        lines += ["", (f"Median ratio: **{q['median_ratio']:.2f}** (target 0.90), CPU "
+                       f"**x{q['median_cpu_ratio']:.2f}** (target <= 2).")]
         if q.get("profile"):
             lines += ["", "Profile of one more harness run (cProfile, main thread, by own time):", "", "```",
                       *[ln.rstrip() for ln in q["profile"].strip().splitlines()[:40]], "```"]

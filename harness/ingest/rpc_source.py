@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from clickhouse_connect.driver.client import Client
 

@@ -3,6 +3,8 @@ proxy's latency, in front of anvil): the rows and checkpoints equal a one-reques
 are applied in block order, and a window that fails stops the run after the windows before it, never after."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from harness import ingest
@@ -44,7 +46,7 @@ def test_requests_in_flight_over_a_slow_node_give_the_same_rows(replayed_chain, 
     assert ingest.gaps(db, stats.source, 0, rep.last_block) == []
     spans = _checkpoints(db, stats.source)
     assert spans[0][0] == 0 and spans[-1][1] == rep.last_block
-    assert all(b + 1 == c for (_, b), (c, _) in zip(spans, spans[1:])), spans  # whole, in order, no overlap
+    assert all(b + 1 == c for (_, b), (c, _) in pairwise(spans)), spans  # whole, in order, no overlap
     # requests really overlapped at the node (throughput against a bare loop is bench_ingest.py --latency's job:
     # a wall-clock bound here would measure the shared machine)
     assert 4 <= proxy.stats.max_in_flight <= 8, proxy.stats
@@ -67,7 +69,7 @@ def test_a_window_that_keeps_failing_stops_the_run_after_the_windows_before_it(r
     source = ingest.rpc_source_name(RpcClient(node.url))
     spans = _checkpoints(db, source)
     assert spans and spans[0][0] == 0, spans
-    assert all(b + 1 == c for (_, b), (c, _) in zip(spans, spans[1:])), spans
+    assert all(b + 1 == c for (_, b), (c, _) in pairwise(spans)), spans
     last = spans[-1][1]
     assert last < bad, (last, bad)
     for table in ("erc1155_transfers", "trades_raw"):
