@@ -149,7 +149,8 @@ class RpcSource:
     def _windows_concurrent(self, lo: int, hi: int, *, grow_below: int = 2000,
                             grow_after: int = 4) -> Iterator[tuple[int, int, list[dict]]]:
         """Like iter_windows, with up to ``concurrency`` eth_getLogs requests in flight (each filter of a window
-        is a request of its own) and the windows handed on in block order, each once complete. A window the node
+        is a request of its own; the pool's workers are the bound) and the windows handed on in block order, each
+        once complete. A window the node
         refuses is halved inside its request (nothing skipped) and later windows are planned at the smaller size;
         the size grows back by iter_windows' rule. A failed request raises when its window's turn comes: the
         windows before it are handed on (and checkpointed by the sink), none after it."""
@@ -160,7 +161,9 @@ class RpcSource:
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="getLogs")
         try:
             while ahead or nxt <= hi:
-                while nxt <= hi and sum(1 + (w[3] is not None) for w in ahead) < self.concurrency:
+                # ``concurrency`` windows planned ahead (up to twice as many requests queued); the pool's
+                # ``concurrency`` workers run them, so a freed slot takes the next request at once
+                while nxt <= hi and len(ahead) < self.concurrency:
                     end = min(hi, nxt + size - 1)
                     fa = pool.submit(self._fetch, nxt, end, True) if self.any_address else None
                     ahead.append((nxt, end, pool.submit(self._fetch, nxt, end, False), fa))
