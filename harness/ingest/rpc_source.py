@@ -150,9 +150,8 @@ class RpcSource:
                             grow_after: int = 4) -> Iterator[tuple[int, int, list[dict]]]:
         """Like iter_windows, with up to ``concurrency`` eth_getLogs requests in flight (each filter of a window
         is a request of its own; the pool's workers are the bound) and the windows handed on in block order, each
-        once complete. A window the node
-        refuses is halved inside its request (nothing skipped) and later windows are planned at the smaller size;
-        the size grows back by iter_windows' rule. A failed request raises when its window's turn comes: the
+        once complete. A window the node refuses is halved inside its request (nothing skipped) and later windows
+        are planned at the smaller size; the size grows back by iter_windows' rule. A failed request raises when its window's turn comes: the
         windows before it are handed on (and checkpointed by the sink), none after it."""
         size = min(self.window, self.max_window)
         streak = grow_after
