@@ -20,9 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
+import orjson
 import requests
+import requests.adapters
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,8 +39,9 @@ from harness.chain.faultproxy import FaultPlan, FaultProxy
 from harness.chain.node import Anvil, find_anvil
 from harness.ingest.world_files import read_logs_file
 from harness.chain.rpc import RetryPolicy, RpcClient
+from harness.ingest.rpc_source import any_address_filter
 from harness.warehouse.schema import apply_schema
-from harness.warehouse import connect, resolve_settings
+from harness.warehouse import connect, drop_database, resolve_settings
 
 
 def simulate(out: Path, fills: int, seed: int = 11) -> Path:
@@ -88,46 +95,75 @@ def bench_files(tmp: Path, world: Path) -> dict:
             "decode_rate": len(logs) / dec}
 
 
-def bare_loop(url: str, last: int, window: int) -> tuple[int, float]:
-    """The floor: eth_getLogs of the known addresses over fixed windows, JSON parsed, nothing else. (logs, s)"""
+def bare_loop(url: str, last: int, window: int, concurrency: int = 1) -> tuple[int, float, float]:
+    """The floor: the harness's eth_getLogs requests over the same fixed windows (the known addresses, and the
+    any-address FPMM topics), answers parsed with orjson, nothing else; ``concurrency`` requests in flight
+    (threads). (logs, wall s, CPU s of this process)"""
     addresses = ingest.ingest_addresses()
+    filters = [{"address": addresses}]
+    any_topics = any_address_filter()
+    if any_topics:
+        filters.append({"topics": [any_topics]})
+    bodies = [orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [
+        {"fromBlock": hex(a), "toBlock": hex(min(last, a + window - 1)), **f}]})
+        for a in range(0, last + 1, window) for f in filters]
     session = requests.Session()
-    n, t = 0, time.perf_counter()
-    for a in range(0, last + 1, window):
-        b = min(last, a + window - 1)
-        r = session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                                    "params": [{"fromBlock": hex(a), "toBlock": hex(b), "address": addresses}]})
+    session.mount(url, requests.adapters.HTTPAdapter(pool_maxsize=max(10, concurrency + 2)))
+    headers = {"Content-Type": "application/json"}
+
+    def one(body: bytes) -> int:
+        r = session.post(url, data=body, headers=headers)
         r.raise_for_status()
-        n += len(r.json()["result"])
-    return n, time.perf_counter() - t
+        return len(orjson.loads(r.content)["result"])
+
+    t, c = time.perf_counter(), time.process_time()
+    if concurrency == 1:
+        n = sum(one(b) for b in bodies)
+    else:
+        with ThreadPoolExecutor(concurrency) as pool:
+            n = sum(pool.map(one, bodies))
+    return n, time.perf_counter() - t, time.process_time() - c
 
 
-def harness_run(tmp: Path, name: str, url: str, last: int, window: int, profile: cProfile.Profile | None = None):
-    """harness backfill of the same blocks with the same fixed window into a new database. (stats, s)"""
+def harness_run(tmp: Path, name: str, url: str, last: int, window: int, profile: cProfile.Profile | None = None,
+                concurrency: int = 1):
+    """harness backfill of the same blocks with the same fixed window into a new database. (stats, wall s, CPU s)"""
     c = db(tmp, name)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     if profile:
         profile.enable()
-    s = ingest.backfill(c, url, 0, last, confirmations=0, window=window, max_window=window, preparations=False)
+    s = ingest.backfill(c, url, 0, last, confirmations=0, window=window, max_window=window, preparations=False,
+                        concurrency=concurrency)
     if profile:
         profile.disable()
-    return s, time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    # dropped at once: the engine's background pools visit every table of every database in the process, so
+    # databases left behind would add CPU to the later runs
+    drop_database(c, name)
+    return s, wall, cpu
 
 
-def bench_ratio(tmp: Path, node, last: int, window: int, pairs: int, profile: bool) -> dict:
-    """A B A B: bare loop then harness, ``pairs`` times; the ratio is harness logs/s over bare logs/s."""
-    bare_loop(node.url, last, window)  # warm the node's caches and the connection pool
-    harness_run(tmp, "ratio_warm", node.url, last, window)
+def bench_ratio(tmp: Path, node, last: int, window: int, pairs: int, profile: bool, *, url: str | None = None,
+                concurrency: int = 1, label: str = "ratio") -> dict:
+    """A B A B: bare loop then harness, ``pairs`` times; the ratio is harness logs/s over bare logs/s, and the CPU
+    ratio the harness process's CPU over the bare loop's (chDB runs in the harness process and is counted)."""
+    url = url or node.url
+    bare_loop(url, last, window, concurrency)  # warm the node's caches and the connection pool
+    harness_run(tmp, f"{label}_warm", url, last, window, concurrency=concurrency)
     rows = []
     for i in range(pairs):
-        n_bare, t_bare = bare_loop(node.url, last, window)
-        s, t_h = harness_run(tmp, f"ratio_{i}", node.url, last, window)
+        load = os.getloadavg()[0]
+        n_bare, t_bare, c_bare = bare_loop(url, last, window, concurrency)
+        s, t_h, c_h = harness_run(tmp, f"{label}_{i}", url, last, window, concurrency=concurrency)
         assert s.logs == n_bare, f"the harness ingested {s.logs} logs, the bare loop saw {n_bare}"
-        rows.append({"logs": n_bare, "bare_s": t_bare, "harness_s": t_h, "ratio": t_bare / t_h})
-        print(f"pair {i}: bare {n_bare / t_bare:,.0f} logs/s, harness {s.logs / t_h:,.0f} logs/s, "
-              f"ratio {t_bare / t_h:.2f}", flush=True)
+        rows.append({"logs": n_bare, "bare_s": t_bare, "harness_s": t_h, "ratio": t_bare / t_h,
+                     "bare_cpu": c_bare, "harness_cpu": c_h, "cpu_ratio": c_h / c_bare, "load": load})
+        print(f"{label} pair {i} (k={concurrency}): bare {n_bare / t_bare:,.0f} logs/s ({c_bare:.2f} CPU-s), "
+              f"harness {s.logs / t_h:,.0f} logs/s ({c_h:.2f} CPU-s), ratio {t_bare / t_h:.2f}, "
+              f"CPU x{c_h / c_bare:.2f}, load {load:.1f}", flush=True)
     out = {"pairs": rows, "median_ratio": statistics.median(r["ratio"] for r in rows), "window": window,
-           "blocks": last + 1}
+           "blocks": last + 1, "concurrency": concurrency,
+           "median_cpu_ratio": statistics.median(r["cpu_ratio"] for r in rows)}
     if profile:
         prof = cProfile.Profile()
         harness_run(tmp, "ratio_profile", node.url, last, window, prof)
@@ -137,19 +173,54 @@ def bench_ratio(tmp: Path, node, last: int, window: int, pairs: int, profile: bo
     return out
 
 
-def bench_rpc(tmp: Path, world: Path, n: int, window: int = 50, pairs: int = 3, profile: bool = False) -> dict:
+_PROXY = """
+import sys
+from harness.chain.faultproxy import FaultPlan, FaultProxy
+with FaultProxy(sys.argv[1], FaultPlan(rate=0.0, latency=float(sys.argv[2]))) as p:
+    print(p.url, flush=True)
+    sys.stdin.read()  # until the bench closes it
+"""
+
+
+@contextmanager
+def slow_proxy(upstream: str, latency: float) -> Iterator[str]:
+    """The fault proxy answering every request ``latency`` s late, in a process of its own: in the bench's process
+    its threads would take the GIL from the harness (and its CPU would count as the harness's)."""
+    proc = subprocess.Popen([sys.executable, "-c", _PROXY, upstream, str(latency)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+
+
+def bench_rpc(tmp: Path, world: Path, n: int, window: int = 50, pairs: int = 3, profile: bool = False, *,
+              ratio_only: bool = False, latency: float = 0.0, concurrency: tuple[int, ...] = (4,),
+              node_state: Path | None = None) -> dict:
     logs = prefix_logs(world, n)
     first_ts = int(logs[0]["blockTimestamp"], 16)
     out = {}
-    with Anvil.start(timestamp=first_ts - 3600) as node:
+    loaded = node_state is not None and node_state.is_file()
+    with Anvil.start(timestamp=None if loaded else first_ts - 3600, load_state=node_state if loaded else None) as node:
         t = time.perf_counter()
-        rep = node.replay(logs)
+        rep = (SimpleNamespace(logs=len(logs), last_block=node.block_number()) if loaded else node.replay(logs))
         out["logs"] = rep.logs
         out["replay_seconds"] = time.perf_counter() - t
         out["replay_rate"] = rep.logs / out["replay_seconds"]
         out["blocks"] = rep.last_block
+        if node_state is not None and not loaded:
+            node.dump_state(node_state)
         ingest.backfill(db(tmp, "bench_warmup"), node.url, 0, min(50, rep.last_block), confirmations=0)
         out["ratio"] = bench_ratio(tmp, node, rep.last_block, window, pairs, profile)
+        if latency > 0:  # a distant node: every answer `latency` s late; the same concurrency on both sides
+            for k in concurrency:
+                with slow_proxy(node.url, latency) as url:
+                    q = bench_ratio(tmp, node, rep.last_block, window, pairs, False, url=url,
+                                    concurrency=k, label=f"latency{k}")
+                    out[f"latency k={k}"] = {**q, "latency": latency}
+        if ratio_only:
+            return out
         for label, w in (("window 2000 (default)", 2000), ("window 100", 100)):
             c = db(tmp, f"bench_rpc_{w}")
             t = time.perf_counter()
@@ -177,21 +248,44 @@ def main() -> int:
     ap.add_argument("--window", type=int, default=50, help="blocks per eth_getLogs in the bare-vs-harness runs")
     ap.add_argument("--pairs", type=int, default=3, help="A B pairs (bare loop, harness) for the median ratio")
     ap.add_argument("--profile", action="store_true", help="cProfile one more harness run (main thread)")
+    ap.add_argument("--ratio-only", action="store_true",
+                    help="only the harness-vs-bare ratios (no files run, no default-window or fault runs)")
+    ap.add_argument("--latency", type=float, default=0.0,
+                    help="also the ratio through the fault proxy answering every request this many s late")
+    ap.add_argument("--concurrency", default="4",
+                    help="eth_getLogs in flight for the --latency ratio, both sides (comma list: one run each)")
+    ap.add_argument("--node-state", type=Path, default=None,
+                    help="anvil state file: served when it exists (no replay), else written after the replay "
+                    "(same --fills and --rpc-logs only)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.md")
     a = ap.parse_args()
+    ks = tuple(int(k) for k in a.concurrency.split(","))
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as d:
         tmp = Path(d)
         world = simulate(tmp / "world", a.fills)
-        f = bench_files(tmp, world)
+        f = None if a.ratio_only else bench_files(tmp, world)
         print(f"files: {f}", flush=True)
-        r = bench_rpc(tmp, world, a.rpc_logs, a.window, a.pairs, a.profile)
+        r = bench_rpc(tmp, world, a.rpc_logs, a.window, a.pairs, a.profile, ratio_only=a.ratio_only,
+                      latency=a.latency, concurrency=ks, node_state=a.node_state)
         print(f"rpc: {r}", flush=True)
-    lines = [
+    head = [
         "# Ingest throughput", "",
         (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `.venv/bin/python bench/bench_ingest.py "
         f"--fills {a.fills} --rpc-logs {a.rpc_logs} --window {a.window} --pairs {a.pairs}"
-        f"{' --profile' if a.profile else ''}`."),
+        f"{' --profile' if a.profile else ''}{' --ratio-only' if a.ratio_only else ''}"
+        f"{f' --latency {a.latency:g} --concurrency {a.concurrency}' if a.latency else ''}`."),
         f"Machine: {machine()}.",
+    ]
+    lines = [] if a.ratio_only else _throughput(a, f, r)
+    lines = head + lines + _ratios(r)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {a.out}")
+    return 0
+
+
+def _throughput(a, f: dict, r: dict) -> list[str]:
+    lines = [
         (f"Logs: a simulator world (seed 11, {a.fills:,} fills: {f['logs']:,} logs of every Polymarket event kind, "
          f"{f['rows']:,} rows); the anvil runs replay its first {r['logs']:,} logs as real transactions."), "",
         "| path | logs | seconds | logs/s |", "|---|---:|---:|---:|",
@@ -214,24 +308,33 @@ def main() -> int:
         "the network and the provider's rate limits dominate, and the adaptive window keeps each getLogs under "
         "the provider's result cap."),
     ]
-    q = r["ratio"]
-    lines += ["", "## Ingest vs bare getLogs", "",
-              (f"Same anvil chain ({q['blocks']:,} blocks, {q['pairs'][0]['logs']:,} logs), same fixed "
-               f"{q['window']}-block windows of the known addresses. Bare: a requests loop doing eth_getLogs and "
-               "JSON parsing only. Harness: `ingest.backfill` into a new chDB database (fetch ahead in a "
-               "background thread, decode, column-oriented insert, checkpoints, run records). A B A B."), "",
-              "| pair | bare logs/s | harness logs/s | harness / bare |", "|---:|---:|---:|---:|"]
-    for i, p in enumerate(q["pairs"]):
-        lines.append(f"| {i} | {p['logs'] / p['bare_s']:,.0f} | {p['logs'] / p['harness_s']:,.0f} | "
-                     f"{p['ratio']:.2f} |")
-    lines += ["", f"Median ratio: **{q['median_ratio']:.2f}** (target 0.90)."]
-    if q.get("profile"):
-        lines += ["", "Profile of one more harness run (cProfile, main thread, by own time):", "", "```",
-                  *[ln.rstrip() for ln in q["profile"].strip().splitlines()[:40]], "```"]
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {a.out}")
-    return 0
+    return lines
+
+
+def _ratios(r: dict) -> list[str]:
+    lines = []
+    for key in [k for k in r if k == "ratio" or k.startswith("latency")]:
+        q = r[key]
+        where = ("the node directly" if key == "ratio"
+                 else f"the fault proxy answering every request {q['latency'] * 1000:g} ms late")
+        lines += ["", f"## Ingest vs bare getLogs: {key}, {q['concurrency']} request(s) in flight", "",
+                  (f"Same anvil chain ({q['blocks']:,} blocks, {q['pairs'][0]['logs']:,} logs) through {where}, "
+                   f"same fixed {q['window']}-block windows and the same two filters per window (the known "
+                   "addresses; the FPMM topics from any address). Bare: requests + orjson, nothing else. Harness: "
+                   "`ingest.backfill` into a new chDB database (fetch, decode, insert, checkpoints, run "
+                   "records). A B A B; CPU is each process's own (chDB runs inside the harness's)."), "",
+                  ("| pair | load | bare logs/s | harness logs/s | harness / bare | bare CPU s | harness CPU s | "
+                   "CPU ratio |"), "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for i, p in enumerate(q["pairs"]):
+            lines.append(f"| {i} | {p['load']:.1f} | {p['logs'] / p['bare_s']:,.0f} | "
+                         f"{p['logs'] / p['harness_s']:,.0f} | {p['ratio']:.2f} | {p['bare_cpu']:.2f} | "
+                         f"{p['harness_cpu']:.2f} | {p['cpu_ratio']:.2f} |")
+        lines += ["", (f"Median ratio: **{q['median_ratio']:.2f}** (target 0.90), CPU "
+                       f"**x{q['median_cpu_ratio']:.2f}** (target <= 2).")]
+        if q.get("profile"):
+            lines += ["", "Profile of one more harness run (cProfile, main thread, by own time):", "", "```",
+                      *[ln.rstrip() for ln in q["profile"].strip().splitlines()[:40]], "```"]
+    return lines
 
 
 if __name__ == "__main__":

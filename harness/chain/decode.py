@@ -144,11 +144,24 @@ def _bytes(data: str, head_word: int) -> str:
     return "0x" + data[p + 64:p + 64 + 2 * n].lower()
 
 
+#: topic -> address, for topics already validated: a few addresses (operators, exchanges, busy wallets) fill
+#: most topics, so a dict hit replaces the hex check, slice and lower-casing (TransferBatch: 3 topics per log)
+_ADDRS: dict[str, str] = {}
+_ADDRS_MAX = 1 << 16
+
+
 def _addr(topic: str) -> str:
+    a = _ADDRS.get(topic)
+    if a is not None:
+        return a
     if len(topic) != 66:
         raise _Bad(f"topic {topic!r} is not 0x + 32 bytes")
     int(topic, 16)  # validates hex
-    return "0x" + topic[26:].lower()
+    a = "0x" + topic[26:].lower()
+    if len(_ADDRS) >= _ADDRS_MAX:
+        _ADDRS.clear()
+    _ADDRS[topic] = a
+    return a
 
 
 def _b32(topic: str) -> str:

@@ -2,7 +2,8 @@
 
 Why: the RPC source promises the exact log set despite 429s, 5xx, timeouts, dropped connections, truncated
 bodies and "too many results"; this proxy produces each of those on a seeded schedule so the promise is tested
-against a real node, not a mock. It listens on 127.0.0.1 only and stops with ``close()``.
+against a real node, not a mock. ``latency`` makes it a distant node (every answer late, concurrent requests
+overlapping), for ingest's requests in flight. It listens on 127.0.0.1 only and stops with ``close()``.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class FaultPlan:
     timeout_seconds: float = 1.5        # how long a "timeout" fault stalls before answering
     strip_block_timestamp: bool = False  # answer getLogs without blockTimestamp, as many real nodes do
     max_faults: int | None = None       # stop injecting after this many (bounded tests)
+    latency: float = 0.0                # seconds every request waits before it is answered (a distant node)
+    fail_from_block: int | None = None  # eth_getLogs reaching this block or later: HTTP 500, every time
 
 
 @dataclass
@@ -40,6 +43,8 @@ class ProxyStats:
     forwarded: int = 0
     faults: Counter = field(default_factory=Counter)
     methods: Counter = field(default_factory=Counter)
+    in_flight: int = 0       # requests being handled now
+    max_in_flight: int = 0   # the most handled at once (ingest's concurrent getLogs show here)
 
 
 class FaultProxy:
@@ -56,7 +61,8 @@ class FaultProxy:
         self.getlogs_served = threading.Semaphore(0)  # released once per getLogs answered
         self.gate = threading.Event()  # cleared = hold every request until set again
         self.gate.set()
-        self._session = requests.Session()
+        self._session = requests.Session()  # to the upstream, shared by the handler threads: room for many
+        self._session.mount(upstream, requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=64))
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -110,6 +116,13 @@ class FaultProxy:
                         if span > p.slow_range:
                             self.stats.faults["timeout(range)"] += 1
                             return "timeout"
+            if p.fail_from_block is not None:
+                for c in calls:
+                    if c.get("method") == "eth_getLogs":
+                        f = (c.get("params") or [{}])[0]
+                        if int(f.get("toBlock", "0x0"), 16) >= p.fail_from_block:
+                            self.stats.faults["500(block)"] += 1
+                            return "500"
             if p.max_faults is not None and sum(self.stats.faults.values()) >= p.max_faults:
                 return None
             if self.rng.random() < p.rate:
@@ -122,6 +135,16 @@ class FaultProxy:
             return None
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.stats.in_flight += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+        try:
+            self._answer(h)
+        finally:
+            with self.lock:
+                self.stats.in_flight -= 1
+
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
         self.gate.wait()
         raw = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         try:
@@ -129,6 +152,8 @@ class FaultProxy:
         except ValueError:
             return self._send(h, 400, b'{"error":"bad json"}')
         fault = self._pick(body)
+        if self.plan.latency > 0:  # each request waits on its own handler thread: requests in flight overlap
+            time.sleep(self.plan.latency)
         if fault in ("429", "500", "502", "503"):
             return self._send(h, int(fault), b"upstream says no", extra={"Retry-After": "0"} if fault == "429" else None)
         if fault == "drop":

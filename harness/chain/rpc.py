@@ -162,6 +162,14 @@ class RpcClient:
         self._times: dict[int, int] = {}
         self._ids = itertools.count(1)
 
+    def pool(self, connections: int) -> None:
+        """Keep at least ``connections`` open connections per endpoint (requests in flight from several threads;
+        requests' default pool keeps 10 and drops the rest after each answer)."""
+        for ep in self.endpoints:
+            adapter = ep.session.get_adapter(ep.url)
+            if getattr(adapter, "_pool_maxsize", 10) < connections:
+                ep.session.mount(ep.url, requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=connections))
+
     @property
     def url(self) -> str:
         """The endpoint in use now (the first one until a failover)."""

@@ -90,7 +90,8 @@ def cmd_backfill(args) -> int:
                      no_cutoff=args.no_cutoff, since_seconds=since,
                      confirmations=args.confirmations, refetch=args.refetch,
                      window=args.window, max_window=args.max_window, batch_logs=args.batch_logs,
-                     batch_blocks=args.batch_blocks, preparations=not args.no_preparations)
+                     batch_blocks=args.batch_blocks, preparations=not args.no_preparations,
+                     concurrency=args.rpc_concurrency)
     print(stats)
     return 0
 
@@ -103,7 +104,8 @@ def cmd_sync(args) -> int:
     client = _client(args)
     stats = sync(client, rpc, since, margin=args.margin,
                  confirmations=args.confirmations, cutoff=args.cutoff, window=args.window,
-                 max_window=args.max_window, preparations=not args.no_preparations)
+                 max_window=args.max_window, preparations=not args.no_preparations,
+                 concurrency=args.rpc_concurrency)
     print(stats)
     if not args.no_rebuild:
         print(_rebuild(client, args.cutoff, args.allow_unmapped))
@@ -190,6 +192,9 @@ def add_commands(sub) -> None:
                        help=f"stay this many blocks behind the head (default {DEFAULT_CONFIRMATIONS})")
         p.add_argument("--window", type=positive_int, default=2000, help="initial eth_getLogs block window (adapts)")
         p.add_argument("--max-window", type=positive_int, default=100_000, help="largest eth_getLogs block window")
+        p.add_argument("--rpc-concurrency", type=positive_int, default=1,
+                       help="eth_getLogs requests in flight, windows applied in block order (default 1; more for a "
+                       "distant node whose answers are slow, not busy; at most 64)")
         p.add_argument("--retries", type=positive_int, default=8,
                        help="attempts per RPC call before giving up (default 8)")
         p.add_argument("--rpc-timeout", type=positive_float, default=30.0,

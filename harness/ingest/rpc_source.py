@@ -11,7 +11,9 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from clickhouse_connect.driver.client import Client
 
@@ -29,6 +31,8 @@ DEFAULT_CONFIRMATIONS = 64
 DEFAULT_MARGIN = 64
 #: Fetched windows waiting to be decoded: the node runs ahead of decode + insert by at most this many.
 PREFETCH = 4
+#: Most eth_getLogs requests in flight at once (--rpc-concurrency): hosted nodes rate-limit well before this.
+MAX_CONCURRENCY = 64
 
 #: Market-structure events: token_map and the negRisk questions come from these, so a range whose markets were
 #: prepared before it needs them from the contracts' first blocks.
@@ -94,10 +98,16 @@ class RpcSource:
     def __init__(self, rpc: RpcClient, *, addresses: list[str] | None = None, topic0s: list[str] | None = None,
                  window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
                  batch_blocks: int | None = None, prefetch: int = PREFETCH,
-                 any_address: list[str] | None = None) -> None:
+                 any_address: list[str] | None = None, concurrency: int = 1) -> None:
+        require(isinstance(concurrency, int) and 1 <= concurrency <= MAX_CONCURRENCY,
+                f"concurrency={concurrency} must be 1..{MAX_CONCURRENCY} eth_getLogs requests in flight")
         self.rpc, self.addresses, self.topic0s = rpc, addresses or ingest_addresses(), topic0s
         self.window, self.max_window, self.batch_logs, self.batch_blocks = window, max_window, batch_logs, batch_blocks
         self.prefetch = prefetch
+        #: eth_getLogs requests in flight at once (1: one after the other, the adaptive window of iter_windows)
+        self.concurrency = concurrency
+        if concurrency > 1:
+            rpc.pool(concurrency + 2)
         #: topic0s of the events emitted by contracts known only at run time (the FPMMs): a full fetch (no
         #: ``addresses`` / ``topic0s`` given) also asks every address for them, window by window
         self.any_address = any_address if any_address is not None else (
@@ -113,17 +123,73 @@ class RpcSource:
                  for lg in got]
         if not extra:
             return logs
-        return sorted(logs + extra, key=lambda lg: (block_number(lg), int(lg["logIndex"], 16)
-                                                    if isinstance(lg["logIndex"], str) else lg["logIndex"]))
+        return sorted(logs + extra, key=_chain_order)
+
+    def _windows(self, lo: int, hi: int) -> Iterator[tuple[int, int, list[dict]]]:
+        """(from, to, logs) of consecutive complete windows over [lo, hi], any-address events included: one
+        request at a time (iter_windows), or ``concurrency`` in flight (_windows_concurrent)."""
+        if self.concurrency > 1:
+            yield from self._windows_concurrent(lo, hi)
+            return
+        for w_lo, w_hi, logs in iter_windows(self.rpc, lo, hi, addresses=self.addresses, topic0s=self.topic0s,
+                                             window=self.window, max_window=self.max_window):
+            yield w_lo, w_hi, self._any_logs(w_lo, w_hi, logs)
+
+    def _fetch(self, lo: int, hi: int, any_address: bool) -> tuple[list[dict], int]:
+        """Every log of one filter in [lo, hi] (halved inside as the node asks), and the smallest sub-window."""
+        out: list[dict] = []
+        smallest = hi - lo + 1
+        for a, b, got in iter_windows(self.rpc, lo, hi, addresses=None if any_address else self.addresses,
+                                      topic0s=self.any_address if any_address else self.topic0s,
+                                      window=hi - lo + 1, max_window=hi - lo + 1):
+            out.extend(got)
+            smallest = min(smallest, b - a + 1)
+        return out, smallest
+
+    def _windows_concurrent(self, lo: int, hi: int, *, grow_below: int = 2000,
+                            grow_after: int = 4) -> Iterator[tuple[int, int, list[dict]]]:
+        """Like iter_windows, with up to ``concurrency`` eth_getLogs requests in flight (each filter of a window
+        is a request of its own; the pool's workers are the bound) and the windows handed on in block order, each
+        once complete. A window the node refuses is halved inside its request (nothing skipped) and later windows
+        are planned at the smaller size; the size grows back by iter_windows' rule. A failed request raises when its window's turn comes: the
+        windows before it are handed on (and checkpointed by the sink), none after it."""
+        size = min(self.window, self.max_window)
+        streak = grow_after
+        nxt = lo
+        ahead: deque[tuple[int, int, Future, Future | None]] = deque()
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="getLogs")
+        try:
+            while ahead or nxt <= hi:
+                # ``concurrency`` windows planned ahead (up to twice as many requests queued); the pool's
+                # ``concurrency`` workers run them, so a freed slot takes the next request at once
+                while nxt <= hi and len(ahead) < self.concurrency:
+                    end = min(hi, nxt + size - 1)
+                    fa = pool.submit(self._fetch, nxt, end, True) if self.any_address else None
+                    ahead.append((nxt, end, pool.submit(self._fetch, nxt, end, False), fa))
+                    nxt = end + 1
+                a, b, fm, fa = ahead.popleft()
+                logs, smallest = fm.result()
+                if fa is not None:
+                    extra, s2 = fa.result()
+                    smallest = min(smallest, s2)
+                    if extra:
+                        logs = sorted(logs + extra, key=_chain_order)
+                if smallest < b - a + 1:  # the node refused this size: plan the rest smaller
+                    size, streak = min(size, smallest), 0
+                else:
+                    streak += 1
+                    if len(logs) < grow_below and streak >= grow_after and size < self.max_window:
+                        size = min(self.max_window, size * 2)
+                yield a, b, logs
+        finally:  # done or failed: requests not yet started are dropped, running ones end on their own
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _produce(self, ranges: list[tuple[int, int]], retract: tuple[int, int] | None) -> Iterator[LogBatch]:
         """One piece per window; the piece that closes a batch (batch_logs, batch_blocks, end of a range) says so."""
         for lo, hi in ranges:
             n = 0
             b_lo = lo
-            for w_lo, w_hi, logs in iter_windows(self.rpc, lo, hi, addresses=self.addresses, topic0s=self.topic0s,
-                                                 window=self.window, max_window=self.max_window):
-                logs = self._any_logs(w_lo, w_hi, logs)
+            for w_lo, w_hi, logs in self._windows(lo, hi):
                 n += len(logs)
                 need = {block_number(lg) for lg in logs if lg.get("blockTimestamp") is None}
                 times = self.rpc.block_times(need) if need else None
@@ -177,6 +243,11 @@ class RpcSource:
         finally:  # done, or the consumer failed / was stopped: a fetch still in flight is abandoned (daemon)
             stop.set()
             worker.join(timeout=0.5)
+
+
+def _chain_order(lg: dict) -> tuple[int, int]:
+    """(block, log index): the order of logs on the chain."""
+    return block_number(lg), int(lg["logIndex"], 16) if isinstance(lg["logIndex"], str) else lg["logIndex"]
 
 
 def any_address_filter() -> list[str]:
@@ -251,10 +322,11 @@ def backfill(client: Client, rpc_url, from_block: int | None = None, to_block: i
              confirmations: int = DEFAULT_CONFIRMATIONS, refetch: bool = False, source: str | None = None,
              window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
              batch_blocks: int | None = None, progress: bool | None = None,
-             preparations: bool = True) -> IngestStats:
+             preparations: bool = True, concurrency: int = 1) -> IngestStats:
     """Ingest every block of the selected range not yet checkpointed (all of it with ``refetch``), then (with
     ``preparations``) the market preparations before it that nothing has covered yet (scan_preparations).
-    ``rpc_url``: an RpcClient, a URL, a comma-separated list or a list of URLs (failover)."""
+    ``rpc_url``: an RpcClient, a URL, a comma-separated list or a list of URLs (failover). ``concurrency``:
+    eth_getLogs requests in flight (RpcSource), for a node whose answers are slow rather than busy."""
     _check_fetch(window, max_window, batch_logs, batch_blocks)
     rpc = _client(rpc_url)
     base = _counts(rpc)
@@ -264,7 +336,8 @@ def backfill(client: Client, rpc_url, from_block: int | None = None, to_block: i
     todo = [(lo, hi)] if refetch and lo <= hi else gaps(client, source, lo, hi)
     # A refetch is a complete re-read of the range: logs no longer on the chain (a reorg) are retracted.
     retract = (lo, hi) if refetch and lo <= hi else None
-    src = RpcSource(rpc, window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks)
+    src = RpcSource(rpc, window=window, max_window=max_window, batch_logs=batch_logs, batch_blocks=batch_blocks,
+                    concurrency=concurrency)
     stats = run_rpc(client, rpc, src, "backfill", source, lo, hi, todo, retract, progress=progress, base=base)
     if preparations and lo <= hi:
         stats.preparations = scan_preparations(client, rpc, hi, source=source, window=window,
@@ -276,7 +349,7 @@ def backfill(client: Client, rpc_url, from_block: int | None = None, to_block: i
 def sync(client: Client, rpc_url, since_seconds: int = 86_400, *,
          margin: int = DEFAULT_MARGIN, confirmations: int = DEFAULT_CONFIRMATIONS, cutoff: int | None = None,
          source: str | None = None, window: int = 2000, max_window: int = 100_000, batch_logs: int = 20_000,
-         progress: bool | None = None, preparations: bool = True) -> IngestStats:
+         progress: bool | None = None, preparations: bool = True, concurrency: int = 1) -> IngestStats:
     """The daily run: fill every gap of the last ``since_seconds`` up to head - confirmations, and re-fetch the
     last ``margin`` ingested blocks, retracting logs a reorg removed. When the last contiguous checkpoint is
     older than the window (a missed day), it starts there instead, and says so in the stats."""
@@ -305,7 +378,7 @@ def sync(client: Client, rpc_url, since_seconds: int = 86_400, *,
         if margin > 0:  # the last ingested blocks (possibly above head - confirmations) are fetched again
             retract = (max(top - margin + 1, 0), top)
             todo = merge_ranges(todo + [retract])
-    src = RpcSource(rpc, window=window, max_window=max_window, batch_logs=batch_logs)
+    src = RpcSource(rpc, window=window, max_window=max_window, batch_logs=batch_logs, concurrency=concurrency)
     stats = run_rpc(client, rpc, src, "sync", source, lo, hi, todo, retract, progress=progress, base=base)
     stats.retracted += above
     stats.notes += notes
