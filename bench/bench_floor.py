@@ -11,7 +11,7 @@ after it, and time the floor on the grown data.
 CPU = process CPU seconds (all threads) of the call, and "+merges" = until the background merges it started have
 finished (the build's parts are merged in this process too; a daily run meets a settled warehouse).
 
-    .venv/bin/python bench/bench_floor.py --fills 1000000 5000000 --pairs 2 --dir /tmp/h22build-floor
+    .venv/bin/python bench/bench_floor.py --fills 1000000 5000000 --pairs 2 --dir /tmp/floor [--baseline-sql OLD/sql]
 """
 from __future__ import annotations
 
@@ -95,7 +95,15 @@ def check(client) -> dict:
     return out
 
 
-def run(fills: int, d: Path, pairs: int, seed: int) -> dict:
+def sql_from(folder: Path | None):
+    """Make harness.sql read its statements from ``folder`` (another checkout's sql/, for an old-vs-new pair on
+    the same data in one process) or, with None, from this checkout again."""
+    from harness import config, sql
+    sql.SQL_DIR = config.SQL_DIR if folder is None else folder
+    sql.load.cache_clear()
+
+
+def run(fills: int, d: Path, pairs: int, seed: int, baseline: Path | None = None) -> dict:
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     client = connect(resolve_settings(clickhouse=f"chdb://{d}", database="bench"))
@@ -118,6 +126,15 @@ def run(fills: int, d: Path, pairs: int, seed: int) -> dict:
         a = timed(client, lambda: rebuild(client))
         b = timed(client, lambda: floor(client))
         rep = a[3]
+        if baseline is not None:  # the same rebuild with the baseline checkout's SQL, in turn
+            sql_from(baseline)
+            try:
+                o = timed(client, lambda: rebuild(client))
+            finally:
+                sql_from(None)
+            res.setdefault("baseline", []).append({"full_cpu": o[0], "steps_cpu": o[3].step_cpu})
+            say(fills, f"pair {i + 1}: baseline SQL full {o[0]:.1f} CPU-s, this one {a[0]:.1f}: {a[0] / o[0]:.2f}x; "
+                f"baseline steps {fmt(o[3].step_cpu)}")
         res["pairs"].append({"full_cpu": a[0], "full_cpu_merges": a[1], "full_s": a[2], "floor_cpu": b[0],
                              "floor_cpu_merges": b[1], "floor_s": b[2], "steps_cpu": rep.step_cpu})
         res["load"].append(os.getloadavg()[0])
@@ -156,12 +173,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--dir", type=Path, required=True, help="warehouse directories go under it (deleted after)")
     ap.add_argument("--json", type=Path, help="append each size's result as one JSON line here")
+    ap.add_argument("--baseline-sql", type=Path, help="another checkout's sql/ folder: each pair also times the full "
+                    "rebuild with its statements (old vs new on the same data)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     for fills in args.fills:
         d = args.dir / f"w{fills}"
         try:
-            res = run(fills, d, args.pairs, args.seed)
+            res = run(fills, d, args.pairs, args.seed, args.baseline_sql)
         finally:
             if not args.keep:
                 shutil.rmtree(d, ignore_errors=True)
