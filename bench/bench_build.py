@@ -49,29 +49,30 @@ def generate(client, fills: int, seed: int) -> dict:
     steps = {
         "token_map": f"""INSERT INTO token_map SELECT toUInt256(number) + 1000, {COND.format(x='intDiv(number, 2)')},
             number % 2, bitShiftLeft(toUInt256(1), number % 2), '', 0, 1 FROM numbers({{c:UInt64}} * 2)""",
-        "trades_raw": f"""INSERT INTO trades_raw SELECT concat('t', toString(number)), 1, {blk},
+        "trades_raw": f"""INSERT INTO trades_raw SELECT concat('t', toString(number)), toUInt32(number % 1073741824 * 4 + 1), {blk},
             toDateTime({{t0:UInt64}} + {blk} * 2), 'ctf', '', {w_of}, {{ex:String}},
             if(cityHash64({{s:UInt64}}, number, 3) % 2 = 0, 'BUY', 'SELL'), toUInt256({tok}) + 1000,
             sh, intDiv(sh * (1 + cityHash64({{s:UInt64}}, number, 5) % 999999), 1000000), 0,
             intDiv(sh, 1000), 1, 0
             FROM (SELECT number, 1 + cityHash64({{s:UInt64}}, number, 4) % 1000000000 AS sh FROM numbers({{n:UInt64}}))""",
-        "erc1155_transfers": f"""INSERT INTO erc1155_transfers SELECT concat('t', toString(number)), 2, {blk},
+        "erc1155_transfers": f"""INSERT INTO erc1155_transfers SELECT concat('t', toString(number)), toUInt32(number % 1073741824 * 4 + 2), {blk},
             toDateTime({{t0:UInt64}} + {blk} * 2), 0, {{ex:String}},
             if(buy, {{ex:String}}, {w_of}), if(buy, {w_of}, {{ex:String}}), toUInt256({tok}) + 1000, sh, 1, 0
             FROM (SELECT number, cityHash64({{s:UInt64}}, number, 3) % 2 = 0 AS buy,
                          1 + cityHash64({{s:UInt64}}, number, 4) % 1000000000 AS sh FROM numbers({{n:UInt64}}))""",
-        "ctf_actions": f"""INSERT INTO ctf_actions SELECT concat('s', toString(number)), 1, {blk},
+        "ctf_actions": f"""INSERT INTO ctf_actions SELECT concat('s', toString(number)), toUInt32(number % 1073741824 * 4 + 3), {blk},
             toDateTime({{t0:UInt64}} + {blk} * 2), 'ctf', if(number % 10 = 9, 'redeem', 'split'), {w_of},
             '', '', {COND.format(x=SPLIT_COND)}, [1, 2], [],
             1000000 * (1 + number % 50), if(number % 10 = 9, 500000 * (1 + number % 50), 0), 1, 0
             FROM numbers(intDiv({{n:UInt64}}, 10))""",
-        "split mints": f"""INSERT INTO erc1155_transfers SELECT concat('s', toString(intDiv(number, 2))), 1,
+        "split mints": f"""INSERT INTO erc1155_transfers SELECT concat('s', toString(intDiv(number, 2))),
+            toUInt32(intDiv(number, 2) % 1073741824 * 4 + 3),
             {blk.replace('number', 'intDiv(number, 2)')}, toDateTime({{t0:UInt64}}), number % 2, {{zero:String}},
             {{zero:String}}, {w_of.replace('number', 'intDiv(number, 2)')},
             toUInt256(({SPLIT_COND.replace('number', 'intDiv(number, 2)')}) * 2 + number % 2) + 1000,
             1000000 * (1 + intDiv(number, 2) % 50), 1, 0
             FROM numbers(intDiv({{n:UInt64}}, 5)) WHERE intDiv(number, 2) % 10 != 9""",
-        "condition_resolutions": f"""INSERT INTO condition_resolutions SELECT concat('r', toString(number)), 1,
+        "condition_resolutions": f"""INSERT INTO condition_resolutions SELECT concat('r', toString(number)), 0,
             rb, toDateTime({{t0:UInt64}} + rb * 2), {COND.format(x='number')}, '', '', 2,
             if(number % 4 = 0, [1, 0], if(number % 4 = 1, [0, 1], [1, 1])), 1, 0
             FROM (SELECT number, least({{b:UInt64}}, intDiv((number + 65) * {{b:UInt64}}, {{c:UInt64}})) AS rb

@@ -51,13 +51,13 @@ def append_day(client, fills: int, shape: dict, seed: int, day: int) -> tuple[in
     w_of = WALLET.format(x="(cityHash64({s:UInt64}, {day:UInt64}, number, 1) % {w:UInt64})")
     blk = "({b0:UInt64} + intDiv(number * {nb:UInt64}, {n:UInt64}))"
     tx = "concat('d', toString({day:UInt64}), '_', toString(number))"
-    client.command(f"""INSERT INTO trades_raw SELECT {tx}, 1, {blk}, toDateTime({{t0:UInt64}} + {blk} * 2), 'ctf', '',
+    client.command(f"""INSERT INTO trades_raw SELECT {tx}, toUInt32(number % 1073741824 * 4 + 1), {blk}, toDateTime({{t0:UInt64}} + {blk} * 2), 'ctf', '',
         {w_of}, {{ex:String}}, if(cityHash64({{s:UInt64}}, {{day:UInt64}}, number, 3) % 2 = 0, 'BUY', 'SELL'),
         toUInt256({tok}) + 1000, sh, intDiv(sh * (1 + cityHash64({{s:UInt64}}, number, 5) % 999999), 1000000), 0,
         intDiv(sh, 1000), 1, 0
         FROM (SELECT number, 1 + cityHash64({{s:UInt64}}, {{day:UInt64}}, number, 4) % 1000000000 AS sh
               FROM numbers({{n:UInt64}}))""", parameters=p)
-    client.command(f"""INSERT INTO erc1155_transfers SELECT {tx}, 2, {blk}, toDateTime({{t0:UInt64}} + {blk} * 2), 0,
+    client.command(f"""INSERT INTO erc1155_transfers SELECT {tx}, toUInt32(number % 1073741824 * 4 + 2), {blk}, toDateTime({{t0:UInt64}} + {blk} * 2), 0,
         {{ex:String}}, if(buy, {{ex:String}}, {w_of}), if(buy, {w_of}, {{ex:String}}), toUInt256({tok}) + 1000, sh, 1, 0
         FROM (SELECT number, cityHash64({{s:UInt64}}, {{day:UInt64}}, number, 3) % 2 = 0 AS buy,
                      1 + cityHash64({{s:UInt64}}, {{day:UInt64}}, number, 4) % 1000000000 AS sh
@@ -68,12 +68,13 @@ def append_day(client, fills: int, shape: dict, seed: int, day: int) -> tuple[in
     sw = WALLET.replace("{x}", "(cityHash64({s:UInt64}, {day:UInt64}, {x}, 12) % {w:UInt64})")
     cid = "concat('0x', lower(hex(SHA256(concat('c', toString({x}))))))"
     client.command(f"""INSERT INTO ctf_actions SELECT concat('ds', toString({{day:UInt64}}), '_', toString(number)),
-        1, {blk}, toDateTime({{t0:UInt64}} + {blk} * 2), 'ctf', 'split', {sw.replace('{x}', 'number')}, '', '',
+        toUInt32(number % 1073741824 * 4 + 3), {blk}, toDateTime({{t0:UInt64}} + {blk} * 2), 'ctf', 'split', {sw.replace('{x}', 'number')}, '', '',
         {cid.replace('{x}', scond.replace('{x}', 'number'))}, [1, 2], [], 1000000 * (1 + number % 50), 0, 1, 0
         FROM numbers({{n:UInt64}})""", parameters=ps)
     sblk = blk.replace("number", "intDiv(number, 2)")
     client.command(f"""INSERT INTO erc1155_transfers SELECT
-        concat('ds', toString({{day:UInt64}}), '_', toString(intDiv(number, 2))), 1, {sblk},
+        concat('ds', toString({{day:UInt64}}), '_', toString(intDiv(number, 2))),
+        toUInt32(intDiv(number, 2) % 1073741824 * 4 + 3), {sblk},
         toDateTime({{t0:UInt64}} + {sblk} * 2), number % 2, {{zero:String}}, {{zero:String}},
         {sw.replace('{x}', 'intDiv(number, 2)')},
         toUInt256({scond.replace('{x}', 'intDiv(number, 2)')} * 2 + number % 2) + 1000,

@@ -9,14 +9,15 @@
 -- The cash part repeats trade_cashflows.sql's attribution with the time kept: tests/integration/test_history.py
 -- checks that the flows sum to outcome_positions_v2 and trade_cashflows_v3 on every (wallet, condition), so an
 -- edit of one without the other fails. {all:UInt8} = 0 limits to {conditions} (as a PREWHERE before FINAL where
--- the mirrored files do), for the incremental build.
+-- the mirrored files do), for the incremental build. One aggregation over every source row (no per-part GROUP BY
+-- first), and the fills read once for their cash (outcome 0) and volume (their outcome): issue 22.
 INSERT INTO wallet_pnl_flows_new (wallet, condition_id, outcome_index, t, shares, cash, volume)
 SELECT wallet, condition_id, outcome_index, t, sum(shares), sum(cash), sum(volume)
 FROM
 (
     SELECT side.1 AS wallet, m.condition_id AS condition_id, m.outcome_index AS outcome_index,
            toDateTime(intDiv(toUnixTimestamp(x.block_time) + 3599, 3600) * 3600, 'UTC') AS t,
-           sum(side.2) AS shares, toInt128(0) AS cash, toInt128(0) AS volume
+           side.2 AS shares, toInt128(0) AS cash, toInt128(0) AS volume
     FROM
     (
         SELECT token_id, block_time, arrayJoin([(to_addr, toInt128(value)), (from_addr, -toInt128(value))]) AS side
@@ -29,40 +30,34 @@ FROM
     WHERE side.1 NOT IN {excluded:Array(String)}
       AND side.1 NOT IN (SELECT fpmm FROM fpmm_creations FINAL WHERE _deleted = 0)
       AND ({all:UInt8} = 1 OR m.condition_id IN {conditions:Array(String)})
-    GROUP BY wallet, condition_id, outcome_index, t
 
     UNION ALL
 
-    SELECT v.wallet, m.condition_id, m.outcome_index,
-           toDateTime(intDiv(toUnixTimestamp(v.block_time) + 3599, 3600) * 3600, 'UTC') AS t,
-           toInt128(0), toInt128(0), sum(toInt128(v.usdc))
-    FROM (SELECT wallet, token_id, usdc, block_time FROM trades_raw FINAL
+    SELECT f.wallet, m.condition_id, e.1,
+           toDateTime(intDiv(toUnixTimestamp(f.block_time) + 3599, 3600) * 3600, 'UTC'),
+           toInt128(0), e.2, e.3
+    FROM (SELECT wallet, token_id, side, usdc, fee_usdc, block_time FROM trades_raw FINAL
           PREWHERE {all:UInt8} = 1
                 OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)})
-          WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS v
-    INNER JOIN (SELECT token_id, condition_id, outcome_index FROM token_map FINAL) AS m ON v.token_id = m.token_id
-    WHERE v.wallet NOT IN {excluded:Array(String)}
-      AND v.wallet NOT IN (SELECT fpmm FROM fpmm_creations FINAL WHERE _deleted = 0)
-    GROUP BY v.wallet, m.condition_id, m.outcome_index, t
+          WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS f
+    INNER JOIN (SELECT token_id, condition_id, outcome_index FROM token_map FINAL) AS m ON f.token_id = m.token_id
+    ARRAY JOIN CAST(if(m.outcome_index = 0,
+                       [(0, if(f.side = 'BUY', -toInt128(f.usdc), toInt128(f.usdc)) - toInt128(f.fee_usdc),
+                         toInt128(f.usdc))],
+                       [(m.outcome_index, 0, toInt128(f.usdc)),
+                        (0, if(f.side = 'BUY', -toInt128(f.usdc), toInt128(f.usdc)) - toInt128(f.fee_usdc), 0)]),
+                    'Array(Tuple(UInt8, Int128, Int128))') AS e
+    WHERE f.wallet != '' AND f.wallet NOT IN {excluded:Array(String)}
+      AND f.wallet NOT IN (SELECT fpmm FROM fpmm_creations FINAL WHERE _deleted = 0)
 
     UNION ALL
 
-    SELECT wallet, condition_id, toUInt8(0) AS outcome_index, bucket, toInt128(0) AS shares, sum(cash) AS cash,
-           toInt128(0) AS volume
+    SELECT wallet, condition_id, toUInt8(0), toDateTime(intDiv(toUnixTimestamp(bt) + 3599, 3600) * 3600, 'UTC'),
+           toInt128(0), cash, toInt128(0)
     FROM
     (
-        SELECT t.wallet AS wallet, m.condition_id AS condition_id,
-               if(t.side = 'BUY', -toInt128(t.usdc), toInt128(t.usdc)) - toInt128(t.fee_usdc) AS cash,
-               t.block_time AS bt
-        FROM (SELECT * FROM trades_raw FINAL
-              PREWHERE {all:UInt8} = 1
-                    OR token_id IN (SELECT token_id FROM token_map WHERE condition_id IN {conditions:Array(String)})
-              WHERE _deleted = 0 AND toUnixTimestamp(block_time) <= {cutoff:UInt64}) AS t
-        INNER JOIN (SELECT token_id, condition_id FROM token_map FINAL) AS m ON t.token_id = m.token_id
-
-        UNION ALL
-
-        SELECT r.to_addr, m.condition_id, if(r.token_id = 0, toInt128(r.refund), toInt128(0)), r.block_time
+        SELECT r.to_addr AS wallet, m.condition_id AS condition_id,
+               if(r.token_id = 0, toInt128(r.refund), toInt128(0)) AS cash, r.block_time AS bt
         FROM
         (
             SELECT tx_hash, order_hash, to_addr, token_id, refund, block_time
@@ -169,6 +164,5 @@ FROM
     WHERE wallet != '' AND wallet NOT IN {excluded:Array(String)}
       AND wallet NOT IN (SELECT fpmm FROM fpmm_creations FINAL WHERE _deleted = 0)
       AND ({all:UInt8} = 1 OR condition_id IN {conditions:Array(String)})
-    GROUP BY wallet, condition_id, toDateTime(intDiv(toUnixTimestamp(bt) + 3599, 3600) * 3600, 'UTC') AS bucket
 )
 GROUP BY wallet, condition_id, outcome_index, t
