@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import generate
 from scale import append_day
 
-from harness.build import NO_CUTOFF, create_views, rebuild, rebuild_range
-from harness.pnl import excluded_addresses
-from harness.schema import apply_schema
+from harness.pnl.build import NO_CUTOFF, create_views, rebuild, rebuild_range
+from harness.pnl.rows import excluded_addresses
 from harness.warehouse import connect, resolve_settings
+from harness.warehouse.schema import apply_schema
 
 FLOOR = (Path(__file__).resolve().parent / "floor_pnl.sql").read_text(encoding="utf-8")
 #: tables the floor does not read: they must be empty for its totals to be the project's
@@ -96,9 +96,10 @@ def check(client) -> dict:
 
 
 def sql_from(folder: Path | None):
-    """Make harness.sql read its statements from ``folder`` (another checkout's sql/, for an old-vs-new pair on
+    """Make harness.warehouse.sql read its statements from ``folder`` (another checkout's sql/, for an old-vs-new pair on
     the same data in one process) or, with None, from this checkout again."""
-    from harness import config, sql
+    from harness import config
+    from harness.warehouse import sql
     sql.SQL_DIR = config.SQL_DIR if folder is None else folder
     sql.load.cache_clear()
 

@@ -1,5 +1,5 @@
 -- The floor (issue 22 goal 1): every wallet's cash-flow and average-cost P&L in ONE statement over the raw tables,
--- written from the protocol rules (shared/domain, harness.pnl's oracle), not from sql/build/. Bench only. It covers
+-- written from the protocol rules (shared/domain, harness.pnl.oracle), not from sql/build/. Bench only. It covers
 -- the event families bench_build.generate writes: fills, ERC1155 transfers, CTF splits / merges / redemptions,
 -- resolutions, imported prices, token_map (no negRisk conversions, fee refunds, V2 collateral adapters or FPMMs:
 -- bench_floor.py checks those tables are empty). Amounts are Int128: on-chain collateral and shares are below 1e17
