@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 def populate(directory: str, wallets: int, seed: int) -> None:
     """Child: synthetic derived tables (every wallet: resolved and open markets) + the final views."""
     from harness.pnl.build import create_views
-    from harness.warehouse.schema import apply_schema
     from harness.warehouse import connect, resolve_settings
+    from harness.warehouse.schema import apply_schema
 
     client = connect(resolve_settings(clickhouse=f"chdb://{directory}", database="bench"))
     apply_schema(client)

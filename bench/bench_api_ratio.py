@@ -56,8 +56,8 @@ def leaderboard_rows(directory: str) -> None:
 
 def bare_child(directory: str, what: str, clients: int, seconds: float, pool: int, out: str) -> None:
     """Child: N threads reading the endpoint's statement straight from chDB; writes {answers, wall, cpu}."""
-    from harness.warehouse.sql import load
     from harness.warehouse import connect, resolve_settings
+    from harness.warehouse.sql import load
 
     settings = resolve_settings(clickhouse=f"chdb://{directory}", database="bench")
     conns = [connect(settings, create_database=False) for _ in range(pool)]

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.pnl.build import create_views, rebuild, rebuild_range, wallet_summary
 from harness.config import contracts
-from harness.warehouse.schema import apply_schema
+from harness.pnl.build import create_views, rebuild, rebuild_range, wallet_summary
 from harness.warehouse import connect, resolve_settings
+from harness.warehouse.schema import apply_schema
 
 WALLET = "concat('0x', substring(lower(hex(SHA256(concat('w', toString({x}))))), 1, 40))"
 COND = "concat('0x', lower(hex(SHA256(concat('c', toString({x}))))))"

@@ -37,11 +37,11 @@ from harness import ingest
 from harness.chain.decode import decode_logs
 from harness.chain.faultproxy import FaultPlan, FaultProxy
 from harness.chain.node import Anvil, find_anvil
-from harness.ingest.world_files import read_logs_file
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.ingest.rpc_source import any_address_filter
-from harness.warehouse.schema import apply_schema
+from harness.ingest.world_files import read_logs_file
 from harness.warehouse import connect, drop_database, resolve_settings
+from harness.warehouse.schema import apply_schema
 
 
 def simulate(out: Path, fills: int, seed: int = 11) -> Path:

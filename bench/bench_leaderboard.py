@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_build import generate, pct
 
-from harness.serve import app as api
 from harness.pnl.build import create_views, rebuild
-from harness.warehouse.schema import apply_schema
+from harness.serve import app as api
 from harness.warehouse import connect, resolve_settings
+from harness.warehouse.schema import apply_schema
 
 WINDOWS, METRICS = ("7d", "30d", "all"), ("total", "realized", "ui_total")
 NAIVE = ("SELECT wallet, sum(pnl) AS p FROM wallet_market_pnl GROUP BY wallet ORDER BY p DESC, wallet "

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.pnl.build import create_views
-from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
+from harness.warehouse.schema import apply_schema
 
 COND = "concat('0x', lower(hex(sipHash128(toUInt64({n})))))"
 def before_view() -> str:

@@ -31,11 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import T0, WALLET, generate, lookups, pct
 
 from harness.pnl import build
-from harness.warehouse import sql
 from harness.pnl.build import DERIVED_TABLES, create_views, rebuild, rebuild_range
 from harness.pnl.rows import collateral_adapters, excluded_addresses
+from harness.warehouse import connect, resolve_settings, sql
 from harness.warehouse.schema import apply_schema
-from harness.warehouse import connect, resolve_settings
 
 
 def append_day(client, fills: int, shape: dict, seed: int, day: int) -> tuple[int, int, int]:

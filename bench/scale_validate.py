@@ -21,8 +21,8 @@ from bench_build import generate
 
 from harness.pnl.build import create_views, rebuild
 from harness.pnl.crosscheck import cross_check
-from harness.warehouse.schema import apply_schema
 from harness.warehouse import connect, resolve_settings
+from harness.warehouse.schema import apply_schema
 
 SPILL = {"max_bytes_before_external_group_by": 3_000_000_000, "max_bytes_before_external_sort": 3_000_000_000,
          "max_memory_usage": 14_000_000_000}

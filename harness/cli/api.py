@@ -5,9 +5,9 @@ import argparse
 import logging
 import signal
 
-from harness.serve.app import create_app
 from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.options import port_number, positive_int
+from harness.serve.app import create_app
 
 log = logging.getLogger("harness.serve.app")
 

@@ -5,12 +5,12 @@ import argparse
 import re
 import sys
 
-from harness.pnl.build import PREVIEW_SUFFIX, BuildError, create_views, rebuild, rebuild_range, wallet_summary
 from harness.cli.common import client_from_args, warehouse_args
 from harness.cli.options import non_negative_int
 from harness.config import PLAN_CUTOFF_TS
 from harness.errors import UsageError, check_span, first_line
 from harness.ingest.coverage import describe_gaps, source_gaps
+from harness.pnl.build import PREVIEW_SUFFIX, BuildError, create_views, rebuild, rebuild_range, wallet_summary
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -61,8 +61,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def default_tolerance(address: str, wallets_file: str | None) -> Decimal:
     """The wallet's tolerance_pct in wallets.yaml when it is listed there, else DEFAULT_TOLERANCE_PCT."""
     from harness.config import PROJECT_ROOT
-    from harness.gates.wallets import load_wallets
     from harness.gates.checkwallet.report import DEFAULT_TOLERANCE_PCT
+    from harness.gates.wallets import load_wallets
 
     path = Path(wallets_file) if wallets_file else PROJECT_ROOT / "wallets.yaml"
     if not path.is_file():

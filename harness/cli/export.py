@@ -6,17 +6,17 @@ import re
 import sys
 from pathlib import Path
 
-from harness.pnl.build import PREVIEW_SUFFIX
 from harness.cli.common import client_from_args, warehouse_args
 from harness.errors import UsageError
+from harness.pnl.build import PREVIEW_SUFFIX
 from harness.warehouse.sql import load
 
 MARKET_VIEW = "realized_pnl_by_market_final"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from harness.serve import export
     from harness.chain.proxies import resolve
+    from harness.serve import export
 
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", args.wallet or ""):
         raise UsageError(f"--wallet {args.wallet!r} is not a 0x + 40 hex address")

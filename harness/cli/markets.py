@@ -10,8 +10,8 @@ SHOW_MISMATCHES = 100  # token id disagreements printed (the first, by condition
 
 def cmd_ingest_markets(args: argparse.Namespace) -> int:
     """Load each file, then report how Gamma's token ids compare with token_map (exit 1 on a disagreement)."""
-    from harness.ingest.result import new_version
     from harness.ingest.metadata import load_markets_file, read_markets_file, token_mismatches
+    from harness.ingest.result import new_version
 
     files = [read_markets_file(f) for f in args.files]  # every file parses before anything is written
     client, _ = client_from_args(args)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from harness.cli.options import fraction, non_negative_float, non_negative_int, positive_int
 from harness.errors import UsageError
+from harness.worlds.chain_world import play, start_node, write
 from harness.worlds.model import WorldParams
 from harness.worlds.simulate import write_world
-from harness.worlds.chain_world import play, start_node, write
 
 
 def world_options(p: argparse.ArgumentParser) -> None:

@@ -59,8 +59,8 @@ def watermark(client: Client) -> Watermark:
 def fingerprint_tables() -> tuple[str, ...]:
     """Raw tables (every table the decoder fills), imported and derived prices, every derived table, and the
     market metadata (the backfill gate checks its token ids, and the per-market view shows its names)."""
-    from harness.pnl.build import DERIVED_TABLES
     from harness.chain.decode import COLUMNS
+    from harness.pnl.build import DERIVED_TABLES
 
     return tuple(dict.fromkeys((*COLUMNS, "market_prices", "imported_prices", *DERIVED_TABLES, "market_metadata")))
 

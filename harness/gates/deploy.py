@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from clickhouse_connect.driver.client import Client
 
 from harness import gates
-from harness.pnl.build import DERIVED_TABLES
 from harness.config import BROKEN_TABLES, FINAL_VIEWS, KEPT_TABLES, code_version
 from harness.errors import HarnessError
+from harness.gates.wallets import ReferenceWallet, WalletCheck, judge
+from harness.pnl.build import DERIVED_TABLES
 from harness.warehouse.backup import (
     Backup,
     backup_table,
@@ -23,7 +24,6 @@ from harness.warehouse.backup import (
     view_definition,
 )
 from harness.warehouse.lease import holds_lease
-from harness.gates.wallets import ReferenceWallet, WalletCheck, judge
 
 #: Every view a deploy changes (recorded in deploy_log, restored by rollback): the final views (the app's contract)
 #: and the average-cost view served beside them. Base views first.

@@ -105,9 +105,9 @@ def check(client: Client, *, warn_after: int, error_after: int, now: int | None 
     error: no data, a watermark dated in the future, age over ``error_after``, any gap, or a recorded backup
     that is gone or changed; warn: age over ``warn_after``.
     """
-    from harness.warehouse.backup import missing_backups
     from harness.gates import watermark
     from harness.ingest import gaps
+    from harness.warehouse.backup import missing_backups
 
     require(0 < warn_after <= error_after,
             f"--warn-after ({warn_after}s) must be positive and not above --error-after ({error_after}s)")

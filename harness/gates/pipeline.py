@@ -13,8 +13,8 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.pnl.build import DERIVED_TABLES  # the build owns the list of what it writes
 from harness.config import PROJECT_ROOT
+from harness.pnl.build import DERIVED_TABLES  # the build owns the list of what it writes
 
 RAW_TABLES = (
     "trades_raw", "erc1155_transfers", "ctf_actions", "condition_preparations", "condition_resolutions",

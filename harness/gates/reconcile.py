@@ -16,9 +16,9 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
-from harness.warehouse import sql
 from harness.config import contracts
 from harness.errors import HarnessError
+from harness.warehouse import sql
 
 #: balanceOfBatch(address[],uint256[]) selector.
 BALANCE_OF_BATCH = keccak(b"balanceOfBatch(address[],uint256[])")[:4]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from harness.ingest import world_files as world
 from harness.chain.rpc import RpcClient
+from harness.ingest import world_files as world
 from harness.ingest.progress import Progress
 from harness.ingest.result import IngestError, IngestStats, new_version
 from harness.ingest.runs import Run, record_unknown, writer

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from clickhouse_connect.driver.client import Client
 
-from harness.warehouse import sql
 from harness.pnl.avgcost import avg_cost_pnl
 from harness.pnl.oracle import cashflow_pnl
+from harness.warehouse import sql
 
 #: Raw event tables read per transaction (the only ones the P&L reads besides structure and resolutions).
 TX_TABLES = ("trades_raw", "erc1155_transfers", "ctf_actions", "neg_risk_conversions", "fee_refunds", "fpmm_trades",

@@ -22,11 +22,10 @@ from string import Template
 
 from clickhouse_connect.driver.client import Client
 
-from harness.warehouse import lease
-from harness.warehouse import sql
 from harness.config import FINAL_VIEWS
 from harness.errors import HarnessError, UsageError, check_span
 from harness.pnl.rows import collateral_adapters, excluded_addresses
+from harness.warehouse import lease, sql
 
 #: Build order matters: wallet_unrealized_pnl_v2 reads the first four ``_new`` tables, wallet_market_pnl (what the
 #: final views read, one row per wallet and condition) reads them all.

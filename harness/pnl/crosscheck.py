@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver.client import Client
 
-from harness.warehouse import sql
-from harness.pnl.build import NO_CUTOFF, UI_VIEW
 from harness.pnl.avgcost import avg_cost_pnl
+from harness.pnl.build import NO_CUTOFF, UI_VIEW
 from harness.pnl.oracle import cashflow_pnl
 from harness.pnl.rows import excluded_addresses
+from harness.warehouse import sql
 
 #: Wallets drawn at random on top of the reference wallets (``--oracle-sample``): enough that a rule wrong for
 #: 1% of wallets is caught with probability 1 - 0.99**300 > 95%, small enough to stay seconds at any size.

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from harness.pnl.money import micros_to_decimal
+from harness.pnl.rows import excluded_addresses
 from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,
@@ -26,7 +27,6 @@ from harness.serve.models import (
     normalise_address,
     wm_out,
 )
-from harness.pnl.rows import excluded_addresses
 from harness.serve.routes import Routes
 
 NEWEST = 2**63

@@ -24,7 +24,6 @@ from harness.serve.models import (
 from harness.serve.routes import Routes
 
 
-
 class PositionOut(BaseModel):
     condition_id: str
     outcome_index: int = Field(description="outcome index; 255 marks an FPMM's liquidity shares (valued at 0)")

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from harness.serve import export
 from harness.pnl.money import micros_to_decimal
+from harness.serve import export
 from harness.serve.models import (
     ERRORS,
     RESOLVED_FROM,

@@ -20,9 +20,9 @@ from harness.chain.contracts.exchange import OPERATOR
 from harness.chain.contracts.polymarket import Polymarket
 from harness.chain.node import Anvil
 from harness.config import contracts
+from harness.worlds.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
 from harness.worlds.model import SCALE, WorldParams
 from harness.worlds.simulate import Simulation
-from harness.worlds.chain_world import FUNDING, SETUP_GAP, ChainWorldError, Player, approve_all
 
 DAY = 86_400
 #: Chain time left quiet at each end of a day (the day's operations fall between).

@@ -25,11 +25,11 @@ from harness.chain.contracts.polymarket import Polymarket
 from harness.chain.node import Anvil
 from harness.config import contracts
 from harness.errors import CheckFailed
+from harness.ingest import world_files as files
 from harness.pnl.money import micros_to_decimal
 from harness.worlds.model import SCALE, WorldParams
 from harness.worlds.negrisk import market_metadata
 from harness.worlds.simulate import Simulation
-from harness.ingest import world_files as files
 
 #: Collateral each world wallet starts with, in each of USDC.e and pUSD (micro-units): far more than any world spends.
 FUNDING = 10**12

@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.chain.tokens import condition_id, neg_risk_condition_id, token_id
-from harness.pnl.fpmm import Pool
-from harness.worlds import amm, clob, ctf, ledger, negrisk
 from harness.ingest import world_files as world
-from harness.worlds.ledger import WalletTruth
+from harness.pnl.fpmm import Pool
 from harness.pnl.money import micros_to_decimal
+from harness.worlds import amm, clob, ctf, ledger, negrisk
+from harness.worlds.ledger import WalletTruth
 from harness.worlds.model import ZERO32, Market, SimulationError, WorldParams, seeded_address, seeded_hash
 from harness.worlds.state import WorldState
 

@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from harness.serve import app as api
 from harness.ingest.metadata import MarketMeta, insert_markets
+from harness.serve import app as api
 from tests.integration.test_api import T0, World, addr, api_db, dec, fixture_world  # noqa: F401 - api_db: fixture
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness import ingest
-from harness.serve import app as api
-from harness.pnl.build import create_views, rebuild
 from harness.config import PROJECT_ROOT
+from harness.pnl.build import create_views, rebuild
+from harness.serve import app as api
 from tests.e2e.test_dashboard import browser, usd  # noqa: F401 - a fixture
 from tests.integration.test_api import api_db  # noqa: F401 - a fixture
 from tests.integration.test_leaderboard_export import expected_board, micros

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.chain.node import Anvil, find_anvil
-from harness.ingest.world_files import read_logs_file
 from harness.config import PROJECT_ROOT
+from harness.ingest.world_files import read_logs_file
 
 ANVIL_PKG = "@foundry-rs/anvil-linux-amd64@1.7.1"
 

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.serve import app as api
 from harness.pnl import money
+from harness.serve import app as api
 from harness.serve import models
 from harness.serve.warehouse import ClientPool
 from harness.warehouse import connect, drop_database

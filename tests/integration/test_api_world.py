@@ -13,8 +13,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from harness.serve import app as api
 from harness.config import PROJECT_ROOT
+from harness.serve import app as api
 from harness.warehouse import connect, drop_database
 
 WORLD = PROJECT_ROOT / "fixtures" / "world"
@@ -34,8 +34,8 @@ def world_api(warehouse_settings):
         pytest.skip(f"no simulated world at {WORLD} (python -m harness simulate writes it)")
     if warehouse_settings.prod:
         pytest.skip("API tests never run against production")
-    from harness.pnl.build import create_views, rebuild
     from harness.ingest import ingest_world
+    from harness.pnl.build import create_views, rebuild
     from harness.warehouse.schema import apply_schema
 
     settings = replace(warehouse_settings, database=f"apiw_{os.getpid()}_{secrets.token_hex(4)}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from harness.pnl import build
-from harness.warehouse import sql
 from harness.pnl.build import BuildError, create_views, rebuild, wallet_summary
+from harness.warehouse import sql
 from tests.property.pnl_stream import Stream, addr
 from tests.property.sqlcheck import load
 

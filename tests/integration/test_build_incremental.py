@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.pnl import build
-from harness.warehouse import sql
 from harness.pnl.build import BuildError, rebuild, rebuild_range
+from harness.warehouse import sql
 from tests.property.pnl_stream import Stream, addr, insert, token
 from tests.property.sqlcheck import load
 

@@ -15,10 +15,10 @@ from harness.chain.contracts.exchange import OPERATOR
 from harness.chain.rpc import RpcClient
 from harness.config import PROJECT_ROOT, contracts, non_wallets
 from harness.gates.reconcile import reconcile
-from harness.worlds.model import WorldParams
 from harness.ingest import backfill, ingest_prices
 from harness.pnl.build import create_views, rebuild
 from harness.worlds.chain_world import decoded_rows, first_differences, node_logs, play, start_node
+from harness.worlds.model import WorldParams
 from tests.support.played import WORLDS, played, serve, session_root
 
 # The module's first test pays for playing the 300-wallet world on anvil: beyond the suite's 900 s on a loaded machine.

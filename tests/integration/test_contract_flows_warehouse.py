@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.pnl.build import create_views, rebuild
 from harness.ingest import PRICE_COLUMNS, backfill
+from harness.pnl.build import create_views, rebuild
 from tests.support import flows
 
 pytestmark = pytest.mark.anvil

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from harness import ingest
+from harness.config import non_wallets
+from harness.gates.pipeline import ORACLE_TABLES
 from harness.pnl.asof import wallet_tables
 from harness.pnl.build import create_views, rebuild
-from harness.config import non_wallets
 from harness.pnl.crosscheck import NO_CUTOFF, avgcost_oracle, cashflow_oracle, cross_check, sample_wallets
-from harness.gates.pipeline import ORACLE_TABLES
 from tests.support.worlds import WORLD, built, variant
 
 pytestmark = pytest.mark.skipif(not (WORLD / "logs.jsonl.gz").is_file(), reason="fixture world not generated")

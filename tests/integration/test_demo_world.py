@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from harness import ingest
-from harness.gates import freshness
-from harness.gates import _table_contents, fingerprint_tables
+from harness.gates import _table_contents, fingerprint_tables, freshness
 from tests.support.worlds import WORLD
 
 

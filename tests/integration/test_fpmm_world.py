@@ -11,11 +11,11 @@ import pytest
 
 from harness import ingest
 from harness.chain.decode import COLUMNS, decode_logs
+from harness.ingest.world_files import read_logs, write_prices
 from harness.pnl import build
 from harness.pnl.crosscheck import cross_check
 from harness.worlds.model import WorldParams
 from harness.worlds.simulate import world_hashes, write_world
-from harness.ingest.world_files import read_logs, write_prices
 
 WORLD = Path(__file__).resolve().parents[2] / "fixtures" / "world_fpmm"
 PARAMS = WorldParams(seed=31, wallets=40, markets=6, fills=300, fpmm_markets=4)

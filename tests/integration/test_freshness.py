@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.gates import freshness
 from harness.__main__ import main
+from harness.gates import freshness
 from harness.ingest import Run, write_checkpoint
 from tests.support.receiver import Receiver
 from tests.support.target import warehouse_args

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.chain.proxies import polymarket_proxy_address
 from harness.serve import app as api
 from harness.warehouse import sql
-from harness.chain.proxies import polymarket_proxy_address
 from tests.support import worlds
 
 DAY = 86_400

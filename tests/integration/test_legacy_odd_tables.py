@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness.warehouse.schema import SchemaError, apply_schema
 from harness.warehouse import connect, drop_database
+from harness.warehouse.schema import SchemaError, apply_schema
 
 LEGACY = """
 CREATE TABLE trades_raw (trade_id String, wallet String, usd Float64) ENGINE = MergeTree PARTITION BY wallet

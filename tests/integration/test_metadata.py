@@ -13,11 +13,17 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from harness.serve import app as api
 from harness.chain.decode import COLUMNS
 from harness.chain.tokens import collateral_for, token_id
 from harness.config import PROJECT_ROOT
-from harness.ingest.metadata import MarketMeta, insert_markets, load_markets_file, read_markets, token_mismatches
+from harness.ingest.metadata import (
+    MarketMeta,
+    insert_markets,
+    load_markets_file,
+    read_markets,
+    token_mismatches,
+)
+from harness.serve import app as api
 from tests.integration.test_api import addr, api_db, fixture_world  # noqa: F401 - api_db is a fixture
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"

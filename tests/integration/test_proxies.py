@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import ingest
-from harness.serve import app as api
 from harness.chain.decode import decode_logs
+from harness.chain.proxies import polymarket_proxy_address, proxy_init_code
 from harness.config import contracts
 from harness.ingest.sink import ingest_logs
-from harness.chain.proxies import polymarket_proxy_address, proxy_init_code
+from harness.serve import app as api
 from harness.warehouse import connect, drop_database
 from tests.integration.test_api import World, addr, dec
 
@@ -194,8 +194,8 @@ def test_world_owners_answer_with_their_proxies(module_db):
     after the normal ingest and build, each owner's lookup is its proxy's ledger truth (truth.json)."""
     import json
 
-    from harness.pnl.build import create_views, rebuild
     from harness.config import PROJECT_ROOT
+    from harness.pnl.build import create_views, rebuild
 
     world = PROJECT_ROOT / "fixtures" / "world"
     meta = json.loads((world / "world.json").read_text())

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness import ingest
-from harness.pnl.build import create_views, rebuild
 from harness.gates.pipeline import RAW_TABLES, table_counts
 from harness.gates.wallets import ReferenceWallet
+from harness.pnl.build import create_views, rebuild
 from tests.property.pnl_stream import Stream, addr, insert
 from tests.support.worlds import PREPARATION_TOPICS, ROOT, WORLD, truth, variant
 
@@ -377,11 +377,11 @@ def test_world_ui_pnl_in_sql_api_and_wallet_checks(fresh_db):
     fixture world, is served by the API beside the cash-flow figures (labelled), and wallets.yaml can target it."""
     import httpx
 
-    from harness.serve import app as api
-    from harness.pnl.crosscheck import avgcost_oracle, compare, ui_view
     from harness.gates.deploy import check_wallets
     from harness.gates.pipeline import ORACLE_TABLES
     from harness.pnl.avgcost import avg_cost_pnl
+    from harness.pnl.crosscheck import avgcost_oracle, compare, ui_view
+    from harness.serve import app as api
 
     ingest.ingest_world(fresh_db, WORLD)
     rebuild(fresh_db)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from harness.chain.rpc import RpcClient
-from harness.ingest import backfill
 from harness.gates.reconcile import ReconcileError, chain_balances, reconcile
+from harness.ingest import backfill
 from tests.support import flows
 
 pytestmark = pytest.mark.anvil

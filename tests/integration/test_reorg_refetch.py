@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from harness import ingest
-from harness.pnl.build import DERIVED_TABLES, rebuild, rebuild_range
 from harness.gates.pipeline import RAW_TABLES, fingerprint
+from harness.pnl.build import DERIVED_TABLES, rebuild, rebuild_range
 from tests.integration.test_small_holes import Chain
 
 WORLD = Path(__file__).resolve().parents[2] / "fixtures" / "world"

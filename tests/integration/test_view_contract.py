@@ -11,9 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import gates
-from harness.pnl import build
-from harness.warehouse import sql
-from harness.gates.deploy import DEPLOYED_VIEWS, FINAL_VIEWS, Guard, create_test_views, deploy, view_definition
+from harness.gates.deploy import (
+    DEPLOYED_VIEWS,
+    FINAL_VIEWS,
+    Guard,
+    create_test_views,
+    deploy,
+    view_definition,
+)
 from harness.gates.view_contract import (
     CONTRACT_FILE,
     ViewContractError,
@@ -21,6 +26,8 @@ from harness.gates.view_contract import (
     check_view_contract,
     load_contract,
 )
+from harness.pnl import build
+from harness.warehouse import sql
 from tests.property.pnl_stream import Stream, addr, h
 from tests.property.sqlcheck import load
 

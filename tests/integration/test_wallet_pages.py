@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from harness.serve import app as api
-from harness.pnl import asof
 from harness.ingest import world_files as files
+from harness.pnl import asof
 from harness.pnl.avgcost import avg_cost_pnl
+from harness.serve import app as api
 from harness.serve import docs, history, positions
 from harness.warehouse import connect, drop_database
 from tests.support.worlds import WORLD, world_logs
@@ -54,8 +54,8 @@ def stretched(dst: Path, span: int = SPAN) -> Path:
 def built(warehouse_settings, tmp_path_factory):
     if warehouse_settings.prod:
         pytest.skip("never against production")
-    from harness.pnl.build import create_views, rebuild
     from harness.ingest import ingest_world
+    from harness.pnl.build import create_views, rebuild
     from harness.warehouse.schema import apply_schema
 
     settings = replace(warehouse_settings, database=f"wp_{os.getpid()}_{secrets.token_hex(4)}")

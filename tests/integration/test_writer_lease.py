@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.pnl import build
-from harness.warehouse import lease
 from harness.ingest import ingest_world
-from harness.warehouse import connect
+from harness.pnl import build
+from harness.warehouse import connect, lease
 
 WORLD = Path(__file__).resolve().parents[2] / "fixtures" / "world"
 pytestmark = pytest.mark.skipif(not (WORLD / "logs.jsonl.gz").is_file(), reason="fixture world not generated")

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from harness import ingest
-from harness.pnl.build import rebuild
 from harness.gates.pipeline import DERIVED_TABLES, RAW_TABLES, fingerprint, parse_age
+from harness.pnl.build import rebuild
 from tests.stages.conftest import stage_complete
 
 pytestmark = pytest.mark.sync

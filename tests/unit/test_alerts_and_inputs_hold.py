@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.ops import notify
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.errors import UsageError, redact, redact_url, register_secret
+from harness.ops import notify
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.worlds.clob import exchange_fee as sim_fee
 from harness.chain.contracts.exchange import Order, Side, v1_fee, v2_fee
+from harness.worlds.clob import exchange_fee as sim_fee
 
 U = 1_000_000
 bps = st.sampled_from((0, 1, 50, 100, 200, 1000))

@@ -2,8 +2,8 @@
 import pytest
 
 from harness.gates import deploy
-from harness.warehouse import backup
 from harness.gates.deploy import DeployError, Guard
+from harness.warehouse import backup
 
 EMBEDDED = Guard("embedded")
 

@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.config import PROJECT_ROOT
-from harness.ingest.metadata import MarketMeta, MetadataFileError, TokenMismatch, read_markets, read_markets_file
+from harness.ingest.metadata import (
+    MarketMeta,
+    MetadataFileError,
+    TokenMismatch,
+    read_markets,
+    read_markets_file,
+)
 
 REAL = PROJECT_ROOT / "fixtures" / "real" / "gamma_btc5m_markets_2026-07-24.jsonl.gz"
 CID = "0x" + "ab" * 32

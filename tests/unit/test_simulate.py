@@ -15,10 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.pnl import oracle as pnl
 from harness.chain.decode import COLUMNS, decode_logs
 from harness.chain.events import BY_KEY
 from harness.config import PROJECT_ROOT, contracts
+from harness.gates.wallets import load_wallets
+from harness.pnl import oracle as pnl
 from harness.worlds.ledger import Book
 from harness.worlds.model import SimulationError, WorldParams
 from harness.worlds.simulate import (
@@ -29,7 +30,6 @@ from harness.worlds.simulate import (
     world_hashes,
     write_world,
 )
-from harness.gates.wallets import load_wallets
 
 FIXTURE = PROJECT_ROOT / "fixtures" / "world"
 C = contracts()
