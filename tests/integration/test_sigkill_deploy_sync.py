@@ -30,8 +30,11 @@ _connect = wh.connect
 def connect(*a, **k):
     client = _connect(*a, **k)
     real = getattr(client, KIND)
-    def wrapped(first, *args, **kw):
-        out = real(first, *args, **kw)
+    def wrapped(*args, **kw):
+        out = real(*args, **kw)
+        # the statement or table: insert(table, ...) or insert(context=...) (the sink keeps insert contexts per run)
+        ctx = kw.get("context")
+        first = args[0] if args else kw.get("table") or str(getattr(ctx, "table", "")).split(".")[-1].strip("`\"")
         if PATTERN.search(str(first)):
             _seen[0] += 1
             if _seen[0] == NTH:
