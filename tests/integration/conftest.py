@@ -96,7 +96,7 @@ def database_factory(warehouse_settings, prefix: str):
     from harness.warehouse.schema import apply_schema
 
     if warehouse_settings.prod:
-        pytest.skip("ingest tests never run against production")
+        pytest.skip("tests that make their own databases never run against production")
     made = []
 
     def make():

@@ -144,19 +144,13 @@ def fixture_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def api_db(warehouse_settings):
-    """A database of this module's own, with the schema and the final views."""
+def api_db(module_db):
+    """A database of this module's own, with the schema and the final views (dropped when the module ends)."""
     from harness.pnl.build import create_views
-    from harness.warehouse.schema import apply_schema
 
-    if warehouse_settings.prod:
-        pytest.skip("API tests never run against production")
-    settings = replace(warehouse_settings, database=f"api_{os.getpid()}_{secrets.token_hex(4)}")
-    client = connect(settings)
-    apply_schema(client)
+    client = module_db()
     create_views(client)
-    yield client
-    drop_database(client, settings.database)
+    return client
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,6 @@ an anvil node, and the API answering an EOA with its proxy's P&L (Safe from the 
 derived by CREATE2). Expected values are public constants or computed here, never taken from the code under test."""
 from __future__ import annotations
 
-import os
-import secrets
-from dataclasses import replace
-
 import pytest
 from eth_hash.auto import keccak
 from fastapi.testclient import TestClient
@@ -19,7 +15,6 @@ from harness.chain.proxies import polymarket_proxy_address, proxy_init_code
 from harness.config import contracts
 from harness.ingest.sink import ingest_logs
 from harness.serve import app as api
-from harness.warehouse import connect, drop_database
 from tests.integration.test_api import World, addr, dec
 
 SAFE_FACTORY = "0xaacfeea03eb1561c4e67d661e40682bd20e3541b"  # Polymarket/proxy-factories README (Polygon)
@@ -95,21 +90,15 @@ def proxy_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def proxy_db(warehouse_settings):
+def proxy_db(module_db):
     from harness.pnl.build import create_views
-    from harness.warehouse.schema import apply_schema
 
-    if warehouse_settings.prod:
-        pytest.skip("API tests never run against production")
-    settings = replace(warehouse_settings, database=f"proxy_{os.getpid()}_{secrets.token_hex(4)}")
-    client = connect(settings)
-    apply_schema(client)
+    client = module_db()
     create_views(client)
     world = proxy_world()
     world.insert(client)
     ingest_logs(client, [creation_log(SAFE, EOA_SAFE)], source="test")  # the normal decode + insert path
-    yield client, world
-    drop_database(client, settings.database)
+    return client, world
 
 
 @pytest.fixture(scope="module")
@@ -240,15 +229,10 @@ CONTRACT, SAFE_OF_CONTRACT = addr("c0c0"), addr("5c01")  # a Safe whose owner is
 
 
 @pytest.fixture(scope="module")
-def corner_http(warehouse_settings):
+def corner_http(module_db):
     from harness.pnl.build import create_views
-    from harness.warehouse.schema import apply_schema
 
-    if warehouse_settings.prod:
-        pytest.skip("API tests never run against production")
-    settings = replace(warehouse_settings, database=f"proxyc_{os.getpid()}_{secrets.token_hex(4)}")
-    client = connect(settings)
-    apply_schema(client)
+    client = module_db()
     create_views(client)
     c = {k: "0x" + k * 64 for k in "67"}
     world = World(resolved={c["6"]: ((1, 0), 1_714_600_000)}, prices={c["7"]: (250_000, 750_000)},
@@ -263,7 +247,6 @@ def corner_http(warehouse_settings):
                          creation_log(SAFE_OF_CONTRACT, CONTRACT, block=8, tx="0x" + "74" * 32)], source="test")
     with TestClient(api.create_app(lambda: client)) as http:
         yield http, world
-    drop_database(client, settings.database)
 
 
 def test_an_eoa_with_rows_of_its_own_answers_for_itself_not_its_proxy(corner_http):
