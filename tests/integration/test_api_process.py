@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from harness.chain.node import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_until_serving(proc: subprocess.Popen, url: str, timeout: float = 90.0) -> None:
@@ -47,7 +40,7 @@ def test_sigterm_is_a_clean_shutdown_and_json_logs_cover_uvicorn(tmp_path):
     # the API only reads: it refuses a warehouse that does not exist, so the schema is applied first
     subprocess.run([sys.executable, "-m", "harness", "schema", "--database", "svc"], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "harness", "--log-format", "json", "api", "--database", "svc",
                              "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

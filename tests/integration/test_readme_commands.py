@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.chain.node import free_port
 from tests.integration.test_api_process import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,14 +43,6 @@ def argv(line: str) -> list[str]:
 
 def _option(words: list[str], name: str) -> str:
     return words[words.index(name) + 1]
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _get(url: str) -> dict:
@@ -95,7 +87,7 @@ def test_main_job_then_every_other_command_exits_0(tmp_path):
         name = cmd[3]
         ran.append(name)
         if name == "api":
-            port = _free_port()
+            port = free_port()
             cmd[cmd.index("--port") + 1] = str(port)  # 8000 may be taken on a shared machine
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True)

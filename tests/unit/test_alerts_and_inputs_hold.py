@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.chain.node import free_port
 from harness.chain.rpc import RetryPolicy, RpcClient
 from harness.errors import UsageError, redact, redact_url, register_secret
 from harness.ops import notify
@@ -197,16 +197,8 @@ def test_a_chdb_path_is_not_a_secret(tmp_path):
     assert redact("/var/lib/polymarket-pnl-warehouse/2026") == "/var/lib/polymarket-pnl-warehouse/2026"
 
 
-def _dead_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_which_node_failed_is_readable_in_a_cli_error(tmp_path):
-    p1, p2 = _dead_port(), _dead_port()
+    p1, p2 = free_port(), free_port()
     urls = f"http://127.0.0.1:{p1}/keyAAAA1111,http://127.0.0.1:{p2}/keyBBBB2222"
     for env in ({}, {"POLYGON_RPC_URL": urls}):
         args = ["sync", "--retries", "3", "--rpc-fail-limit", "1", "--rpc-cool-down", "0.1", "--no-rebuild"]
@@ -223,7 +215,7 @@ def test_which_node_failed_is_readable_in_a_cli_error(tmp_path):
 def test_the_api_refuses_a_missing_database_creating_nothing(tmp_path):
     assert _harness(tmp_path, "schema", "--database", "real_db").returncode == 0
     try:
-        done = _harness(tmp_path, "api", "--database", "typo_db", "--port", str(_dead_port()), timeout=60)
+        done = _harness(tmp_path, "api", "--database", "typo_db", "--port", str(free_port()), timeout=60)
     except subprocess.TimeoutExpired:
         pytest.fail("api --database typo_db started serving a database that does not exist")
     lines = done.stderr.strip().splitlines()
