@@ -21,13 +21,21 @@ from harness.warehouse.backup import (
     quote_ident,
     table_exists,
     unique_backup_id,
-    view_definition,
 )
 from harness.warehouse.lease import holds_lease
 
 #: Every view a deploy changes (recorded in deploy_log, restored by rollback): the final views (the app's contract)
 #: and the average-cost view served beside them. Base views first.
 DEPLOYED_VIEWS = (*FINAL_VIEWS, "ui_wallet_pnl_summary")
+
+
+def view_definition(client: Client, name: str) -> str:
+    """``CREATE VIEW`` text of a view in the current database, '' when it does not exist."""
+    rows = client.query(
+        "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {n:String}",
+        parameters={"n": name},
+    ).result_rows
+    return rows[0][0] if rows else ""
 
 
 class DeployError(HarnessError, RuntimeError):

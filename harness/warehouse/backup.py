@@ -45,15 +45,6 @@ def table_exists(client: Client, name: str, database: str | None = None) -> bool
     return rows[0][0] > 0
 
 
-def view_definition(client: Client, name: str) -> str:
-    """``CREATE VIEW`` text of a view in the current database, '' when it does not exist."""
-    rows = client.query(
-        "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {n:String}",
-        parameters={"n": name},
-    ).result_rows
-    return rows[0][0] if rows else ""
-
-
 @dataclass(frozen=True)
 class Backup:
     backup_id: str
