@@ -107,6 +107,16 @@ ORACLE_TABLES = RAW_TABLES + ("token_map", "imported_prices")
 FORMULA_TESTS = ("tests/unit/test_pnl_oracle.py", "tests/property/test_pnl_properties.py")
 
 
+def pytest_command(*plugins: str) -> list[str]:
+    """``python -m pytest`` loading only pytest-timeout (the project's ``timeout`` setting), xdist (``-n``) and
+    the plugins named, not every installed one: autoloading schemathesis, anyio and the rest cost about 1.4 s of
+    CPU per stage run (BENCHMARKS.md, "Suite"), and a day's run starts two pytest processes."""
+    argv = [sys.executable, "-m", "pytest", "--disable-plugin-autoload"]
+    for name in ("timeout", "xdist", *plugins):
+        argv += ["-p", name]
+    return argv
+
+
 def run_formula_tests() -> tuple[bool, str]:
     """The P&L formula's worked vectors and hypothesis properties, run as their own pytest process."""
     missing = [t for t in FORMULA_TESTS if not (PROJECT_ROOT / t).is_file()]
@@ -115,7 +125,7 @@ def run_formula_tests() -> tuple[bool, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "CLICKHOUSE_"))}
     env.pop("HARNESS_WAREHOUSE_DIR", None)
     r = subprocess.run(
-        [sys.executable, "-m", "pytest", *FORMULA_TESTS, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+        [*pytest_command("hypothesispytest"), *FORMULA_TESTS, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
          "-o", "addopts=--strict-markers"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )

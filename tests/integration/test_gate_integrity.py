@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.gates.pipeline import pytest_command
+
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "fixtures" / "world"
 
@@ -28,7 +30,7 @@ def _env(wdir, run_id=None):
 
 def _stages(args, wdir, reports, *, run_id=None):
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/stages", "-p", "no:cacheprovider", "-o",
+        [*pytest_command(), "tests/stages", "-p", "no:cacheprovider", "-o",
          "addopts=-ra --strict-markers", "-q", "--database", "gi", "--reports", str(reports), *args],
         cwd=ROOT, env=_env(wdir, run_id), capture_output=True, text=True, timeout=900, check=False,
     )

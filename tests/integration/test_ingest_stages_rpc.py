@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
 from harness.config import PROJECT_ROOT
+from harness.gates.pipeline import pytest_command
 
 pytestmark = pytest.mark.anvil
 
@@ -19,7 +19,7 @@ def test_backfill_and_sync_stages_over_rpc(replayed_chain, tmp_path):
     if not world_wallets.is_file():
         pytest.skip("needs the committed fixture world (fixtures/world) for its reference wallets")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_RUN_ID"))}
-    cmd = [sys.executable, "-m", "pytest", "tests/stages/test_1_backfill.py", "tests/stages/test_2_sync.py",
+    cmd = [*pytest_command(), "tests/stages/test_1_backfill.py", "tests/stages/test_2_sync.py",
            "-p", "no:cacheprovider", "-q", "-o", "addopts=-ra --strict-markers",
            "--rpc-url", node.url, "--from-block", "0", "--to-block", str(rep.last_block),
            "--wallets", str(world_wallets), "--reports", str(tmp_path / "reports")]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.gates.pipeline import pytest_command
+
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "fixtures" / "world"
 DB = "cascadian"
@@ -100,7 +102,7 @@ def _state(wdir) -> dict:
 
 
 def _stages(wdir, reports, run_id, *extra):
-    return _proc([sys.executable, "-m", "pytest", "tests/stages", "-p", "no:cacheprovider", "-o",
+    return _proc([*pytest_command(), "tests/stages", "-p", "no:cacheprovider", "-o",
                   "addopts=-ra --strict-markers", "-q", "-m", "not rollback", "--database", DB, "--throwaway-prod",
                   "--reports", str(reports), *extra], wdir, env={"HARNESS_RUN_ID": run_id}, timeout=900)
 

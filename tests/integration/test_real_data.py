@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import ingest
-from harness.gates.pipeline import RAW_TABLES, table_counts
+from harness.gates.pipeline import RAW_TABLES, pytest_command, table_counts
 from harness.gates.wallets import ReferenceWallet
 from harness.pnl.build import create_views, rebuild
 from tests.property.pnl_stream import Stream, addr, insert
@@ -423,7 +423,7 @@ ORDER_FILLED = ("0xd0a08e8c493f9c94f29311604c9de1b4e8c8d4c06bd0c789af57f2d65bfec
 def _backfill_stage(world: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKHOUSE_", "PYTEST_XDIST", "POLYGON_"))}
     env["HARNESS_WAREHOUSE_DIR"] = str(tmp_path / "wh")
-    return subprocess.run([sys.executable, "-m", "pytest", "tests/stages/test_1_backfill.py", "-m", "backfill",
+    return subprocess.run([*pytest_command(), "tests/stages/test_1_backfill.py", "-m", "backfill",
                            "--world", str(world), "-p", "no:cacheprovider", "-p", "no:xdist", "-o",
                            "addopts=--strict-markers", "-q", "--reports", str(tmp_path / "reports")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from harness.gates.pipeline import pytest_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +19,7 @@ def test_every_check_of_a_refused_stage_names_the_refusal(tmp_path):
            if not k.startswith(("CLICKHOUSE_", "PYTEST_", "POLYGON_", "HARNESS_RUN_ID"))}
     env["HARNESS_WAREHOUSE_DIR"] = str(tmp_path / "wh")
     env["HARNESS_RUN_ID"] = "refused-validate"
-    r = subprocess.run([sys.executable, "-m", "pytest", "tests/stages", "-m", "validate", "-p", "no:cacheprovider",
+    r = subprocess.run([*pytest_command(), "tests/stages", "-m", "validate", "-p", "no:cacheprovider",
                         "-o", "addopts=-ra --strict-markers", "-q", "--database", "rv", "--reports",
                         str(tmp_path / "reports")], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=600, check=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import redact, redact_url, register_secret
+from harness.gates.pipeline import pytest_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH_KEY = "pAtHkEy0123456789abcdefXYZ"
@@ -100,7 +101,7 @@ def test_redact_masks_every_position():
 def test_stage_run_against_a_node_that_echoes_the_key(echo_node, tmp_path, i):
     url = _urls(echo_node)[i]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/stages/test_1_backfill.py", "-p", "no:cacheprovider", "-q",
+        [*pytest_command(), "tests/stages/test_1_backfill.py", "-p", "no:cacheprovider", "-q",
          "-o", "addopts=-ra --strict-markers", "--rpc-url", url, "--from-block", "0", "--to-block", "5",
          "--database", "leak", "--reports", str(tmp_path / "reports"), "--tb=long"],
         cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=300, check=False)

@@ -18,6 +18,7 @@ import pytest
 
 from harness import ingest
 from harness.chain.rpc import RetryPolicy, RpcClient
+from harness.gates.pipeline import pytest_command
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "fixtures" / "world"
@@ -38,7 +39,7 @@ def _harness(*args, wdir):
 
 def _stages(args, wdir, reports):
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/stages", "-p", "no:cacheprovider", "-o",
+        [*pytest_command(), "tests/stages", "-p", "no:cacheprovider", "-o",
          "addopts=-ra --strict-markers", "-q", "--reports", str(reports), *args],
         cwd=ROOT, env=_env(wdir), capture_output=True, text=True, timeout=900, check=False)
 
