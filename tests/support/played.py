@@ -6,8 +6,9 @@ state (blocks, transactions, logs, storage) and a pickle of what the tests read 
 balances, the simulator). Every worker then serves that state from a fresh anvil of its own, so all of them test
 the identical chain. As soon as collection shows a selected test needs it, one worker starts playing it in a
 background process (``python -m tests.support.played``), so the other tests run meanwhile instead of a worker
-waiting on the lock; whoever takes the lock first plays it. The pickle is a temp file this session wrote itself;
-nothing outside the session is ever unpickled.
+waiting on the lock; whoever takes the lock first plays it. The pickle is a temp file this session wrote itself
+(or, with HARNESS_PLAYED_DIR, an earlier session of the same CI job, in the directory that job created); nothing
+else is ever unpickled.
 """
 from __future__ import annotations
 
@@ -30,11 +31,38 @@ PLAYED = "played.pkl"
 WORLDS = {"chain-world-big": WorldParams(seed=11, wallets=300, markets=40, fills=3000)}
 
 
+#: A directory shared by the sessions of one CI job (``.ci/run`` creates it with mktemp for its two passes, the
+#: embedded one and the local-server one), so the second session serves the world the first one played.
+SHARED_ENV = "HARNESS_PLAYED_DIR"
+
+
 def session_root(tmp_path_factory) -> Path:
     """The temp directory every worker of this session shares (under xdist the parent of each worker's own);
-    a single process uses its own, never a directory another session could have left behind."""
+    a single process uses its own, never a directory another session could have left behind.
+
+    With HARNESS_PLAYED_DIR set (to a directory the caller created itself), a subdirectory of it named by the
+    digest of the code that plays and serves a world, so another checkout's or another version's world is never
+    served."""
+    shared = os.environ.get(SHARED_ENV)
+    if shared:
+        root = Path(shared) / code_digest()
+        root.mkdir(parents=True, exist_ok=True)
+        return root
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def code_digest() -> str:
+    """sha256 (16 hex digits) of the harness package and its data, this support package and the worlds' parameters."""
+    import hashlib
+
+    top = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256(repr(sorted(WORLDS.items())).encode())
+    for pattern in ("harness/**/*.py", "harness/data/**/*", "tests/support/*.py", "tests/integration/conftest.py"):
+        for path in sorted(top.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(top)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def played(params: WorldParams, root: Path, name: str) -> Path:
