@@ -12,6 +12,7 @@ from harness.pnl.avgcost import LP_OUTCOME, avg_cost_pnl
 from harness.pnl.explain import explain
 from harness.pnl.fpmm import Pool, PoolError
 from harness.pnl.oracle import cashflow_pnl
+from tests.property.pnl_ops import PACK, packed
 from tests.property.pnl_stream import Stream, addr
 from tests.property.sqlcheck import load, oracle_state, sql_state
 from tests.property.test_avgcost_sql import oracle_avgcost, same, sql_avgcost
@@ -93,15 +94,19 @@ fpmm_op = st.one_of(
 )
 
 
-def play_pool(op_list, *, removals: bool = True, resolve: list[int] | None = None):
-    """A pool history on one binary market, played through harness.pnl.fpmm (the contract's arithmetic) into a
-    Stream: (stream, market, fpmm, total cost of the tokens each removal handed out, exact, per wallet, pool)."""
-    s = Stream()
+def open_pool(s: Stream):
+    """A new binary market in ``s`` with an FPMM on it, funded 100 USDC at even odds by the first wallet."""
     m = s.market()
     fp = s.fpmm(m)
     pool = Pool()
     first = pool.add_funding(WALLETS[0], 100 * U, [1, 1])
     s.fpmm_add(WALLETS[0], fp, m, 100 * U, first.amounts_added, first.minted)
+    return m, fp, pool
+
+
+def play_ops(s: Stream, m, fp: str, pool: Pool, op_list, *, removals: bool = True) -> dict[str, Fraction]:
+    """``op_list`` on an open pool, through harness.pnl.fpmm (the contract's arithmetic) into ``s``: the total
+    cost of the tokens each removal handed out, exact, per wallet."""
     removed_cost: dict[str, Fraction] = {}
     for kind, wi, o, n in op_list:
         w = WALLETS[wi]
@@ -131,21 +136,37 @@ def play_pool(op_list, *, removals: bool = True, resolve: list[int] | None = Non
                         rm.amounts[0] * rm.amounts[1] * 2, tot)
         except PoolError:
             continue
+    return removed_cost
+
+
+def play_pool(op_list, *, removals: bool = True, resolve: list[int] | None = None,
+              stream: Stream | None = None):
+    """A pool history on one binary market into a Stream (``stream``, after what it holds: a market and FPMM
+    of its own): (stream, market, fpmm, total cost of the tokens each removal handed out, exact, per wallet,
+    pool)."""
+    s = stream or Stream()
+    m, fp, pool = open_pool(s)
+    removed_cost = play_ops(s, m, fp, pool, op_list, removals=removals)
     if resolve is not None:
         s.resolve(m, resolve)
     return s, m, fp, removed_cost, pool
 
 
-@settings(max_examples=max(10, settings.default.max_examples // 3), deadline=None)
-@given(st.lists(fpmm_op, max_size=25), st.sampled_from([None, [1, 0], [0, 1], [1, 1]]))
-def test_fpmm_sql_equals_oracle(warehouse, op_list, resolve):
-    s, _m, fp, _c, _p = play_pool(op_list, resolve=resolve)
+@settings(max_examples=max(3, settings.default.max_examples // (3 * PACK)), deadline=None)
+@given(packed(st.tuples(st.lists(fpmm_op, max_size=25), st.sampled_from([None, [1, 0], [0, 1], [1, 1]]))))
+def test_fpmm_sql_equals_oracle(warehouse, pools):
+    """PACK pool histories per example (each its own market and FPMM, the same four wallets), so one rebuild
+    checks them all: ci 5 x 4 = 20 histories, as many as one per example did."""
+    s, fps = Stream(), []
+    for op_list, resolve in pools:
+        s, _m, fp, _c, _p = play_pool(op_list, resolve=resolve, stream=s)
+        fps.append(fp)
     load(warehouse, s.rows)
     assert sql_state(warehouse) == oracle_state(cashflow_pnl(s.rows))
     sql, oracle = sql_avgcost(warehouse), oracle_avgcost(s.rows)
     assert same(sql, oracle), {k: (sql.get(k), oracle.get(k)) for k in set(sql) | set(oracle)
                                if sql.get(k, (0, 0)) != oracle.get(k, (0, 0))}
-    assert fp not in {w for w, _c in sql} | {w for w, _c, _o in sql_state(warehouse)["positions"]}
+    assert not set(fps) & ({w for w, _c in sql} | {w for w, _c, _o in sql_state(warehouse)["positions"]})
 
 
 @settings(deadline=None)
@@ -179,19 +200,24 @@ def test_pool_arithmetic_conserves_shares(op_list):
     assert 0 <= paid <= collected
 
 
-@settings(max_examples=max(5, settings.default.max_examples // 10), deadline=None)
-@given(st.lists(fpmm_op, max_size=12), st.lists(fpmm_op, min_size=1, max_size=12))
-def test_incremental_rebuild_with_fpmm_equals_full(warehouse, first, second):
-    """FPMM trades and funding in a later block range: the range rebuild (affected_conditions reaches the FPMM's
-    condition) gives the same derived rows as a full rebuild."""
+@settings(max_examples=max(2, settings.default.max_examples // (10 * PACK) + 1), deadline=None)
+@given(packed(st.tuples(st.lists(fpmm_op, max_size=12), st.lists(fpmm_op, min_size=1, max_size=12))))
+def test_incremental_rebuild_with_fpmm_equals_full(warehouse, pools):
+    """FPMM trades and funding in a later block range: the range rebuild (affected_conditions reaches the
+    FPMM's condition) gives the same derived rows as a full rebuild. PACK pools per example (ci 2 x 4 = 8
+    histories, was 6 x 1): every pool's first part, built; then every pool's second part, range-rebuilt."""
     from harness.pnl.build import rebuild, rebuild_range
     from tests.property.pnl_stream import insert
 
-    s, *_ = play_pool(first + second)
-    rows_first, _m, _fp, _c, _p = play_pool(first)
-    load(warehouse, rows_first.rows)
-    start = rows_first.block  # the second part may begin in the first part's last block
-    seen = {t: len(v) for t, v in rows_first.rows.items()}
+    s = Stream()
+    opened = [open_pool(s) for _ in pools]
+    for (m, fp, pool), (first, _second) in zip(opened, pools):
+        play_ops(s, m, fp, pool, first)
+    load(warehouse, s.rows)
+    start = s.block  # the second part may begin in the first part's last block
+    seen = {t: len(v) for t, v in s.rows.items()}
+    for (m, fp, pool), (_first, second) in zip(opened, pools):
+        play_ops(s, m, fp, pool, second)
     insert(warehouse, {t: v[seen.get(t, 0):] for t, v in s.rows.items()})
     q = [f"SELECT * FROM {t} ORDER BY ALL" for t in ("trade_cashflows_v3", "wallet_token_avgcost",
                                                       "wallet_market_pnl_avgcost", "wallet_market_pnl")]
