@@ -1,7 +1,14 @@
 -- Conditions whose derived rows may change because of rows in a block range. Read without FINAL on purpose, so a
 -- retracted (reorged) row still marks its condition. NegRisk questions and conversions touch every condition of
 -- their market (conversion attribution depends on the market's question list). An FPMM's trades, funding and
--- creation touch its condition (conditionIds[0]).
+-- creation touch its condition (conditionIds[0]). And a touched condition of a negRisk market with any conversion
+-- touches every condition of that market: a conversion's YES legs are bought at a price made of the NO legs'
+-- average costs, so a change to one question's rows (a reorg re-fetch, a late row) can move the book of the other
+-- questions' YES tokens. Found by tests/integration/test_reorg_refetch.py: limiting this to markets with a
+-- conversion at or after the range still left 11 conditions' books unlike a fresh build's; the whole market, as
+-- here, leaves none.
+WITH touched AS
+(
 SELECT DISTINCT condition_id FROM
 (
     SELECT m.condition_id AS condition_id
@@ -39,3 +46,10 @@ SELECT DISTINCT condition_id FROM
         UNION ALL
         SELECT fpmm FROM fpmm_creations WHERE block_number BETWEEN {from_block:UInt64} AND {to_block:UInt64})
 )
+)
+SELECT condition_id FROM touched
+UNION DISTINCT
+SELECT q.condition_id
+FROM neg_risk_questions AS q
+WHERE q.market_id IN (SELECT market_id FROM neg_risk_questions WHERE condition_id IN (SELECT condition_id FROM touched))
+  AND q.market_id IN (SELECT market_id FROM neg_risk_conversions)

@@ -82,10 +82,9 @@ def test_refetch_and_range_build_over_a_reorged_range_equal_a_fresh_ingest(refet
     assert _pnl(db) == _pnl(fresh) != before  # the reorg changed someone's P&L, and the range build followed it
 
 
-@pytest.mark.xfail(strict=True, reason="found by this test: after a reorg re-fetch, rebuild_range leaves stale "
-                   "average-cost rows (wallet_token_avgcost, then wallet_market_pnl_avgcost and wallet_leaderboard "
-                   "differ from a full build, also for conditions outside affected_conditions); the RUNBOOK says to "
-                   "run a full `build` after a reorg re-fetch until this is fixed")
 def test_the_average_cost_tables_follow_a_reorged_range_too(refetched):
+    """Found by this test (it was a strict xfail): a conversion's YES price is made of the NO legs' average costs,
+    so a re-fetched question moved the other questions' books; affected_conditions now widens a touched condition of
+    a negRisk market with conversions to the whole market."""
     db, fresh, *_ = refetched
     assert fingerprint(db, AVGCOST) == fingerprint(fresh, AVGCOST)
