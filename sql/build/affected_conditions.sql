@@ -3,10 +3,9 @@
 -- their market (conversion attribution depends on the market's question list). An FPMM's trades, funding and
 -- creation touch its condition (conditionIds[0]). And a touched condition of a negRisk market with any conversion
 -- touches every condition of that market: a conversion's YES legs are bought at a price made of the NO legs'
--- average costs, so a change to one question's rows (a reorg re-fetch, a late row) can move the book of the other
--- questions' YES tokens. Found by tests/integration/test_reorg_refetch.py: limiting this to markets with a
--- conversion at or after the range still left 11 conditions' books unlike a fresh build's; the whole market, as
--- here, leaves none.
+-- average costs on the market's other questions, so the book of one question cannot be walked again without the
+-- others' rows (a sale today of a YES token a conversion made weeks ago was priced from NO averages of 0 before;
+-- tests/property/test_avgcost_sql.py and, after a reorg re-fetch, tests/integration/test_reorg_refetch.py).
 WITH touched AS
 (
 SELECT DISTINCT condition_id FROM

@@ -83,8 +83,8 @@ def test_refetch_and_range_build_over_a_reorged_range_equal_a_fresh_ingest(refet
 
 
 def test_the_average_cost_tables_follow_a_reorged_range_too(refetched):
-    """Found by this test (it was a strict xfail): a conversion's YES price is made of the NO legs' average costs,
-    so a re-fetched question moved the other questions' books; affected_conditions now widens a touched condition of
-    a negRisk market with conversions to the whole market."""
+    """Found by this test (it was a strict xfail): a conversion's YES price is made of the NO legs' average costs
+    on the market's other questions, and the range rebuild walked a touched YES token's book without them;
+    affected_conditions now widens a touched condition of a negRisk market with conversions to the whole market."""
     db, fresh, *_ = refetched
     assert fingerprint(db, AVGCOST) == fingerprint(fresh, AVGCOST)

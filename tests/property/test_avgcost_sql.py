@@ -137,3 +137,36 @@ def test_incremental_avgcost_equals_full(warehouse, first, second):
     incremental = [warehouse.query(x).result_rows for x in q]
     rebuild(warehouse)
     assert incremental == [warehouse.query(x).result_rows for x in q]
+
+
+def test_a_later_range_on_a_converted_yes_token_keeps_its_conversion_price(warehouse):
+    """A conversion's YES legs are priced from the NO legs' averages on the market's other questions, so a range
+    that touches only the YES token's question (a sale of it, days after the conversion) must recompute it with
+    the NO questions' rows too: affected_conditions widens the touched question to its whole negRisk market. (The
+    random range test above never touches a market of the first part: each part plays markets of its own.)"""
+    from harness.pnl.build import rebuild, rebuild_range
+    from tests.property.pnl_stream import insert
+
+    s = Stream()
+    nm = s.neg_risk_market(5)
+    for q in nm.questions[:3]:
+        s.split(B, q, 10 * U)
+        s.trade(A, B, q.tokens[1], 10 * U, 7_500_000)
+    s.convert(A, nm, 0b00111, 10 * U)  # yesPrice(0.75, 5 questions, 3 NO) = 0.125 for each of the two YES
+    load(warehouse, s.rows)
+    seen = {t: len(v) for t, v in s.rows.items()}
+    s.next_block()
+    start = s.block
+    s.trade(C, A, nm.questions[3].tokens[0], 4 * U, 2 * U)  # A sells 4 of its YES on question 3 at 0.5
+    insert(warehouse, {t: v[seen.get(t, 0):] for t, v in s.rows.items()})
+    q = ("SELECT * FROM wallet_token_avgcost ORDER BY wallet, token_id",
+         "SELECT * FROM wallet_market_pnl_avgcost ORDER BY wallet, condition_id")
+    rebuild_range(warehouse, start, s.block)
+    incremental = [warehouse.query(x).result_rows for x in q]
+    book = {(r[0], r[2], r[3]): r for r in warehouse.query(
+        "SELECT wallet, token_id, condition_id, outcome_index, avg_price, realized FROM wallet_token_avgcost "
+        "WHERE wallet = {w:String}", parameters={"w": A}).result_rows}
+    yes3 = book[(A, nm.questions[3].condition_id, 0)]
+    assert (yes3[4], yes3[5]) == (125_000, 4 * (500_000 - 125_000))  # avg 0.125 kept; realized 4 x (0.5 - 0.125)
+    rebuild(warehouse)
+    assert incremental == [warehouse.query(x).result_rows for x in q]
