@@ -1,6 +1,8 @@
 """Hypothesis strategies: random but chain-consistent P&L event streams, played through pnl_stream.Stream."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from hypothesis import strategies as st
 
 from tests.property.pnl_stream import CTF_ADAPTER_V2, NEG_ADAPTER_V2, Stream, addr
@@ -39,16 +41,29 @@ def _via(mk, flag: tuple) -> str | None:
     return NEG_ADAPTER_V2 if mk.neg_risk else CTF_ADAPTER_V2
 
 
-def play(op_list, stream: Stream | None = None) -> Stream:
-    """Apply ops; an op that the chain would reject (selling what you lack, redeeming unresolved) is skipped."""
+@dataclass
+class Markets:
+    """What an op list has set up (markets, negRisk markets, resolutions): passed to the next op list of the same
+    history, its ops address these markets too (a later block range trading an earlier range's tokens)."""
+
+    markets: list = field(default_factory=list)
+    negs: list = field(default_factory=list)
+    resolved: dict = field(default_factory=dict)
+    one_hot: bool = False
+
+
+def play(op_list, stream: Stream | None = None, state: Markets | None = None) -> Stream:
+    """Apply ops; an op that the chain would reject (selling what you lack, redeeming unresolved) is skipped.
+    With ``state``, the markets an earlier op list set up are addressed too, and this list's are added to it."""
     s = stream or Stream()
-    one_hot = False
-    markets, negs, resolved = [], [], {}
+    state = state if state is not None else Markets()
+    markets, negs, resolved = state.markets, state.negs, state.resolved
     for op in op_list:
         kind, args = op[0], op[1:]
         if kind == "one_hot":
-            one_hot = args[0]
+            state.one_hot = state.one_hot or args[0]
             continue
+        one_hot = state.one_hot
         if kind == "block":
             s.next_block(args[0])
         elif kind == "market":
@@ -129,10 +144,12 @@ def packed(strategy, n: int = PACK):
     return st.lists(strategy, min_size=n, max_size=n)
 
 
-def play_all(op_lists, stream: Stream | None = None) -> Stream:
+def play_all(op_lists, stream: Stream | None = None, states: list[Markets] | None = None) -> Stream:
     """Each op list played after the previous one into one stream: each sets up its own markets (so they are
-    independent histories in disjoint conditions), over the same five wallets, whose totals then sum them."""
+    independent histories in disjoint conditions), over the same five wallets, whose totals then sum them. With
+    ``states`` (one per op list), list i continues history i: its ops address the markets list i of an earlier
+    call set up."""
     s = stream or Stream()
-    for op_list in op_lists:
-        s = play(op_list, s)
+    for i, op_list in enumerate(op_lists):
+        s = play(op_list, s, None if states is None else states[i])
     return s
