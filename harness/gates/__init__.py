@@ -20,6 +20,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
@@ -73,25 +74,35 @@ _cache_lock = threading.Lock()
 _code_digests: dict[tuple, str] = {}
 
 
+def source_files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """The files under ``root`` matching the glob patterns, in pattern then path order (no __pycache__)."""
+    return [p for pattern in patterns for p in sorted(root.glob(pattern))
+            if "__pycache__" not in p.parts and p.is_file()]
+
+
+def files_digest(root: Path, files: list[Path], seed: bytes = b"") -> str:
+    """sha256 (16 hex digits) of ``seed`` and each file's path relative to ``root`` and contents."""
+    h = hashlib.sha256(seed)
+    for path in files:
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def code_fingerprint() -> str:
     """Hash of the code and SQL that judge and build (a dirty checkout with other edits is other code).
 
-    The files are re-read only when one's name, size, inode or modification time changed since this process last
-    hashed them: every check recorded it, and reading ~200 files each time was a fifth of a check's bookkeeping.
+    The files are re-read only when one's name, size, inode, modification or change time changed since this
+    process last hashed them: every check records it, and reading ~200 files each time was a fifth of a check's
+    bookkeeping.
     """
-    files = [p for pattern in _CODE_GLOBS for p in sorted(PROJECT_ROOT.glob(pattern))
-             if "__pycache__" not in p.parts and p.is_file()]
+    files = source_files(PROJECT_ROOT, _CODE_GLOBS)
     stats = tuple((str(p), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
                   for p, st in ((p, p.stat()) for p in files))
-    if stats in _code_digests:
-        return _code_digests[stats]
-    h = hashlib.sha256()
-    for path in files:
-        h.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    if len(_code_digests) > 64:
-        _code_digests.clear()
-    _code_digests[stats] = digest = h.hexdigest()[:16]
-    return digest
+    if stats not in _code_digests:
+        if len(_code_digests) > 64:
+            _code_digests.clear()
+        _code_digests[stats] = files_digest(PROJECT_ROOT, files)
+    return _code_digests[stats]
 
 
 def _table_contents(client: Client, tables: list[str]) -> dict[str, str]:
@@ -335,11 +346,11 @@ def missing_gates(client: Client, stage: str, wm: Watermark | None = None, *,
     """Earlier stages lacking a passed run on the current data (fingerprint), each with why."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
-    wm = wm or watermark(client)
     earlier = STAGES[: STAGES.index(stage)]
     if not earlier:
         return []
     fp = fingerprint or data_fingerprint(client)
+    wm = wm or _watermark_of(client, fp)
     states = stage_states(client, tuple(dict.fromkeys((*earlier, "sync"))))
     missing = []
     for s in earlier:
@@ -370,8 +381,9 @@ def _what_changed(client: Client, passed_on: list[str]) -> str:
 
 def require_previous(client: Client, stage: str, wm: Watermark | None = None) -> Watermark:
     """Raise GateError naming every missing gate; return the watermark the stage runs on."""
-    wm = wm or watermark(client)
-    missing = missing_gates(client, stage, wm)
+    fp = data_fingerprint(client)
+    wm = wm or _watermark_of(client, fp)
+    missing = missing_gates(client, stage, wm, fingerprint=fp)
     if missing:
         raise GateError(f"stage {stage!r} refused: missing gate " + "; ".join(missing))
     return wm

@@ -53,16 +53,13 @@ def session_root(tmp_path_factory) -> Path:
 
 
 def code_digest() -> str:
-    """sha256 (16 hex digits) of the harness package and its data, this support package and the worlds' parameters."""
-    import hashlib
+    """Digest of the harness package and its data, this support package and the worlds' parameters."""
+    from harness.config import PROJECT_ROOT
+    from harness.gates import files_digest, source_files
 
-    top = Path(__file__).resolve().parents[2]
-    h = hashlib.sha256(repr(sorted(WORLDS.items())).encode())
-    for pattern in ("harness/**/*.py", "harness/data/**/*", "tests/support/*.py", "tests/integration/conftest.py"):
-        for path in sorted(top.glob(pattern)):
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(str(path.relative_to(top)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    files = source_files(PROJECT_ROOT, ("harness/**/*.py", "harness/data/**/*", "tests/support/*.py",
+                                        "tests/integration/conftest.py"))
+    return files_digest(PROJECT_ROOT, files, seed=repr(sorted(WORLDS.items())).encode())
 
 
 def played(params: WorldParams, root: Path, name: str) -> Path:
