@@ -108,13 +108,17 @@ FORMULA_TESTS = ("tests/unit/test_pnl_oracle.py", "tests/property/test_pnl_prope
 
 
 def pytest_command(*plugins: str) -> list[str]:
-    """``python -m pytest`` loading only pytest-timeout (the project's ``timeout`` setting), xdist (``-n``) and
-    the plugins named, not every installed one: autoloading schemathesis, anyio and the rest cost about 1.4 s of
-    CPU per stage run (BENCHMARKS.md, "Suite"), and a day's run starts two pytest processes."""
+    """``python -m pytest`` loading only pytest-timeout (the project's ``timeout`` setting) and the plugins named,
+    not every installed one: autoloading schemathesis, anyio and the rest cost about 1.4 s of CPU per stage run
+    (BENCHMARKS.md, "Suite and CI, second pass"), and a day's run starts two pytest processes."""
     argv = [sys.executable, "-m", "pytest", "--disable-plugin-autoload"]
-    for name in ("timeout", "xdist", *plugins):
+    for name in ("timeout", *plugins):
         argv += ["-p", name]
     return argv
+
+
+#: What a stage run loads: xdist, so that ``-n`` after ``harness run ... --`` still works.
+STAGE_PLUGINS = ("xdist",)
 
 
 def run_formula_tests() -> tuple[bool, str]:
@@ -125,7 +129,7 @@ def run_formula_tests() -> tuple[bool, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "CLICKHOUSE_"))}
     env.pop("HARNESS_WAREHOUSE_DIR", None)
     r = subprocess.run(
-        [*pytest_command("hypothesispytest"), *FORMULA_TESTS, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+        [*pytest_command("hypothesispytest"), *FORMULA_TESTS, "-q", "-p", "no:cacheprovider",
          "-o", "addopts=--strict-markers"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )

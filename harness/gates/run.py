@@ -80,7 +80,7 @@ def plan_run(*, stages: list[str], target: str = "embedded", database: str | Non
     deploy to) a server; deploy and rollback run with the embedded-only ``--throwaway-prod`` stand-in.
     Prod: ``--prod`` (CLICKHOUSE_URL/USER/PASSWORD/DATABASE required); never fed by a simulated world.
     """
-    from harness.gates.pipeline import pytest_command
+    from harness.gates.pipeline import STAGE_PLUGINS, pytest_command
     from harness.warehouse import WarehouseError, check_database_name, resolve_settings
 
     if target not in TARGETS:
@@ -127,7 +127,7 @@ def plan_run(*, stages: list[str], target: str = "embedded", database: str | Non
         child["POLYGON_RPC_URL"] = rpc_url  # through the environment: never on a command line others can read
     child["HARNESS_RUN_ID"] = run_id
     return RunPlan(run_id=run_id, stages=stages, target=target,
-                   argv=[*pytest_command(), *args, *(extra or [])], env=child,
+                   argv=[*pytest_command(*STAGE_PLUGINS), *args, *(extra or [])], env=child,
                    report_dir=reports / run_id, database=database)
 
 
