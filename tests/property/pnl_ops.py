@@ -63,7 +63,6 @@ def play(op_list, stream: Stream | None = None, state: Markets | None = None) ->
         if kind == "one_hot":
             state.one_hot = state.one_hot or args[0]
             continue
-        one_hot = state.one_hot
         if kind == "block":
             s.next_block(args[0])
         elif kind == "market":
@@ -98,11 +97,11 @@ def play(op_list, stream: Stream | None = None, state: Markets | None = None) ->
                     seller_refund=args[7] * back // 3, buyer_share_refund=buyer_fee * back // 3)
         elif kind == "resolve":
             mk = markets[args[0] % len(markets)]
-            if mk.condition_id in resolved or (one_hot and mk.neg_risk):
+            if mk.condition_id in resolved or (state.one_hot and mk.neg_risk):
                 continue  # one_hot streams leave negRisk questions for a consistent one-winner resolution
             n = len(mk.tokens)
             nums = list(args[1][:n])
-            if one_hot or sum(nums) == 0:
+            if state.one_hot or sum(nums) == 0:
                 nums = [1 if i == sum(args[1]) % n else 0 for i in range(n)]
             s.resolve(mk, nums)
             resolved[mk.condition_id] = nums
