@@ -5,7 +5,8 @@ only when all are complete, so a failure anywhere leaves the live tables as they
 The incremental form recomputes only the conditions whose rows can have changed and carries every other row over
 without copying it: the recomputed conditions' rows are computed first into small per-run delta tables (so the
 re-marking steps read only those), then each build table starts as hard links to the live table's parts, the
-recomputed conditions' rows are masked (lightweight DELETE) and the delta inserted; the swap is the same.
+recomputed conditions' rows are masked (lightweight DELETE, by an 8-byte condition_key where the table has one) and
+the delta inserted; the swap is the same.
 One writer at a time per database (harness.warehouse.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
 """
@@ -46,6 +47,8 @@ _RECOMPUTED = {"outcome_positions_v2": "build/outcome_positions", "trade_cashflo
                "wallet_token_avgcost": "build/wallet_token_avgcost", "wallet_pnl_flows": "build/wallet_pnl_flows"}
 _REMARKED = {"wallet_unrealized_pnl_v2": "build/wallet_unrealized", "wallet_market_pnl": "build/wallet_market_pnl",
              "wallet_market_pnl_avgcost": "build/wallet_market_pnl_avgcost"}
+#: The per-condition tables: each has a delta table per run and a condition_key column (schema 160-166), by which
+#: the incremental rebuild masks the recomputed conditions' rows.
 _DELTA = (*_RECOMPUTED, *_REMARKED)
 PREVIEW_SUFFIX = "_build"  # views `harness build` makes for a look before deploying (never the final names)
 NO_CUTOFF = 2**40  # far beyond any DateTime: "no cutoff" as a bindable UInt64
@@ -279,10 +282,12 @@ def _leaderboard_step(cutoff: int | None) -> Step:
             {"cutoff": NO_CUTOFF if cutoff is None else int(cutoff)})
 
 
-def _reuse(table: str, params: dict | Callable[[], dict]) -> list[Step]:
-    """Steps that start ``table``'s build table as the live table's parts minus the rows of params' conditions."""
+def _reuse(table: str, params: dict | Callable[[], dict], keyed: bool = False) -> list[Step]:
+    """Steps that start ``table``'s build table as the live table's parts minus the rows of params' conditions
+    (``keyed``: params give their condition_keys, for the tables that have that column, schema 160-166)."""
     return [(f"{table} (reuse)", _render("build/reuse_parts", table=table), {}),
-            (f"{table} (delete)", _render("build/reuse_delete", table=table), params)]
+            (f"{table} (delete)", _render("build/reuse_delete_keyed" if keyed else "build/reuse_delete", table=table),
+             params)]
 
 
 def full_steps(cutoff: int | None) -> list[Step]:
@@ -327,6 +332,21 @@ def affected_conditions(client: Client, from_block: int, to_block: int) -> list[
     return sorted(r[0] for r in rows)
 
 
+def key_clashes(client: Client, conditions: list[str]) -> list[str]:
+    """Known conditions outside ``conditions`` that share a condition_key with one of them (normally none)."""
+    if not conditions:
+        return []
+    rows = client.query(sql.load("build/condition_key_clashes"), parameters={"conditions": conditions}).result_rows
+    return sorted(r[0] for r in rows)
+
+
+def condition_keys(client: Client, conditions: list[str]) -> list[int]:
+    """The condition_key of each condition, computed by the engine (the same cityHash64 the tables materialize)."""
+    if not conditions:
+        return []
+    return list(client.query(sql.load("build/condition_keys"), parameters={"conditions": conditions}).result_rows[0][0])
+
+
 def rebuild_range(client: Client, from_block: int, to_block: int, *, cutoff: int | None = None,
                   allow_unmapped: bool = False, lease_wait: float | None = None) -> BuildReport:
     """Incremental rebuild after ingesting blocks ``from_block..to_block``: recompute the conditions those blocks
@@ -360,12 +380,19 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     dirty: list[list[str]] = []
 
     def dirty_conditions() -> list[str]:
-        """Touched conditions plus those re-priced or re-resolved (asked once, after market_prices is built)."""
+        """Touched conditions plus those re-priced or re-resolved (asked once, after market_prices is built), plus
+        any condition whose condition_key clashes with theirs (masking by key would drop its rows too)."""
         if not dirty:
             rows = client.query(_for_run(sql.load("build/dirty_conditions"), run),
                                 parameters={"conditions": conds}).result_rows
-            dirty.append(sorted(r[0] for r in rows))
+            found = sorted(r[0] for r in rows)
+            dirty.append(sorted(set(found) | set(key_clashes(client, found))))
         return dirty[0]
+
+    def dirty_keys() -> dict:
+        if len(dirty) < 2:
+            dirty.append(condition_keys(client, dirty_conditions()))
+        return {"keys": dirty[1]}
 
     def untouched() -> dict | None:
         extra = sorted(set(dirty_conditions()) - set(conds))
@@ -379,7 +406,7 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     steps += [(t, _to_delta(sql.load(name), run), lambda: {"all": 0, "conditions": dirty_conditions()})
               for t, name in _REMARKED.items()]
     for t in _DELTA:
-        steps += _reuse(t, lambda: {"conditions": dirty_conditions()})
+        steps += _reuse(t, dirty_keys, keyed=True)
         steps.append((f"{t} (delta)", _render("build/delta_insert", table=t, run=run), {}))
     steps.append(_leaderboard_step(cutoff))
     cpu: dict[str, float] = {}

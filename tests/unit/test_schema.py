@@ -193,7 +193,8 @@ def test_legacy_tables_are_refused_naming_each_and_its_columns(fresh_db):
     msg = str(exc.value)
     assert "\n" not in msg and exc.value.exit_code == 2 and "--adopt-legacy" in msg
     assert sorted(t.table for t in exc.value.tables) == ["outcome_positions_v2", "winning_index"]
-    assert "outcome_positions_v2: expected condition_id LowCardinality(String), outcome_index UInt8 not found; " \
+    assert "outcome_positions_v2: expected condition_id LowCardinality(String), outcome_index UInt8, condition_key " \
+           "UInt64 not found; " \
            "found market_id String, condition_id_norm String, outcome_idx Int16 not expected; net_shares is " \
            "Float64, expected Int128" in msg
     assert "winning_index: expected " in msg and "found condition_id_norm String, win_idx Int64, resolved_at " \
@@ -300,6 +301,9 @@ def test_a_warehouse_with_the_join_table_gets_the_mergetree_one(fresh_db, tmp_pa
         if int(f.name.split("_")[0]) >= 100:
             f.unlink()
     fresh_db.command("DROP TABLE market_names SYNC")
+    for (table,) in fresh_db.query("SELECT table FROM system.columns WHERE database = currentDatabase() "
+                                   "AND name = 'condition_key'").result_rows:  # added by 160-166
+        fresh_db.command(f"ALTER TABLE {table} DROP COLUMN condition_key")
     fresh_db.command("ALTER TABLE schema_version DELETE WHERE version >= 100 SETTINGS mutations_sync = 2")
     assert schema_files(folder)[-1].version < 100
     apply_schema(fresh_db, folder=folder)
