@@ -5,7 +5,7 @@ only when all are complete, so a failure anywhere leaves the live tables as they
 The incremental form recomputes only the conditions whose rows can have changed and carries every other row over
 without copying it: the recomputed conditions' rows are computed first into small per-run delta tables (so the
 re-marking steps read only those), then each build table starts as hard links to the live table's parts, the
-recomputed conditions' rows are masked (lightweight DELETE, by an 8-byte condition_key where the table has one) and
+recomputed conditions' rows are masked (lightweight DELETE, by a 4-byte condition_key where the table has one) and
 the delta inserted; the swap is the same.
 One writer at a time per database (harness.warehouse.lease): a rebuild holds the writer lease, names its build tables
 ``<table>_new_<run id>`` so no two runs ever share one, and drops the build tables crashed runs left behind.
@@ -341,7 +341,7 @@ def key_clashes(client: Client, conditions: list[str]) -> list[str]:
 
 
 def condition_keys(client: Client, conditions: list[str]) -> list[int]:
-    """The condition_key of each condition, computed by the engine (the same cityHash64 the tables materialize)."""
+    """The condition_key of each condition, computed by the engine (the same hash the tables materialize)."""
     if not conditions:
         return []
     return list(client.query(sql.load("build/condition_keys"), parameters={"conditions": conditions}).result_rows[0][0])

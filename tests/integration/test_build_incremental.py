@@ -69,58 +69,68 @@ def test_incremental_picks_up_a_resolution_and_a_retraction(fresh_db):
     assert incremental == _snapshot(fresh_db)
 
 
+#: Two condition ids (of the real form) with one xxHash32, so one condition_key (schema 160-166): found by a birthday
+#: search over sha256('clash-<n>'), n < 400,000, in the engine. A real clash, not a simulated one.
+CLASH = ("0x624e5e989184e1cd618c4d0b2a7a2dd2c027efd63c93d30ff533ba367a5b455d",
+         "0xb734807d79b18b0e9f1f5e7d4fa1a2b10e1e86e0101c5b2606a1081189c5b34f")
+
+
 def _rows_of(client, condition_id: str) -> int:
     return sum(client.query(f"SELECT count() FROM {t} WHERE condition_id = {{c:String}}",
                             parameters={"c": condition_id}).result_rows[0][0] for t in build._DELTA)
 
 
-def test_a_condition_sharing_a_recomputed_condition_key_is_recomputed_too(fresh_db, monkeypatch):
-    """The range rebuild masks the recomputed conditions' rows by condition_key, a 64-bit hash of the id (schema
-    160-166). A condition whose key equals a recomputed one's would be masked too. No real clash is at hand, so the
-    mask is made to take an untouched condition's key as well: unreported, its rows are lost (the simulation
-    bites); reported by key_clashes, as a real clash would be, it is recomputed and nothing is lost."""
-    s, ms = _world()
+def test_a_condition_whose_key_clashes_with_a_recomputed_one_keeps_its_rows(fresh_db, monkeypatch):
+    """The range rebuild masks the recomputed conditions' rows by condition_key, a 32-bit hash of the id. Two
+    markets whose ids share a key; a day touches the first only. Were the clash not reported, the second's rows would
+    be masked and lost (shown first, so the clash is known to bite); reported, the second is recomputed too, and
+    the result equals a full rebuild."""
+    s = Stream()
+    touched, other = (s.market(cid=c) for c in CLASH)
+    for i, m in enumerate((touched, other)):
+        s.split(A, m, (5 + i) * U)
+        s.trade(B, A, token(m.condition_id, 0), 2 * U, (i + 1) * 300_000)
+        s.next_block()
     load(fresh_db, s.rows)
-    innocent = ms[3].condition_id
-    held = _rows_of(fresh_db, innocent)
+    k = build.condition_keys(fresh_db, list(CLASH))
+    assert k[0] == k[1]
+    assert build.key_clashes(fresh_db, [touched.condition_id]) == [other.condition_id]
+    assert build.key_clashes(fresh_db, list(CLASH)) == []
+    held = _rows_of(fresh_db, other.condition_id)
     assert held > 0
-    real_keys = build.condition_keys
-    monkeypatch.setattr(build, "condition_keys",
-                        lambda client, conds: real_keys(client, sorted(set(conds) | {innocent})))
 
     def day(buyer: str, outcome: int) -> None:
         seen = {t: len(v) for t, v in s.rows.items()}
         s.next_block()
         start = s.block
-        s.trade(buyer, B, token(ms[1].condition_id, outcome), U, 250_000)  # the range touches ms[1] only
+        s.trade(buyer, B, token(touched.condition_id, outcome), U, 250_000)
         insert(fresh_db, _new_rows(s, seen))
-        rebuild_range(fresh_db, start, s.block)
+        assert rebuild_range(fresh_db, start, s.block).conditions == 1
 
-    monkeypatch.setattr(build, "key_clashes", lambda client, conds: [])
-    day(C, 1)
-    assert _rows_of(fresh_db, innocent) == 0
+    with monkeypatch.context() as mp:
+        mp.setattr(build, "key_clashes", lambda client, conds: [])
+        day(C, 1)
+    assert _rows_of(fresh_db, other.condition_id) == 0
     rebuild(fresh_db)
-    assert _rows_of(fresh_db, innocent) == held
-    monkeypatch.setattr(build, "key_clashes", lambda client, conds: [innocent] if innocent not in conds else [])
+    assert _rows_of(fresh_db, other.condition_id) == held
     day(A, 0)
     incremental = _snapshot(fresh_db)
-    assert _rows_of(fresh_db, innocent) == held
+    assert _rows_of(fresh_db, other.condition_id) == held
     rebuild(fresh_db)
     assert incremental == _snapshot(fresh_db)
 
 
-def test_condition_keys_are_the_stored_ones_and_distinct_ids_do_not_clash(fresh_db):
-    """No clash among distinct ids, and the keys the build masks by are the ones the tables materialized (were they
-    another hash, the mask would hit nothing and the range rebuild would keep the old rows beside the new)."""
+def test_condition_keys_are_the_stored_ones(fresh_db):
+    """The keys the build masks by are the ones the tables materialized (were they another hash, the mask would hit
+    nothing and the range rebuild would keep the old rows beside the new)."""
     s, ms = _world()
     load(fresh_db, s.rows)
     ids = sorted(m.condition_id for m in ms)
     assert build.key_clashes(fresh_db, ids[:2]) == []
-    assert build.key_clashes(fresh_db, ids) == []
-    keys = build.condition_keys(fresh_db, ids)
-    assert len(set(keys)) == len(ids) and all(isinstance(k, int) for k in keys)
-    stored = fresh_db.query("SELECT DISTINCT condition_id, condition_key FROM outcome_positions_v2").result_rows
-    assert stored and all(dict(zip(ids, keys))[c] == k for c, k in stored)
+    keys = dict(zip(ids, build.condition_keys(fresh_db, ids)))
+    for t in build._DELTA:
+        stored = fresh_db.query(f"SELECT DISTINCT condition_id, condition_key FROM {t}").result_rows
+        assert stored and all(keys[c] == k for c, k in stored), t
 
 
 @pytest.mark.parametrize("failing", ["build/wallet_market_pnl", "build/delta_insert"])

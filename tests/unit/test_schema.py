@@ -194,7 +194,7 @@ def test_legacy_tables_are_refused_naming_each_and_its_columns(fresh_db):
     assert "\n" not in msg and exc.value.exit_code == 2 and "--adopt-legacy" in msg
     assert sorted(t.table for t in exc.value.tables) == ["outcome_positions_v2", "winning_index"]
     assert "outcome_positions_v2: expected condition_id LowCardinality(String), outcome_index UInt8, condition_key " \
-           "UInt64 not found; " \
+           "UInt32 not found; " \
            "found market_id String, condition_id_norm String, outcome_idx Int16 not expected; net_shares is " \
            "Float64, expected Int128" in msg
     assert "winning_index: expected " in msg and "found condition_id_norm String, win_idx Int64, resolved_at " \
