@@ -134,7 +134,11 @@ class BuildReport:
     seconds: float = 0.0
     from_block: int | None = None
     to_block: int | None = None
-    conditions: int | None = None  # conditions recomputed (range mode)
+    conditions: int | None = None  # conditions the range touched (range mode)
+    #: range mode: conditions whose rows were recomputed: the touched ones, the re-priced or re-resolved ones, and any
+    #: known condition sharing a condition_key with those (``key_clashes`` of them)
+    recomputed: int | None = None
+    key_clashes: int = 0
     steps: dict[str, float] = field(default_factory=dict)  # seconds per build step
     step_cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per build step
     unmapped: Unmapped = field(default_factory=Unmapped)  # only non-empty with allow_unmapped
@@ -143,12 +147,18 @@ class BuildReport:
     def __str__(self) -> str:
         """One line for people (sync and ingest-files --rebuild print it): what was rebuilt, how, how many rows."""
         what = (f"{self.mode} rebuild" if self.mode == "full" else f"{self.mode} rebuild of blocks "
-                f"{self.from_block}..{self.to_block} ({self.conditions or 0} conditions)")
+                f"{self.from_block}..{self.to_block} ({self.conditions or 0} conditions{self._recomputed()})")
         cut = "no cutoff" if self.cutoff is None else (
             f"cutoff {datetime.fromtimestamp(self.cutoff, UTC):%Y-%m-%d %H:%M:%S} UTC")
         rows = ", ".join(f"{t} {n:,}" for t, n in self.rows.items())
         return (f"{what}, {cut}, in {self.seconds:.1f}s: {sum(self.rows.values()):,} derived rows"
                 + (f" ({rows})" if rows else ""))
+
+    def _recomputed(self) -> str:
+        if self.recomputed is None or self.recomputed == (self.conditions or 0):
+            return ""
+        clash = f", {self.key_clashes} of them sharing a condition key" if self.key_clashes else ""
+        return f"; {self.recomputed} recomputed with the re-priced and re-resolved ones{clash}"
 
     def warnings(self) -> list[str]:
         """Lines to show beside the summary: dropped fills / transfers and unpriced open positions."""
@@ -377,22 +387,24 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     params = {"cutoff": c, "excluded": excluded_addresses(), "adapters": collateral_adapters(), "all": 0,
               "conditions": conds}
     steps: list[Step] = [(t, _to_delta(sql.load(name), run), params) for t, name in _RECOMPUTED.items()]
-    dirty: list[list[str]] = []
+    dirty: dict = {}
 
     def dirty_conditions() -> list[str]:
         """Touched conditions plus those re-priced or re-resolved (asked once, after market_prices is built), plus
         any condition whose condition_key clashes with theirs (masking by key would drop its rows too)."""
-        if not dirty:
+        if "conditions" not in dirty:
             rows = client.query(_for_run(sql.load("build/dirty_conditions"), run),
                                 parameters={"conditions": conds}).result_rows
             found = sorted(r[0] for r in rows)
-            dirty.append(sorted(set(found) | set(key_clashes(client, found))))
-        return dirty[0]
+            clashes = key_clashes(client, found)
+            dirty["clashes"] = len(clashes)
+            dirty["conditions"] = sorted(set(found) | set(clashes))
+        return dirty["conditions"]
 
     def dirty_keys() -> dict:
-        if len(dirty) < 2:
-            dirty.append(condition_keys(client, dirty_conditions()))
-        return {"keys": dirty[1]}
+        if "keys" not in dirty:
+            dirty["keys"] = condition_keys(client, dirty_conditions())
+        return {"keys": dirty["keys"]}
 
     def untouched() -> dict | None:
         extra = sorted(set(dirty_conditions()) - set(conds))
@@ -417,7 +429,8 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     unpriced = unpriced_open(client)
     timings["check unpriced"] = time.perf_counter() - t1
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
-                       timings, step_cpu=cpu, unmapped=un, unpriced=unpriced)
+                       len(dirty.get("conditions", conds)), dirty.get("clashes", 0), timings, step_cpu=cpu, unmapped=un,
+                       unpriced=unpriced)
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:

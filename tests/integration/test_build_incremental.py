@@ -99,13 +99,15 @@ def test_a_condition_whose_key_clashes_with_a_recomputed_one_keeps_its_rows(fres
     held = _rows_of(fresh_db, other.condition_id)
     assert held > 0
 
-    def day(buyer: str, outcome: int) -> None:
+    def day(buyer: str, outcome: int) -> build.BuildReport:
         seen = {t: len(v) for t, v in s.rows.items()}
         s.next_block()
         start = s.block
         s.trade(buyer, B, token(touched.condition_id, outcome), U, 250_000)
         insert(fresh_db, _new_rows(s, seen))
-        assert rebuild_range(fresh_db, start, s.block).conditions == 1
+        rep = rebuild_range(fresh_db, start, s.block)
+        assert rep.conditions == 1
+        return rep
 
     with monkeypatch.context() as mp:
         mp.setattr(build, "key_clashes", lambda client, conds: [])
@@ -113,7 +115,10 @@ def test_a_condition_whose_key_clashes_with_a_recomputed_one_keeps_its_rows(fres
     assert _rows_of(fresh_db, other.condition_id) == 0
     rebuild(fresh_db)
     assert _rows_of(fresh_db, other.condition_id) == held
-    day(A, 0)
+    rep = day(A, 0)
+    assert (rep.recomputed, rep.key_clashes) == (2, 1)
+    assert "(1 conditions; 2 recomputed with the re-priced and re-resolved ones, 1 of them sharing a condition key)" \
+        in str(rep)
     incremental = _snapshot(fresh_db)
     assert _rows_of(fresh_db, other.condition_id) == held
     rebuild(fresh_db)

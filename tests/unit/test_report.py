@@ -96,3 +96,10 @@ def test_build_report_prints_one_readable_line():
                          conditions=3)
     assert str(ranged) == ("range rebuild of blocks 5..9 (3 conditions), cutoff 2025-10-31 23:59:59 UTC, in 0.0s: "
                            "0 derived rows")
+    wider = BuildReport(mode="range", cutoff=None, rows={}, seconds=0.04, from_block=5, to_block=9, conditions=3,
+                        recomputed=5)
+    assert str(wider).startswith("range rebuild of blocks 5..9 (3 conditions; 5 recomputed with the re-priced and "
+                                 "re-resolved ones), no cutoff")
+    same = BuildReport(mode="range", cutoff=None, rows={}, seconds=0.04, from_block=5, to_block=9, conditions=3,
+                       recomputed=3)
+    assert str(same).startswith("range rebuild of blocks 5..9 (3 conditions), no cutoff")
