@@ -43,7 +43,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     # a preview under the _build suffix, which `pnl` reads while nothing is deployed.
     create_views(client, suffix=PREVIEW_SUFFIX)
     rows = ", ".join(f"{t}={n}" for t, n in rep.rows.items())
-    print(f"{rep.mode} rebuild on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}; "
+    span = (f" of blocks {rep.from_block}..{rep.to_block} ({rep.conditions} conditions touched, {rep.recomputed} "
+            f"recomputed, {rep.key_clashes} of them sharing a condition key)" if rep.mode == "range" else "")
+    print(f"{rep.mode} rebuild{span} on {settings.describe()} cutoff={rep.cutoff} in {rep.seconds:.2f}s: {rows}; "
           f"preview views *{PREVIEW_SUFFIX} (the final views change only through a gated deploy)")
     for line in rep.warnings():
         print(line)

@@ -429,8 +429,8 @@ def _rebuild_range(client: Client, from_block: int, to_block: int, cutoff: int |
     unpriced = unpriced_open(client)
     timings["check unpriced"] = time.perf_counter() - t1
     return BuildReport("range", cutoff, _counts(client), time.perf_counter() - t0, from_block, to_block, len(conds),
-                       len(dirty.get("conditions", conds)), dirty.get("clashes", 0), timings, step_cpu=cpu, unmapped=un,
-                       unpriced=unpriced)
+                       recomputed=len(dirty.get("conditions", conds)), key_clashes=dirty.get("clashes", 0),
+                       steps=timings, step_cpu=cpu, unmapped=un, unpriced=unpriced)
 
 
 def create_views(client: Client, suffix: str = "") -> list[str]:

@@ -167,6 +167,37 @@ def test_parts_written_before_the_key_existed_are_masked_by_the_computed_key(fre
     assert incremental == _snapshot(fresh_db)
 
 
+def test_the_range_build_command_equals_a_full_build(fresh_db, warehouse_settings, monkeypatch, capsys):
+    """`harness build --from-block A --to-block B`, the RUNBOOK's command after a re-fetch, in process as a user runs
+    it, on this pass's warehouse (embedded, or the local ClickHouse endpoint): it says what it recomputed, and its
+    tables equal a full rebuild's."""
+    from harness.__main__ import main
+
+    s, ms = _world()
+    load(fresh_db, s.rows)
+    seen = {t: len(v) for t, v in s.rows.items()}
+    s.next_block()
+    start = s.block
+    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
+    s.price(ms[2], 1, 900_000)  # an untouched condition re-priced: recomputed beside the touched one
+    insert(fresh_db, _new_rows(s, seen))
+    db = fresh_db.query("SELECT currentDatabase()").result_rows[0][0]
+    if warehouse_settings.backend == "embedded":
+        dsn = f"chdb://{warehouse_settings.path}"
+    else:
+        dsn = warehouse_settings.url
+        monkeypatch.setenv("CLICKHOUSE_USER", warehouse_settings.user)
+        monkeypatch.setenv("CLICKHOUSE_PASSWORD", warehouse_settings.password)
+    assert main(["build", "--clickhouse", dsn, "--database", db, "--no-cutoff", "--from-block", str(start),
+                 "--to-block", str(s.block)]) == 0
+    out = capsys.readouterr().out
+    assert f"range rebuild of blocks {start}..{s.block} (1 conditions touched, 2 recomputed, 0 of them sharing a " \
+           "condition key)" in out, out
+    incremental = _snapshot(fresh_db)
+    rebuild(fresh_db)
+    assert incremental == _snapshot(fresh_db)
+
+
 @pytest.mark.parametrize("failing", ["build/wallet_market_pnl", "build/delta_insert"])
 def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, monkeypatch, failing):
     s, ms = _world()
