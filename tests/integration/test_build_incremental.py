@@ -34,6 +34,19 @@ def _new_rows(s: Stream, seen: dict) -> dict:
     return {t: v[seen.get(t, 0):] for t, v in s.rows.items() if len(v) > seen.get(t, 0)}
 
 
+def _a_day(client, s: Stream, ms: list, *, reprice: bool = False) -> int:
+    """A new block range in which C buys outcome 1 of ms[1] from B (with ``reprice``, ms[2] gets a first import
+    too), inserted; returns the range's first block."""
+    seen = {t: len(v) for t, v in s.rows.items()}
+    s.next_block()
+    start = s.block
+    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
+    if reprice:
+        s.price(ms[2], 1, 900_000)
+    insert(client, _new_rows(s, seen))
+    return start
+
+
 def test_incremental_equals_full_when_prices_and_resolutions_change_outside_the_range(fresh_db):
     s, ms = _world()
     load(fresh_db, s.rows)
@@ -156,11 +169,7 @@ def test_parts_written_before_the_key_existed_are_masked_by_the_computed_key(fre
                            "AND column = 'condition_key' AND table IN {t:Array(String)}",
                            parameters={"t": list(build._DELTA)}).result_rows[0][0]
     assert parts == 0  # no part stores the key yet
-    seen = {t: len(v) for t, v in s.rows.items()}
-    s.next_block()
-    start = s.block
-    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
-    insert(fresh_db, _new_rows(s, seen))
+    start = _a_day(fresh_db, s, ms)
     assert rebuild_range(fresh_db, start, s.block).conditions == 1
     incremental = _snapshot(fresh_db)
     rebuild(fresh_db)
@@ -175,12 +184,7 @@ def test_the_range_build_command_equals_a_full_build(fresh_db, warehouse_setting
 
     s, ms = _world()
     load(fresh_db, s.rows)
-    seen = {t: len(v) for t, v in s.rows.items()}
-    s.next_block()
-    start = s.block
-    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
-    s.price(ms[2], 1, 900_000)  # an untouched condition re-priced: recomputed beside the touched one
-    insert(fresh_db, _new_rows(s, seen))
+    start = _a_day(fresh_db, s, ms, reprice=True)  # an untouched condition re-priced too
     db = fresh_db.query("SELECT currentDatabase()").result_rows[0][0]
     if warehouse_settings.backend == "embedded":
         dsn = f"chdb://{warehouse_settings.path}"
@@ -203,11 +207,7 @@ def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, mon
     s, ms = _world()
     load(fresh_db, s.rows)
     before = _snapshot(fresh_db)
-    seen = {t: len(v) for t, v in s.rows.items()}
-    s.next_block()
-    start = s.block
-    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
-    insert(fresh_db, _new_rows(s, seen))
+    start = _a_day(fresh_db, s, ms)
     real = sql.load
 
     def broken(name):  # fails after the deltas were filled (and, for delta_insert, a build table attached and masked)
@@ -223,11 +223,7 @@ def test_failed_incremental_leaves_live_tables_and_no_build_tables(fresh_db, mon
 def test_incremental_leaves_no_build_or_delta_tables(fresh_db, monkeypatch):
     s, ms = _world()
     load(fresh_db, s.rows)
-    seen = {t: len(v) for t, v in s.rows.items()}
-    s.next_block()
-    start = s.block
-    s.trade(C, B, token(ms[1].condition_id, 1), U, 250_000)
-    insert(fresh_db, _new_rows(s, seen))
+    start = _a_day(fresh_db, s, ms)
     made = []
     command = fresh_db.command
 
